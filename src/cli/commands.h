@@ -1,0 +1,20 @@
+// The `dim` command tree. Each Add* registers its commands on `app`; the command that runs
+// stores its exit code in `exit_code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli/global_options.h"
+
+namespace dim::cli {
+
+void AddGlobalOptions(CLI::App& app, GlobalOptions& options);
+// dim orchestrator serve, dim daemon serve
+void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code);
+// dim submit | status | result | ls | cancel | health
+void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code);
+
+// Sets up spdlog on stderr at the given level name ("" = fallback).
+void SetUpLogging(const std::string& level, const std::string& fallback);
+
+}  // namespace dim::cli

@@ -1,0 +1,47 @@
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+
+namespace dim::cli {
+
+void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {
+  app.set_version_flag("--version", std::string("dim ") + DIM_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may also follow the command
+  app.add_option("--server", options.server, "Orchestrator address HOST:PORT")
+      ->envname("DIM_SERVER")
+      ->capture_default_str();
+  app.add_option("-o,--output", options.output, "Output format: table or json")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, OutputFormat>{{"table", OutputFormat::kTable},
+                                              {"json", OutputFormat::kJson}},
+          CLI::ignore_case));
+  app.add_option("--log-level", options.log_level,
+                 "trace, debug, info, warn, error or off (default: info for services, warn "
+                 "for the client)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_flag("--local", options.local,
+               "Run the engine in-process: no servers, jobs kept in --local-db");
+  app.add_option("--local-db", options.local_db,
+                 "Job file for --local (default $XDG_DATA_HOME/dim/local.db)")
+      ->envname("DIM_LOCAL_DB");
+  app.add_option("--models", options.models_dir, "Model folder for --local (NAME.onnx)")
+      ->envname("DIM_MODELS")
+      ->capture_default_str();
+  app.add_option("--local-node", options.local_nodes,
+                 "An in-process node for --local: ID=CSV or ID:DATASET=CSV (repeatable)");
+  app.add_option("--rpc-timeout", options.rpc_timeout_seconds,
+                 "Deadline of each call to the orchestrator, in seconds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+void SetUpLogging(const std::string& level, const std::string& fallback) {
+  auto logger = spdlog::stderr_color_mt("dim");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+  logger->set_level(spdlog::level::from_str(level.empty() ? fallback : level));
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace dim::cli

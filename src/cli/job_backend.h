@@ -1,0 +1,46 @@
+// What the job commands talk to: an orchestrator over gRPC, or the engine in-process
+// (--local). The commands never know which.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/global_options.h"
+#include "core/engine/job_service.h"
+#include "core/node/node_client.h"
+
+namespace dim::cli {
+
+struct HealthReport {
+  std::string server;   // address, or "local"
+  std::string status;   // SERVING
+  std::string version;
+  std::vector<core::NodeDescription> nodes;
+};
+
+using ProgressFn = std::function<void(const core::JobRecord&)>;
+
+class JobBackend {
+ public:
+  virtual ~JobBackend() = default;
+  virtual core::Result<core::JobRecord> Submit(const core::SubmitRequest& request) = 0;
+  virtual core::Result<core::JobRecord> Get(const std::string& id) = 0;
+  virtual core::Result<core::JobPage> List(const core::JobQuery& query) = 0;
+  virtual core::Result<core::JobRecord> Cancel(const std::string& id) = 0;
+  // Until the job ends (DEADLINE_EXCEEDED after `timeout`), calling `progress` on changes.
+  virtual core::Result<core::JobRecord> Wait(const std::string& id,
+                                             std::chrono::milliseconds timeout,
+                                             const ProgressFn& progress) = 0;
+  virtual core::Result<HealthReport> Health() = 0;
+};
+
+// UNAVAILABLE-style errors name the server address.
+std::unique_ptr<JobBackend> MakeRemoteBackend(const GlobalOptions& options);
+// Opens the local job file; builds in-process nodes from --local-node and --models.
+// INVALID_ARGUMENT for a malformed --local-node or an unreadable dataset.
+core::Result<std::unique_ptr<JobBackend>> MakeLocalBackend(const GlobalOptions& options);
+
+}  // namespace dim::cli

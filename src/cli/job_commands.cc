@@ -1,0 +1,317 @@
+// dim submit | status | result | ls | cancel | health: the client, remote or --local.
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/job_backend.h"
+#include "cli/output.h"
+
+namespace dim::cli {
+namespace {
+
+using nlohmann::json;
+
+struct SubmitOptions {
+  std::string pattern;
+  std::string config_file;
+  std::string config_json;
+  std::string model;
+  std::vector<std::string> nodes;
+  std::string dataset;
+  std::vector<std::string> columns;
+  std::string aggregation;
+  int min_nodes = 0;
+  std::string priority = "normal";
+  std::string user;
+  bool wait = false;
+  double timeout = 0;
+  bool quiet = false;
+};
+
+core::Result<std::unique_ptr<JobBackend>> OpenBackend(const GlobalOptions& options) {
+  if (options.local) return MakeLocalBackend(options);
+  return MakeRemoteBackend(options);
+}
+
+core::Result<json> ParseJsonText(const std::string& text, const std::string& where) {
+  auto parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    // Re-parse with exceptions on to learn where it broke: the message names the byte.
+    try {
+      const json unused = json::parse(text);
+      (void)unused;
+    } catch (const json::parse_error& e) {
+      return core::Status::InvalidArgument(where + ": invalid JSON at byte " +
+                                           std::to_string(e.byte) + ": " + e.what());
+    }
+    return core::Status::InvalidArgument(where + ": invalid JSON");
+  }
+  if (!parsed.is_object()) return core::Status::InvalidArgument(where + ": expected a JSON object");
+  return parsed;
+}
+
+// Sets `key` (snake_case), dropping a camelCase spelling the user may have given.
+void SetKey(json& config, const std::string& key, const std::string& camel, json value) {
+  if (!camel.empty()) config.erase(camel);
+  config[key] = std::move(value);
+}
+
+// The job's config_json: --config or --config-json, then the flags on top.
+core::Result<std::string> BuildConfig(const SubmitOptions& o) {
+  if (!o.config_file.empty() && !o.config_json.empty()) {
+    return core::Status::InvalidArgument("give the config with --config or --config-json, not both");
+  }
+  json config = json::object();
+  if (!o.config_file.empty()) {
+    std::string text;
+    if (o.config_file == "-") {
+      text.assign(std::istreambuf_iterator<char>(std::cin), {});
+    } else {
+      std::ifstream in(o.config_file, std::ios::binary);
+      if (!in) return core::Status::InvalidArgument("--config " + o.config_file + ": cannot read the file");
+      text.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    DIM_ASSIGN_OR_RETURN(config, ParseJsonText(text, "--config " + o.config_file));
+  } else if (!o.config_json.empty()) {
+    DIM_ASSIGN_OR_RETURN(config, ParseJsonText(o.config_json, "--config-json"));
+  }
+  if (!o.model.empty()) SetKey(config, "model_id", "modelId", o.model);
+  if (!o.nodes.empty()) SetKey(config, "nodes", "", o.nodes);
+  if (!o.dataset.empty()) SetKey(config, "dataset", "", o.dataset);
+  if (!o.columns.empty()) SetKey(config, "columns", "", o.columns);
+  if (o.min_nodes > 0) SetKey(config, "min_nodes", "minNodes", o.min_nodes);
+  if (!o.aggregation.empty()) {
+    if (config.contains("aggregation") && config["aggregation"].is_object()) {
+      config["aggregation"]["method"] = o.aggregation;
+    } else {
+      config["aggregation"] = {{"method", o.aggregation}};
+    }
+  }
+  return config.dump();
+}
+
+std::string DefaultUser() {
+  const char* user = std::getenv("USER");
+  return user && *user ? user : "";
+}
+
+int PrintFinished(const GlobalOptions& options, const core::JobRecord& job, bool quiet) {
+  if (quiet) {
+    std::cout << job.id << '\n';
+  } else if (options.output == OutputFormat::kJson) {
+    std::cout << JobToJson(job, true).dump(2) << '\n';
+  } else if (job.state == core::JobState::kCompleted) {
+    PrintResult(job, std::cout);
+  } else {
+    PrintJob(job, std::cout);
+  }
+  if (job.state == core::JobState::kFailed) std::cerr << "dim: job " << job.id << " failed: " << job.error << '\n';
+  if (job.state == core::JobState::kCancelled) std::cerr << "dim: job " << job.id << " was cancelled\n";
+  return ExitCodeFor(job.state);
+}
+
+// Follows a job to its end; exit code by its final state.
+int WaitAndPrint(const GlobalOptions& options, JobBackend& backend, const std::string& id,
+                 double timeout_seconds, bool quiet) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto timeout = timeout_seconds > 0
+                           ? std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000))
+                           : std::chrono::milliseconds(std::chrono::hours(24 * 365));
+  auto job = backend.Wait(id, timeout, [&](const core::JobRecord& j) {
+    if (quiet || options.output == OutputFormat::kJson) return;
+    PrintProgress(j, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  });
+  if (!job.ok()) {
+    if (job.status().code() == core::StatusCode::kDeadlineExceeded) {
+      ReportError(options, core::Status::DeadlineExceeded(
+                               job.status().message() + " after waiting " +
+                               core::FormatDuration(timeout_seconds) +
+                               "; follow it with: dim status " + id));
+      return kExitWaitTimeout;
+    }
+    return ReportError(options, job.status());
+  }
+  return PrintFinished(options, *job, quiet);
+}
+
+int RunSubmit(const GlobalOptions& options, const SubmitOptions& o) {
+  SetUpLogging(options.log_level, "warn");
+  core::SubmitRequest request;
+  auto pattern = core::ParsePattern(o.pattern);
+  if (!pattern) {
+    return ReportError(options, core::Status::InvalidArgument(
+                                    "--pattern must be collaborative, comparative or chained"));
+  }
+  request.pattern = *pattern;
+  request.priority = core::ParsePriority(o.priority).value_or(core::Priority::kNormal);
+  request.user_id = o.user.empty() ? DefaultUser() : o.user;
+  auto config = BuildConfig(o);
+  if (!config.ok()) return ReportError(options, config.status());
+  request.config_json = *config;
+
+  auto backend = OpenBackend(options);
+  if (!backend.ok()) return ReportError(options, backend.status());
+  auto job = (*backend)->Submit(request);
+  if (!job.ok()) return ReportError(options, job.status());
+  // In-process, this process is the engine: it always stays to the end of the job.
+  if (o.wait || options.local) return WaitAndPrint(options, **backend, job->id, o.timeout, o.quiet);
+  if (o.quiet) {
+    std::cout << job->id << '\n';
+  } else if (options.output == OutputFormat::kJson) {
+    std::cout << JobToJson(*job, false).dump(2) << '\n';
+  } else {
+    std::cout << "submitted " << job->id << " (" << core::JobStateName(job->state) << ")\n";
+  }
+  return kExitOk;
+}
+
+int RunStatus(const GlobalOptions& options, const std::string& id) {
+  SetUpLogging(options.log_level, "warn");
+  auto backend = OpenBackend(options);
+  if (!backend.ok()) return ReportError(options, backend.status());
+  auto job = (*backend)->Get(id);
+  if (!job.ok()) return ReportError(options, job.status());
+  if (options.output == OutputFormat::kJson) {
+    std::cout << JobToJson(*job, false).dump(2) << '\n';
+  } else {
+    PrintJob(*job, std::cout);
+  }
+  return kExitOk;
+}
+
+int RunResult(const GlobalOptions& options, const std::string& id) {
+  SetUpLogging(options.log_level, "warn");
+  auto backend = OpenBackend(options);
+  if (!backend.ok()) return ReportError(options, backend.status());
+  auto job = (*backend)->Get(id);
+  if (!job.ok()) return ReportError(options, job.status());
+  if (job->state != core::JobState::kCompleted) {
+    if (core::IsTerminal(job->state)) return PrintFinished(options, *job, false);
+    return ReportError(options, core::Status::FailedPrecondition(
+                                    "job '" + id + "' is " + std::string(core::JobStateName(job->state)) +
+                                    "; it has no result yet (wait with: dim status " + id + ")"));
+  }
+  return PrintFinished(options, *job, false);
+}
+
+int RunList(const GlobalOptions& options, const std::string& state, const core::JobQuery& q) {
+  SetUpLogging(options.log_level, "warn");
+  core::JobQuery query = q;
+  if (!state.empty()) {
+    auto parsed = core::ParseJobState(state);
+    if (!parsed) {
+      return ReportError(options, core::Status::InvalidArgument(
+                                      "--state must be pending, running, completed, failed or cancelled"));
+    }
+    query.state = *parsed;
+  }
+  auto backend = OpenBackend(options);
+  if (!backend.ok()) return ReportError(options, backend.status());
+  auto page = (*backend)->List(query);
+  if (!page.ok()) return ReportError(options, page.status());
+  if (options.output == OutputFormat::kJson) {
+    std::cout << JobListToJson(*page, query).dump(2) << '\n';
+  } else {
+    PrintJobList(*page, query, std::cout);
+  }
+  return kExitOk;
+}
+
+int RunCancel(const GlobalOptions& options, const std::string& id) {
+  SetUpLogging(options.log_level, "warn");
+  auto backend = OpenBackend(options);
+  if (!backend.ok()) return ReportError(options, backend.status());
+  auto job = (*backend)->Cancel(id);
+  if (!job.ok()) return ReportError(options, job.status());
+  if (options.output == OutputFormat::kJson) {
+    std::cout << json{{"job_id", id}, {"cancelled", true}, {"state", core::JobStateName(job->state)}}.dump(2)
+              << '\n';
+  } else {
+    std::cout << "cancelled " << id << '\n';
+  }
+  return kExitOk;
+}
+
+int RunHealth(const GlobalOptions& options, const std::string& node) {
+  SetUpLogging(options.log_level, "warn");
+  auto backend = OpenBackend(options);
+  if (!backend.ok()) return ReportError(options, backend.status());
+  auto report = (*backend)->Health();
+  if (!report.ok()) return ReportError(options, report.status());
+  if (!node.empty()) {
+    std::erase_if(report->nodes, [&](const core::NodeDescription& n) { return n.id != node; });
+    if (report->nodes.empty()) {
+      return ReportError(options, core::Status::NotFound("node '" + node + "' not found"));
+    }
+  }
+  if (options.output == OutputFormat::kJson) {
+    std::cout << HealthToJson(*report).dump(2) << '\n';
+  } else {
+    PrintHealth(*report, std::cout);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
+  auto s = std::make_shared<SubmitOptions>();
+  auto* submit = app.add_subcommand("submit", "Submit a job");
+  submit->add_option("-p,--pattern", s->pattern, "collaborative, comparative or chained")->required();
+  submit->add_option("-c,--config", s->config_file, "Job config JSON file, or - for stdin");
+  submit->add_option("--config-json", s->config_json, "Job config as a JSON string");
+  submit->add_option("-m,--model", s->model, "Model id (config key model_id)");
+  submit->add_option("--nodes", s->nodes, "Node ids, comma-separated (config key nodes)")->delimiter(',');
+  submit->add_option("--dataset", s->dataset, "Dataset name on the nodes (config key dataset)");
+  submit->add_option("--columns", s->columns, "Feature columns, comma-separated (config key columns)")
+      ->delimiter(',');
+  submit->add_option("--aggregation", s->aggregation, "Aggregation method (config key aggregation.method)");
+  submit->add_option("--min-nodes", s->min_nodes, "Quorum of nodes that must succeed")->check(CLI::PositiveNumber);
+  submit->add_option("--priority", s->priority, "low, normal or high")
+      ->check(CLI::IsMember({"low", "normal", "high"}, CLI::ignore_case))
+      ->capture_default_str();
+  submit->add_option("--user", s->user, "User id recorded with the job (default $USER)");
+  submit->add_flag("-w,--wait", s->wait, "Follow the job until it ends; exit code by its state");
+  submit->add_option("--timeout", s->timeout, "With --wait: give up after this many seconds (exit 7)")
+      ->check(CLI::PositiveNumber);
+  submit->add_flag("-q,--quiet", s->quiet, "Print only the job id");
+  submit->callback([&, s] { exit_code = RunSubmit(options, *s); });
+
+  auto status_id = std::make_shared<std::string>();
+  auto* status = app.add_subcommand("status", "Show a job's state, progress and nodes");
+  status->add_option("job", *status_id, "Job id")->required();
+  status->callback([&, status_id] { exit_code = RunStatus(options, *status_id); });
+
+  auto result_id = std::make_shared<std::string>();
+  auto* result = app.add_subcommand("result", "Show a finished job's result");
+  result->add_option("job", *result_id, "Job id")->required();
+  result->callback([&, result_id] { exit_code = RunResult(options, *result_id); });
+
+  auto query = std::make_shared<core::JobQuery>();
+  auto state = std::make_shared<std::string>();
+  auto* ls = app.add_subcommand("ls", "List jobs, newest first");
+  ls->add_option("--state", *state, "Only jobs in this state");
+  ls->add_option("--user", query->user_id, "Only this user's jobs");
+  ls->add_option("-n,--limit", query->limit, "Jobs per page")->check(CLI::Range(1, 1000))->capture_default_str();
+  ls->add_option("--offset", query->offset, "Jobs to skip")->check(CLI::NonNegativeNumber);
+  ls->callback([&, query, state] { exit_code = RunList(options, *state, *query); });
+
+  auto cancel_id = std::make_shared<std::string>();
+  auto* cancel = app.add_subcommand("cancel", "Cancel a pending or running job");
+  cancel->add_option("job", *cancel_id, "Job id")->required();
+  cancel->callback([&, cancel_id] { exit_code = RunCancel(options, *cancel_id); });
+
+  auto node = std::make_shared<std::string>();
+  auto* health = app.add_subcommand("health", "Show the orchestrator and its nodes");
+  health->add_option("--node", *node, "Only this node");
+  health->callback([&, node] { exit_code = RunHealth(options, *node); });
+}
+
+}  // namespace dim::cli

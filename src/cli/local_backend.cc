@@ -1,0 +1,119 @@
+// JobBackend in-process (--local): the same engine, in-process nodes, a local SQLite file.
+#include <cstdlib>
+#include <map>
+
+#include "cli/job_backend.h"
+#include "core/node/in_process_node.h"
+
+namespace dim::cli {
+namespace {
+
+class LocalBackend final : public JobBackend {
+ public:
+  LocalBackend(std::unique_ptr<core::JobStore> store,
+               std::unique_ptr<core::InProcessDirectory> nodes)
+      : store_(std::move(store)),
+        nodes_(std::move(nodes)),
+        service_(*store_, *nodes_, clock_, core::JobServiceOptions{.workers = 1, .recover = false}) {}
+
+  core::Status Start() { return service_.Start(); }
+
+  core::Result<core::JobRecord> Submit(const core::SubmitRequest& request) override {
+    return service_.Submit(request);
+  }
+  core::Result<core::JobRecord> Get(const std::string& id) override { return service_.Get(id); }
+  core::Result<core::JobPage> List(const core::JobQuery& query) override {
+    return service_.List(query);
+  }
+  core::Result<core::JobRecord> Cancel(const std::string& id) override {
+    return service_.Cancel(id);
+  }
+  core::Result<core::JobRecord> Wait(const std::string& id, std::chrono::milliseconds timeout,
+                                     const ProgressFn& progress) override {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      const auto slice = std::min<std::chrono::milliseconds>(
+          std::chrono::milliseconds(200),
+          std::chrono::duration_cast<std::chrono::milliseconds>(
+              deadline - std::chrono::steady_clock::now()));
+      auto job = service_.Wait(id, std::max(slice, std::chrono::milliseconds(0)));
+      if (job.ok()) {
+        if (progress) progress(*job);
+        return job;
+      }
+      if (job.status().code() != core::StatusCode::kDeadlineExceeded) return job;
+      if (progress) {
+        if (auto current = service_.Get(id); current.ok()) progress(*current);
+      }
+      if (std::chrono::steady_clock::now() >= deadline) return job;
+    }
+  }
+  core::Result<HealthReport> Health() override {
+    HealthReport report;
+    report.server = "local";
+    report.status = "SERVING";
+    report.version = DIM_VERSION;
+    report.nodes = nodes_->Describe();
+    return report;
+  }
+
+ private:
+  core::SystemClock clock_;
+  std::unique_ptr<core::JobStore> store_;
+  std::unique_ptr<core::InProcessDirectory> nodes_;
+  core::JobService service_;
+};
+
+// "ID[:DATASET]=PATH"
+core::Status AddLocalNode(const std::string& spec,
+                          std::map<std::string, core::DatasetCatalog>& catalogs) {
+  const auto eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+    return core::Status::InvalidArgument("--local-node '" + spec +
+                                         "': expected ID=PATH or ID:DATASET=PATH");
+  }
+  std::string id = spec.substr(0, eq);
+  std::string dataset = "default";
+  if (const auto colon = id.find(':'); colon != std::string::npos) {
+    dataset = id.substr(colon + 1);
+    id = id.substr(0, colon);
+  }
+  if (id.empty() || dataset.empty()) {
+    return core::Status::InvalidArgument("--local-node '" + spec + "': empty node or dataset name");
+  }
+  return catalogs[id].Add(dataset, spec.substr(eq + 1)).WithPrefix("--local-node " + id);
+}
+
+}  // namespace
+
+std::string DefaultLocalDb() {
+  if (const char* env = std::getenv("DIM_LOCAL_DB"); env && *env) return env;
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) {
+    return std::string(xdg) + "/dim/local.db";
+  }
+  if (const char* home = std::getenv("HOME"); home && *home) {
+    return std::string(home) + "/.local/share/dim/local.db";
+  }
+  return "dim-local.db";
+}
+
+core::Result<std::unique_ptr<JobBackend>> MakeLocalBackend(const GlobalOptions& options) {
+  auto directory = std::make_unique<core::InProcessDirectory>();
+  std::map<std::string, core::DatasetCatalog> catalogs;
+  for (const auto& spec : options.local_nodes) {
+    DIM_RETURN_IF_ERROR(AddLocalNode(spec, catalogs));
+  }
+  auto models = std::make_shared<core::ModelRepository>(options.models_dir);
+  for (auto& [id, catalog] : catalogs) {
+    DIM_RETURN_IF_ERROR(
+        directory->Add(id, std::make_shared<core::InProcessNode>(id, models, std::move(catalog))));
+  }
+  DIM_ASSIGN_OR_RETURN(auto store, core::JobStore::Open(options.local_db.empty()
+                                                            ? DefaultLocalDb()
+                                                            : options.local_db));
+  auto backend = std::make_unique<LocalBackend>(std::move(store), std::move(directory));
+  DIM_RETURN_IF_ERROR(backend->Start());
+  return std::unique_ptr<JobBackend>(std::move(backend));
+}
+
+}  // namespace dim::cli

@@ -1,0 +1,23 @@
+// dim: the Decentralized Inference Machine, services and client in one program.
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"dim: run AI inference across nodes whose data never leaves them", "dim"};
+  dim::cli::GlobalOptions options;
+  int exit_code = dim::cli::kExitOk;
+
+  dim::cli::AddGlobalOptions(app, options);
+  dim::cli::AddServeCommands(app, options, exit_code);
+  dim::cli::AddJobCommands(app, options, exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? dim::cli::kExitOk : dim::cli::kExitUsage;
+  }
+  return exit_code;
+}

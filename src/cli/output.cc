@@ -1,0 +1,243 @@
+#include "cli/output.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "cli/exit_codes.h"
+#include "core/clock.h"
+
+namespace dim::cli {
+namespace {
+
+std::string Fixed(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+std::string Progress(const core::JobRecord& job) {
+  return std::to_string(job.completed_steps) + "/" + std::to_string(job.total_steps);
+}
+
+std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+  return out.empty() ? "-" : out;
+}
+
+}  // namespace
+
+Table::Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
+
+void Table::AddRow(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
+
+void Table::Print(std::ostream& out) const {
+  std::vector<size_t> width;
+  for (const auto& row : rows_) {
+    if (width.size() < row.size()) width.resize(row.size(), 0);
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  for (const auto& row : rows_) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << '\n';
+  }
+}
+
+nlohmann::json JobToJson(const core::JobRecord& job, bool with_result) {
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const auto& n : job.nodes) {
+    nlohmann::json node = {{"node_id", n.node_id}, {"status", n.status}};
+    node["execution_time"] = n.completed_at.empty() ? "" : core::FormatDuration(n.execution_seconds);
+    node["error"] = n.error;
+    nodes.push_back(std::move(node));
+  }
+  const int percent = job.total_steps > 0 ? job.completed_steps * 100 / job.total_steps : 0;
+  nlohmann::json j = {
+      {"job_id", job.id},
+      {"state", core::JobStateName(job.state)},
+      {"pattern", core::PatternName(job.pattern)},
+      {"user_id", job.user_id},
+      {"priority", core::PriorityName(job.priority)},
+      {"progress",
+       {{"completed", job.completed_steps}, {"total", job.total_steps}, {"percent", percent}}},
+      {"nodes", std::move(nodes)},
+      {"created_at", job.created_at},
+      {"started_at", job.started_at},
+      {"completed_at", job.completed_at},
+      {"error", job.error},
+  };
+  if (with_result && !job.result_json.empty()) {
+    auto result = nlohmann::json::parse(job.result_json, nullptr, false);
+    j["result"] = result.is_discarded() ? nlohmann::json(job.result_json) : result;
+  }
+  return j;
+}
+
+void PrintJob(const core::JobRecord& job, std::ostream& out) {
+  Table t({"JOB", job.id});
+  t.AddRow({"STATE", std::string(core::JobStateName(job.state))});
+  t.AddRow({"PATTERN", std::string(core::PatternName(job.pattern))});
+  t.AddRow({"USER", OrDash(job.user_id)});
+  t.AddRow({"PRIORITY", std::string(core::PriorityName(job.priority))});
+  t.AddRow({"PROGRESS", Progress(job) + " nodes"});
+  t.AddRow({"CREATED", OrDash(job.created_at)});
+  t.AddRow({"STARTED", OrDash(job.started_at)});
+  t.AddRow({"ENDED", OrDash(job.completed_at)});
+  if (!job.error.empty()) t.AddRow({"ERROR", job.error});
+  t.Print(out);
+  if (job.nodes.empty()) return;
+  out << '\n';
+  Table nodes({"NODE", "STATUS", "TIME", "ERROR"});
+  for (const auto& n : job.nodes) {
+    nodes.AddRow({n.node_id, n.status,
+                  n.completed_at.empty() ? "-" : core::FormatDuration(n.execution_seconds),
+                  OrDash(n.error)});
+  }
+  nodes.Print(out);
+}
+
+void PrintResult(const core::JobRecord& job, std::ostream& out) {
+  auto r = nlohmann::json::parse(job.result_json, nullptr, false);
+  if (r.is_discarded() || !r.is_object() || !r.contains("aggregate")) {
+    out << job.result_json << '\n';
+    return;
+  }
+  const auto& agg = r["aggregate"];
+  out << "job " << job.id << " " << core::JobStateName(job.state) << ": "
+      << r.value("pattern", "") << ", model " << r.value("model_id", "") << ", dataset "
+      << r.value("dataset", "") << ", " << r.value("aggregation_method", "") << " over "
+      << agg.value("nodes_used", 0) << " nodes, " << agg.value("rows", 0) << " rows\n\n";
+  Table cols({"OUTPUT", "MEAN", "STD", "MIN", "MAX"});
+  int i = 0;
+  for (const auto& c : agg.value("columns", nlohmann::json::array())) {
+    cols.AddRow({std::to_string(i++), Fixed(c.value("mean", 0.0)), Fixed(c.value("std", 0.0)),
+                 Fixed(c.value("min", 0.0)), Fixed(c.value("max", 0.0))});
+  }
+  cols.Print(out);
+  if (agg.contains("class_counts")) {
+    out << '\n';
+    Table classes({"CLASS", "ROWS", "SHARE"});
+    const double rows = std::max<double>(1, agg.value("rows", 0));
+    int k = 0;
+    for (const auto& c : agg["class_counts"]) {
+      char share[32];
+      std::snprintf(share, sizeof share, "%.1f%%", 100.0 * c.get<double>() / rows);
+      classes.AddRow({std::to_string(k++), std::to_string(c.get<int64_t>()), share});
+    }
+    classes.Print(out);
+  }
+  out << '\n';
+  Table nodes({"NODE", "STATUS", "ROWS", "TIME", "ERROR"});
+  for (const auto& n : r.value("nodes", nlohmann::json::array())) {
+    const std::string rows =
+        n.contains("summary") ? std::to_string(n["summary"].value("rows", 0)) : "-";
+    nodes.AddRow({n.value("node_id", ""), n.value("status", ""), rows,
+                  n.value("execution_time", ""), OrDash(n.value("error", ""))});
+  }
+  nodes.Print(out);
+}
+
+void PrintJobList(const core::JobPage& page, const core::JobQuery& query, std::ostream& out) {
+  Table t({"JOB", "STATE", "PATTERN", "USER", "PRIORITY", "NODES", "CREATED"});
+  for (const auto& j : page.jobs) {
+    t.AddRow({j.id, std::string(core::JobStateName(j.state)), std::string(core::PatternName(j.pattern)),
+              OrDash(j.user_id), std::string(core::PriorityName(j.priority)), Progress(j),
+              j.created_at});
+  }
+  t.Print(out);
+  const int64_t shown = static_cast<int64_t>(page.jobs.size());
+  if (page.total > query.offset + shown) {
+    out << "(" << shown << " of " << page.total << " jobs; see more with --offset "
+        << query.offset + shown << ")\n";
+  }
+}
+
+nlohmann::json JobListToJson(const core::JobPage& page, const core::JobQuery& query) {
+  nlohmann::json jobs = nlohmann::json::array();
+  for (const auto& j : page.jobs) jobs.push_back(JobToJson(j, false));
+  return {{"jobs", std::move(jobs)},
+          {"total", page.total},
+          {"limit", query.limit},
+          {"offset", query.offset}};
+}
+
+void PrintHealth(const HealthReport& report, std::ostream& out) {
+  out << "orchestrator " << report.server << ": " << report.status << " (dim "
+      << report.version << ")\n";
+  if (report.nodes.empty()) {
+    out << "no nodes\n";
+    return;
+  }
+  out << '\n';
+  Table t({"NODE", "STATUS", "ADDRESS", "LAST SEEN", "DATASETS", "MODELS", "ACTIVE", "QUEUED",
+           "ERROR"});
+  for (const auto& n : report.nodes) {
+    std::vector<std::string> datasets;
+    for (const auto& d : n.datasets) datasets.push_back(d.name + "(" + std::to_string(d.shape.rows) + ")");
+    t.AddRow({n.id, n.active ? "ACTIVE" : "INACTIVE", OrDash(n.address), OrDash(n.last_seen),
+              Join(datasets), Join(n.models), std::to_string(n.active_jobs),
+              std::to_string(n.queued_jobs), OrDash(n.error)});
+  }
+  t.Print(out);
+}
+
+nlohmann::json HealthToJson(const HealthReport& report) {
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const auto& n : report.nodes) {
+    nlohmann::json datasets = nlohmann::json::array();
+    for (const auto& d : n.datasets) {
+      datasets.push_back({{"name", d.name}, {"rows", d.shape.rows}, {"columns", d.shape.columns}});
+    }
+    nodes.push_back({{"node_id", n.id},
+                     {"status", n.active ? "ACTIVE" : "INACTIVE"},
+                     {"address", n.address},
+                     {"source", n.source},
+                     {"last_seen", n.last_seen},
+                     {"datasets", std::move(datasets)},
+                     {"models", n.models},
+                     {"active_jobs", n.active_jobs},
+                     {"queued_jobs", n.queued_jobs},
+                     {"max_concurrent_jobs", n.max_concurrent_jobs},
+                     {"error", n.error}});
+  }
+  return {{"server", report.server},
+          {"status", report.status},
+          {"version", report.version},
+          {"nodes", std::move(nodes)}};
+}
+
+int ReportError(const GlobalOptions& options, const core::Status& status) {
+  std::cerr << "dim: error: " << status.message() << " ("
+            << core::StatusCodeName(status.code()) << ")\n";
+  if (options.output == OutputFormat::kJson) {
+    std::cout << nlohmann::json{{"error",
+                                 {{"code", core::StatusCodeName(status.code())},
+                                  {"message", status.message()}}}}
+                     .dump(2)
+              << '\n';
+  }
+  return ExitCodeFor(status);
+}
+
+void PrintProgress(const core::JobRecord& job, double elapsed_seconds) {
+  if (!isatty(STDERR_FILENO)) return;
+  std::fprintf(stderr, "\r\033[K%s  %s  %s nodes done  %s elapsed", job.id.c_str(),
+               std::string(core::JobStateName(job.state)).c_str(), Progress(job).c_str(),
+               core::FormatDuration(elapsed_seconds).c_str());
+  if (core::IsTerminal(job.state)) std::fputc('\n', stderr);
+  std::fflush(stderr);
+}
+
+}  // namespace dim::cli

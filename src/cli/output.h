@@ -1,0 +1,48 @@
+// Everything `dim` prints: tables for people, one JSON document per command for scripts.
+// Tables and JSON go to stdout; errors and progress to stderr.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/global_options.h"
+#include "cli/job_backend.h"
+#include "core/job_types.h"
+#include "core/status.h"
+
+namespace dim::cli {
+
+// Columns padded to their widest cell; the first row is the header.
+class Table final {
+ public:
+  explicit Table(std::vector<std::string> header);
+  void AddRow(std::vector<std::string> cells);
+  void Print(std::ostream& out) const;
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// Stable keys: job_id, state, pattern, user_id, priority, progress{completed,total,percent},
+// nodes[{node_id,status,execution_time,error}], created_at, started_at, completed_at, error;
+// and result (the parsed result document) when with_result and the job has one.
+nlohmann::json JobToJson(const core::JobRecord& job, bool with_result);
+
+void PrintJob(const core::JobRecord& job, std::ostream& out);
+void PrintResult(const core::JobRecord& job, std::ostream& out);
+void PrintJobList(const core::JobPage& page, const core::JobQuery& query, std::ostream& out);
+nlohmann::json JobListToJson(const core::JobPage& page, const core::JobQuery& query);
+void PrintHealth(const HealthReport& report, std::ostream& out);
+nlohmann::json HealthToJson(const HealthReport& report);
+
+// Prints the error (stderr; and {"error": {...}} on stdout with -o json) and returns the
+// exit code it maps to.
+int ReportError(const GlobalOptions& options, const core::Status& status);
+
+// One line of live progress for --wait on a terminal ("\r" redrawn), or nothing.
+void PrintProgress(const core::JobRecord& job, double elapsed_seconds);
+
+}  // namespace dim::cli

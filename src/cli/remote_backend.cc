@@ -1,0 +1,147 @@
+// JobBackend over the Orchestrator gRPC service.
+#include <grpcpp/grpcpp.h>
+
+#include <thread>
+
+#include "cli/job_backend.h"
+#include "net/grpc_status.h"
+#include "net/job_convert.h"
+#include "orchestrator.grpc.pb.h"
+
+namespace dim::cli {
+namespace {
+
+namespace pb = dim::orchestrator;
+
+class RemoteBackend final : public JobBackend {
+ public:
+  explicit RemoteBackend(const GlobalOptions& options)
+      : address_(options.server),
+        deadline_(std::chrono::milliseconds(
+            static_cast<int64_t>(options.rpc_timeout_seconds * 1000))),
+        stub_(pb::Orchestrator::NewStub(
+            grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()))) {}
+
+  core::Result<core::JobRecord> Submit(const core::SubmitRequest& request) override {
+    pb::SubmitJobRequest req;
+    req.set_user_id(request.user_id);
+    req.set_pattern(static_cast<dim::common::Pattern>(request.pattern));
+    req.set_config_json(request.config_json);
+    req.set_priority(static_cast<dim::common::Priority>(request.priority));
+    pb::SubmitJobResponse resp;
+    auto ctx = Context();
+    DIM_RETURN_IF_ERROR(Check(stub_->SubmitJob(ctx.get(), req, &resp)));
+    return Get(resp.job_id());
+  }
+
+  core::Result<core::JobRecord> Get(const std::string& id) override {
+    pb::GetJobStatusRequest req;
+    req.set_job_id(id);
+    pb::JobStatusResponse resp;
+    auto ctx = Context();
+    DIM_RETURN_IF_ERROR(Check(stub_->GetJobStatus(ctx.get(), req, &resp)));
+    return net::FromProto(resp);
+  }
+
+  core::Result<core::JobPage> List(const core::JobQuery& query) override {
+    pb::ListJobsRequest req;
+    req.set_user_id(query.user_id);
+    req.set_status_filter(static_cast<dim::common::JobState>(query.state));
+    req.set_limit(query.limit);
+    req.set_offset(query.offset);
+    pb::ListJobsResponse resp;
+    auto ctx = Context();
+    DIM_RETURN_IF_ERROR(Check(stub_->ListJobs(ctx.get(), req, &resp)));
+    core::JobPage page;
+    page.total = resp.total();
+    for (const auto& j : resp.jobs()) page.jobs.push_back(net::FromProto(j));
+    return page;
+  }
+
+  core::Result<core::JobRecord> Cancel(const std::string& id) override {
+    pb::CancelJobRequest req;
+    req.set_job_id(id);
+    pb::CancelJobResponse resp;
+    auto ctx = Context();
+    DIM_RETURN_IF_ERROR(Check(stub_->CancelJob(ctx.get(), req, &resp)));
+    return Get(id);
+  }
+
+  core::Result<core::JobRecord> Wait(const std::string& id, std::chrono::milliseconds timeout,
+                                     const ProgressFn& progress) override {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto pause = std::chrono::milliseconds(5);
+    for (;;) {
+      DIM_ASSIGN_OR_RETURN(core::JobRecord job, Get(id));
+      if (progress) progress(job);
+      if (core::IsTerminal(job.state)) return job;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return core::Status::DeadlineExceeded("job '" + id + "' is still " +
+                                              std::string(core::JobStateName(job.state)));
+      }
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(200));
+    }
+  }
+
+  core::Result<HealthReport> Health() override {
+    pb::ListNodesResponse resp;
+    auto ctx = Context();
+    DIM_RETURN_IF_ERROR(Check(stub_->ListNodes(ctx.get(), pb::ListNodesRequest{}, &resp)));
+    HealthReport report;
+    report.server = address_;
+    report.status = "SERVING";
+    report.version = resp.version();
+    for (const auto& n : resp.nodes()) {
+      core::NodeDescription d;
+      d.id = n.node_id();
+      d.address = n.address();
+      d.active = n.status() == dim::common::NODE_STATUS_ACTIVE;
+      d.source = n.source();
+      d.last_seen = n.last_seen();
+      d.described = true;
+      for (const auto& ds : n.datasets()) {
+        core::DatasetEntry e;
+        e.name = ds.name();
+        e.shape.rows = ds.rows();
+        e.shape.columns.assign(ds.columns().begin(), ds.columns().end());
+        d.datasets.push_back(std::move(e));
+      }
+      d.models.assign(n.models().begin(), n.models().end());
+      d.active_jobs = n.active_jobs();
+      d.queued_jobs = n.queued_jobs();
+      d.max_concurrent_jobs = n.max_concurrent_jobs();
+      d.error = n.error();
+      report.nodes.push_back(std::move(d));
+    }
+    return report;
+  }
+
+ private:
+  std::unique_ptr<grpc::ClientContext> Context() const {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->set_deadline(std::chrono::system_clock::now() + deadline_);
+    return ctx;
+  }
+
+  core::Status Check(const grpc::Status& status) const {
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+        (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)) {
+      return core::Status::Unavailable("cannot reach the orchestrator at " + address_ + ": " +
+                                       status.error_message());
+    }
+    return net::FromGrpc(status);
+  }
+
+  std::string address_;
+  std::chrono::milliseconds deadline_;
+  std::unique_ptr<pb::Orchestrator::Stub> stub_;
+};
+
+}  // namespace
+
+std::unique_ptr<JobBackend> MakeRemoteBackend(const GlobalOptions& options) {
+  return std::make_unique<RemoteBackend>(options);
+}
+
+}  // namespace dim::cli

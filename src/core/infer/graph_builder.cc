@@ -1,0 +1,460 @@
+#include "core/infer/graph_builder.h"
+
+#include <algorithm>
+#include <climits>
+#include <functional>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "core/infer/op_registry.h"
+#include "core/infer/tensor_proto.h"
+#include "onnx.pb.h"
+
+namespace dim::core {
+namespace {
+
+// Opsets whose semantics the operators implement (the spec asks for 9 to 17; the supported
+// operators did not change meaning from 7 to 21).
+constexpr int64_t kMinOpset = 7;
+constexpr int64_t kMaxOpset = 21;
+
+std::string Quote(const std::string& s) { return "'" + s + "'"; }
+
+std::string ElemTypeName(int32_t type) {
+  if (onnx::TensorProto::DataType_IsValid(type)) {
+    return onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(type));
+  }
+  return "type " + std::to_string(type);
+}
+
+Result<int64_t> DefaultOpset(const onnx::ModelProto& model) {
+  for (const onnx::OperatorSetIdProto& id : model.opset_import()) {
+    if (id.domain().empty() || id.domain() == "ai.onnx") {
+      if (id.version() < kMinOpset || id.version() > kMaxOpset) {
+        return Status::InvalidArgument("opset " + std::to_string(id.version()) +
+                                       " is not supported (" + std::to_string(kMinOpset) +
+                                       " to " + std::to_string(kMaxOpset) + " are)");
+      }
+      return id.version();
+    }
+  }
+  return Status::InvalidArgument("no opset is imported for the default ONNX domain");
+}
+
+// The model's input: float32, the first dimension is the batch, the others known.
+Result<Shape> InputShape(const onnx::ValueInfoProto& input) {
+  const std::string what = "input " + Quote(input.name());
+  if (!input.has_type() || !input.type().has_tensor_type()) {
+    return Status::InvalidArgument(what + " is not a tensor");
+  }
+  const onnx::TypeProto::Tensor& tensor = input.type().tensor_type();
+  if (tensor.elem_type() != onnx::TensorProto::FLOAT) {
+    return Status::InvalidArgument(what + " has type " + ElemTypeName(tensor.elem_type()) +
+                                   "; only float32 is supported");
+  }
+  if (!tensor.has_shape() || tensor.shape().dim_size() == 0) {
+    return Status::InvalidArgument(what + " has no shape; its first dimension must be the batch");
+  }
+  Shape shape;
+  for (int i = 0; i < tensor.shape().dim_size(); ++i) {
+    const onnx::TensorShapeProto::Dimension& dim = tensor.shape().dim(i);
+    if (i == 0) {
+      if (dim.has_dim_value() && dim.dim_value() < 0) {
+        return Status::InvalidArgument(what + " has a negative batch dimension");
+      }
+      shape.push_back(Dim::Batch());  // Fixed or not, the first dimension is the batch.
+      continue;
+    }
+    if (!dim.has_dim_value()) {
+      return Status::InvalidArgument(
+          what + " has an unknown dimension " + std::to_string(i) +
+          (dim.has_dim_param() ? " (" + Quote(dim.dim_param()) + ")" : "") +
+          "; only the first (batch) dimension may be unknown");
+    }
+    if (dim.dim_value() <= 0 || dim.dim_value() > kMaxDimension) {
+      return Status::InvalidArgument(what + " has an invalid dimension " + std::to_string(i) +
+                                     " (" + std::to_string(dim.dim_value()) + ")");
+    }
+    shape.push_back(Dim::Known(dim.dim_value()));
+  }
+  DIM_RETURN_IF_ERROR(DimProduct(shape, 1, shape.size()).status().WithPrefix(what));
+  return shape;
+}
+
+class GraphBuilder final {
+ public:
+  GraphBuilder(const onnx::GraphProto& graph, int64_t opset) : graph_(graph), opset_(opset) {}
+
+  Result<std::unique_ptr<Graph>> Build() {
+    DIM_RETURN_IF_ERROR(ReadInitializers());
+    DIM_RETURN_IF_ERROR(ReadInput());
+    if (graph_.output_size() == 0) return Status::InvalidArgument("the graph has no outputs");
+    DIM_RETURN_IF_ERROR(CreateOps());
+    DIM_RETURN_IF_ERROR(LinkNodes());
+    DIM_RETURN_IF_ERROR(SortNodes());
+    DIM_RETURN_IF_ERROR(InferNodes());
+    DIM_RETURN_IF_ERROR(CheckOutputs());
+    return MakePlan();
+  }
+
+ private:
+  std::string Label(int node) const {
+    const onnx::NodeProto& n = graph_.node(node);
+    const std::string who = n.name().empty() ? "#" + std::to_string(node) : Quote(n.name());
+    return "node " + who + " (" + n.op_type() + ")";
+  }
+
+  Status ReadInitializers() {
+    if (graph_.sparse_initializer_size() > 0) {
+      return Status::InvalidArgument("sparse initializers are not supported");
+    }
+    for (const onnx::TensorProto& init : graph_.initializer()) {
+      if (init.name().empty()) return Status::InvalidArgument("an initializer has no name");
+      Result<ValueInfo> value = DecodeTensorProto(init);
+      if (!value.ok()) return value.status().WithPrefix("initializer " + Quote(init.name()));
+      if (!values_.emplace(init.name(), std::move(*value)).second) {
+        return Status::InvalidArgument("initializer " + Quote(init.name()) +
+                                       " is defined twice");
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status ReadInput() {
+    std::vector<const onnx::ValueInfoProto*> inputs;
+    for (const onnx::ValueInfoProto& input : graph_.input()) {
+      // Before IR version 4 initializers were listed among the inputs too.
+      if (values_.count(input.name()) == 0) inputs.push_back(&input);
+    }
+    if (inputs.empty()) return Status::InvalidArgument("the graph has no inputs");
+    if (inputs.size() > 1) {
+      std::string names;
+      for (const onnx::ValueInfoProto* input : inputs) {
+        names += (names.empty() ? "" : ", ") + Quote(input->name());
+      }
+      return Status::InvalidArgument("the graph has " + std::to_string(inputs.size()) +
+                                     " inputs (" + names + "); exactly one is supported");
+    }
+    const onnx::ValueInfoProto& input = *inputs[0];
+    if (input.name().empty()) return Status::InvalidArgument("the graph input has no name");
+    DIM_ASSIGN_OR_RETURN(input_shape_, InputShape(input));
+    input_name_ = input.name();
+    ValueInfo info = FloatValue(input_shape_);
+    info.name = input_name_;
+    values_.emplace(input_name_, std::move(info));
+    return Status::Ok();
+  }
+
+  // Every node: a supported operator with valid attributes, outputs defined once.
+  Status CreateOps() {
+    for (int i = 0; i < graph_.node_size(); ++i) {
+      const onnx::NodeProto& node = graph_.node(i);
+      Result<std::unique_ptr<Op>> op = CreateOp(node, opset_);
+      if (!op.ok()) return op.status().WithPrefix(Label(i));
+      ops_.push_back(std::move(*op));
+      for (const std::string& out : node.output()) {
+        if (out.empty()) continue;
+        if (values_.count(out) > 0 || !producer_.emplace(out, i).second) {
+          return Status::InvalidArgument(Label(i) + ": output " + Quote(out) +
+                                         " is already defined");
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Every input exists; records which nodes read which.
+  Status LinkNodes() {
+    users_.assign(static_cast<size_t>(graph_.node_size()), {});
+    pending_.assign(static_cast<size_t>(graph_.node_size()), 0);
+    for (int i = 0; i < graph_.node_size(); ++i) {
+      for (const std::string& in : graph_.node(i).input()) {
+        if (in.empty() || values_.count(in) > 0) continue;
+        const auto it = producer_.find(in);
+        if (it == producer_.end()) {
+          return Status::InvalidArgument(Label(i) + ": input " + Quote(in) +
+                                         " has no initializer or producer");
+        }
+        users_[static_cast<size_t>(it->second)].push_back(i);
+        ++pending_[static_cast<size_t>(i)];
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Kahn's algorithm, taking ready nodes in file order; what is left is a cycle.
+  Status SortNodes() {
+    std::priority_queue<int, std::vector<int>, std::greater<>> ready;
+    for (int i = 0; i < graph_.node_size(); ++i) {
+      if (pending_[static_cast<size_t>(i)] == 0) ready.push(i);
+    }
+    while (!ready.empty()) {
+      const int n = ready.top();
+      ready.pop();
+      order_.push_back(n);
+      for (int user : users_[static_cast<size_t>(n)]) {
+        if (--pending_[static_cast<size_t>(user)] == 0) ready.push(user);
+      }
+    }
+    if (order_.size() == static_cast<size_t>(graph_.node_size())) return Status::Ok();
+    for (int i = 0; i < graph_.node_size(); ++i) {
+      if (pending_[static_cast<size_t>(i)] == 0) continue;
+      for (const std::string& in : graph_.node(i).input()) {
+        const auto it = producer_.find(in);
+        if (it != producer_.end() && pending_[static_cast<size_t>(it->second)] > 0) {
+          return Status::InvalidArgument(Label(i) + ": input " + Quote(in) +
+                                         " depends on the node's own output (a cycle)");
+        }
+      }
+    }
+    return Status::InvalidArgument("the graph has a cycle");
+  }
+
+  // Types and shapes, node by node; nodes whose inputs are all constant are run now.
+  Status InferNodes() {
+    folded_.assign(static_cast<size_t>(graph_.node_size()), false);
+    for (int n : order_) {
+      const onnx::NodeProto& node = graph_.node(n);
+      std::vector<ValueInfo> inputs;
+      bool all_constant = true;
+      for (const std::string& in : node.input()) {
+        ValueInfo info;
+        if (!in.empty()) {
+          info = values_.at(in);
+          info.name = in;
+          all_constant = all_constant && info.is_constant();
+        }
+        inputs.push_back(std::move(info));
+      }
+      Op& op = *ops_[static_cast<size_t>(n)];
+      Result<std::vector<ValueInfo>> outputs = op.Infer(inputs);
+      if (!outputs.ok()) return outputs.status().WithPrefix(Label(n));
+      if (outputs->empty()) return Status::Internal(Label(n) + ": no outputs inferred");
+      bool outputs_constant = true;
+      bool outputs_float = true;
+      for (int j = 0; j < node.output_size(); ++j) {
+        if (node.output(j).empty()) continue;
+        if (static_cast<size_t>(j) >= outputs->size()) {
+          return Status::InvalidArgument(Label(n) + ": output " + Quote(node.output(j)) +
+                                         " is not supported");
+        }
+        const ValueInfo& out = (*outputs)[static_cast<size_t>(j)];
+        outputs_constant = outputs_constant && out.is_constant();
+        outputs_float = outputs_float && out.type == DType::kFloat;
+      }
+      if (!outputs_constant && all_constant && outputs_float) {
+        DIM_RETURN_IF_ERROR(Fold(n, inputs, *outputs));
+        outputs_constant = true;
+      }
+      folded_[static_cast<size_t>(n)] = outputs_constant;
+      for (int j = 0; j < node.output_size(); ++j) {
+        if (node.output(j).empty()) continue;
+        ValueInfo out = std::move((*outputs)[static_cast<size_t>(j)]);
+        out.name = node.output(j);
+        values_[node.output(j)] = std::move(out);
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Runs node n on its constant inputs and stores its outputs as constants in `outputs`.
+  Status Fold(int n, const std::vector<ValueInfo>& inputs, std::vector<ValueInfo>& outputs) {
+    std::vector<const Tensor*> tensors;
+    for (const ValueInfo& in : inputs) tensors.push_back(in.constant.get());
+    const std::vector<Tensor*> movable(tensors.size(), nullptr);
+    std::vector<Tensor> results(outputs.size());
+    KernelInputs kernel_inputs(tensors, movable);
+    const Status status = ops_[static_cast<size_t>(n)]->Run(kernel_inputs, results);
+    if (!status.ok()) return status.WithPrefix(Label(n));
+    for (size_t j = 0; j < outputs.size(); ++j) {
+      outputs[j].constant = std::make_shared<const Tensor>(std::move(results[j]));
+    }
+    return Status::Ok();
+  }
+
+  Status CheckOutputs() {
+    for (const onnx::ValueInfoProto& out : graph_.output()) {
+      if (values_.count(out.name()) == 0) {
+        return Status::InvalidArgument("output " + Quote(out.name()) + " has no producer");
+      }
+    }
+    const onnx::ValueInfoProto& declared = graph_.output(0);
+    const ValueInfo& out = values_.at(declared.name());
+    const std::string what = "output " + Quote(declared.name());
+    if (out.is_constant()) {
+      return Status::InvalidArgument(what + " is a constant; it must depend on the input");
+    }
+    if (out.type != DType::kFloat && out.type != DType::kInt64) {
+      return Status::InvalidArgument(what + " is " + std::string(DTypeName(out.type)) +
+                                     "; only float32 is supported");
+    }
+    const Shape& shape = out.shape;
+    bool batch_first = !shape.empty() && shape[0] == Dim::Batch();
+    for (size_t i = 1; i < shape.size(); ++i) batch_first = batch_first && shape[i].known();
+    if (!batch_first) {
+      return Status::InvalidArgument(what + " has shape " + ShapeToString(shape) +
+                                     "; its first dimension must be the batch and the others "
+                                     "known");
+    }
+    if (declared.has_type() && declared.type().has_tensor_type()) {
+      const onnx::TypeProto::Tensor& tensor = declared.type().tensor_type();
+      const int32_t expected =
+          out.type == DType::kFloat ? onnx::TensorProto::FLOAT : onnx::TensorProto::INT64;
+      if (tensor.elem_type() != onnx::TensorProto::UNDEFINED && tensor.elem_type() != expected) {
+        return Status::InvalidArgument(what + " is declared as " +
+                                       ElemTypeName(tensor.elem_type()) + " but computes " +
+                                       ElemTypeName(expected));
+      }
+      if (tensor.has_shape()) {
+        bool agrees = tensor.shape().dim_size() == static_cast<int>(shape.size());
+        for (int i = 1; agrees && i < tensor.shape().dim_size(); ++i) {
+          const auto& dim = tensor.shape().dim(i);
+          agrees = !dim.has_dim_value() || dim.dim_value() == shape[static_cast<size_t>(i)].factor;
+        }
+        if (!agrees) {
+          return Status::InvalidArgument(what + " is declared with another shape than the " +
+                                         ShapeToString(shape) + " it computes");
+        }
+      }
+    }
+    output_name_ = declared.name();
+    output_shape_ = shape;
+    return Status::Ok();
+  }
+
+  // Keeps the nodes the first output needs, in order, and plans each value's lifetime.
+  std::unique_ptr<Graph> MakePlan() {
+    const size_t node_count = static_cast<size_t>(graph_.node_size());
+    std::vector<bool> needed(node_count, false);
+    std::vector<std::string> stack = {output_name_};
+    std::unordered_set<std::string> runtime_reads = {output_name_};
+    while (!stack.empty()) {
+      const std::string name = std::move(stack.back());
+      stack.pop_back();
+      const auto it = producer_.find(name);
+      if (it == producer_.end() || folded_[static_cast<size_t>(it->second)] ||
+          needed[static_cast<size_t>(it->second)]) {
+        continue;
+      }
+      needed[static_cast<size_t>(it->second)] = true;
+      for (const std::string& in : graph_.node(it->second).input()) {
+        if (in.empty() || !IsRuntimeValue(in)) continue;
+        runtime_reads.insert(in);
+        stack.push_back(in);
+      }
+    }
+
+    Graph::Plan plan;
+    plan.input_shape = input_shape_;
+    plan.output_shape = output_shape_;
+    std::unordered_map<std::string, int> value_index = {{input_name_, 0}};
+    std::unordered_map<std::string, int> constant_index;
+    plan.num_values = 1;
+    for (int n : order_) {
+      if (!needed[static_cast<size_t>(n)]) continue;
+      const onnx::NodeProto& node = graph_.node(n);
+      Graph::Step step;
+      step.op = std::move(ops_[static_cast<size_t>(n)]);
+      step.label = Label(n);
+      for (const std::string& in : node.input()) {
+        Graph::Source src;
+        if (!in.empty()) {
+          const ValueInfo& info = values_.at(in);
+          if (info.constant != nullptr) {
+            const auto [it, added] =
+                constant_index.emplace(in, static_cast<int>(plan.constants.size()));
+            if (added) plan.constants.push_back(info.constant);
+            src = {Graph::Source::Kind::kConstant, it->second};
+          } else if (IsRuntimeValue(in)) {
+            src = {Graph::Source::Kind::kValue, value_index.at(in)};
+          }
+        }
+        step.inputs.push_back(src);
+      }
+      for (const std::string& out : node.output()) {
+        int index = -1;
+        if (!out.empty() && runtime_reads.count(out) > 0) {
+          index = plan.num_values++;
+          value_index[out] = index;
+        }
+        step.outputs.push_back(index);
+      }
+      plan.steps.push_back(std::move(step));
+    }
+    plan.output_value = value_index.at(output_name_);
+    plan.rows_independent = true;
+    for (const Graph::Step& step : plan.steps) {
+      plan.rows_independent = plan.rows_independent && !step.op->MixesRows();
+    }
+    for (const auto& [name, index] : value_index) {
+      const Shape& shape = values_.at(name).shape;
+      bool batch_first = !shape.empty() && shape[0] == Dim::Batch();
+      for (size_t i = 1; i < shape.size(); ++i) batch_first = batch_first && shape[i].known();
+      plan.rows_independent = plan.rows_independent && batch_first;
+    }
+
+    // Lifetimes: a value dies after its last reader, which may then take it over.
+    std::vector<int> last_read(static_cast<size_t>(plan.num_values), -1);
+    for (size_t s = 0; s < plan.steps.size(); ++s) {
+      for (const Graph::Source& src : plan.steps[s].inputs) {
+        if (src.kind == Graph::Source::Kind::kValue) {
+          last_read[static_cast<size_t>(src.index)] = static_cast<int>(s);
+        }
+      }
+    }
+    last_read[static_cast<size_t>(plan.output_value)] = INT_MAX;
+    for (size_t s = 0; s < plan.steps.size(); ++s) {
+      Graph::Step& step = plan.steps[s];
+      step.movable.assign(step.inputs.size(), false);
+      for (size_t i = 0; i < step.inputs.size(); ++i) {
+        const Graph::Source& src = step.inputs[i];
+        if (src.kind != Graph::Source::Kind::kValue) continue;
+        int reads = 0;
+        for (const Graph::Source& other : step.inputs) {
+          reads += other.kind == src.kind && other.index == src.index ? 1 : 0;
+        }
+        const bool last = last_read[static_cast<size_t>(src.index)] == static_cast<int>(s);
+        step.movable[i] = last && reads == 1;
+        if (last && std::find(step.release.begin(), step.release.end(), src.index) ==
+                        step.release.end()) {
+          step.release.push_back(src.index);
+        }
+      }
+    }
+    return std::make_unique<Graph>(std::move(plan));
+  }
+
+  // Whether `name` holds a tensor at run time (not a constant nor a load-time-only value).
+  bool IsRuntimeValue(const std::string& name) const {
+    const ValueInfo& info = values_.at(name);
+    return !info.is_constant() && (info.type == DType::kFloat || info.type == DType::kInt64);
+  }
+
+  const onnx::GraphProto& graph_;
+  const int64_t opset_;
+  std::unordered_map<std::string, ValueInfo> values_;  // Every value defined so far.
+  std::unordered_map<std::string, int> producer_;      // Node output -> node.
+  std::string input_name_;
+  Shape input_shape_;
+  std::string output_name_;
+  Shape output_shape_;
+  std::vector<std::unique_ptr<Op>> ops_;   // Per node.
+  std::vector<std::vector<int>> users_;    // Per node: the nodes reading its outputs.
+  std::vector<int> pending_;               // Per node: inputs not yet produced.
+  std::vector<int> order_;                 // Nodes in execution order.
+  std::vector<bool> folded_;               // Per node: its outputs are constants.
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Graph>> BuildGraph(const onnx::ModelProto& model) {
+  DIM_ASSIGN_OR_RETURN(const int64_t opset, DefaultOpset(model));
+  GraphBuilder builder(model.graph(), opset);
+  return builder.Build();
+}
+
+}  // namespace dim::core

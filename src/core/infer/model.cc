@@ -1,0 +1,114 @@
+#include "core/infer/model.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <system_error>
+
+#include "core/infer/graph.h"
+#include "core/infer/graph_builder.h"
+#include "onnx.pb.h"
+
+namespace dim::core {
+namespace {
+
+// Rows per slice of a large batch: big enough for efficient matrix products, small enough
+// for a layer's activations to stay in the L2 cache.
+constexpr int64_t kSliceRows = 1024;
+
+int64_t RowWidth(const Shape& shape) {
+  int64_t width = 1;
+  for (size_t i = 1; i < shape.size(); ++i) width *= shape[i].factor;
+  return width;
+}
+
+}  // namespace
+
+Model::Model(std::string name, std::unique_ptr<Graph> graph, int64_t input_width,
+             int64_t output_width)
+    : name_(std::move(name)),
+      graph_(std::move(graph)),
+      input_width_(input_width),
+      output_width_(output_width) {}
+
+Model::~Model() = default;
+
+Result<std::shared_ptr<const Model>> Model::LoadFile(const std::filesystem::path& path) {
+  const std::string name = path.stem().string();
+  std::error_code ec;
+  const std::filesystem::file_status status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status)) {
+    return Status::NotFound("model file '" + path.string() + "' not found");
+  }
+  if (!std::filesystem::is_regular_file(status)) {
+    return Status::InvalidArgument("model '" + name + "': '" + path.string() +
+                                   "' is not a regular file");
+  }
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec || size > static_cast<std::uintmax_t>(INT_MAX)) {
+    return Status::InvalidArgument("model '" + name + "': not a valid ONNX model (" +
+                                   (ec ? "cannot get its size" : "larger than 2 GiB") + ")");
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) {
+    return Status::InvalidArgument("model '" + name + "': cannot read '" + path.string() + "'");
+  }
+  return LoadBytes(bytes, name);
+}
+
+Result<std::shared_ptr<const Model>> Model::LoadBytes(std::string_view bytes, std::string name) {
+  const std::string prefix = "model '" + name + "'";
+  const auto invalid = [&prefix](const std::string& why) {
+    return Status::InvalidArgument(prefix + ": not a valid ONNX model (" + why + ")");
+  };
+  if (bytes.empty()) return invalid("empty file");
+  if (bytes.size() > static_cast<size_t>(INT_MAX)) return invalid("larger than 2 GiB");
+  onnx::ModelProto proto;
+  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return invalid("cannot parse it as an ONNX protobuf; corrupt or truncated");
+  }
+  if (!proto.has_ir_version()) return invalid("no IR version");
+  if (!proto.has_graph()) return invalid("no graph");
+  Result<std::unique_ptr<Graph>> graph = BuildGraph(proto);
+  if (!graph.ok()) return graph.status().WithPrefix(prefix);
+  const int64_t input_width = RowWidth((*graph)->input_shape());
+  const int64_t output_width = RowWidth((*graph)->output_shape());
+  // The constructor is private, so std::make_shared cannot reach it.
+  return std::shared_ptr<const Model>(
+      new Model(std::move(name), std::move(*graph), input_width, output_width));
+}
+
+Result<Matrix> Model::Run(const Matrix& input) const {
+  if (input.cols() != input_width_) {
+    return Status::InvalidArgument("model '" + name_ + "': input has " +
+                                   std::to_string(input.cols()) + " columns, expected " +
+                                   std::to_string(input_width_));
+  }
+  const int64_t rows = input.rows();
+  Matrix result(rows, output_width_);
+  // Large batches run in slices when rows are independent: intermediate values then stay
+  // small (in cache, and without fresh pages to fault in), and memory stays bounded.
+  const int64_t slice = graph_->rows_independent() ? kSliceRows : std::max<int64_t>(rows, 1);
+  int64_t begin = 0;
+  do {
+    const int64_t n = std::min(slice, rows - begin);
+    Result<Tensor> output = graph_->Run(Tensor::FromData(
+        ResolveShape(graph_->input_shape(), n), input.data() + begin * input_width_));
+    if (!output.ok()) return output.status().WithPrefix("model '" + name_ + "'");
+    const Tensor& y = *output;
+    if (y.rank() < 1 || y.dim(0) != n || y.size() != n * output_width_) {
+      return Status::Internal("model '" + name_ + "': the output has an unexpected shape");
+    }
+    if (y.size() > 0) {
+      std::memcpy(result.data() + begin * output_width_, y.data(),
+                  static_cast<size_t>(y.size()) * sizeof(float));
+    }
+    begin += n;
+  } while (begin < rows);
+  return result;
+}
+
+}  // namespace dim::core

@@ -1,0 +1,55 @@
+// An ONNX model loaded, validated and ready to run on the CPU with Eigen.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/matrix.h"
+#include "core/status.h"
+
+namespace dim::core {
+
+class Graph;  // The validated, executable form of the ONNX graph (infer/graph.h).
+
+// A model takes a batch of rows (rows x input_width features) and returns one row of
+// output_width values per input row. The ONNX graph must have one float input whose first
+// dimension is the batch (dynamic or fixed) and at least one float output; the first
+// output is the model's output.
+//
+// Thread-safety: a loaded Model is immutable; Run may be called from many threads at once.
+class Model final {
+ public:
+  // Reads, parses and validates the file. Every problem is found here, never in Run:
+  // NOT_FOUND when the file does not exist; INVALID_ARGUMENT for a truncated or corrupt
+  // file, an unsupported operator, a missing initializer or a shape mismatch, with a
+  // message naming the node (name or index) and its operator.
+  static Result<std::shared_ptr<const Model>> LoadFile(const std::filesystem::path& path);
+  // The same from bytes in memory; `name` is used in messages and by name().
+  static Result<std::shared_ptr<const Model>> LoadBytes(std::string_view bytes, std::string name);
+
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const std::string& name() const { return name_; }
+  int64_t input_width() const { return input_width_; }
+  int64_t output_width() const { return output_width_; }
+
+  // Runs the graph on input (rows x input_width()); returns rows x output_width().
+  // INVALID_ARGUMENT when input has the wrong width.
+  Result<Matrix> Run(const Matrix& input) const;
+
+ private:
+  Model(std::string name, std::unique_ptr<Graph> graph, int64_t input_width,
+        int64_t output_width);
+
+  std::string name_;
+  std::unique_ptr<Graph> graph_;
+  int64_t input_width_ = 0;
+  int64_t output_width_ = 0;
+};
+
+}  // namespace dim::core

@@ -1,0 +1,83 @@
+// The interface every operator implements, and what it sees at load time and at run time.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/infer/tensor.h"
+#include "core/infer/value_info.h"
+#include "core/status.h"
+
+namespace onnx {
+class NodeProto;
+}  // namespace onnx
+
+namespace dim::core {
+
+// The inputs of one node while the graph runs. An input is either borrowed (a constant,
+// or a value that later nodes still read) or, at its last use, available to be moved from
+// so element-wise kernels can work in place.
+class KernelInputs final {
+ public:
+  // `tensors[i]` is null for an absent optional input; `movable[i]` is non-null when the
+  // tensor may be moved from (it then points at the same tensor as `tensors[i]`).
+  KernelInputs(std::span<const Tensor* const> tensors, std::span<Tensor* const> movable)
+      : tensors_(tensors), movable_(movable) {}
+
+  size_t size() const { return tensors_.size(); }
+  bool present(size_t i) const { return i < tensors_.size() && tensors_[i] != nullptr; }
+  const Tensor& operator[](size_t i) const { return *tensors_[i]; }
+  // Whether Take(i) moves rather than copies.
+  bool movable(size_t i) const { return movable_[i] != nullptr; }
+  // The tensor itself when it may be moved from, a copy otherwise. Input i must not be
+  // read through operator[] afterwards.
+  Tensor Take(size_t i) {
+    if (movable_[i] != nullptr) return std::move(*movable_[i]);
+    return tensors_[i]->Clone();
+  }
+
+ private:
+  std::span<const Tensor* const> tensors_;
+  std::span<Tensor* const> movable_;
+};
+
+// One ONNX node's operator. Created by the registry (op_registry.h) from the node and the
+// model's opset, then Infer is called exactly once, then Run any number of times.
+//
+// Thread-safety: after Infer, an Op is immutable and Run may be called concurrently.
+class Op {
+ public:
+  virtual ~Op() = default;
+
+  // Checks the inputs (types, shapes, constants where the operator needs them) and returns
+  // one ValueInfo per output the operator produces (at least one). An output that Infer
+  // returns with a constant or ints set is folded at load time and never run. Errors are
+  // INVALID_ARGUMENT with a message that the caller prefixes with the node.
+  [[nodiscard]] virtual Result<std::vector<ValueInfo>> Infer(
+      const std::vector<ValueInfo>& inputs) = 0;
+
+  // Computes the outputs Infer promised from inputs of the shapes Infer accepted (with the
+  // batch size resolved). Only outputs[0] is needed by callers that ignore optional
+  // outputs; every returned Status other than OK is a bug (INTERNAL).
+  [[nodiscard]] virtual Status Run(KernelInputs& inputs, std::span<Tensor> outputs) const = 0;
+
+  // Whether an output row may depend on other rows of the batch even though every value
+  // keeps the batch as its first dimension (a Softmax over axis 0 does). Valid after Infer.
+  virtual bool MixesRows() const { return false; }
+};
+
+// INVALID_ARGUMENT unless inputs[i] is present and float32.
+[[nodiscard]] Status RequireFloat(const std::vector<ValueInfo>& inputs, size_t i);
+
+// INVALID_ARGUMENT unless inputs[i], when present, is a float32 constant holding one value;
+// `*value` is set to it then.
+[[nodiscard]] Status ReadScalarConstant(const std::vector<ValueInfo>& inputs, size_t i,
+                                        float* value);
+
+// A ValueInfo for a float value computed at run time.
+ValueInfo FloatValue(Shape shape);
+
+}  // namespace dim::core

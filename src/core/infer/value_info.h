@@ -1,0 +1,34 @@
+// What the graph builder knows about a value at load time: its type, its shape with a
+// symbolic batch size and, for constants, its contents.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/infer/shape.h"
+#include "core/infer/tensor.h"
+
+namespace dim::core {
+
+// Element types as far as the engine cares. Every value that exists at run time is
+// float32, except the indices ArgMax produces (kInt64, carried in float storage); int64
+// constants exist only at load time, as shape parameters.
+enum class DType { kNone, kFloat, kInt64, kOther };
+
+std::string_view DTypeName(DType type);
+
+struct ValueInfo final {
+  std::string name;             // The ONNX value name; empty for an absent optional input.
+  DType type = DType::kNone;    // kNone: an absent optional input.
+  Shape shape;
+  std::shared_ptr<const Tensor> constant;  // Set for float constants.
+  std::shared_ptr<const std::vector<int64_t>> ints;  // Set for int64 constants.
+
+  bool present() const { return type != DType::kNone; }
+  bool is_constant() const { return constant != nullptr || ints != nullptr; }
+};
+
+}  // namespace dim::core

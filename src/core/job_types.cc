@@ -1,0 +1,84 @@
+#include "core/job_types.h"
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+
+namespace dim::core {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+}  // namespace
+
+std::string_view JobStateName(JobState state) {
+  switch (state) {
+    case JobState::kPending: return "PENDING";
+    case JobState::kRunning: return "RUNNING";
+    case JobState::kCompleted: return "COMPLETED";
+    case JobState::kFailed: return "FAILED";
+    case JobState::kCancelled: return "CANCELLED";
+    case JobState::kUnspecified: break;
+  }
+  return "UNSPECIFIED";
+}
+
+std::optional<JobState> ParseJobState(std::string_view text) {
+  std::string t = Lower(text);
+  if (t.starts_with("job_state_")) t = t.substr(10);
+  for (JobState s : {JobState::kPending, JobState::kRunning, JobState::kCompleted,
+                     JobState::kFailed, JobState::kCancelled}) {
+    if (t == Lower(JobStateName(s))) return s;
+  }
+  return std::nullopt;
+}
+
+bool IsTerminal(JobState state) {
+  return state == JobState::kCompleted || state == JobState::kFailed ||
+         state == JobState::kCancelled;
+}
+
+std::string_view PatternName(Pattern pattern) {
+  switch (pattern) {
+    case Pattern::kCollaborative: return "collaborative";
+    case Pattern::kComparative: return "comparative";
+    case Pattern::kChained: return "chained";
+    case Pattern::kUnspecified: break;
+  }
+  return "unspecified";
+}
+
+std::optional<Pattern> ParsePattern(std::string_view text) {
+  std::string t = Lower(text);
+  if (t.starts_with("pattern_")) t = t.substr(8);
+  for (Pattern p : {Pattern::kCollaborative, Pattern::kComparative, Pattern::kChained}) {
+    if (t == PatternName(p)) return p;
+  }
+  return std::nullopt;
+}
+
+std::string_view PriorityName(Priority priority) {
+  switch (priority) {
+    case Priority::kLow: return "low";
+    case Priority::kNormal: return "normal";
+    case Priority::kHigh: return "high";
+    case Priority::kUnspecified: break;
+  }
+  return "unspecified";
+}
+
+std::optional<Priority> ParsePriority(std::string_view text) {
+  std::string t = Lower(text);
+  if (t.starts_with("priority_")) t = t.substr(9);
+  for (Priority p : {Priority::kLow, Priority::kNormal, Priority::kHigh}) {
+    if (t == PriorityName(p)) return p;
+  }
+  return std::nullopt;
+}
+
+}  // namespace dim::core

@@ -1,0 +1,72 @@
+// Job vocabulary shared by every layer: states, patterns, priorities and the job record.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dim::core {
+
+// Numbered as dim.common.JobState.
+enum class JobState : int {
+  kUnspecified = 0,
+  kPending = 1,
+  kRunning = 2,
+  kCompleted = 3,
+  kFailed = 4,
+  kCancelled = 5,
+};
+
+// Numbered as dim.common.Pattern.
+enum class Pattern : int { kUnspecified = 0, kCollaborative = 1, kComparative = 2, kChained = 3 };
+
+// Numbered as dim.common.Priority.
+enum class Priority : int { kUnspecified = 0, kLow = 1, kNormal = 2, kHigh = 3 };
+
+// "PENDING", "RUNNING", ... (the proto name without its JOB_STATE_ prefix).
+std::string_view JobStateName(JobState state);
+// Accepts "running", "RUNNING" and "JOB_STATE_RUNNING"; nullopt for anything else.
+std::optional<JobState> ParseJobState(std::string_view text);
+bool IsTerminal(JobState state);
+
+// "collaborative", "comparative", "chained".
+std::string_view PatternName(Pattern pattern);
+std::optional<Pattern> ParsePattern(std::string_view text);
+
+// "low", "normal", "high".
+std::string_view PriorityName(Priority priority);
+std::optional<Priority> ParsePriority(std::string_view text);
+
+// One node's part of a job.
+struct NodeTaskRecord {
+  std::string node_id;
+  // pending, running, completed, failed, cancelled
+  std::string status = "pending";
+  std::string error;
+  std::string started_at;
+  std::string completed_at;
+  double execution_seconds = 0;
+};
+
+struct JobRecord {
+  std::string id;
+  std::string user_id;
+  Pattern pattern = Pattern::kUnspecified;
+  Priority priority = Priority::kNormal;
+  std::string config_json;
+  JobState state = JobState::kPending;
+  std::string result_json;
+  std::string error;
+  std::vector<NodeTaskRecord> nodes;
+  int completed_steps = 0;
+  int total_steps = 0;
+  std::string created_at;
+  std::string started_at;
+  std::string completed_at;
+  // Insertion order in the store (set by the store): FIFO within a priority.
+  int64_t seq = 0;
+};
+
+}  // namespace dim::core

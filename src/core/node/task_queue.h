@@ -1,0 +1,110 @@
+// A node's task queue: bounded, by priority then arrival, run by a fixed set of workers.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/job_types.h"
+#include "core/node/cancel_token.h"
+#include "core/node/dataset_catalog.h"
+#include "core/node/model_repository.h"
+#include "core/node/node_task.h"
+#include "core/status.h"
+
+namespace dim::core {
+
+struct TaskQueueOptions {
+  int max_concurrent = 2;   // tasks run at once
+  int max_queued = 256;     // waiting tasks beyond which Submit is RESOURCE_EXHAUSTED
+  size_t keep_finished = 4096;  // finished tasks remembered for GetJobStatus
+};
+
+// The state of one task as the daemon protocol reports it.
+struct TaskView {
+  std::string job_id;
+  std::string status;  // queued, running, completed, failed, cancelled
+  std::string result_json;
+  std::string error;
+  StatusCode error_code = StatusCode::kOk;
+  std::string started_at;
+  std::string completed_at;
+  double execution_seconds = 0;
+};
+
+struct TaskStats {
+  int active = 0;
+  int queued = 0;
+  int total = 0;
+  int successful = 0;
+  int failed = 0;
+  double avg_execution_seconds = 0;
+};
+
+// Thread-safe.
+class TaskQueue final {
+ public:
+  TaskQueue(ModelRepository& models, const DatasetCatalog& datasets, const Clock& clock,
+            TaskQueueOptions options);
+  ~TaskQueue();  // cancels running tasks and joins the workers
+
+  // Checks the task can run here (dataset and model exist, model loads) and queues it.
+  // NOT_FOUND / INVALID_ARGUMENT from those checks; ALREADY_EXISTS when a task with this
+  // id is queued or running; RESOURCE_EXHAUSTED when the queue is full.
+  [[nodiscard]] Status Submit(NodeTask task, Priority priority);
+  // NOT_FOUND for an unknown id.
+  Result<TaskView> Get(const std::string& job_id) const;
+  // Stops a queued or running task (running ones at their next batch).
+  // NOT_FOUND; FAILED_PRECONDITION when it already ended.
+  [[nodiscard]] Status Cancel(const std::string& job_id);
+  TaskStats Stats() const;
+
+ private:
+  struct Task {
+    NodeTask spec;
+    Priority priority;
+    int64_t seq;
+    TaskView view;
+    std::shared_ptr<CancelToken> cancel = std::make_shared<CancelToken>();
+    std::chrono::steady_clock::time_point started;
+  };
+  struct Order {
+    Priority priority;
+    int64_t seq;
+    std::string id;
+    bool operator<(const Order& o) const {
+      if (priority != o.priority) return priority < o.priority;
+      return seq > o.seq;
+    }
+  };
+  void WorkerLoop();
+  void Finish(Task& task, Result<std::string> result);
+
+  ModelRepository& models_;
+  const DatasetCatalog& datasets_;
+  const Clock& clock_;
+  TaskQueueOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  int64_t next_seq_ = 0;
+  std::priority_queue<Order> queue_;
+  std::map<std::string, std::shared_ptr<Task>> tasks_;
+  std::deque<std::string> finished_order_;
+  int active_ = 0;
+  int queued_ = 0;
+  int total_ = 0, successful_ = 0, failed_ = 0;
+  double total_seconds_ = 0;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace dim::core

@@ -1,0 +1,282 @@
+#include "core/store/job_store.h"
+
+#include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <system_error>
+
+namespace dim::core {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS jobs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  user_id TEXT NOT NULL,
+  pattern INTEGER NOT NULL,
+  priority INTEGER NOT NULL,
+  config_json TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  result_json TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '',
+  nodes_json TEXT NOT NULL DEFAULT '[]',
+  completed_steps INTEGER NOT NULL DEFAULT 0,
+  total_steps INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  started_at TEXT NOT NULL DEFAULT '',
+  completed_at TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, seq);
+CREATE INDEX IF NOT EXISTS jobs_user ON jobs(user_id, seq);
+)sql";
+
+constexpr const char* kColumns =
+    "seq, id, user_id, pattern, priority, config_json, state, result_json, error, nodes_json, "
+    "completed_steps, total_steps, created_at, started_at, completed_at";
+
+// RAII for a prepared statement.
+class Statement final {
+ public:
+  Statement(sqlite3* db, const std::string& sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr);
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  bool ok() const { return rc_ == SQLITE_OK; }
+  Status Error(std::string_view what) const {
+    return Status::Unavailable(std::string("job store: ") + std::string(what) + ": " +
+                               sqlite3_errmsg(db_));
+  }
+  void Bind(int i, const std::string& s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  }
+  void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  int Step() { return sqlite3_step(stmt_); }
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string Text(int col) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : "";
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_ERROR;
+};
+
+std::string NodesToJson(const std::vector<NodeTaskRecord>& nodes) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& n : nodes) {
+    arr.push_back({{"node_id", n.node_id},
+                   {"status", n.status},
+                   {"error", n.error},
+                   {"started_at", n.started_at},
+                   {"completed_at", n.completed_at},
+                   {"execution_seconds", n.execution_seconds}});
+  }
+  return arr.dump();
+}
+
+std::vector<NodeTaskRecord> NodesFromJson(const std::string& text) {
+  std::vector<NodeTaskRecord> out;
+  auto arr = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!arr.is_array()) return out;
+  for (const auto& n : arr) {
+    if (!n.is_object()) continue;
+    NodeTaskRecord r;
+    r.node_id = n.value("node_id", "");
+    r.status = n.value("status", "");
+    r.error = n.value("error", "");
+    r.started_at = n.value("started_at", "");
+    r.completed_at = n.value("completed_at", "");
+    r.execution_seconds = n.value("execution_seconds", 0.0);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+JobRecord ReadRow(const Statement& s) {
+  JobRecord r;
+  r.seq = s.Int(0);
+  r.id = s.Text(1);
+  r.user_id = s.Text(2);
+  r.pattern = static_cast<Pattern>(s.Int(3));
+  r.priority = static_cast<Priority>(s.Int(4));
+  r.config_json = s.Text(5);
+  r.state = static_cast<JobState>(s.Int(6));
+  r.result_json = s.Text(7);
+  r.error = s.Text(8);
+  r.nodes = NodesFromJson(s.Text(9));
+  r.completed_steps = static_cast<int>(s.Int(10));
+  r.total_steps = static_cast<int>(s.Int(11));
+  r.created_at = s.Text(12);
+  r.started_at = s.Text(13);
+  r.completed_at = s.Text(14);
+  return r;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<JobStore>> JobStore::Open(const std::filesystem::path& path) {
+  if (path != ":memory:" && path.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec) {
+      return Status::Unavailable("job store: cannot create folder " +
+                                 path.parent_path().string() + ": " + ec.message());
+    }
+  }
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                     SQLITE_OPEN_FULLMUTEX,
+                                 nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return Status::Unavailable("job store: cannot open " + path.string() + ": " + msg);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  std::unique_ptr<JobStore> store(new JobStore(db));
+  if (path != ":memory:") {
+    DIM_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL").WithPrefix(path.string()));
+  }
+  DIM_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL").WithPrefix(path.string()));
+  DIM_RETURN_IF_ERROR(store->Exec(kSchema).WithPrefix(path.string()));
+  return store;
+}
+
+JobStore::JobStore(sqlite3* db) : db_(db) {}
+
+JobStore::~JobStore() { sqlite3_close(db_); }
+
+Status JobStore::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Status::Unavailable("job store: " + msg);
+  }
+  return Status::Ok();
+}
+
+Status JobStore::Insert(JobRecord* record) {
+  std::lock_guard lock(mu_);
+  Statement s(db_,
+              "INSERT INTO jobs (id, user_id, pattern, priority, config_json, state, "
+              "result_json, error, nodes_json, completed_steps, total_steps, created_at, "
+              "started_at, completed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  if (!s.ok()) return s.Error("insert");
+  s.Bind(1, record->id);
+  s.Bind(2, record->user_id);
+  s.Bind(3, static_cast<int64_t>(record->pattern));
+  s.Bind(4, static_cast<int64_t>(record->priority));
+  s.Bind(5, record->config_json);
+  s.Bind(6, static_cast<int64_t>(record->state));
+  s.Bind(7, record->result_json);
+  s.Bind(8, record->error);
+  s.Bind(9, NodesToJson(record->nodes));
+  s.Bind(10, static_cast<int64_t>(record->completed_steps));
+  s.Bind(11, static_cast<int64_t>(record->total_steps));
+  s.Bind(12, record->created_at);
+  s.Bind(13, record->started_at);
+  s.Bind(14, record->completed_at);
+  const int rc = s.Step();
+  if (rc == SQLITE_CONSTRAINT) {
+    return {StatusCode::kAlreadyExists, "job '" + record->id + "' already exists"};
+  }
+  if (rc != SQLITE_DONE) return s.Error("insert");
+  record->seq = sqlite3_last_insert_rowid(db_);
+  return Status::Ok();
+}
+
+Status JobStore::Update(const JobRecord& record) {
+  std::lock_guard lock(mu_);
+  Statement s(db_,
+              "UPDATE jobs SET state=?, result_json=?, error=?, nodes_json=?, "
+              "completed_steps=?, total_steps=?, started_at=?, completed_at=?, priority=? "
+              "WHERE id=?");
+  if (!s.ok()) return s.Error("update");
+  s.Bind(1, static_cast<int64_t>(record.state));
+  s.Bind(2, record.result_json);
+  s.Bind(3, record.error);
+  s.Bind(4, NodesToJson(record.nodes));
+  s.Bind(5, static_cast<int64_t>(record.completed_steps));
+  s.Bind(6, static_cast<int64_t>(record.total_steps));
+  s.Bind(7, record.started_at);
+  s.Bind(8, record.completed_at);
+  s.Bind(9, static_cast<int64_t>(record.priority));
+  s.Bind(10, record.id);
+  if (s.Step() != SQLITE_DONE) return s.Error("update");
+  if (sqlite3_changes(db_) == 0) return Status::NotFound("job '" + record.id + "' not found");
+  return Status::Ok();
+}
+
+Result<JobRecord> JobStore::Get(const std::string& id) {
+  std::lock_guard lock(mu_);
+  Statement s(db_, std::string("SELECT ") + kColumns + " FROM jobs WHERE id=?");
+  if (!s.ok()) return s.Error("get");
+  s.Bind(1, id);
+  const int rc = s.Step();
+  if (rc == SQLITE_ROW) return ReadRow(s);
+  if (rc == SQLITE_DONE) return Status::NotFound("job '" + id + "' not found");
+  return s.Error("get");
+}
+
+Result<JobPage> JobStore::List(const JobQuery& query) {
+  if (query.limit < 1 || query.limit > 1000) {
+    return Status::InvalidArgument("limit must be between 1 and 1000, got " +
+                                   std::to_string(query.limit));
+  }
+  if (query.offset < 0) {
+    return Status::InvalidArgument("offset must not be negative, got " +
+                                   std::to_string(query.offset));
+  }
+  std::string where = " WHERE 1=1";
+  if (!query.user_id.empty()) where += " AND user_id=?1";
+  if (query.state != JobState::kUnspecified) where += " AND state=?2";
+
+  std::lock_guard lock(mu_);
+  JobPage page;
+  {
+    Statement s(db_, "SELECT COUNT(*) FROM jobs" + where);
+    if (!s.ok()) return s.Error("count");
+    if (!query.user_id.empty()) s.Bind(1, query.user_id);
+    if (query.state != JobState::kUnspecified) s.Bind(2, static_cast<int64_t>(query.state));
+    if (s.Step() != SQLITE_ROW) return s.Error("count");
+    page.total = s.Int(0);
+  }
+  Statement s(db_, std::string("SELECT ") + kColumns + " FROM jobs" + where +
+                       " ORDER BY seq DESC LIMIT ?3 OFFSET ?4");
+  if (!s.ok()) return s.Error("list");
+  if (!query.user_id.empty()) s.Bind(1, query.user_id);
+  if (query.state != JobState::kUnspecified) s.Bind(2, static_cast<int64_t>(query.state));
+  s.Bind(3, static_cast<int64_t>(query.limit));
+  s.Bind(4, static_cast<int64_t>(query.offset));
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) page.jobs.push_back(ReadRow(s));
+  if (rc != SQLITE_DONE) return s.Error("list");
+  return page;
+}
+
+Result<std::vector<JobRecord>> JobStore::ListInStates(const std::vector<JobState>& states) {
+  std::string in;
+  for (JobState st : states) {
+    if (!in.empty()) in += ",";
+    in += std::to_string(static_cast<int>(st));
+  }
+  std::lock_guard lock(mu_);
+  Statement s(db_, std::string("SELECT ") + kColumns + " FROM jobs WHERE state IN (" + in +
+                       ") ORDER BY seq ASC");
+  if (!s.ok()) return s.Error("recover");
+  std::vector<JobRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRow(s));
+  if (rc != SQLITE_DONE) return s.Error("recover");
+  return out;
+}
+
+}  // namespace dim::core

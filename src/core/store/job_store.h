@@ -1,0 +1,60 @@
+// Durable job records in SQLite. Every state change is written before it is acknowledged.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/job_types.h"
+#include "core/status.h"
+
+struct sqlite3;
+
+namespace dim::core {
+
+struct JobQuery {
+  std::string user_id;                       // empty: every user
+  JobState state = JobState::kUnspecified;   // unspecified: every state
+  int limit = 20;                            // 1..1000
+  int offset = 0;
+};
+
+struct JobPage {
+  std::vector<JobRecord> jobs;  // newest first
+  int64_t total = 0;            // matching jobs, before limit/offset
+};
+
+// Thread-safe: one connection guarded by a mutex. WAL journal, synchronous=FULL so an
+// acknowledged write survives a crash of the process.
+class JobStore final {
+ public:
+  // Opens or creates the database (parent folders too) and its schema. ":memory:" works.
+  // UNAVAILABLE when the file cannot be opened or is not a dim database.
+  static Result<std::unique_ptr<JobStore>> Open(const std::filesystem::path& path);
+  ~JobStore();
+  JobStore(const JobStore&) = delete;
+  JobStore& operator=(const JobStore&) = delete;
+
+  // Inserts a new job; sets record->seq. ALREADY_EXISTS when the id is taken.
+  [[nodiscard]] Status Insert(JobRecord* record);
+  // Replaces every mutable field of an existing job. NOT_FOUND when absent.
+  [[nodiscard]] Status Update(const JobRecord& record);
+  // NOT_FOUND naming the id when absent.
+  Result<JobRecord> Get(const std::string& id);
+  // INVALID_ARGUMENT when limit or offset is out of range.
+  Result<JobPage> List(const JobQuery& query);
+  // Jobs in these states, oldest first (used to recover after a restart).
+  Result<std::vector<JobRecord>> ListInStates(const std::vector<JobState>& states);
+
+ private:
+  explicit JobStore(sqlite3* db);
+  Status Exec(const char* sql);
+
+  std::mutex mu_;
+  sqlite3* db_;
+};
+
+}  // namespace dim::core

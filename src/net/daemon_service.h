@@ -1,0 +1,53 @@
+// The Daemon gRPC service (callback API): a node's datasets, models and task queue.
+#pragma once
+
+#include <string>
+
+#include "core/node/dataset_catalog.h"
+#include "core/node/model_repository.h"
+#include "core/node/task_queue.h"
+#include "daemon.grpc.pb.h"
+
+namespace dim::net {
+
+// Handlers only touch the queue's bookkeeping; tasks run on the queue's workers.
+class DaemonService final : public dim::daemon::Daemon::CallbackService {
+ public:
+  DaemonService(std::string node_id, core::ModelRepository& models,
+                const core::DatasetCatalog& datasets, core::TaskQueue& tasks,
+                int max_concurrent_jobs);
+
+  grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext* ctx,
+                                      const dim::daemon::SubmitJobRequest* req,
+                                      dim::daemon::SubmitJobResponse* resp) override;
+  grpc::ServerUnaryReactor* GetJobStatus(grpc::CallbackServerContext* ctx,
+                                         const dim::daemon::GetJobStatusRequest* req,
+                                         dim::daemon::JobStatusResponse* resp) override;
+  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* ctx,
+                                      const dim::daemon::CancelJobRequest* req,
+                                      dim::daemon::CancelJobResponse* resp) override;
+  grpc::ServerUnaryReactor* GetHealth(grpc::CallbackServerContext* ctx,
+                                      const dim::daemon::GetHealthRequest* req,
+                                      dim::daemon::HealthResponse* resp) override;
+  grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* ctx,
+                                     const dim::daemon::GetStatsRequest* req,
+                                     dim::daemon::StatsResponse* resp) override;
+  grpc::ServerUnaryReactor* DescribeNode(grpc::CallbackServerContext* ctx,
+                                         const dim::daemon::DescribeNodeRequest* req,
+                                         dim::daemon::DescribeNodeResponse* resp) override;
+
+  // The same description the node sends when it registers.
+  void Describe(dim::daemon::DescribeNodeResponse* out) const;
+
+ private:
+  std::string node_id_;
+  core::ModelRepository& models_;
+  const core::DatasetCatalog& datasets_;
+  core::TaskQueue& tasks_;
+  int max_concurrent_jobs_;
+};
+
+// Fills the machine's resources (cores, memory, load).
+void FillResources(dim::daemon::ResourceStatus* out);
+
+}  // namespace dim::net

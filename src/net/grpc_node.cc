@@ -1,0 +1,109 @@
+#include "net/grpc_node.h"
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "net/grpc_status.h"
+
+namespace dim::net {
+namespace {
+
+using std::chrono::steady_clock;
+
+std::unique_ptr<grpc::ClientContext> Context(std::chrono::milliseconds deadline) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + deadline);
+  return ctx;
+}
+
+core::StatusCode CodeFromName(const std::string& name) {
+  for (int c = 1; c <= 16; ++c) {
+    auto code = static_cast<core::StatusCode>(c);
+    if (core::StatusCodeName(code) == name) return code;
+  }
+  return core::StatusCode::kUnknown;
+}
+
+}  // namespace
+
+GrpcNode::GrpcNode(std::string node_id, std::string address,
+                   std::shared_ptr<grpc::Channel> channel)
+    : node_id_(std::move(node_id)),
+      address_(std::move(address)),
+      stub_(dim::daemon::Daemon::NewStub(std::move(channel))) {}
+
+core::Status GrpcNode::Unreachable(const grpc::Status& status) const {
+  return core::Status::Unavailable("node '" + node_id_ + "' at " + address_ +
+                                   " is unreachable: " + status.error_message());
+}
+
+void GrpcNode::CancelOnNode(const std::string& job_id) {
+  dim::daemon::CancelJobRequest req;
+  req.set_job_id(job_id);
+  dim::daemon::CancelJobResponse resp;
+  auto ctx = Context(std::chrono::seconds(2));
+  (void)stub_->CancelJob(ctx.get(), req, &resp);  // best effort: the node may be gone
+}
+
+core::Result<core::Summary> GrpcNode::RunSummaryTask(const core::NodeTask& task,
+                                                     const core::CancelToken& cancel,
+                                                     std::chrono::milliseconds timeout) {
+  dim::daemon::SubmitJobRequest req;
+  req.set_job_id(task.job_id);
+  req.set_model_id(task.model_id);
+  req.set_data_source(task.dataset);
+  req.set_input_data_json(core::NodeTaskParamsJson(task));
+  req.set_timeout(static_cast<int32_t>((timeout.count() + 999) / 1000));
+  req.set_priority(dim::common::PRIORITY_NORMAL);
+  dim::daemon::SubmitJobResponse submitted;
+  {
+    auto ctx = Context(kRpcDeadline);
+    grpc::Status s = stub_->SubmitJob(ctx.get(), req, &submitted);
+    if (s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+        s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      return Unreachable(s);
+    }
+    if (!s.ok()) return FromGrpc(s);
+  }
+
+  const auto start = steady_clock::now();
+  auto last_contact = start;
+  auto pause = std::chrono::milliseconds(1);
+  for (;;) {
+    if (cancel.cancelled()) {
+      CancelOnNode(task.job_id);
+      return core::Status::Cancelled("task cancelled");
+    }
+    if (timeout.count() > 0 && steady_clock::now() - start > timeout) {
+      CancelOnNode(task.job_id);
+      return core::Status::DeadlineExceeded("node '" + node_id_ + "' ran past the time limit");
+    }
+    dim::daemon::GetJobStatusRequest status_req;
+    status_req.set_job_id(task.job_id);
+    dim::daemon::JobStatusResponse st;
+    auto ctx = Context(std::chrono::seconds(2));
+    grpc::Status s = stub_->GetJobStatus(ctx.get(), status_req, &st);
+    if (!s.ok()) {
+      if (s.error_code() != grpc::StatusCode::UNAVAILABLE &&
+          s.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+        return FromGrpc(s).WithPrefix("node '" + node_id_ + "'");
+      }
+      if (steady_clock::now() - last_contact > kLostAfter) return Unreachable(s);
+    } else {
+      last_contact = steady_clock::now();
+      if (st.status() == "completed") {
+        auto json = nlohmann::json::parse(st.result_json(), nullptr, false);
+        if (json.is_discarded()) {
+          return core::Status::Internal("node '" + node_id_ + "' sent a malformed summary");
+        }
+        return core::SummaryFromJson(json);
+      }
+      if (st.status() == "failed") return core::Status(CodeFromName(st.error_code()), st.error());
+      if (st.status() == "cancelled") return core::Status::Cancelled("task cancelled on the node");
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace dim::net

@@ -1,0 +1,22 @@
+// core::Status <-> grpc::Status. The codes are numbered alike, so this is a cast.
+#pragma once
+
+#include <grpcpp/support/status.h>
+
+#include <chrono>
+#include <memory>
+
+#include "common.pb.h"
+#include "core/status.h"
+
+namespace dim::net {
+
+grpc::Status ToGrpc(const core::Status& status);
+core::Status FromGrpc(const grpc::Status& status);
+// Fills the seed protocol's Error{code, message} from a failed status.
+void FillError(const core::Status& status, dim::common::Error* error);
+
+// Default deadline for a unary call made by dim.
+inline constexpr std::chrono::seconds kRpcDeadline{10};
+
+}  // namespace dim::net

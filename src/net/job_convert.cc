@@ -1,0 +1,82 @@
+#include "net/job_convert.h"
+
+#include <cstdio>
+
+#include "core/clock.h"
+
+namespace dim::net {
+
+void ToProto(const core::JobRecord& job, dim::orchestrator::JobStatusResponse* out) {
+  out->set_job_id(job.id);
+  out->set_status(static_cast<dim::common::JobState>(job.state));
+  out->set_pattern(static_cast<dim::common::Pattern>(job.pattern));
+  auto* progress = out->mutable_progress();
+  progress->set_completed_steps(job.completed_steps);
+  progress->set_total_steps(job.total_steps);
+  progress->set_percent_complete(
+      job.total_steps > 0 ? job.completed_steps * 100 / job.total_steps
+                          : (job.state == core::JobState::kCompleted ? 100 : 0));
+  out->set_result_json(job.result_json);
+  out->set_error(job.error);
+  for (const auto& n : job.nodes) {
+    auto* node = out->add_nodes();
+    node->set_node_id(n.node_id);
+    node->set_status(n.status);
+    node->set_error(n.error);
+    node->set_started_at(n.started_at);
+    node->set_completed_at(n.completed_at);
+    if (!n.completed_at.empty()) node->set_execution_time(core::FormatDuration(n.execution_seconds));
+  }
+  out->set_created_at(job.created_at);
+  out->set_started_at(job.started_at);
+  out->set_completed_at(job.completed_at);
+  out->set_user_id(job.user_id);
+  out->set_priority(static_cast<dim::common::Priority>(job.priority));
+  out->set_config_json(job.config_json);
+}
+
+}  // namespace dim::net
+
+namespace dim::net {
+namespace {
+
+// Reads back what core::FormatDuration wrote ("850ms", "2.41s", "3m12s"); 0 otherwise.
+double ParseDuration(const std::string& text) {
+  double minutes = 0, value = 0;
+  if (std::sscanf(text.c_str(), "%lfm%lfs", &minutes, &value) == 2) return minutes * 60 + value;
+  if (text.ends_with("ms") && std::sscanf(text.c_str(), "%lf", &value) == 1) return value / 1000;
+  if (text.ends_with("s") && std::sscanf(text.c_str(), "%lf", &value) == 1) return value;
+  return 0;
+}
+
+}  // namespace
+
+core::JobRecord FromProto(const dim::orchestrator::JobStatusResponse& in) {
+  core::JobRecord job;
+  job.id = in.job_id();
+  job.state = static_cast<core::JobState>(in.status());
+  job.pattern = static_cast<core::Pattern>(in.pattern());
+  job.completed_steps = in.progress().completed_steps();
+  job.total_steps = in.progress().total_steps();
+  job.result_json = in.result_json();
+  job.error = in.error();
+  for (const auto& n : in.nodes()) {
+    core::NodeTaskRecord r;
+    r.node_id = n.node_id();
+    r.status = n.status();
+    r.error = n.error();
+    r.started_at = n.started_at();
+    r.completed_at = n.completed_at();
+    r.execution_seconds = ParseDuration(n.execution_time());
+    job.nodes.push_back(std::move(r));
+  }
+  job.created_at = in.created_at();
+  job.started_at = in.started_at();
+  job.completed_at = in.completed_at();
+  job.user_id = in.user_id();
+  job.priority = static_cast<core::Priority>(in.priority());
+  job.config_json = in.config_json();
+  return job;
+}
+
+}  // namespace dim::net

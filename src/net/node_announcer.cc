@@ -1,0 +1,79 @@
+#include "net/node_announcer.h"
+
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+
+namespace dim::net {
+
+NodeAnnouncer::NodeAnnouncer(std::string orchestrator_address,
+                             std::function<void(dim::orchestrator::RegisterNodeRequest*)> describe,
+                             std::function<void(dim::orchestrator::HeartbeatRequest*)> load)
+    : address_(std::move(orchestrator_address)),
+      describe_(std::move(describe)),
+      load_(std::move(load)),
+      stub_(dim::orchestrator::Orchestrator::NewStub(
+          grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()))) {}
+
+NodeAnnouncer::~NodeAnnouncer() { Stop(); }
+
+void NodeAnnouncer::Start() { thread_ = std::thread([this] { Loop(); }); }
+
+void NodeAnnouncer::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void NodeAnnouncer::Loop() {
+  bool registered = false;
+  bool warned = false;
+  auto interval = std::chrono::milliseconds(2000);
+  auto retry = std::chrono::milliseconds(200);
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+    if (!registered) {
+      dim::orchestrator::RegisterNodeRequest req;
+      describe_(&req);
+      dim::orchestrator::RegisterNodeResponse resp;
+      grpc::Status s = stub_->RegisterNode(&ctx, req, &resp);
+      if (s.ok() && resp.accepted()) {
+        registered = true;
+        warned = false;
+        retry = std::chrono::milliseconds(200);
+        if (resp.heartbeat_interval_ms() > 0) {
+          interval = std::chrono::milliseconds(resp.heartbeat_interval_ms());
+        }
+        spdlog::info("registered with orchestrator {} as '{}'", address_, req.node_id());
+      } else if (!warned || s.error_code() != grpc::StatusCode::UNAVAILABLE) {
+        spdlog::warn("cannot register with orchestrator {}: {}", address_, s.error_message());
+        warned = true;
+      }
+    } else {
+      dim::orchestrator::HeartbeatRequest req;
+      load_(&req);
+      dim::orchestrator::HeartbeatResponse resp;
+      grpc::Status s = stub_->Heartbeat(&ctx, req, &resp);
+      if (s.ok() && !resp.known()) {
+        spdlog::info("orchestrator {} no longer knows this node; registering again", address_);
+        registered = false;
+      } else if (!s.ok() && !warned) {
+        spdlog::warn("heartbeat to orchestrator {} failed: {}", address_, s.error_message());
+        warned = true;
+      } else if (s.ok()) {
+        warned = false;
+      }
+    }
+    lock.lock();
+    if (stopping_) break;
+    cv_.wait_for(lock, registered ? interval : retry);
+    if (!registered) retry = std::min(retry * 2, std::chrono::milliseconds(2000));
+  }
+}
+
+}  // namespace dim::net

@@ -1,0 +1,41 @@
+// A daemon's side of registration: registers with the orchestrator, then heartbeats, and
+// registers again whenever the orchestrator has forgotten it (e.g. after a restart).
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "orchestrator.grpc.pb.h"
+
+namespace dim::net {
+
+class NodeAnnouncer final {
+ public:
+  // `describe` fills the registration (called before each attempt, so datasets and models
+  // are current); `load` fills a heartbeat's active/queued counts.
+  NodeAnnouncer(std::string orchestrator_address,
+                std::function<void(dim::orchestrator::RegisterNodeRequest*)> describe,
+                std::function<void(dim::orchestrator::HeartbeatRequest*)> load);
+  ~NodeAnnouncer();
+
+  void Start();
+  void Stop();
+
+ private:
+  void Loop();
+
+  std::string address_;
+  std::function<void(dim::orchestrator::RegisterNodeRequest*)> describe_;
+  std::function<void(dim::orchestrator::HeartbeatRequest*)> load_;
+  std::unique_ptr<dim::orchestrator::Orchestrator::Stub> stub_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace dim::net

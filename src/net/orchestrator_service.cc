@@ -1,0 +1,183 @@
+#include "net/orchestrator_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "net/grpc_status.h"
+#include "net/job_convert.h"
+
+namespace dim::net {
+namespace {
+
+using dim::orchestrator::ListNodesResponse;
+
+constexpr size_t kMaxConfigBytes = 1 << 20;
+
+grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx, const core::Status& status) {
+  auto* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpc(status));
+  return reactor;
+}
+
+void FillDatasets(const std::vector<core::DatasetEntry>& in,
+                  google::protobuf::RepeatedPtrField<dim::common::DatasetInfo>* out) {
+  for (const auto& d : in) {
+    auto* info = out->Add();
+    info->set_name(d.name);
+    info->set_rows(d.shape.rows);
+    for (const auto& c : d.shape.columns) info->add_columns(c);
+  }
+}
+
+}  // namespace
+
+OrchestratorService::OrchestratorService(core::JobService& jobs, NodeRegistry& registry)
+    : jobs_(jobs), registry_(registry) {}
+
+grpc::ServerUnaryReactor* OrchestratorService::SubmitJob(
+    grpc::CallbackServerContext* ctx, const dim::orchestrator::SubmitJobRequest* req,
+    dim::orchestrator::SubmitJobResponse* resp) {
+  core::Status status;
+  if (req->config_json().size() > kMaxConfigBytes) {
+    status = core::Status::InvalidArgument("config_json: larger than 1 MiB");
+  } else {
+    core::SubmitRequest submit;
+    submit.user_id = req->user_id();
+    submit.pattern = static_cast<core::Pattern>(req->pattern());
+    submit.config_json = req->config_json();
+    submit.priority = static_cast<core::Priority>(req->priority());
+    if (req->priority() < 0 || req->priority() > 3) submit.priority = core::Priority::kNormal;
+    auto job = jobs_.Submit(submit);
+    if (job.ok()) {
+      resp->set_job_id(job->id);
+      resp->set_status(std::string(core::JobStateName(job->state)));
+      spdlog::info("job {} submitted by '{}' ({}, {} nodes)", job->id, job->user_id,
+                   core::PatternName(job->pattern), job->total_steps);
+      return Finish(ctx, core::Status::Ok());
+    }
+    status = job.status();
+  }
+  spdlog::info("job rejected: {}", status.ToString());
+  FillError(status, resp->mutable_error());
+  return Finish(ctx, status);
+}
+
+grpc::ServerUnaryReactor* OrchestratorService::GetJobStatus(
+    grpc::CallbackServerContext* ctx, const dim::orchestrator::GetJobStatusRequest* req,
+    dim::orchestrator::JobStatusResponse* resp) {
+  auto job = jobs_.Get(req->job_id());
+  if (!job.ok()) return Finish(ctx, job.status());
+  ToProto(*job, resp);
+  return Finish(ctx, core::Status::Ok());
+}
+
+grpc::ServerUnaryReactor* OrchestratorService::CancelJob(
+    grpc::CallbackServerContext* ctx, const dim::orchestrator::CancelJobRequest* req,
+    dim::orchestrator::CancelJobResponse* resp) {
+  auto job = jobs_.Cancel(req->job_id());
+  if (!job.ok()) {
+    resp->set_success(false);
+    resp->set_message(job.status().message());
+    FillError(job.status(), resp->mutable_error());
+    return Finish(ctx, job.status());
+  }
+  spdlog::info("job {} cancelled", job->id);
+  resp->set_success(true);
+  resp->set_message("job " + job->id + " cancelled");
+  return Finish(ctx, core::Status::Ok());
+}
+
+grpc::ServerUnaryReactor* OrchestratorService::GetJobResult(
+    grpc::CallbackServerContext* ctx, const dim::orchestrator::GetJobResultRequest* req,
+    dim::orchestrator::JobResultResponse* resp) {
+  auto job = jobs_.Get(req->job_id());
+  if (!job.ok()) return Finish(ctx, job.status());
+  resp->set_job_id(job->id);
+  resp->set_status(static_cast<dim::common::JobState>(job->state));
+  if (job->state != core::JobState::kCompleted) {
+    core::Status status =
+        job->state == core::JobState::kFailed || job->state == core::JobState::kCancelled
+            ? core::Status::FailedPrecondition("job '" + job->id + "' ended " +
+                                               std::string(core::JobStateName(job->state)) +
+                                               ": " + job->error)
+            : core::Status::FailedPrecondition("job '" + job->id + "' is " +
+                                               std::string(core::JobStateName(job->state)) +
+                                               "; it has no result yet");
+    FillError(status, resp->mutable_error());
+    return Finish(ctx, status);
+  }
+  resp->set_result_json(job->result_json);
+  auto* meta = resp->mutable_metadata();
+  int used = 0;
+  double total = 0;
+  for (const auto& n : job->nodes) {
+    if (n.status == "completed") ++used;
+    total += n.execution_seconds;
+  }
+  meta->set_nodes_used(used);
+  meta->set_total_execution_time(core::FormatDuration(total));
+  meta->set_completed_at(job->completed_at);
+  return Finish(ctx, core::Status::Ok());
+}
+
+grpc::ServerUnaryReactor* OrchestratorService::ListJobs(
+    grpc::CallbackServerContext* ctx, const dim::orchestrator::ListJobsRequest* req,
+    dim::orchestrator::ListJobsResponse* resp) {
+  core::JobQuery query;
+  query.user_id = req->user_id();
+  query.state = static_cast<core::JobState>(req->status_filter());
+  query.limit = req->limit() == 0 ? 20 : req->limit();
+  query.offset = req->offset();
+  auto page = jobs_.List(query);
+  if (!page.ok()) return Finish(ctx, page.status());
+  for (const auto& job : page->jobs) ToProto(job, resp->add_jobs());
+  resp->set_total(static_cast<int32_t>(page->total));
+  resp->set_limit(query.limit);
+  resp->set_offset(query.offset);
+  return Finish(ctx, core::Status::Ok());
+}
+
+grpc::ServerUnaryReactor* OrchestratorService::RegisterNode(
+    grpc::CallbackServerContext* ctx, const dim::orchestrator::RegisterNodeRequest* req,
+    dim::orchestrator::RegisterNodeResponse* resp) {
+  core::Status status = registry_.Register(*req);
+  if (!status.ok()) {
+    spdlog::warn("node registration refused: {}", status.ToString());
+    FillError(status, resp->mutable_error());
+    return Finish(ctx, status);
+  }
+  spdlog::info("node {} registered from {} ({} datasets, {} models)", req->node_id(),
+               req->address(), req->datasets_size(), req->models_size());
+  resp->set_accepted(true);
+  resp->set_heartbeat_interval_ms(static_cast<int32_t>(registry_.heartbeat_interval().count()));
+  return Finish(ctx, core::Status::Ok());
+}
+
+grpc::ServerUnaryReactor* OrchestratorService::Heartbeat(
+    grpc::CallbackServerContext* ctx, const dim::orchestrator::HeartbeatRequest* req,
+    dim::orchestrator::HeartbeatResponse* resp) {
+  resp->set_known(registry_.Heartbeat(*req));
+  return Finish(ctx, core::Status::Ok());
+}
+
+grpc::ServerUnaryReactor* OrchestratorService::ListNodes(
+    grpc::CallbackServerContext* ctx, const dim::orchestrator::ListNodesRequest* /*req*/,
+    ListNodesResponse* resp) {
+  for (const auto& d : registry_.Describe()) {
+    auto* n = resp->add_nodes();
+    n->set_node_id(d.id);
+    n->set_address(d.address);
+    n->set_status(d.active ? dim::common::NODE_STATUS_ACTIVE : dim::common::NODE_STATUS_INACTIVE);
+    n->set_source(d.source);
+    n->set_last_seen(d.last_seen);
+    FillDatasets(d.datasets, n->mutable_datasets());
+    for (const auto& m : d.models) n->add_models(m);
+    n->set_active_jobs(d.active_jobs);
+    n->set_queued_jobs(d.queued_jobs);
+    n->set_max_concurrent_jobs(d.max_concurrent_jobs);
+    n->set_error(d.error);
+  }
+  resp->set_version(DIM_VERSION);
+  return Finish(ctx, core::Status::Ok());
+}
+
+}  // namespace dim::net

@@ -1,0 +1,45 @@
+// The Orchestrator gRPC service (callback API) over the job engine and the node registry.
+#pragma once
+
+#include "core/engine/job_service.h"
+#include "net/node_registry.h"
+#include "orchestrator.grpc.pb.h"
+
+namespace dim::net {
+
+// Every handler answers from memory or the job store; none waits on a node.
+class OrchestratorService final : public dim::orchestrator::Orchestrator::CallbackService {
+ public:
+  OrchestratorService(core::JobService& jobs, NodeRegistry& registry);
+
+  grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext* ctx,
+                                      const dim::orchestrator::SubmitJobRequest* req,
+                                      dim::orchestrator::SubmitJobResponse* resp) override;
+  grpc::ServerUnaryReactor* GetJobStatus(grpc::CallbackServerContext* ctx,
+                                         const dim::orchestrator::GetJobStatusRequest* req,
+                                         dim::orchestrator::JobStatusResponse* resp) override;
+  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* ctx,
+                                      const dim::orchestrator::CancelJobRequest* req,
+                                      dim::orchestrator::CancelJobResponse* resp) override;
+  grpc::ServerUnaryReactor* GetJobResult(grpc::CallbackServerContext* ctx,
+                                         const dim::orchestrator::GetJobResultRequest* req,
+                                         dim::orchestrator::JobResultResponse* resp) override;
+  grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* ctx,
+                                     const dim::orchestrator::ListJobsRequest* req,
+                                     dim::orchestrator::ListJobsResponse* resp) override;
+  grpc::ServerUnaryReactor* RegisterNode(grpc::CallbackServerContext* ctx,
+                                         const dim::orchestrator::RegisterNodeRequest* req,
+                                         dim::orchestrator::RegisterNodeResponse* resp) override;
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* ctx,
+                                      const dim::orchestrator::HeartbeatRequest* req,
+                                      dim::orchestrator::HeartbeatResponse* resp) override;
+  grpc::ServerUnaryReactor* ListNodes(grpc::CallbackServerContext* ctx,
+                                      const dim::orchestrator::ListNodesRequest* req,
+                                      dim::orchestrator::ListNodesResponse* resp) override;
+
+ private:
+  core::JobService& jobs_;
+  NodeRegistry& registry_;
+};
+
+}  // namespace dim::net

@@ -1,0 +1,31 @@
+// Starts a gRPC server with the standard health service and server reflection.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace dim::net {
+
+struct RunningServer {
+  std::unique_ptr<grpc::Server> server;
+  // The address actually bound (port 0 replaced by the chosen port).
+  std::string address;
+};
+
+// Binds `listen` (host:port; port 0 picks a free one) and serves `services`, plus
+// grpc.health.v1.Health (SERVING) and reflection. UNAVAILABLE when the address cannot be
+// bound; INVALID_ARGUMENT when it is not host:port.
+core::Result<RunningServer> StartServer(const std::string& listen,
+                                        const std::vector<grpc::Service*>& services);
+
+// Blocks until SIGINT or SIGTERM arrives (the signals are blocked in every thread first;
+// call BlockStopSignals() at the top of main before any thread starts).
+void BlockStopSignals();
+int WaitForStopSignal();
+
+}  // namespace dim::net

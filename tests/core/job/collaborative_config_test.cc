@@ -1,0 +1,248 @@
+#include "core/job/collaborative_config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dim::core {
+namespace {
+
+using json = nlohmann::json;
+using ::testing::ElementsAre;
+using ::testing::StartsWith;
+
+CollaborativeConfig ParseOk(std::string_view text) {
+  Result<CollaborativeConfig> config = ParseCollaborativeConfig(text);
+  EXPECT_TRUE(config.ok()) << text << "\n" << config.status().ToString();
+  return config.ok() ? *config : CollaborativeConfig{};
+}
+
+std::string ParseError(std::string_view text) {
+  Result<CollaborativeConfig> config = ParseCollaborativeConfig(text);
+  EXPECT_FALSE(config.ok()) << text;
+  EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument) << text;
+  return config.status().message();
+}
+
+void ExpectSame(const CollaborativeConfig& a, const CollaborativeConfig& b) {
+  EXPECT_EQ(a.model_id, b.model_id);
+  EXPECT_EQ(a.nodes, b.nodes);
+  EXPECT_EQ(a.dataset, b.dataset);
+  EXPECT_EQ(a.columns, b.columns);
+  EXPECT_EQ(a.aggregation_method, b.aggregation_method);
+  EXPECT_EQ(a.task, b.task);
+  EXPECT_EQ(a.min_nodes, b.min_nodes);
+  EXPECT_EQ(a.timeout_seconds, b.timeout_seconds);
+}
+
+TEST(CollaborativeConfig, OnlyModelIdGivesDefaults) {
+  CollaborativeConfig c = ParseOk(R"({"model_id": "diabetes"})");
+  EXPECT_EQ(c.model_id, "diabetes");
+  EXPECT_TRUE(c.nodes.empty());
+  EXPECT_EQ(c.dataset, "default");
+  EXPECT_TRUE(c.columns.empty());
+  EXPECT_EQ(c.aggregation_method, "federated_averaging");
+  EXPECT_EQ(c.task, "");
+  EXPECT_EQ(c.min_nodes, 0);
+  EXPECT_EQ(c.timeout_seconds, 0.0);
+}
+
+TEST(CollaborativeConfig, ReadsEveryKeyInSnakeCase) {
+  CollaborativeConfig c = ParseOk(R"({
+    "model_id": "sha256:abcd",
+    "nodes": ["n1", "n2", "n3"],
+    "dataset": "diabetes",
+    "columns": ["bmi", "age"],
+    "aggregation": {"method": "federated_averaging"},
+    "task": "classification",
+    "min_nodes": 2,
+    "timeout": 2.5
+  })");
+  EXPECT_EQ(c.model_id, "sha256:abcd");
+  EXPECT_THAT(c.nodes, ElementsAre("n1", "n2", "n3"));
+  EXPECT_EQ(c.dataset, "diabetes");
+  EXPECT_THAT(c.columns, ElementsAre("bmi", "age"));
+  EXPECT_EQ(c.aggregation_method, "federated_averaging");
+  EXPECT_EQ(c.task, "classification");
+  EXPECT_EQ(c.min_nodes, 2);
+  EXPECT_EQ(c.timeout_seconds, 2.5);
+}
+
+TEST(CollaborativeConfig, CamelCaseMeansTheSame) {
+  CollaborativeConfig snake =
+      ParseOk(R"({"model_id": "m", "nodes": ["a", "b"], "min_nodes": 1, "task": "regression"})");
+  CollaborativeConfig camel =
+      ParseOk(R"({"modelId": "m", "nodes": ["a", "b"], "minNodes": 1, "task": "regression"})");
+  ExpectSame(snake, camel);
+  EXPECT_EQ(camel.min_nodes, 1);
+  EXPECT_EQ(camel.task, "regression");
+  // Styles may be mixed across keys.
+  ExpectSame(snake, ParseOk(R"({"modelId": "m", "nodes": ["a", "b"], "min_nodes": 1,
+                                "task": "regression"})"));
+}
+
+TEST(CollaborativeConfig, AggregationMayBeTheMethodName) {
+  CollaborativeConfig c = ParseOk(R"({"model_id": "m", "aggregation": "federated_averaging"})");
+  EXPECT_EQ(c.aggregation_method, "federated_averaging");
+  CollaborativeConfig empty = ParseOk(R"({"model_id": "m", "aggregation": {}})");
+  EXPECT_EQ(empty.aggregation_method, "federated_averaging");
+}
+
+TEST(CollaborativeConfig, EmptyListsMeanTheDefaults) {
+  CollaborativeConfig c = ParseOk(R"({"model_id": "m", "nodes": [], "columns": []})");
+  EXPECT_TRUE(c.nodes.empty());
+  EXPECT_TRUE(c.columns.empty());
+}
+
+TEST(CollaborativeConfig, MinNodesMayBeAnyPositiveCountWithoutNodes) {
+  EXPECT_EQ(ParseOk(R"({"model_id": "m", "min_nodes": 50})").min_nodes, 50);
+  EXPECT_EQ(ParseOk(R"({"model_id": "m", "nodes": ["a", "b"], "minNodes": 2.0})").min_nodes, 2);
+}
+
+TEST(CollaborativeConfig, IntegerTimeoutIsSeconds) {
+  EXPECT_EQ(ParseOk(R"({"model_id": "m", "timeout": 30})").timeout_seconds, 30.0);
+}
+
+TEST(CollaborativeConfig, RejectsUnavailableAggregationMethods) {
+  for (std::string method : {"weighted_average", "median", "trimmed_mean"}) {
+    EXPECT_EQ(ParseError(R"({"model_id": "m", "aggregation": {"method": ")" + method + "\"}}"),
+              "$.aggregation.method: method '" + method +
+                  "' is not available in this version (available: federated_averaging)");
+    EXPECT_EQ(ParseError(R"({"model_id": "m", "aggregation": ")" + method + "\"}"),
+              "$.aggregation: method '" + method +
+                  "' is not available in this version (available: federated_averaging)");
+  }
+}
+
+// Every error path, with its whole message.
+TEST(CollaborativeConfig, ReportsEachErrorWithItsPath) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      // The document.
+      {R"([1, 2])", "$: expected an object, got array"},
+      {R"("model")", "$: expected an object, got string"},
+      {R"(null)", "$: expected an object, got null"},
+      // model_id.
+      {R"({})", "$.model_id: missing required key"},
+      {R"({"dataset": "d"})", "$.model_id: missing required key"},
+      {R"({"model_id": ""})", "$.model_id: must not be empty"},
+      {R"({"model_id": 7})", "$.model_id: expected a string, got number"},
+      {R"({"modelId": null})", "$.modelId: expected a string, got null"},
+      {R"({"model_id": "m", "modelId": "m"})", "$.model_id: given twice, also as 'modelId'"},
+      // nodes.
+      {R"({"model_id": "m", "nodes": "n1"})", "$.nodes: expected an array, got string"},
+      {R"({"model_id": "m", "nodes": ["n1", 2]})", "$.nodes[1]: expected a string, got number"},
+      {R"({"model_id": "m", "nodes": ["n1", ""]})", "$.nodes[1]: must not be empty"},
+      {R"({"model_id": "m", "nodes": ["n1", "n2", "n1"]})",
+       "$.nodes[2]: duplicate 'n1' (also at [0])"},
+      // dataset.
+      {R"({"model_id": "m", "dataset": ""})", "$.dataset: must not be empty"},
+      {R"({"model_id": "m", "dataset": ["d"]})", "$.dataset: expected a string, got array"},
+      // columns.
+      {R"({"model_id": "m", "columns": {"bmi": 1}})", "$.columns: expected an array, got object"},
+      {R"({"model_id": "m", "columns": ["bmi", true]})",
+       "$.columns[1]: expected a string, got boolean"},
+      {R"({"model_id": "m", "columns": ["bmi", "age", "bmi"]})",
+       "$.columns[2]: duplicate 'bmi' (also at [0])"},
+      // aggregation.
+      {R"({"model_id": "m", "aggregation": 3})",
+       "$.aggregation: expected an object or a string, got number"},
+      {R"({"model_id": "m", "aggregation": {"method": 3}})",
+       "$.aggregation.method: expected a string, got number"},
+      {R"({"model_id": "m", "aggregation": {"method": "mean"}})",
+       "$.aggregation.method: unknown method 'mean' (available: federated_averaging)"},
+      {R"({"model_id": "m", "aggregation": "fedavg"})",
+       "$.aggregation: unknown method 'fedavg' (available: federated_averaging)"},
+      {R"({"model_id": "m", "aggregation": {"methd": "federated_averaging"}})",
+       "$.aggregation.methd: unknown key (did you mean 'method'?)"},
+      {R"({"model_id": "m", "aggregation": {"method": "federated_averaging", "weights": {}}})",
+       "$.aggregation.weights: not available in this version"},
+      {R"({"model_id": "m", "aggregation": {"trim": 0.1}})",
+       "$.aggregation.trim: not available in this version"},
+      {R"({"model_id": "m", "aggregation": {"differential_privacy": {"epsilon": 1}}})",
+       "$.aggregation.differential_privacy: not available in this version"},
+      {R"({"model_id": "m", "aggregation": {"differentialPrivacy": {"epsilon": 1}}})",
+       "$.aggregation.differentialPrivacy: not available in this version"},
+      // task.
+      {R"({"model_id": "m", "task": "clustering"})",
+       "$.task: unknown task 'clustering' (expected classification or regression)"},
+      {R"({"model_id": "m", "task": 1})", "$.task: expected a string, got number"},
+      // min_nodes.
+      {R"({"model_id": "m", "min_nodes": 0})", "$.min_nodes: must be >= 1, got 0"},
+      {R"({"model_id": "m", "minNodes": -2})", "$.minNodes: must be >= 1, got -2"},
+      {R"({"model_id": "m", "min_nodes": 1.5})", "$.min_nodes: expected an integer, got 1.5"},
+      {R"({"model_id": "m", "min_nodes": "2"})", "$.min_nodes: expected an integer, got string"},
+      {R"({"model_id": "m", "min_nodes": 3000000000})",
+       "$.min_nodes: must be <= 2147483647, got 3000000000"},
+      {R"({"model_id": "m", "nodes": ["a", "b"], "min_nodes": 3})",
+       "$.min_nodes: must be <= the number of nodes (2), got 3"},
+      {R"({"model_id": "m", "nodes": ["a"], "minNodes": 2})",
+       "$.minNodes: must be <= the number of nodes (1), got 2"},
+      // timeout.
+      {R"({"model_id": "m", "timeout": 0})", "$.timeout: must be > 0, got 0"},
+      {R"({"model_id": "m", "timeout": -1.5})", "$.timeout: must be > 0, got -1.5"},
+      {R"({"model_id": "m", "timeout": "30s"})", "$.timeout: expected a number, got string"},
+      // SPEC keys this version does not implement.
+      {R"({"model_id": "m", "reputation_min": 0.5})",
+       "$.reputation_min: not available in this version"},
+      {R"({"model_id": "m", "reputationMin": 0.5})",
+       "$.reputationMin: not available in this version"},
+      {R"({"model_id": "m", "labels": {"site": "a"}})", "$.labels: not available in this version"},
+      // Unknown keys.
+      {R"({"modelid": "m"})", "$.modelid: unknown key (did you mean 'model_id'?)"},
+      {R"({"model_id": "m", "timeoutSeconds": 3})", "$.timeoutSeconds: unknown key"},
+      {R"({"model_id": "m", "node": ["a"]})", "$.node: unknown key (did you mean 'nodes'?)"},
+      {R"({"model_id": "m", "model_ids": ["a", "b"]})",
+       "$.model_ids: unknown key (did you mean 'model_id'?)"},
+      {R"({"model_id": "m", "pipeline": []})", "$.pipeline: unknown key"},
+      // The same key twice in the text.
+      {R"({"model_id": "m", "nodes": ["a"], "nodes": ["b"]})", "$.nodes: duplicate key"},
+      {R"({"model_id": "m", "aggregation": {"method": "federated_averaging", "method": "median"}})",
+       "$.aggregation.method: duplicate key"},
+  };
+  for (const auto& [text, message] : cases) {
+    EXPECT_EQ(ParseError(text), message) << text;
+  }
+}
+
+TEST(CollaborativeConfig, UnknownKeysComeBeforeTypeErrors) {
+  // A typo is reported even when another value is wrong too.
+  EXPECT_EQ(ParseError(R"({"model_id": 5, "datset": "d"})"),
+            "$.datset: unknown key (did you mean 'dataset'?)");
+}
+
+TEST(CollaborativeConfig, MalformedJsonNamesTheByte) {
+  EXPECT_EQ(ParseError(R"({"model_id": "m",})"),
+            "invalid JSON at byte 18: syntax error while parsing object key - unexpected '}'; "
+            "expected string literal");
+  EXPECT_THAT(ParseError(""), StartsWith("invalid JSON at byte 1: "));
+  EXPECT_THAT(ParseError(R"({"model_id": "m"} x)"), StartsWith("invalid JSON at byte 19: "));
+}
+
+TEST(CollaborativeConfig, CanonicalJsonHasSnakeCaseKeysAndDefaults) {
+  CollaborativeConfig c = ParseOk(R"({"modelId": "m"})");
+  EXPECT_EQ(CollaborativeConfigToJson(c), json::parse(R"({
+    "model_id": "m", "nodes": [], "dataset": "default", "columns": [],
+    "aggregation": {"method": "federated_averaging"}
+  })"));
+}
+
+TEST(CollaborativeConfig, CanonicalJsonRoundTrips) {
+  CollaborativeConfig c = ParseOk(R"({
+    "modelId": "m", "nodes": ["b", "a"], "dataset": "d", "columns": ["z", "y"],
+    "aggregation": "federated_averaging", "task": "classification", "minNodes": 2,
+    "timeout": 0.25
+  })");
+  json canonical = CollaborativeConfigToJson(c);
+  EXPECT_EQ(canonical, json::parse(R"({
+    "model_id": "m", "nodes": ["b", "a"], "dataset": "d", "columns": ["z", "y"],
+    "aggregation": {"method": "federated_averaging"}, "task": "classification",
+    "min_nodes": 2, "timeout": 0.25
+  })"));
+  ExpectSame(ParseOk(canonical.dump()), c);
+}
+
+}  // namespace
+}  // namespace dim::core
