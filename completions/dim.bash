@@ -1,0 +1,152 @@
+# bash completion for dim(1), the Decentralized Inference Machine.
+# Installed as share/bash-completion/completions/dim; or: source completions/dim.bash
+
+# Options that take a value (global, and of every command).
+_dim_global_value_opts='--server -o --output --log-level --local-db --models --local-node --rpc-timeout'
+_dim_global_flag_opts='-h --help --version --local'
+
+_dim_value_opts() {
+    case $1 in
+        orchestrator) echo '--listen --db --node --workers --heartbeat-timeout' ;;
+        daemon) echo '--node-id --listen --dataset --models --orchestrator --advertise --max-concurrent-jobs --max-queued' ;;
+        submit) echo '-p --pattern -c --config --config-json -m --model --nodes --dataset --columns --aggregation --min-nodes --priority --user --timeout' ;;
+        ls) echo '--state --user -n --limit --offset' ;;
+        health) echo '--node' ;;
+    esac
+}
+
+_dim_flag_opts() {
+    case $1 in
+        submit) echo '-w --wait -q --quiet' ;;
+    esac
+}
+
+# Model names (NAME of DIR/NAME.onnx) in the models folder named on the line, or
+# $DIM_MODELS, or ./models.
+_dim_model_names() {
+    local dir=${DIM_MODELS:-models} i f
+    for ((i = 1; i < ${#_dim_words[@]} - 1; i++)); do
+        case ${_dim_words[i]} in
+            --models) dir=${_dim_words[i + 1]} ;;
+            --models=*) dir=${_dim_words[i]#--models=} ;;
+        esac
+    done
+    dir=${dir/#\~/$HOME}
+    for f in "$dir"/*.onnx; do
+        [[ -e $f ]] || continue
+        f=${f##*/}
+        echo "${f%.onnx}"
+    done
+}
+
+# Words for the value of option $1 given the typed value $2 (before the cursor), on
+# behalf of command $3; file names come back through compgen.
+_dim_values() {
+    local opt=$1 val=$2 cmd=$3
+    case $opt in
+        -p | --pattern) compgen -W 'collaborative comparative chained' -- "$val" ;;
+        --priority) compgen -W 'low normal high' -- "$val" ;;
+        -o | --output) compgen -W 'table json' -- "$val" ;;
+        --log-level) compgen -W 'trace debug info warn error off' -- "$val" ;;
+        --state) compgen -W 'pending running completed failed cancelled' -- "$val" ;;
+        --aggregation) compgen -W 'federated_averaging' -- "$val" ;;
+        -c | --config)
+            [[ -z $val || $val == - ]] && echo -
+            compgen -f -- "$val"
+            ;;
+        --db | --local-db) compgen -f -- "$val" ;;
+        --models) compgen -d -- "$val" ;;
+        -m | --model) compgen -W "$(_dim_model_names)" -- "$val" ;;
+        --dataset)
+            # daemon serve: NAME=PATH (a CSV file); submit: a dataset name.
+            if [[ $cmd == daemon && $val == *=* ]]; then
+                local name=${val%%=*}
+                compgen -f -- "${val#*=}" | while IFS= read -r f; do echo "$name=$f"; done
+            fi
+            ;;
+        --local-node)
+            # ID=CSV or ID:DATASET=CSV
+            if [[ $val == *=* ]]; then
+                local name=${val%%=*}
+                compgen -f -- "${val#*=}" | while IFS= read -r f; do echo "$name=$f"; done
+            fi
+            ;;
+    esac
+}
+
+_dim() {
+    # Reassemble the words that bash split at '=' and ':' (COMP_WORDBREAKS), so that
+    # "--pattern=co" and "a:b=path" are one word each; _dim_words holds words up to the
+    # cursor, the last one being the word under completion.
+    local -a _dim_words=()
+    local i w cword=${COMP_CWORD:-0} glue=0
+    for ((i = 0; i <= cword; i++)); do
+        w=${COMP_WORDS[i]}
+        if ((${#_dim_words[@]} > 1)) && [[ $glue == 1 || $w =~ ^[=:]+$ ]]; then
+            _dim_words[-1]+=$w
+        else
+            _dim_words+=("$w")
+        fi
+        [[ $w =~ ^[=:]+$ ]] && glue=1 || glue=0
+    done
+    local cur=${_dim_words[-1]}
+    # What readline replaces is the part of cur after the last break character that
+    # bash split at; completions are given relative to it.
+    local rl_cur=${COMP_WORDS[cword]}
+    [[ $rl_cur =~ ^[=:]+$ ]] && rl_cur=''
+    local strip=$((${#cur} - ${#rl_cur}))
+
+    # Find the command (and serve sub-command), skipping options and their values.
+    local cmd='' sub='' n=${#_dim_words[@]} expect_value=''
+    for ((i = 1; i < n - 1; i++)); do
+        w=${_dim_words[i]}
+        if [[ -n $expect_value ]]; then
+            expect_value=''
+            continue
+        fi
+        case $w in
+            --*=*) ;;
+            -*)
+                if [[ " $_dim_global_value_opts $(_dim_value_opts "$cmd") " == *" $w "* ]]; then
+                    expect_value=1
+                fi
+                ;;
+            *)
+                if [[ -z $cmd ]]; then
+                    cmd=$w
+                elif [[ ($cmd == orchestrator || $cmd == daemon) && -z $sub ]]; then
+                    sub=$w
+                fi
+                ;;
+        esac
+    done
+
+    local -a out=()
+    local prev=${_dim_words[n - 2]}
+    if [[ -n $expect_value ]]; then
+        mapfile -t out < <(_dim_values "$prev" "$cur" "$cmd")
+        [[ $prev == --models || $prev == --db || $prev == --local-db || $prev == -c ||
+            $prev == --config || $prev == --dataset || $prev == --local-node ]] &&
+            compopt -o filenames 2>/dev/null
+    elif [[ $cur == --*=* ]]; then
+        local opt=${cur%%=*}
+        mapfile -t out < <(_dim_values "$opt" "${cur#*=}" "$cmd" | sed "s|^|$opt=|")
+    elif [[ $cur == -* ]]; then
+        local opts="$_dim_global_value_opts $_dim_global_flag_opts"
+        if [[ -n $cmd && ! (($cmd == orchestrator || $cmd == daemon) && -z $sub) ]]; then
+            opts+=" $(_dim_value_opts "$cmd") $(_dim_flag_opts "$cmd")"
+        fi
+        mapfile -t out < <(compgen -W "$opts" -- "$cur" | sort -u)
+    elif [[ -z $cmd ]]; then
+        mapfile -t out < <(compgen -W 'orchestrator daemon submit status result ls cancel health' -- "$cur")
+    elif [[ ($cmd == orchestrator || $cmd == daemon) && -z $sub ]]; then
+        mapfile -t out < <(compgen -W 'serve' -- "$cur")
+    fi
+
+    COMPREPLY=()
+    for w in "${out[@]}"; do
+        [[ -n $w ]] && COMPREPLY+=("${w:strip}")
+    done
+}
+
+complete -F _dim dim

@@ -1,0 +1,132 @@
+# fish completion for dim(1), the Decentralized Inference Machine.
+# Installed into share/fish/vendor_completions.d; or copy to ~/.config/fish/completions/.
+
+set -l dim_commands orchestrator daemon submit status result ls cancel health
+
+# True when the command line's command is $argv[1] (and, with a second argument, its
+# sub-command is $argv[2]); option values are skipped.
+function __dim_is
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l found
+    set -l skip 0
+    for t in $tokens
+        if test $skip -eq 1
+            set skip 0
+            continue
+        end
+        switch $t
+            case '--*=*'
+            case --server -o --output --log-level --local-db --models --local-node --rpc-timeout \
+                    --listen --db --node --workers --heartbeat-timeout --node-id --dataset \
+                    --orchestrator --advertise --max-concurrent-jobs --max-queued -p --pattern -c \
+                    --config --config-json -m --model --nodes --columns --aggregation --min-nodes \
+                    --priority --user --timeout --state -n --limit --offset
+                set skip 1
+            case '-*'
+            case '*'
+                set -a found $t
+        end
+    end
+    test (count $found) -ge (count $argv); or return 1
+    for i in (seq (count $argv))
+        test "$found[$i]" = "$argv[$i]"; or return 1
+    end
+end
+
+# True when no command has been given yet.
+function __dim_no_command
+    not __dim_is orchestrator; and not __dim_is daemon; and not __dim_is submit; and not __dim_is status; and not __dim_is result; and not __dim_is ls; and not __dim_is cancel; and not __dim_is health
+end
+
+# Model names (NAME of DIR/NAME.onnx) in the models folder named on the line, or
+# $DIM_MODELS, or ./models.
+function __dim_models
+    set -l dir models
+    set -q DIM_MODELS; and set dir $DIM_MODELS
+    set -l tokens (commandline -opc)
+    for i in (seq (count $tokens))
+        switch $tokens[$i]
+            case --models
+                set -l j (math $i + 1)
+                set -q tokens[$j]; and set dir $tokens[$j]
+            case '--models=*'
+                set dir (string replace -- --models= '' $tokens[$i])
+        end
+    end
+    for f in $dir/*.onnx
+        string replace -r '\.onnx$' '' (basename $f)
+    end
+end
+
+complete -c dim -f
+
+# Commands and serve sub-commands.
+complete -c dim -n __dim_no_command -a orchestrator -d 'The orchestrator service'
+complete -c dim -n __dim_no_command -a daemon -d 'The daemon service of a node'
+complete -c dim -n __dim_no_command -a submit -d 'Submit a job'
+complete -c dim -n __dim_no_command -a status -d "Show a job's state, progress and nodes"
+complete -c dim -n __dim_no_command -a result -d "Show a finished job's result"
+complete -c dim -n __dim_no_command -a ls -d 'List jobs, newest first'
+complete -c dim -n __dim_no_command -a cancel -d 'Cancel a pending or running job'
+complete -c dim -n __dim_no_command -a health -d 'Show the orchestrator and its nodes'
+complete -c dim -n '__dim_is orchestrator; and not __dim_is orchestrator serve' -a serve -d 'Run the orchestrator in the foreground'
+complete -c dim -n '__dim_is daemon; and not __dim_is daemon serve' -a serve -d "Run a node's daemon in the foreground"
+
+# Global options (before or after the command).
+complete -c dim -s h -l help -d 'Print help and exit'
+complete -c dim -l version -d 'Print the version and exit'
+complete -c dim -l server -x -d 'Orchestrator address HOST:PORT'
+complete -c dim -s o -l output -x -a 'table json' -d 'Output format'
+complete -c dim -l log-level -x -a 'trace debug info warn error off' -d 'Log level'
+complete -c dim -l local -d 'Run the engine in-process, no servers'
+complete -c dim -l local-db -r -F -d 'Job file for --local'
+complete -c dim -n 'not __dim_is daemon' -l models -x -a '(__fish_complete_directories)' -d 'Model folder for --local (NAME.onnx)'
+complete -c dim -l local-node -r -F -d 'In-process node: ID=CSV or ID:DATASET=CSV'
+complete -c dim -l rpc-timeout -x -d 'Deadline of each call to the orchestrator, in seconds'
+
+# dim orchestrator serve
+set -l orch '__dim_is orchestrator serve'
+complete -c dim -n $orch -l listen -x -d 'Address to listen on (port 0: any free port)'
+complete -c dim -n $orch -l db -r -F -d 'SQLite file that keeps the jobs'
+complete -c dim -n $orch -l node -x -d 'A static node: ID=HOST:PORT'
+complete -c dim -n $orch -l workers -x -d 'Jobs run at once'
+complete -c dim -n $orch -l heartbeat-timeout -x -d 'Seconds without a heartbeat before a node is inactive'
+
+# dim daemon serve
+set -l dmn '__dim_is daemon serve'
+complete -c dim -n $dmn -l node-id -x -d "This node's id"
+complete -c dim -n $dmn -l listen -x -d 'Address to listen on (port 0: any free port)'
+complete -c dim -n $dmn -l dataset -r -F -d 'A dataset this node owns: NAME=PATH to a CSV file'
+complete -c dim -n '__dim_is daemon' -l models -x -a '(__fish_complete_directories)' -d 'Model folder: NAME.onnx serves model NAME'
+complete -c dim -n $dmn -l orchestrator -x -d 'Orchestrator to register with (HOST:PORT)'
+complete -c dim -n $dmn -l advertise -x -d 'Address the orchestrator should dial'
+complete -c dim -n $dmn -l max-concurrent-jobs -x -d 'Tasks run at once'
+complete -c dim -n $dmn -l max-queued -x -d 'Tasks waiting before new ones are refused'
+
+# dim submit
+set -l sub '__dim_is submit'
+complete -c dim -n $sub -s p -l pattern -x -a 'collaborative comparative chained' -d 'Job pattern'
+complete -c dim -n $sub -s c -l config -r -F -d 'Job config JSON file, or - for stdin'
+complete -c dim -n $sub -l config-json -x -d 'Job config as a JSON string'
+complete -c dim -n $sub -s m -l model -x -a '(__dim_models)' -d 'Model id'
+complete -c dim -n $sub -l nodes -x -d 'Node ids, comma-separated'
+complete -c dim -n $sub -l dataset -x -d 'Dataset name on the nodes'
+complete -c dim -n $sub -l columns -x -d 'Feature columns, comma-separated'
+complete -c dim -n $sub -l aggregation -x -a federated_averaging -d 'Aggregation method'
+complete -c dim -n $sub -l min-nodes -x -d 'Quorum of nodes that must succeed'
+complete -c dim -n $sub -l priority -x -a 'low normal high' -d 'Job priority'
+complete -c dim -n $sub -l user -x -a '(__fish_complete_users)' -d 'User id recorded with the job'
+complete -c dim -n $sub -s w -l wait -d 'Follow the job until it ends'
+complete -c dim -n $sub -l timeout -x -d 'With --wait: give up after this many seconds'
+complete -c dim -n $sub -s q -l quiet -d 'Print only the job id'
+
+# dim ls
+set -l ls '__dim_is ls'
+complete -c dim -n $ls -l state -x -a 'pending running completed failed cancelled' -d 'Only jobs in this state'
+complete -c dim -n $ls -l user -x -a '(__fish_complete_users)' -d "Only this user's jobs"
+complete -c dim -n $ls -s n -l limit -x -d 'Jobs per page'
+complete -c dim -n $ls -l offset -x -d 'Jobs to skip'
+
+# dim health
+complete -c dim -n '__dim_is health' -l node -x -d 'Only this node'

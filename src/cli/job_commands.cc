@@ -12,6 +12,7 @@
 #include "cli/exit_codes.h"
 #include "cli/job_backend.h"
 #include "cli/output.h"
+#include "core/job/config_reader.h"
 
 namespace dim::cli {
 namespace {
@@ -40,20 +41,11 @@ core::Result<std::unique_ptr<JobBackend>> OpenBackend(const GlobalOptions& optio
   return MakeRemoteBackend(options);
 }
 
-core::Result<json> ParseJsonText(const std::string& text, const std::string& where) {
-  auto parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
-    // Re-parse with exceptions on to learn where it broke: the message names the byte.
-    try {
-      const json unused = json::parse(text);
-      (void)unused;
-    } catch (const json::parse_error& e) {
-      return core::Status::InvalidArgument(where + ": invalid JSON at byte " +
-                                           std::to_string(e.byte) + ": " + e.what());
-    }
-    return core::Status::InvalidArgument(where + ": invalid JSON");
-  }
-  if (!parsed.is_object()) return core::Status::InvalidArgument(where + ": expected a JSON object");
+// The config as a JSON object; `where` names its source in messages.
+core::Result<json> ParseConfigText(const std::string& text, const std::string& where) {
+  auto parsed = core::ParseJsonText(text);
+  if (!parsed.ok()) return parsed.status().WithPrefix(where);
+  if (!parsed->is_object()) return core::Status::InvalidArgument(where + ": expected a JSON object");
   return parsed;
 }
 
@@ -78,9 +70,9 @@ core::Result<std::string> BuildConfig(const SubmitOptions& o) {
       if (!in) return core::Status::InvalidArgument("--config " + o.config_file + ": cannot read the file");
       text.assign(std::istreambuf_iterator<char>(in), {});
     }
-    DIM_ASSIGN_OR_RETURN(config, ParseJsonText(text, "--config " + o.config_file));
+    DIM_ASSIGN_OR_RETURN(config, ParseConfigText(text, "--config " + o.config_file));
   } else if (!o.config_json.empty()) {
-    DIM_ASSIGN_OR_RETURN(config, ParseJsonText(o.config_json, "--config-json"));
+    DIM_ASSIGN_OR_RETURN(config, ParseConfigText(o.config_json, "--config-json"));
   }
   if (!o.model.empty()) SetKey(config, "model_id", "modelId", o.model);
   if (!o.nodes.empty()) SetKey(config, "nodes", "", o.nodes);

@@ -221,7 +221,7 @@ void JobService::RunJob(const std::string& id) {
     job.error = result.status().message();
   } else {
     job.state = JobState::kFailed;
-    job.error = result.status().ToString();
+    job.error = result.status().message();
   }
   Save(job);
 }

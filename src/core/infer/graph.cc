@@ -27,7 +27,8 @@ Result<Tensor> Graph::Run(Tensor input) const {
     const Status status = step.op->Run(kernel_inputs, outputs);
     if (!status.ok()) return Status::Internal(step.label + ": " + status.message());
     for (size_t i = 0; i < step.outputs.size(); ++i) {
-      if (step.outputs[i] >= 0) values[static_cast<size_t>(step.outputs[i])] = std::move(outputs[i]);
+      if (step.outputs[i] >= 0)
+        values[static_cast<size_t>(step.outputs[i])] = std::move(outputs[i]);
     }
     for (int v : step.release) values[static_cast<size_t>(v)] = Tensor();
   }

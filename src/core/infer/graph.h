@@ -28,11 +28,11 @@ class Graph final {
 
   struct Step {
     std::unique_ptr<Op> op;
-    std::string label;            // "node 'fc1' (Gemm)", for messages.
-    std::vector<Source> inputs;   // One per ONNX input, absent ones included.
-    std::vector<bool> movable;    // Per input: the value's last reader, read once here.
-    std::vector<int> outputs;     // Value per ONNX output; -1 when nothing reads it.
-    std::vector<int> release;     // Values to free once this step is done.
+    std::string label;           // "node 'fc1' (Gemm)", for messages.
+    std::vector<Source> inputs;  // One per ONNX input, absent ones included.
+    std::vector<bool> movable;   // Per input: the value's last reader, read once here.
+    std::vector<int> outputs;    // Value per ONNX output; -1 when nothing reads it.
+    std::vector<int> release;    // Values to free once this step is done.
   };
 
   struct Plan {

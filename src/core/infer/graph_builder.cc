@@ -36,8 +36,8 @@ Result<int64_t> DefaultOpset(const onnx::ModelProto& model) {
     if (id.domain().empty() || id.domain() == "ai.onnx") {
       if (id.version() < kMinOpset || id.version() > kMaxOpset) {
         return Status::InvalidArgument("opset " + std::to_string(id.version()) +
-                                       " is not supported (" + std::to_string(kMinOpset) +
-                                       " to " + std::to_string(kMaxOpset) + " are)");
+                                       " is not supported (" + std::to_string(kMinOpset) + " to " +
+                                       std::to_string(kMaxOpset) + " are)");
       }
       return id.version();
     }
@@ -81,7 +81,10 @@ Result<Shape> InputShape(const onnx::ValueInfoProto& input) {
     }
     shape.push_back(Dim::Known(dim.dim_value()));
   }
-  DIM_RETURN_IF_ERROR(DimProduct(shape, 1, shape.size()).status().WithPrefix(what));
+  DIM_ASSIGN_OR_RETURN(const Dim width, DimProduct(shape, 1, shape.size()));
+  if (width.factor > kMaxValueElements) {
+    return Status::InvalidArgument(what + " of shape " + ShapeToString(shape) + " is too large");
+  }
   return shape;
 }
 
@@ -117,8 +120,7 @@ class GraphBuilder final {
       Result<ValueInfo> value = DecodeTensorProto(init);
       if (!value.ok()) return value.status().WithPrefix("initializer " + Quote(init.name()));
       if (!values_.emplace(init.name(), std::move(*value)).second) {
-        return Status::InvalidArgument("initializer " + Quote(init.name()) +
-                                       " is defined twice");
+        return Status::InvalidArgument("initializer " + Quote(init.name()) + " is defined twice");
       }
     }
     return Status::Ok();
@@ -243,6 +245,7 @@ class GraphBuilder final {
                                          " is not supported");
         }
         const ValueInfo& out = (*outputs)[static_cast<size_t>(j)];
+        DIM_RETURN_IF_ERROR(CheckSize(n, node.output(j), out.shape));
         outputs_constant = outputs_constant && out.is_constant();
         outputs_float = outputs_float && out.type == DType::kFloat;
       }
@@ -257,6 +260,17 @@ class GraphBuilder final {
         out.name = node.output(j);
         values_[node.output(j)] = std::move(out);
       }
+    }
+    return Status::Ok();
+  }
+
+  // A value's shape must not hold N^2 or more than kMaxValueElements elements per row.
+  Status CheckSize(int n, const std::string& name, const Shape& shape) const {
+    Result<Dim> size = DimProduct(shape, 0, shape.size());
+    if (!size.ok()) return size.status().WithPrefix(Label(n) + ": output " + Quote(name));
+    if (size->factor > kMaxValueElements) {
+      return Status::InvalidArgument(Label(n) + ": output " + Quote(name) + " of shape " +
+                                     ShapeToString(shape) + " is too large");
     }
     return Status::Ok();
   }
@@ -419,8 +433,8 @@ class GraphBuilder final {
         }
         const bool last = last_read[static_cast<size_t>(src.index)] == static_cast<int>(s);
         step.movable[i] = last && reads == 1;
-        if (last && std::find(step.release.begin(), step.release.end(), src.index) ==
-                        step.release.end()) {
+        if (last &&
+            std::find(step.release.begin(), step.release.end(), src.index) == step.release.end()) {
           step.release.push_back(src.index);
         }
       }
@@ -442,11 +456,11 @@ class GraphBuilder final {
   Shape input_shape_;
   std::string output_name_;
   Shape output_shape_;
-  std::vector<std::unique_ptr<Op>> ops_;   // Per node.
-  std::vector<std::vector<int>> users_;    // Per node: the nodes reading its outputs.
-  std::vector<int> pending_;               // Per node: inputs not yet produced.
-  std::vector<int> order_;                 // Nodes in execution order.
-  std::vector<bool> folded_;               // Per node: its outputs are constants.
+  std::vector<std::unique_ptr<Op>> ops_;  // Per node.
+  std::vector<std::vector<int>> users_;   // Per node: the nodes reading its outputs.
+  std::vector<int> pending_;              // Per node: inputs not yet produced.
+  std::vector<int> order_;                // Nodes in execution order.
+  std::vector<bool> folded_;              // Per node: its outputs are constants.
 };
 
 }  // namespace

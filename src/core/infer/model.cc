@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <new>
 #include <system_error>
 
 #include "core/infer/graph.h"
@@ -17,6 +18,33 @@ namespace {
 // Rows per slice of a large batch: big enough for efficient matrix products, small enough
 // for a layer's activations to stay in the L2 cache.
 constexpr int64_t kSliceRows = 1024;
+
+// Runs input (rows x the graph's input width) through the graph.
+Result<Matrix> RunInSlices(const Graph& graph, const Matrix& input, int64_t output_width) {
+  const int64_t rows = input.rows();
+  const int64_t input_width = input.cols();
+  Matrix result(rows, output_width);
+  // Large batches run in slices when rows are independent: intermediate values then stay
+  // small (in cache, and without fresh pages to fault in), and memory stays bounded.
+  const int64_t slice = graph.rows_independent() ? kSliceRows : std::max<int64_t>(rows, 1);
+  int64_t begin = 0;
+  do {
+    const int64_t n = std::min(slice, rows - begin);
+    Result<Tensor> output = graph.Run(Tensor::FromData(ResolveShape(graph.input_shape(), n),
+                                                       input.data() + begin * input_width));
+    if (!output.ok()) return output.status();
+    const Tensor& y = *output;
+    if (y.rank() < 1 || y.dim(0) != n || y.size() != n * output_width) {
+      return Status::Internal("the output has an unexpected shape");
+    }
+    if (y.size() > 0) {
+      std::memcpy(result.data() + begin * output_width, y.data(),
+                  static_cast<size_t>(y.size()) * sizeof(float));
+    }
+    begin += n;
+  } while (begin < rows);
+  return result;
+}
 
 int64_t RowWidth(const Shape& shape) {
   int64_t width = 1;
@@ -66,13 +94,18 @@ Result<std::shared_ptr<const Model>> Model::LoadBytes(std::string_view bytes, st
   };
   if (bytes.empty()) return invalid("empty file");
   if (bytes.size() > static_cast<size_t>(INT_MAX)) return invalid("larger than 2 GiB");
-  onnx::ModelProto proto;
-  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return invalid("cannot parse it as an ONNX protobuf; corrupt or truncated");
+  Result<std::unique_ptr<Graph>> graph = Status::Internal("not built");
+  try {
+    onnx::ModelProto proto;
+    if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      return invalid("cannot parse it as an ONNX protobuf; corrupt or truncated");
+    }
+    if (!proto.has_ir_version()) return invalid("no IR version");
+    if (!proto.has_graph()) return invalid("no graph");
+    graph = BuildGraph(proto);
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted(prefix + ": out of memory while loading");
   }
-  if (!proto.has_ir_version()) return invalid("no IR version");
-  if (!proto.has_graph()) return invalid("no graph");
-  Result<std::unique_ptr<Graph>> graph = BuildGraph(proto);
   if (!graph.ok()) return graph.status().WithPrefix(prefix);
   const int64_t input_width = RowWidth((*graph)->input_shape());
   const int64_t output_width = RowWidth((*graph)->output_shape());
@@ -87,28 +120,14 @@ Result<Matrix> Model::Run(const Matrix& input) const {
                                    std::to_string(input.cols()) + " columns, expected " +
                                    std::to_string(input_width_));
   }
-  const int64_t rows = input.rows();
-  Matrix result(rows, output_width_);
-  // Large batches run in slices when rows are independent: intermediate values then stay
-  // small (in cache, and without fresh pages to fault in), and memory stays bounded.
-  const int64_t slice = graph_->rows_independent() ? kSliceRows : std::max<int64_t>(rows, 1);
-  int64_t begin = 0;
-  do {
-    const int64_t n = std::min(slice, rows - begin);
-    Result<Tensor> output = graph_->Run(Tensor::FromData(
-        ResolveShape(graph_->input_shape(), n), input.data() + begin * input_width_));
+  try {
+    Result<Matrix> output = RunInSlices(*graph_, input, output_width_);
     if (!output.ok()) return output.status().WithPrefix("model '" + name_ + "'");
-    const Tensor& y = *output;
-    if (y.rank() < 1 || y.dim(0) != n || y.size() != n * output_width_) {
-      return Status::Internal("model '" + name_ + "': the output has an unexpected shape");
-    }
-    if (y.size() > 0) {
-      std::memcpy(result.data() + begin * output_width_, y.data(),
-                  static_cast<size_t>(y.size()) * sizeof(float));
-    }
-    begin += n;
-  } while (begin < rows);
-  return result;
+    return output;
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted("model '" + name_ + "': out of memory for a batch of " +
+                                     std::to_string(input.rows()) + " rows");
+  }
 }
 
 }  // namespace dim::core

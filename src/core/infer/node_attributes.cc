@@ -16,13 +16,20 @@ const onnx::AttributeProto* Find(const onnx::NodeProto& node, std::string_view n
 bool HasType(const onnx::AttributeProto& a, onnx::AttributeProto::AttributeType type) {
   if (a.type() != onnx::AttributeProto::UNDEFINED) return a.type() == type;
   switch (type) {
-    case onnx::AttributeProto::INT: return a.has_i();
-    case onnx::AttributeProto::FLOAT: return a.has_f();
-    case onnx::AttributeProto::STRING: return a.has_s();
-    case onnx::AttributeProto::TENSOR: return a.has_t();
-    case onnx::AttributeProto::INTS: return a.ints_size() > 0;
-    case onnx::AttributeProto::FLOATS: return a.floats_size() > 0;
-    default: return false;
+    case onnx::AttributeProto::INT:
+      return a.has_i();
+    case onnx::AttributeProto::FLOAT:
+      return a.has_f();
+    case onnx::AttributeProto::STRING:
+      return a.has_s();
+    case onnx::AttributeProto::TENSOR:
+      return a.has_t();
+    case onnx::AttributeProto::INTS:
+      return a.ints_size() > 0;
+    case onnx::AttributeProto::FLOATS:
+      return a.floats_size() > 0;
+    default:
+      return false;
   }
 }
 
@@ -49,8 +56,7 @@ Result<float> NodeAttributes::Float(std::string_view name, float default_value) 
   return a->f();
 }
 
-Result<std::string> NodeAttributes::String(std::string_view name,
-                                           std::string default_value) const {
+Result<std::string> NodeAttributes::String(std::string_view name, std::string default_value) const {
   const onnx::AttributeProto* a = Find(node_, name);
   if (a == nullptr) return default_value;
   if (!HasType(*a, onnx::AttributeProto::STRING)) return WrongType(name, "a string");

@@ -53,9 +53,9 @@ Result<std::unique_ptr<Op>> CreateOp(const onnx::NodeProto& node, int64_t opset)
   if (!node.domain().empty() && node.domain() != "ai.onnx") {
     return Status::InvalidArgument("unsupported operator (domain '" + node.domain() + "')");
   }
-  const auto it = std::lower_bound(
-      kOps.begin(), kOps.end(), node.op_type(),
-      [](const OpEntry& e, const std::string& type) { return e.type < type; });
+  const auto it =
+      std::lower_bound(kOps.begin(), kOps.end(), node.op_type(),
+                       [](const OpEntry& e, const std::string& type) { return e.type < type; });
   if (it == kOps.end() || it->type != node.op_type()) {
     return Status::InvalidArgument("unsupported operator");
   }

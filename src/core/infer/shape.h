@@ -15,6 +15,11 @@ namespace dim::core {
 // have. Keeps every size computation far from int64 overflow, whatever a file declares.
 inline constexpr int64_t kMaxDimension = int64_t{1} << 40;
 
+// The most elements a value computed by the graph may have per batch row (a constant: in
+// all), 1 GiB of floats: guards against shapes that broadcast small constants into
+// something no machine can hold.
+inline constexpr int64_t kMaxValueElements = int64_t{1} << 28;
+
 // One dimension: factor * N^power.
 struct Dim final {
   int64_t factor = 1;

@@ -4,10 +4,14 @@ namespace dim::core {
 
 std::string_view DTypeName(DType type) {
   switch (type) {
-    case DType::kNone: return "absent";
-    case DType::kFloat: return "float32";
-    case DType::kInt64: return "int64";
-    case DType::kOther: return "a type other than float32";
+    case DType::kNone:
+      return "absent";
+    case DType::kFloat:
+      return "float32";
+    case DType::kInt64:
+      return "int64";
+    case DType::kOther:
+      return "a type other than float32";
   }
   return "unknown";
 }

@@ -21,10 +21,10 @@ enum class DType { kNone, kFloat, kInt64, kOther };
 std::string_view DTypeName(DType type);
 
 struct ValueInfo final {
-  std::string name;             // The ONNX value name; empty for an absent optional input.
-  DType type = DType::kNone;    // kNone: an absent optional input.
+  std::string name;           // The ONNX value name; empty for an absent optional input.
+  DType type = DType::kNone;  // kNone: an absent optional input.
   Shape shape;
-  std::shared_ptr<const Tensor> constant;  // Set for float constants.
+  std::shared_ptr<const Tensor> constant;            // Set for float constants.
   std::shared_ptr<const std::vector<int64_t>> ints;  // Set for int64 constants.
 
   bool present() const { return type != DType::kNone; }

@@ -70,15 +70,23 @@ Result<std::vector<std::string>> SelectCollaborativeNodes(const CollaborativeCon
       chosen.push_back(id);
     }
   } else {
+    std::vector<std::string> with_dataset;
     for (const auto& n : known) {
-      if (n.active && n.described && Holds(n, config.dataset) &&
-          std::find(n.models.begin(), n.models.end(), config.model_id) != n.models.end()) {
+      if (!n.active || !n.described || !Holds(n, config.dataset)) continue;
+      with_dataset.push_back(n.id);
+      if (std::find(n.models.begin(), n.models.end(), config.model_id) != n.models.end()) {
         chosen.push_back(n.id);
       }
     }
+    if (with_dataset.empty()) {
+      return Status::NotFound("$.dataset: no active node holds dataset '" + config.dataset + "'");
+    }
     if (chosen.empty()) {
-      return Status::FailedPrecondition("no active node holds dataset '" + config.dataset +
-                                        "' and model '" + config.model_id + "'");
+      std::string names;
+      for (const auto& id : with_dataset) names += (names.empty() ? "" : ", ") + id;
+      return Status::NotFound("$.model_id: model '" + config.model_id +
+                              "' is on none of the nodes that hold dataset '" + config.dataset +
+                              "' (" + names + ")");
     }
   }
   if (config.min_nodes > static_cast<int>(chosen.size())) {
@@ -198,7 +206,7 @@ Result<nlohmann::json> RunCollaborative(const std::string& job_id,
   if (parts.size() < quorum) {
     return Status::FailedPrecondition(
         std::to_string(parts.size()) + " of " + std::to_string(nodes.size()) +
-        " nodes succeeded, quorum is " + std::to_string(quorum) + ": " + failures);
+        " nodes succeeded (quorum " + std::to_string(quorum) + "): " + failures);
   }
   DIM_ASSIGN_OR_RETURN(Summary pooled, PoolSummaries(parts));
   nlohmann::json aggregate = SummaryToJson(pooled);

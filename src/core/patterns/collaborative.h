@@ -17,7 +17,7 @@ namespace dim::core {
 // The nodes a job will use. With config.nodes: each must exist (NOT_FOUND "$.nodes[i]: ..."),
 // and, where the node has described itself, hold the dataset and the model (NOT_FOUND
 // "$.dataset: ..." / "$.model_id: ..."). Without: every active node that holds the dataset
-// (FAILED_PRECONDITION when there is none). INVALID_ARGUMENT when min_nodes exceeds the
+// and the model (NOT_FOUND "$.dataset: ..." or "$.model_id: ..." when there is none). INVALID_ARGUMENT when min_nodes exceeds the
 // node count.
 Result<std::vector<std::string>> SelectCollaborativeNodes(const CollaborativeConfig& config,
                                                           NodeDirectory& directory);

@@ -37,8 +37,7 @@ TEST(ArgMax, RejectsItsIndicesAsFloatInput) {
   b.Node("Relu", {"i"}, {"y"}, "r");
   auto model = b.Load();
   ASSERT_FALSE(model.ok());
-  EXPECT_NE(model.status().message().find("node 'r' (Relu): input 'i' is int64"),
-            std::string::npos)
+  EXPECT_NE(model.status().message().find("node 'r' (Relu): input 'i' is int64"), std::string::npos)
       << model.status().message();
 }
 

@@ -20,8 +20,7 @@ OnnxModelBuilder BatchNorm(const std::vector<int64_t>& dims) {
   b.Initializer("B", {2}, {0, 1});
   b.Initializer("mean", {2}, {1, 0});
   b.Initializer("var", {2}, {4, 1});
-  b.Node("BatchNormalization", {"x", "scale", "B", "mean", "var"}, {"y"}, "bn")
-      .Float("epsilon", 0);
+  b.Node("BatchNormalization", {"x", "scale", "B", "mean", "var"}, {"y"}, "bn").Float("epsilon", 0);
   return b;
 }
 

@@ -27,16 +27,16 @@ OnnxModelBuilder Binary(const std::string& op, const std::vector<int64_t>& dims,
 }
 
 TEST(Add, BroadcastsARowOverTheBatch) {
-  EXPECT_TRUE(Near(LoadAndRun(Binary("Add", {kBatch, 3}, {3}, {10, 20, 30}),
-                              Rows(2, 3, {1, 2, 3, 4, 5, 6})),
-                   Rows(2, 3, {11, 22, 33, 14, 25, 36})));
+  EXPECT_TRUE(Near(
+      LoadAndRun(Binary("Add", {kBatch, 3}, {3}, {10, 20, 30}), Rows(2, 3, {1, 2, 3, 4, 5, 6})),
+      Rows(2, 3, {11, 22, 33, 14, 25, 36})));
 }
 
 TEST(Add, BroadcastsAColumnInsideEachRow) {
   // x [N,2,3] + c [2,1]: +10 on the first three values of a row, +20 on the last three.
-  EXPECT_TRUE(Near(LoadAndRun(Binary("Add", {kBatch, 2, 3}, {2, 1}, {10, 20}),
-                              Rows(1, 6, {1, 2, 3, 4, 5, 6})),
-                   Rows(1, 6, {11, 12, 13, 24, 25, 26})));
+  EXPECT_TRUE(Near(
+      LoadAndRun(Binary("Add", {kBatch, 2, 3}, {2, 1}, {10, 20}), Rows(1, 6, {1, 2, 3, 4, 5, 6})),
+      Rows(1, 6, {11, 12, 13, 24, 25, 26})));
 }
 
 TEST(Add, BroadcastsAScalar) {
@@ -46,9 +46,9 @@ TEST(Add, BroadcastsAScalar) {
 
 TEST(Add, BroadcastsBothOperands) {
   // x [N,1,3] + c [2,1] -> [N,2,3].
-  EXPECT_TRUE(Near(LoadAndRun(Binary("Add", {kBatch, 1, 3}, {2, 1}, {100, 200}),
-                              Rows(2, 3, {1, 2, 3, 4, 5, 6})),
-                   Rows(2, 6, {101, 102, 103, 201, 202, 203, 104, 105, 106, 204, 205, 206})));
+  EXPECT_TRUE(Near(
+      LoadAndRun(Binary("Add", {kBatch, 1, 3}, {2, 1}, {100, 200}), Rows(2, 3, {1, 2, 3, 4, 5, 6})),
+      Rows(2, 6, {101, 102, 103, 201, 202, 203, 104, 105, 106, 204, 205, 206})));
 }
 
 TEST(Add, SameShapeRuntimeOperands) {
@@ -82,9 +82,9 @@ TEST(Sub, InputMinusRow) {
 }
 
 TEST(Mul, ScalesEachColumn) {
-  EXPECT_TRUE(Near(LoadAndRun(Binary("Mul", {kBatch, 3}, {1, 3}, {2, -1, 0.5f}),
-                              Rows(2, 3, {1, 2, 3, 4, 5, 6})),
-                   Rows(2, 3, {2, -2, 1.5f, 8, -5, 3})));
+  EXPECT_TRUE(Near(
+      LoadAndRun(Binary("Mul", {kBatch, 3}, {1, 3}, {2, -1, 0.5f}), Rows(2, 3, {1, 2, 3, 4, 5, 6})),
+      Rows(2, 3, {2, -2, 1.5f, 8, -5, 3})));
 }
 
 TEST(Div, DividesByRowAndIntoConstant) {

@@ -31,8 +31,8 @@ TEST(Concat, JoinsAlongAMiddleAxis) {
   b.Initializer("ten", {}, {10});
   b.Node("Add", {"x", "ten"}, {"p"});
   b.Node("Concat", {"x", "p"}, {"y"}).Int("axis", 1);
-  EXPECT_TRUE(Near(LoadAndRun(b, Rows(2, 2, {1, 2, 3, 4})),
-                   Rows(2, 4, {1, 2, 11, 12, 3, 4, 13, 14})));
+  EXPECT_TRUE(
+      Near(LoadAndRun(b, Rows(2, 2, {1, 2, 3, 4})), Rows(2, 4, {1, 2, 11, 12, 3, 4, 13, 14})));
 }
 
 TEST(Concat, RejectsMismatchedShapes) {

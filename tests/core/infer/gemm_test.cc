@@ -23,8 +23,7 @@ TEST(Gemm, MultipliesAndAddsBiasBroadcastOverRows) {
   OnnxModelBuilder b = GemmModel();
   b.Initializer("C", {3}, {0.5f, -1, 1});
   b.Node("Gemm", {"x", "B", "C"}, {"y"}, "fc");
-  EXPECT_TRUE(Near(LoadAndRun(b, Rows(2, 2, {1, 2, 3, 4})),
-                   Rows(2, 3, {1.5f, 1, 9, 3.5f, 3, 19})));
+  EXPECT_TRUE(Near(LoadAndRun(b, Rows(2, 2, {1, 2, 3, 4})), Rows(2, 3, {1.5f, 1, 9, 3.5f, 3, 19})));
 }
 
 TEST(Gemm, WithoutCIsAPlainProduct) {

@@ -17,8 +17,7 @@ void ExpectRejected(const OnnxModelBuilder& b, const std::string& expected) {
   auto model = b.Load("m");
   ASSERT_FALSE(model.ok()) << "loaded, expected: " << expected;
   EXPECT_EQ(model.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(model.status().message().find(expected), std::string::npos)
-      << model.status().message();
+  EXPECT_NE(model.status().message().find(expected), std::string::npos) << model.status().message();
   EXPECT_EQ(model.status().message().rfind("model 'm': ", 0), 0u) << model.status().message();
 }
 
@@ -158,8 +157,7 @@ TEST(GraphBuilder, RejectsInitializerWithNegativeDimensions) {
 
 TEST(GraphBuilder, RejectsExternalData) {
   OnnxModelBuilder b = TwoLayers();
-  b.proto().mutable_graph()->mutable_initializer(1)->set_data_location(
-      onnx::TensorProto::EXTERNAL);
+  b.proto().mutable_graph()->mutable_initializer(1)->set_data_location(onnx::TensorProto::EXTERNAL);
   ExpectRejected(b, "tensor 'W2' uses external data");
 }
 
@@ -195,8 +193,14 @@ TEST(GraphBuilder, IgnoresInitializersListedAsInputs) {
 
 TEST(GraphBuilder, RejectsUnknownFeatureDimension) {
   OnnxModelBuilder b = TwoLayers();
-  b.proto().mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()
-      ->mutable_shape()->mutable_dim(1)->set_dim_param("features");
+  b.proto()
+      .mutable_graph()
+      ->mutable_input(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(1)
+      ->set_dim_param("features");
   ExpectRejected(b, "input 'x' has an unknown dimension 1 ('features')");
 }
 
@@ -204,8 +208,14 @@ TEST(GraphBuilder, RejectsNegativeOrHugeInputDimensions) {
   for (int64_t bad : {int64_t{-4}, int64_t{0}, int64_t{1} << 50}) {
     SCOPED_TRACE(bad);
     OnnxModelBuilder b = TwoLayers();
-    b.proto().mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()
-        ->mutable_shape()->mutable_dim(1)->set_dim_value(bad);
+    b.proto()
+        .mutable_graph()
+        ->mutable_input(0)
+        ->mutable_type()
+        ->mutable_tensor_type()
+        ->mutable_shape()
+        ->mutable_dim(1)
+        ->set_dim_value(bad);
     ExpectRejected(b, "input 'x' has an invalid dimension 1");
   }
   OnnxModelBuilder b;
@@ -213,10 +223,30 @@ TEST(GraphBuilder, RejectsNegativeOrHugeInputDimensions) {
   ExpectRejected(b, "is too large");
 }
 
+TEST(GraphBuilder, RejectsBroadcastsThatWouldNotFitInMemory) {
+  // Two small constants, [2^14,1] and [1,2^15], broadcast to 2^29 values per row.
+  OnnxModelBuilder b;
+  b.Input("x", {kBatch, 1, 1}).Output("y");
+  b.Initializer("c1", {1 << 14, 1}, std::vector<float>(1 << 14, 1.0f));
+  b.Initializer("c2", {1, 1 << 15}, std::vector<float>(1 << 15, 1.0f));
+  b.Node("Add", {"x", "c1"}, {"a"});
+  b.Node("Add", {"a", "c2"}, {"y"}, "big");
+  ExpectRejected(b, "node 'big' (Add): output 'y' of shape [N,16384,32768] is too large");
+}
+
+TEST(GraphBuilder, RejectsValuesWithTheBatchSquared) {
+  // [N,1] reshaped to [1,N], then broadcast against [N,1]: [N,N].
+  OnnxModelBuilder b;
+  b.Input("x", {kBatch, 1}).Output("y");
+  b.Int64Initializer("shape", {2}, {1, -1});
+  b.Node("Reshape", {"x", "shape"}, {"t"});
+  b.Node("Add", {"x", "t"}, {"y"}, "square");
+  ExpectRejected(b, "node 'square' (Add): output 'y': shape [N,N] would multiply the batch");
+}
+
 TEST(GraphBuilder, RejectsInputWithoutShape) {
   OnnxModelBuilder b = TwoLayers();
-  b.proto().mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()
-      ->clear_shape();
+  b.proto().mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->clear_shape();
   ExpectRejected(b, "input 'x' has no shape");
 }
 
@@ -241,7 +271,11 @@ TEST(GraphBuilder, RejectsOutputWithoutProducer) {
 
 TEST(GraphBuilder, RejectsOutputDeclaredWithAnotherType) {
   OnnxModelBuilder b = TwoLayers();
-  b.proto().mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()
+  b.proto()
+      .mutable_graph()
+      ->mutable_output(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
       ->set_elem_type(onnx::TensorProto::DOUBLE);
   ExpectRejected(b, "output 'y' is declared as DOUBLE but computes FLOAT");
 }

@@ -94,8 +94,7 @@ TEST(MatMul, RejectsBatchDimensionsThatDoNotBroadcast) {
   b.Node("MatMul", {"x", "W"}, {"y"}, "proj");
   auto model = b.Load();
   ASSERT_FALSE(model.ok());
-  EXPECT_NE(model.status().message().find("batch dimensions do not broadcast"),
-            std::string::npos)
+  EXPECT_NE(model.status().message().find("batch dimensions do not broadcast"), std::string::npos)
       << model.status().message();
 }
 

@@ -1,13 +1,13 @@
 #include "core/infer/model.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <thread>
-#include <unistd.h>
 
 #include "tests/core/infer/onnx_test_model.h"
 
@@ -78,9 +78,10 @@ TEST(Model, RunsATwoLayerMlpOnOneRow) {
 }
 
 TEST(Model, RunsATwoLayerMlpOnManyRows) {
+  // More rows than one slice (1024), with a partial last slice.
   auto model = Mlp().Load();
   ASSERT_TRUE(model.ok()) << model.status().ToString();
-  Matrix x(1000, 2);
+  Matrix x(3001, 2);
   for (Eigen::Index r = 0; r < x.rows(); ++r) {
     x(r, 0) = static_cast<float>(r % 17) * 0.25f - 2;
     x(r, 1) = static_cast<float>(r % 11) * -0.5f + 1.5f;
@@ -110,8 +111,14 @@ TEST(Model, RunsAnEmptyBatch) {
 TEST(Model, AcceptsAFixedBatchDimensionAsTheBatch) {
   // torch.onnx.export without dynamic_axes declares the batch as 1.
   OnnxModelBuilder b = Mlp();
-  b.proto().mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()
-      ->mutable_shape()->mutable_dim(0)->set_dim_value(1);
+  b.proto()
+      .mutable_graph()
+      ->mutable_input(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(0)
+      ->set_dim_value(1);
   const Matrix x = Rows(3, 2, {1, 2, -1, 0.5f, 0, 0});
   EXPECT_TRUE(Near(LoadAndRun(b, x), MlpByHand(x)));
 }
@@ -162,8 +169,8 @@ TEST(Model, RunIsThreadSafe) {
 }
 
 TEST(Model, LoadFileReadsAModelNamedAfterItsStem) {
-  const std::filesystem::path path =
-      std::filesystem::temp_directory_path() / ("dim_model_test_" + std::to_string(getpid()) + ".onnx");
+  const std::filesystem::path path = std::filesystem::temp_directory_path() /
+                                     ("dim_model_test_" + std::to_string(getpid()) + ".onnx");
   {
     std::ofstream out(path, std::ios::binary);
     out << Mlp().Bytes();
@@ -216,8 +223,7 @@ TEST(Model, RejectsTruncatedBytes) {
   auto model = Model::LoadBytes(std::string_view(bytes).substr(0, bytes.size() - 7), "x");
   ASSERT_FALSE(model.ok());
   EXPECT_EQ(model.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(model.status().message().find("model 'x': not a valid ONNX model"),
-            std::string::npos)
+  EXPECT_NE(model.status().message().find("model 'x': not a valid ONNX model"), std::string::npos)
       << model.status().message();
 }
 

@@ -120,8 +120,8 @@ class OnnxModelBuilder {
     t->set_name(name);
     t->set_data_type(onnx::TensorProto::FLOAT);
     for (int64_t d : dims) t->add_dims(d);
-    t->set_raw_data(std::string(reinterpret_cast<const char*>(values.data()),
-                                values.size() * sizeof(float)));
+    t->set_raw_data(
+        std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
     return *this;
   }
   OnnxModelBuilder& Int64Initializer(const std::string& name, const std::vector<int64_t>& dims,
@@ -190,8 +190,8 @@ inline ::testing::AssertionResult Near(const Matrix& actual, const Matrix& expec
                                        float tolerance = 1e-5f) {
   if (actual.rows() != expected.rows() || actual.cols() != expected.cols()) {
     return ::testing::AssertionFailure()
-           << "shape " << actual.rows() << "x" << actual.cols() << ", expected "
-           << expected.rows() << "x" << expected.cols();
+           << "shape " << actual.rows() << "x" << actual.cols() << ", expected " << expected.rows()
+           << "x" << expected.cols();
   }
   for (Eigen::Index r = 0; r < actual.rows(); ++r) {
     for (Eigen::Index c = 0; c < actual.cols(); ++c) {

@@ -74,9 +74,9 @@ TEST(Reshape, RejectsShapeComputedAtRunTime) {
   b.Node("Reshape", {"x", "s"}, {"y"}, "rs");
   auto model = b.Load();
   ASSERT_FALSE(model.ok());
-  EXPECT_NE(model.status().message().find(
-                "node 'rs' (Reshape): shape 's' must be a 1-D int64 constant"),
-            std::string::npos)
+  EXPECT_NE(
+      model.status().message().find("node 'rs' (Reshape): shape 's' must be a 1-D int64 constant"),
+      std::string::npos)
       << model.status().message();
 }
 

@@ -29,9 +29,9 @@ OnnxModelBuilder Softmax(int64_t opset, const std::vector<int64_t>& dims, int64_
 TEST(Softmax, NormalisesEachRowByDefault) {
   for (int64_t opset : {9, 11, 13, 17}) {
     SCOPED_TRACE(opset);
-    EXPECT_TRUE(Near(LoadAndRun(Softmax(opset, {kBatch, 3}, 0, false),
-                                Rows(2, 3, {1, 2, 3, 0, 0, 0})),
-                     Rows(2, 3, {kS1, kS2, kS3, 1 / 3.0f, 1 / 3.0f, 1 / 3.0f})));
+    EXPECT_TRUE(
+        Near(LoadAndRun(Softmax(opset, {kBatch, 3}, 0, false), Rows(2, 3, {1, 2, 3, 0, 0, 0})),
+             Rows(2, 3, {kS1, kS2, kS3, 1 / 3.0f, 1 / 3.0f, 1 / 3.0f})));
   }
 }
 
@@ -65,6 +65,14 @@ TEST(Softmax, AxisZeroNormalisesOverTheBatch) {
                    Rows(2, 2, {kA, 0.5f, kB, 0.5f})));
 }
 
+TEST(Softmax, AxisZeroSpansTheWholeOfALargeBatch) {
+  // Rows are not independent here, so the batch must not be run in slices.
+  OnnxModelBuilder b = Softmax(13, {kBatch, 1}, 0);
+  const Matrix y = LoadAndRun(b, Matrix::Zero(3000, 1));
+  ASSERT_EQ(y.rows(), 3000);
+  EXPECT_TRUE(Near(y, Matrix::Constant(3000, 1, 1 / 3000.0f)));
+}
+
 TEST(Softmax, RejectsAxisOutOfRange) {
   auto model = Softmax(13, {kBatch, 3}, 2).Load();
   ASSERT_FALSE(model.ok());
@@ -76,17 +84,17 @@ TEST(Softmax, RejectsAxisOutOfRange) {
 TEST(LogSoftmax, IsTheLogOfSoftmax) {
   for (int64_t opset : {11, 13}) {
     SCOPED_TRACE(opset);
-    EXPECT_TRUE(Near(LoadAndRun(Softmax(opset, {kBatch, 3}, 1, true, "LogSoftmax"),
-                                Rows(1, 3, {1, 2, 3})),
-                     Rows(1, 3, {kL1, kL2, kL3})));
+    EXPECT_TRUE(
+        Near(LoadAndRun(Softmax(opset, {kBatch, 3}, 1, true, "LogSoftmax"), Rows(1, 3, {1, 2, 3})),
+             Rows(1, 3, {kL1, kL2, kL3})));
   }
 }
 
 TEST(LogSoftmax, Opset13OverAMiddleAxis) {
   const float la = std::log(kA), lb = std::log(kB);
-  EXPECT_TRUE(Near(LoadAndRun(Softmax(13, {kBatch, 2, 2}, 1, true, "LogSoftmax"),
-                              Rows(1, 4, {1, 4, 4, 1})),
-                   Rows(1, 4, {la, lb, lb, la})));
+  EXPECT_TRUE(
+      Near(LoadAndRun(Softmax(13, {kBatch, 2, 2}, 1, true, "LogSoftmax"), Rows(1, 4, {1, 4, 4, 1})),
+           Rows(1, 4, {la, lb, lb, la})));
 }
 
 }  // namespace

@@ -55,7 +55,8 @@ TEST(Clip, TakesBoundsFromAttributesBeforeOpset11) {
   OnnxModelBuilder b(9);
   b.Input("x", {kBatch, 4}).Output("y");
   b.Node("Clip", {"x"}, {"y"}).Float("min", -1).Float("max", 2);
-  EXPECT_TRUE(Near(LoadAndRun(b, Rows(1, 4, {-5, -0.5f, 1.5f, 9})), Rows(1, 4, {-1, -0.5f, 1.5f, 2})));
+  EXPECT_TRUE(
+      Near(LoadAndRun(b, Rows(1, 4, {-5, -0.5f, 1.5f, 9})), Rows(1, 4, {-1, -0.5f, 1.5f, 2})));
 }
 
 TEST(Clip, TakesBoundsFromInputsFromOpset11) {

@@ -12,7 +12,8 @@ namespace {
 
 class ArgMax final : public Op {
  public:
-  ArgMax(int64_t axis, bool keep_dims, bool last) : axis_(axis), keep_dims_(keep_dims), last_(last) {}
+  ArgMax(int64_t axis, bool keep_dims, bool last)
+      : axis_(axis), keep_dims_(keep_dims), last_(last) {}
 
   Result<std::vector<ValueInfo>> Infer(const std::vector<ValueInfo>& inputs) override {
     DIM_RETURN_IF_ERROR(RequireFloat(inputs, 0));

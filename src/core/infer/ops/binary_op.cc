@@ -14,19 +14,27 @@ using ConstArrayMap = Eigen::Map<const Eigen::ArrayXf>;
 
 struct AddFn {
   template <typename X, typename Y>
-  auto operator()(const X& x, const Y& y) const { return x + y; }
+  auto operator()(const X& x, const Y& y) const {
+    return x + y;
+  }
 };
 struct SubFn {
   template <typename X, typename Y>
-  auto operator()(const X& x, const Y& y) const { return x - y; }
+  auto operator()(const X& x, const Y& y) const {
+    return x - y;
+  }
 };
 struct MulFn {
   template <typename X, typename Y>
-  auto operator()(const X& x, const Y& y) const { return x * y; }
+  auto operator()(const X& x, const Y& y) const {
+    return x * y;
+  }
 };
 struct DivFn {
   template <typename X, typename Y>
-  auto operator()(const X& x, const Y& y) const { return x / y; }
+  auto operator()(const X& x, const Y& y) const {
+    return x / y;
+  }
 };
 
 // A broadcast walk over the output after merging neighbouring dimensions that broadcast

@@ -14,13 +14,13 @@ class CastToFloat final : public Op {
     if (x.type == DType::kInt64 && x.ints != nullptr) {
       std::vector<float> values(x.ints->begin(), x.ints->end());
       ValueInfo v = FloatValue(x.shape);
-      v.constant = std::make_shared<const Tensor>(
-          Tensor::FromData(ResolveShape(x.shape, 1), values.data()));
+      v.constant =
+          std::make_shared<const Tensor>(Tensor::FromData(ResolveShape(x.shape, 1), values.data()));
       return std::vector<ValueInfo>{std::move(v)};
     }
     if (x.type != DType::kFloat && x.type != DType::kInt64) {
-      return Status::InvalidArgument("input '" + x.name + "' is " +
-                                     std::string(DTypeName(x.type)) + "; cannot cast it");
+      return Status::InvalidArgument("input '" + x.name + "' is " + std::string(DTypeName(x.type)) +
+                                     "; cannot cast it");
     }
     return std::vector<ValueInfo>{FloatValue(x.shape)};
   }
@@ -36,8 +36,8 @@ class CastToFloat final : public Op {
 Result<std::unique_ptr<Op>> MakeCast(const onnx::NodeProto& node, int64_t) {
   DIM_ASSIGN_OR_RETURN(const int64_t to, NodeAttributes(node).Int("to", 0));
   if (to != onnx::TensorProto::FLOAT) {
-    return Status::InvalidArgument("only casts to float32 are supported (to=" +
-                                   std::to_string(to) + ")");
+    return Status::InvalidArgument("only casts to float32 are supported (to=" + std::to_string(to) +
+                                   ")");
   }
   return std::unique_ptr<Op>(std::make_unique<CastToFloat>());
 }

@@ -24,13 +24,12 @@ class Concat final : public Op {
       for (size_t d = 0; same && d < s.size(); ++d) same = d == axis || s[d] == first[d];
       if (!same) {
         return Status::InvalidArgument("shape mismatch: '" + inputs[0].name + "' is " +
-                                       ShapeToString(first) + " but '" + inputs[i].name +
-                                       "' is " + ShapeToString(s));
+                                       ShapeToString(first) + " but '" + inputs[i].name + "' is " +
+                                       ShapeToString(s));
       }
       if (y[axis].power != s[axis].power || y[axis].factor > kMaxDimension - s[axis].factor) {
         return Status::InvalidArgument("cannot concatenate " + ShapeToString(first) + " and " +
-                                       ShapeToString(s) + " along axis " +
-                                       std::to_string(axis_));
+                                       ShapeToString(s) + " along axis " + std::to_string(axis_));
       }
       y[axis].factor += s[axis].factor;
     }
@@ -51,7 +50,8 @@ class Concat final : public Op {
       for (size_t i = 0; i < inputs.size(); ++i) {
         const Tensor& x = inputs[i];
         const int64_t chunk = outer == 0 ? 0 : x.size() / outer;
-        if (chunk > 0) std::memcpy(dst, x.data() + o * chunk, static_cast<size_t>(chunk) * sizeof(float));
+        if (chunk > 0)
+          std::memcpy(dst, x.data() + o * chunk, static_cast<size_t>(chunk) * sizeof(float));
         dst += chunk;
       }
     }

@@ -51,8 +51,8 @@ Result<std::unique_ptr<Op>> MakeConstant(const onnx::NodeProto& node, int64_t) {
       v.shape.push_back(Dim::Known(static_cast<int64_t>(values.size())));
     }
     v.type = DType::kFloat;
-    v.constant = std::make_shared<const Tensor>(
-        Tensor::FromData(ResolveShape(v.shape, 1), values.data()));
+    v.constant =
+        std::make_shared<const Tensor>(Tensor::FromData(ResolveShape(v.shape, 1), values.data()));
     return Make(std::move(v));
   }
   if (kind == "value_int" || kind == "value_ints") {

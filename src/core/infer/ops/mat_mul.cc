@@ -124,8 +124,8 @@ class MatMul final : public Op {
         a_offset = a_offset * a_dims[d] + (a_dims[d] == 1 ? 0 : index[d]);
         b_offset = b_offset * b_dims[d] + (b_dims[d] == 1 ? 0 : index[d]);
       }
-      Product(a.data() + a_offset * m * k, b.data() + b_offset * k * n, y.data() + i * m * n, m,
-              k, n);
+      Product(a.data() + a_offset * m * k, b.data() + b_offset * k * n, y.data() + i * m * n, m, k,
+              n);
       for (size_t d = rank; d-- > 0;) {
         if (++index[d] < batch[d]) break;
         index[d] = 0;

@@ -15,13 +15,11 @@ class Reshape final : public Op {
     DIM_RETURN_IF_ERROR(RequireFloat(inputs, 0));
     const ValueInfo& shape = inputs[1];
     if (shape.type != DType::kInt64 || shape.ints == nullptr || shape.shape.size() != 1) {
-      return Status::InvalidArgument("shape '" + shape.name +
-                                     "' must be a 1-D int64 constant");
+      return Status::InvalidArgument("shape '" + shape.name + "' must be a 1-D int64 constant");
     }
     target_ = *shape.ints;
     const Shape& x = inputs[0].shape;
-    const std::string what =
-        "cannot reshape " + ShapeToString(x) + " to " + TargetToString();
+    const std::string what = "cannot reshape " + ShapeToString(x) + " to " + TargetToString();
     Shape y;
     int inferred = -1;
     bool has_zero = false;

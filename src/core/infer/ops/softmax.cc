@@ -42,8 +42,7 @@ void NormalizeColumns(Block x, bool log) {
 
 class Softmax final : public Op {
  public:
-  Softmax(int64_t axis, bool coerce_2d, bool log)
-      : axis_(axis), coerce_2d_(coerce_2d), log_(log) {}
+  Softmax(int64_t axis, bool coerce_2d, bool log) : axis_(axis), coerce_2d_(coerce_2d), log_(log) {}
 
   Result<std::vector<ValueInfo>> Infer(const std::vector<ValueInfo>& inputs) override {
     DIM_RETURN_IF_ERROR(RequireFloat(inputs, 0));

@@ -1,0 +1,381 @@
+#include "core/node/task_queue.h"
+
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/stats/summary.h"
+
+namespace dim::core {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+fs::path SourceRoot() {
+  const char* root = std::getenv("DIM_SOURCE_ROOT");
+  return root != nullptr ? fs::path(root) : fs::path(".");
+}
+
+// Each call is one second after the previous one, so timestamps order events strictly.
+class CountingClock final : public Clock {
+ public:
+  std::chrono::system_clock::time_point Now() const override {
+    return std::chrono::system_clock::time_point{} + std::chrono::hours(24 * 365 * 50) +
+           std::chrono::seconds(ticks_.fetch_add(1));
+  }
+
+ private:
+  mutable std::atomic<int64_t> ticks_{0};
+};
+
+constexpr char kSmallCsv[] =
+    "age,bmi,systolic_bp,diastolic_bp,cholesterol,glucose,heart_rate,smoker\n"
+    "42.47,18.825,110.13,55.52,182.23,85.03,56.66,0\n"
+    "46.91,25.196,131.42,70.42,197.66,90.46,85.08,1\n"
+    "61.2,31.5,150.1,95.3,240.8,130.2,90.0,1\n";
+
+bool Ended(const std::string& status) {
+  return status == "completed" || status == "failed" || status == "cancelled";
+}
+
+// Dataset "slow" is a named pipe: a task that reads it blocks in open() until the test lets
+// it go with Release(), so "this task is still running" holds for as long as a test needs.
+class TaskQueueTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(SourceRoot() / "examples" / "models" / "heart_mlp.onnx"))
+        << "set DIM_SOURCE_ROOT to the source tree";
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() /
+           (std::string("task_queue_test_") + info->name() + "_" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    ASSERT_TRUE(
+        datasets_.Add("a", SourceRoot() / "examples" / "data" / "hospital_a.csv").ok());
+    fifo_ = Write("slow.csv", kSmallCsv);
+    ASSERT_TRUE(datasets_.Add("slow", fifo_).ok());
+    fs::remove(fifo_);
+    ASSERT_EQ(mkfifo(fifo_.c_str(), 0600), 0) << std::strerror(errno);
+    const fs::path narrow = Write("narrow.csv", "a,b,c,d,e,f,g\n1,2,3,4,5,6,7\n");
+    ASSERT_TRUE(datasets_.Add("narrow", narrow).ok());
+  }
+
+  void TearDown() override {
+    // Destroy the queue while letting any task still blocked on the pipe go.
+    std::atomic<bool> gone{false};
+    std::thread destroy([&] {
+      queue_.reset();
+      gone = true;
+    });
+    while (!gone) ReleaseIfWaiting();
+    destroy.join();
+    fs::remove_all(dir_);
+  }
+
+  fs::path Write(const std::string& name, const std::string& content) {
+    fs::path path = dir_ / name;
+    std::ofstream out(path, std::ios::binary);
+    out << content;
+    return path;
+  }
+
+  void Start(TaskQueueOptions options) {
+    queue_ = std::make_unique<TaskQueue>(models_, datasets_, clock_, options);
+  }
+
+  static NodeTask Task(const std::string& id, const std::string& dataset = "a") {
+    NodeTask t;
+    t.job_id = id;
+    t.model_id = "heart_mlp";
+    t.dataset = dataset;
+    return t;
+  }
+
+  // Feeds the pipe to a reader that is opening it; false when none is there.
+  bool ReleaseIfWaiting() {
+    const int fd = open(fifo_.c_str(), O_WRONLY | O_NONBLOCK);
+    if (fd < 0) {
+      std::this_thread::sleep_for(1ms);
+      return false;
+    }
+    fcntl(fd, F_SETFL, 0);
+    const std::string content = kSmallCsv;
+    EXPECT_EQ(write(fd, content.data(), content.size()),
+              static_cast<ssize_t>(content.size()));
+    close(fd);
+    return true;
+  }
+
+  // Lets the one task that reads "slow" go on.
+  void Release() {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!ReleaseIfWaiting()) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no task is reading the pipe";
+    }
+  }
+
+  TaskView WaitFor(const std::string& id, bool (*done)(const std::string&)) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    for (;;) {
+      auto view = queue_->Get(id);
+      EXPECT_TRUE(view.ok()) << view.status().ToString();
+      if (!view.ok()) return {};
+      if (done(view->status) || std::chrono::steady_clock::now() > deadline) return *view;
+      std::this_thread::sleep_for(1ms);
+    }
+  }
+  TaskView WaitEnded(const std::string& id) { return WaitFor(id, Ended); }
+  void WaitRunning(const std::string& id) {
+    TaskView v = WaitFor(id, [](const std::string& s) { return s != "queued"; });
+    ASSERT_EQ(v.status, "running");
+  }
+
+  fs::path dir_;
+  fs::path fifo_;
+  CountingClock clock_;
+  ModelRepository models_{SourceRoot() / "examples" / "models"};
+  DatasetCatalog datasets_;
+  std::unique_ptr<TaskQueue> queue_;
+};
+
+TEST_F(TaskQueueTest, SubmittedTaskCompletesWithItsSummary) {
+  Start({});
+  ASSERT_TRUE(queue_->Submit(Task("t1"), Priority::kNormal).ok());
+  TaskView v = WaitEnded("t1");
+  EXPECT_EQ(v.job_id, "t1");
+  ASSERT_EQ(v.status, "completed") << v.error;
+  EXPECT_EQ(v.error_code, StatusCode::kOk);
+  EXPECT_FALSE(v.started_at.empty());
+  EXPECT_FALSE(v.completed_at.empty());
+  EXPECT_LT(v.started_at, v.completed_at);
+  EXPECT_GE(v.execution_seconds, 0);
+
+  auto json = nlohmann::json::parse(v.result_json, nullptr, false);
+  ASSERT_FALSE(json.is_discarded()) << v.result_json;
+  auto summary = SummaryFromJson(json);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->rows, 240);
+  EXPECT_EQ(summary->columns.size(), 3u);
+  EXPECT_THAT(summary->class_counts, ElementsAre(125, 93, 22));
+}
+
+TEST_F(TaskQueueTest, GetOfUnknownIdIsNotFound) {
+  Start({});
+  auto v = queue_->Get("nope");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(v.status().message(), HasSubstr("'nope'"));
+}
+
+TEST_F(TaskQueueTest, SubmitRejectsMissingDatasetOrModelBeforeQueueing) {
+  Start({});
+  Status no_data = queue_->Submit(Task("t1", "hospital_z"), Priority::kNormal);
+  EXPECT_EQ(no_data.code(), StatusCode::kNotFound);
+  EXPECT_THAT(no_data.message(), HasSubstr("hospital_z"));
+
+  NodeTask task = Task("t2");
+  task.model_id = "ghost";
+  Status no_model = queue_->Submit(task, Priority::kNormal);
+  EXPECT_EQ(no_model.code(), StatusCode::kNotFound);
+  EXPECT_THAT(no_model.message(), HasSubstr("ghost"));
+
+  task.model_id = "../heart_mlp";
+  EXPECT_EQ(queue_->Submit(task, Priority::kNormal).code(), StatusCode::kInvalidArgument);
+
+  EXPECT_EQ(queue_->Get("t1").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(queue_->Get("t2").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(queue_->Stats().queued, 0);
+}
+
+TEST_F(TaskQueueTest, ActiveDuplicateIdIsAlreadyExists) {
+  Start({.max_concurrent = 1});
+  ASSERT_TRUE(queue_->Submit(Task("busy", "slow"), Priority::kNormal).ok());
+  WaitRunning("busy");
+  ASSERT_TRUE(queue_->Submit(Task("waiting"), Priority::kNormal).ok());
+
+  Status running_dup = queue_->Submit(Task("busy"), Priority::kNormal);
+  EXPECT_EQ(running_dup.code(), StatusCode::kAlreadyExists);
+  EXPECT_THAT(running_dup.message(), HasSubstr("running"));
+  Status queued_dup = queue_->Submit(Task("waiting"), Priority::kHigh);
+  EXPECT_EQ(queued_dup.code(), StatusCode::kAlreadyExists);
+  EXPECT_THAT(queued_dup.message(), HasSubstr("queued"));
+
+  Release();
+  EXPECT_EQ(WaitEnded("busy").status, "completed");
+  EXPECT_EQ(WaitEnded("waiting").status, "completed");
+
+  // A finished id may be used again: the new task replaces the old one.
+  ASSERT_TRUE(queue_->Submit(Task("busy"), Priority::kNormal).ok());
+  TaskView again = WaitEnded("busy");
+  ASSERT_EQ(again.status, "completed") << again.error;
+  auto summary = SummaryFromJson(nlohmann::json::parse(again.result_json));
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->rows, 240);  // dataset "a", not "slow" (3 rows)
+}
+
+TEST_F(TaskQueueTest, FullQueueIsResourceExhausted) {
+  Start({.max_concurrent = 1, .max_queued = 2});
+  ASSERT_TRUE(queue_->Submit(Task("running", "slow"), Priority::kNormal).ok());
+  WaitRunning("running");  // no longer counts as waiting
+  ASSERT_TRUE(queue_->Submit(Task("q1"), Priority::kNormal).ok());
+  ASSERT_TRUE(queue_->Submit(Task("q2"), Priority::kNormal).ok());
+  Status full = queue_->Submit(Task("q3"), Priority::kHigh);
+  EXPECT_EQ(full.code(), StatusCode::kResourceExhausted);
+  EXPECT_THAT(full.message(), HasSubstr("2"));
+  EXPECT_EQ(queue_->Get("q3").status().code(), StatusCode::kNotFound);
+
+  // Cancelling a waiting task frees its place.
+  ASSERT_TRUE(queue_->Cancel("q1").ok());
+  ASSERT_TRUE(queue_->Submit(Task("q3"), Priority::kNormal).ok());
+
+  Release();
+  EXPECT_EQ(WaitEnded("running").status, "completed");
+  EXPECT_EQ(WaitEnded("q2").status, "completed");
+  EXPECT_EQ(WaitEnded("q3").status, "completed");
+  EXPECT_EQ(WaitEnded("q1").status, "cancelled");
+}
+
+TEST_F(TaskQueueTest, HighBeforeNormalBeforeLowAndFifoWithinAPriority) {
+  Start({.max_concurrent = 1});
+  ASSERT_TRUE(queue_->Submit(Task("blocker", "slow"), Priority::kNormal).ok());
+  WaitRunning("blocker");
+  const std::vector<std::pair<std::string, Priority>> submitted = {
+      {"low1", Priority::kLow},   {"normal1", Priority::kNormal}, {"high1", Priority::kHigh},
+      {"low2", Priority::kLow},   {"normal2", Priority::kUnspecified},  // unspecified: normal
+      {"high2", Priority::kHigh}, {"normal3", Priority::kNormal}};
+  for (const auto& [id, priority] : submitted) {
+    ASSERT_TRUE(queue_->Submit(Task(id), priority).ok()) << id;
+  }
+  Release();
+  std::vector<std::pair<std::string, std::string>> started;  // started_at, id
+  for (const auto& [id, priority] : submitted) {
+    TaskView v = WaitEnded(id);
+    ASSERT_EQ(v.status, "completed") << id << ": " << v.error;
+    started.emplace_back(v.started_at, id);
+  }
+  std::sort(started.begin(), started.end());
+  std::vector<std::string> order;
+  for (const auto& s : started) order.push_back(s.second);
+  EXPECT_THAT(order,
+              ElementsAre("high1", "high2", "normal1", "normal2", "normal3", "low1", "low2"));
+}
+
+TEST_F(TaskQueueTest, CancelledQueuedTaskNeverRuns) {
+  Start({.max_concurrent = 1});
+  ASSERT_TRUE(queue_->Submit(Task("blocker", "slow"), Priority::kNormal).ok());
+  WaitRunning("blocker");
+  ASSERT_TRUE(queue_->Submit(Task("victim"), Priority::kHigh).ok());
+  ASSERT_TRUE(queue_->Submit(Task("after"), Priority::kLow).ok());
+  ASSERT_TRUE(queue_->Cancel("victim").ok());
+
+  auto v = queue_->Get("victim");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->status, "cancelled");
+  EXPECT_EQ(v->error_code, StatusCode::kCancelled);
+  EXPECT_FALSE(v->completed_at.empty());
+  EXPECT_EQ(queue_->Stats().queued, 1);
+
+  Status again = queue_->Cancel("victim");
+  EXPECT_EQ(again.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(again.message(), HasSubstr("cancelled"));
+
+  Release();
+  EXPECT_EQ(WaitEnded("after").status, "completed");
+  v = queue_->Get("victim");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->status, "cancelled");
+  EXPECT_TRUE(v->started_at.empty());
+  EXPECT_TRUE(v->result_json.empty());
+}
+
+TEST_F(TaskQueueTest, CancelledRunningTaskStopsAtItsNextBatch) {
+  Start({.max_concurrent = 1});
+  ASSERT_TRUE(queue_->Submit(Task("victim", "slow"), Priority::kNormal).ok());
+  WaitRunning("victim");
+  ASSERT_TRUE(queue_->Cancel("victim").ok());
+  Release();
+  TaskView v = WaitEnded("victim");
+  EXPECT_EQ(v.status, "cancelled");
+  EXPECT_EQ(v.error_code, StatusCode::kCancelled);
+  EXPECT_TRUE(v.result_json.empty());
+}
+
+TEST_F(TaskQueueTest, CancelOfUnknownOrFinishedTaskFails) {
+  Start({});
+  EXPECT_EQ(queue_->Cancel("nope").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(queue_->Submit(Task("done"), Priority::kNormal).ok());
+  ASSERT_EQ(WaitEnded("done").status, "completed");
+  Status s = queue_->Cancel("done");
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("completed"));
+}
+
+TEST_F(TaskQueueTest, FailedTaskReportsItsError) {
+  Start({});
+  ASSERT_TRUE(queue_->Submit(Task("bad", "narrow"), Priority::kNormal).ok());
+  TaskView v = WaitEnded("bad");
+  EXPECT_EQ(v.status, "failed");
+  EXPECT_EQ(v.error_code, StatusCode::kInvalidArgument);
+  EXPECT_THAT(v.error, HasSubstr("has 7 feature columns but model 'heart_mlp' expects 8"));
+  EXPECT_TRUE(v.result_json.empty());
+}
+
+TEST_F(TaskQueueTest, StatsCountActiveQueuedAndOutcomes) {
+  Start({.max_concurrent = 1});
+  TaskStats empty = queue_->Stats();
+  EXPECT_EQ(empty.total, 0);
+  EXPECT_EQ(empty.avg_execution_seconds, 0);
+
+  ASSERT_TRUE(queue_->Submit(Task("s1", "slow"), Priority::kNormal).ok());
+  WaitRunning("s1");
+  ASSERT_TRUE(queue_->Submit(Task("s2"), Priority::kNormal).ok());
+  ASSERT_TRUE(queue_->Submit(Task("s3", "narrow"), Priority::kNormal).ok());
+  ASSERT_TRUE(queue_->Submit(Task("s4"), Priority::kNormal).ok());
+  ASSERT_TRUE(queue_->Cancel("s4").ok());
+  TaskStats busy = queue_->Stats();
+  EXPECT_EQ(busy.active, 1);
+  EXPECT_EQ(busy.queued, 2);
+  EXPECT_EQ(busy.total, 0);
+
+  Release();
+  WaitEnded("s1");
+  WaitEnded("s2");
+  WaitEnded("s3");
+  TaskStats done = queue_->Stats();
+  EXPECT_EQ(done.active, 0);
+  EXPECT_EQ(done.queued, 0);
+  EXPECT_EQ(done.total, 3);  // the task cancelled while waiting never ran
+  EXPECT_EQ(done.successful, 2);
+  EXPECT_EQ(done.failed, 1);
+  EXPECT_GT(done.avg_execution_seconds, 0);
+}
+
+TEST_F(TaskQueueTest, ForgetsTheOldestFinishedTasksBeyondKeepFinished) {
+  Start({.max_concurrent = 1, .keep_finished = 2});
+  for (const char* id : {"f1", "f2", "f3"}) {
+    ASSERT_TRUE(queue_->Submit(Task(id), Priority::kNormal).ok());
+    ASSERT_EQ(WaitEnded(id).status, "completed");
+  }
+  EXPECT_EQ(queue_->Get("f1").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(queue_->Get("f2").ok());
+  EXPECT_TRUE(queue_->Get("f3").ok());
+}
+
+}  // namespace
+}  // namespace dim::core

@@ -1,0 +1,405 @@
+#include "core/store/job_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace dim::core {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// A fresh directory per test, removed afterwards.
+class JobStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() /
+           (std::string("job_store_test_") + info->name() + "_" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path dir_;
+};
+
+std::unique_ptr<JobStore> OpenOrDie(const fs::path& path) {
+  auto store = JobStore::Open(path);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+JobRecord MakeJob(const std::string& id, const std::string& user = "alice",
+                  JobState state = JobState::kPending) {
+  JobRecord r;
+  r.id = id;
+  r.user_id = user;
+  r.pattern = Pattern::kCollaborative;
+  r.priority = Priority::kNormal;
+  r.config_json = R"({"model_id":"heart_risk"})";
+  r.state = state;
+  r.created_at = "2026-01-01T00:00:00.000Z";
+  return r;
+}
+
+// A record with every field set to something other than its default.
+JobRecord FullJob(const std::string& id) {
+  JobRecord r;
+  r.id = id;
+  r.user_id = "bob";
+  r.pattern = Pattern::kChained;
+  r.priority = Priority::kHigh;
+  r.config_json = R"({"model_id":"m","note":"quotes \" and ünïcode"})";
+  r.state = JobState::kRunning;
+  r.result_json = R"({"rows":3})";
+  r.error = "partial failure";
+  NodeTaskRecord a;
+  a.node_id = "node-a";
+  a.status = "completed";
+  a.started_at = "2026-01-01T00:00:01.000Z";
+  a.completed_at = "2026-01-01T00:00:02.500Z";
+  a.execution_seconds = 1.5;
+  NodeTaskRecord b;
+  b.node_id = "node-b";
+  b.status = "failed";
+  b.error = "UNAVAILABLE: unreachable";
+  b.started_at = "2026-01-01T00:00:01.000Z";
+  b.completed_at = "2026-01-01T00:00:03.000Z";
+  b.execution_seconds = 2.25;
+  r.nodes = {a, b};
+  r.completed_steps = 2;
+  r.total_steps = 3;
+  r.created_at = "2026-01-01T00:00:00.000Z";
+  r.started_at = "2026-01-01T00:00:00.500Z";
+  r.completed_at = "2026-01-01T00:00:04.000Z";
+  return r;
+}
+
+void ExpectSameNodes(const std::vector<NodeTaskRecord>& got,
+                     const std::vector<NodeTaskRecord>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].node_id, want[i].node_id) << i;
+    EXPECT_EQ(got[i].status, want[i].status) << i;
+    EXPECT_EQ(got[i].error, want[i].error) << i;
+    EXPECT_EQ(got[i].started_at, want[i].started_at) << i;
+    EXPECT_EQ(got[i].completed_at, want[i].completed_at) << i;
+    EXPECT_DOUBLE_EQ(got[i].execution_seconds, want[i].execution_seconds) << i;
+  }
+}
+
+void ExpectSameJob(const JobRecord& got, const JobRecord& want) {
+  EXPECT_EQ(got.id, want.id);
+  EXPECT_EQ(got.user_id, want.user_id);
+  EXPECT_EQ(got.pattern, want.pattern);
+  EXPECT_EQ(got.priority, want.priority);
+  EXPECT_EQ(got.config_json, want.config_json);
+  EXPECT_EQ(got.state, want.state);
+  EXPECT_EQ(got.result_json, want.result_json);
+  EXPECT_EQ(got.error, want.error);
+  ExpectSameNodes(got.nodes, want.nodes);
+  EXPECT_EQ(got.completed_steps, want.completed_steps);
+  EXPECT_EQ(got.total_steps, want.total_steps);
+  EXPECT_EQ(got.created_at, want.created_at);
+  EXPECT_EQ(got.started_at, want.started_at);
+  EXPECT_EQ(got.completed_at, want.completed_at);
+  EXPECT_EQ(got.seq, want.seq);
+}
+
+std::vector<std::string> Ids(const std::vector<JobRecord>& jobs) {
+  std::vector<std::string> ids;
+  for (const auto& j : jobs) ids.push_back(j.id);
+  return ids;
+}
+
+TEST_F(JobStoreTest, InsertThenGetReturnsEveryField) {
+  auto store = OpenOrDie(":memory:");
+  ASSERT_NE(store, nullptr);
+  JobRecord job = FullJob("job-1");
+  ASSERT_TRUE(store->Insert(&job).ok());
+  EXPECT_GT(job.seq, 0);
+
+  auto got = store->Get("job-1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ExpectSameJob(*got, job);
+}
+
+TEST_F(JobStoreTest, InsertGivesIncreasingSeq) {
+  auto store = OpenOrDie(":memory:");
+  ASSERT_NE(store, nullptr);
+  JobRecord a = MakeJob("a");
+  JobRecord b = MakeJob("b");
+  ASSERT_TRUE(store->Insert(&a).ok());
+  ASSERT_TRUE(store->Insert(&b).ok());
+  EXPECT_LT(a.seq, b.seq);
+}
+
+TEST_F(JobStoreTest, InsertOfTakenIdIsAlreadyExists) {
+  auto store = OpenOrDie(":memory:");
+  ASSERT_NE(store, nullptr);
+  JobRecord first = MakeJob("dup", "alice");
+  ASSERT_TRUE(store->Insert(&first).ok());
+  JobRecord second = MakeJob("dup", "mallory");
+  Status s = store->Insert(&second);
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
+  EXPECT_THAT(s.message(), HasSubstr("dup"));
+  // The first record is untouched.
+  auto got = store->Get("dup");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->user_id, "alice");
+}
+
+TEST_F(JobStoreTest, UpdateReplacesMutableFieldsIncludingNodes) {
+  auto store = OpenOrDie(":memory:");
+  ASSERT_NE(store, nullptr);
+  JobRecord job = MakeJob("job-1");
+  ASSERT_TRUE(store->Insert(&job).ok());
+
+  JobRecord changed = FullJob("job-1");
+  changed.user_id = job.user_id;
+  changed.pattern = job.pattern;
+  changed.config_json = job.config_json;
+  changed.created_at = job.created_at;
+  changed.seq = job.seq;
+  ASSERT_TRUE(store->Update(changed).ok());
+
+  auto got = store->Get("job-1");
+  ASSERT_TRUE(got.ok());
+  ExpectSameJob(*got, changed);
+
+  // A second update can shrink the node list and clear fields again.
+  changed.nodes.resize(1);
+  changed.nodes[0].status = "cancelled";
+  changed.error.clear();
+  changed.state = JobState::kCancelled;
+  changed.priority = Priority::kLow;
+  ASSERT_TRUE(store->Update(changed).ok());
+  got = store->Get("job-1");
+  ASSERT_TRUE(got.ok());
+  ExpectSameJob(*got, changed);
+}
+
+TEST_F(JobStoreTest, UpdateOfUnknownIdIsNotFound) {
+  auto store = OpenOrDie(":memory:");
+  ASSERT_NE(store, nullptr);
+  Status s = store->Update(MakeJob("ghost"));
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_THAT(s.message(), HasSubstr("ghost"));
+  EXPECT_EQ(store->Get("ghost").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(JobStoreTest, GetOfUnknownIdIsNotFoundNamingIt) {
+  auto store = OpenOrDie(":memory:");
+  ASSERT_NE(store, nullptr);
+  auto got = store->Get("job-404");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(got.status().message(), HasSubstr("job-404"));
+}
+
+// Fills the store with 6 jobs: u1 (3), u2 (3), states alternate PENDING/COMPLETED.
+void Fill(JobStore& store) {
+  const char* users[] = {"u1", "u2", "u1", "u2", "u1", "u2"};
+  for (int i = 0; i < 6; ++i) {
+    JobRecord j = MakeJob(std::string("j").append(std::to_string(i)), users[i],
+                          i % 2 == 0 ? JobState::kPending : JobState::kCompleted);
+    ASSERT_TRUE(store.Insert(&j).ok());
+  }
+}
+
+TEST_F(JobStoreTest, ListIsNewestFirstWithTotal) {
+  auto store = OpenOrDie(":memory:");
+  ASSERT_NE(store, nullptr);
+  Fill(*store);
+  auto page = store->List(JobQuery{});
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_EQ(page->total, 6);
+  EXPECT_THAT(Ids(page->jobs), ElementsAre("j5", "j4", "j3", "j2", "j1", "j0"));
+}
+
+TEST_F(JobStoreTest, ListFiltersByUserAndState) {
+  auto store = OpenOrDie(":memory:");
+  ASSERT_NE(store, nullptr);
+  Fill(*store);
+  // j0 u1 P, j1 u2 C, j2 u1 P, j3 u2 C, j4 u1 P, j5 u2 C; flip j2 to COMPLETED.
+  auto j2 = store->Get("j2");
+  ASSERT_TRUE(j2.ok());
+  j2->state = JobState::kCompleted;
+  ASSERT_TRUE(store->Update(*j2).ok());
+
+  JobQuery by_user;
+  by_user.user_id = "u1";
+  auto page = store->List(by_user);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 3);
+  EXPECT_THAT(Ids(page->jobs), ElementsAre("j4", "j2", "j0"));
+
+  JobQuery by_state;
+  by_state.state = JobState::kCompleted;
+  page = store->List(by_state);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 4);
+  EXPECT_THAT(Ids(page->jobs), ElementsAre("j5", "j3", "j2", "j1"));
+
+  JobQuery both;
+  both.user_id = "u1";
+  both.state = JobState::kPending;
+  page = store->List(both);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 2);
+  EXPECT_THAT(Ids(page->jobs), ElementsAre("j4", "j0"));
+
+  JobQuery nobody;
+  nobody.user_id = "u3";
+  page = store->List(nobody);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 0);
+  EXPECT_TRUE(page->jobs.empty());
+}
+
+TEST_F(JobStoreTest, ListPagesWithLimitAndOffset) {
+  auto store = OpenOrDie(":memory:");
+  ASSERT_NE(store, nullptr);
+  Fill(*store);
+  JobQuery q;
+  q.limit = 2;
+  q.offset = 1;
+  auto page = store->List(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 6);  // before limit/offset
+  EXPECT_THAT(Ids(page->jobs), ElementsAre("j4", "j3"));
+
+  q.offset = 5;
+  page = store->List(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_THAT(Ids(page->jobs), ElementsAre("j0"));
+
+  q.offset = 6;
+  page = store->List(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 6);
+  EXPECT_TRUE(page->jobs.empty());
+
+  q.user_id = "u2";
+  q.offset = 1;
+  page = store->List(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 3);
+  EXPECT_THAT(Ids(page->jobs), ElementsAre("j3", "j1"));
+}
+
+TEST_F(JobStoreTest, ListRejectsLimitAndOffsetOutOfRange) {
+  auto store = OpenOrDie(":memory:");
+  ASSERT_NE(store, nullptr);
+  Fill(*store);
+  for (int limit : {0, -1, 1001}) {
+    JobQuery q;
+    q.limit = limit;
+    auto page = store->List(q);
+    ASSERT_FALSE(page.ok()) << limit;
+    EXPECT_EQ(page.status().code(), StatusCode::kInvalidArgument) << limit;
+    EXPECT_THAT(page.status().message(), HasSubstr("limit"));
+    EXPECT_THAT(page.status().message(), HasSubstr(std::to_string(limit)));
+  }
+  for (int limit : {1, 1000}) {
+    JobQuery q;
+    q.limit = limit;
+    auto page = store->List(q);
+    ASSERT_TRUE(page.ok()) << limit;
+    EXPECT_EQ(page->jobs.size(), static_cast<size_t>(std::min(limit, 6)));
+  }
+  JobQuery q;
+  q.offset = -1;
+  auto page = store->List(q);
+  ASSERT_FALSE(page.ok());
+  EXPECT_EQ(page.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(page.status().message(), HasSubstr("offset"));
+}
+
+TEST_F(JobStoreTest, ListInStatesIsOldestFirst) {
+  auto store = OpenOrDie(":memory:");
+  ASSERT_NE(store, nullptr);
+  const JobState states[] = {JobState::kRunning, JobState::kCompleted, JobState::kPending,
+                             JobState::kFailed,  JobState::kRunning,   JobState::kCancelled};
+  for (int i = 0; i < 6; ++i) {
+    JobRecord j = MakeJob(std::string("s").append(std::to_string(i)), "u", states[i]);
+    ASSERT_TRUE(store->Insert(&j).ok());
+  }
+  auto unfinished = store->ListInStates({JobState::kPending, JobState::kRunning});
+  ASSERT_TRUE(unfinished.ok()) << unfinished.status().ToString();
+  EXPECT_THAT(Ids(*unfinished), ElementsAre("s0", "s2", "s4"));
+  EXPECT_EQ((*unfinished)[1].state, JobState::kPending);
+
+  auto ended = store->ListInStates({JobState::kCancelled});
+  ASSERT_TRUE(ended.ok());
+  EXPECT_THAT(Ids(*ended), ElementsAre("s5"));
+}
+
+TEST_F(JobStoreTest, RecordsSurviveReopeningTheFile) {
+  const fs::path path = dir_ / "jobs.db";
+  JobRecord full = FullJob("kept");
+  JobRecord other = MakeJob("other");
+  {
+    auto store = OpenOrDie(path);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Insert(&other).ok());
+    JobRecord inserted = MakeJob("kept", "bob");
+    ASSERT_TRUE(store->Insert(&inserted).ok());
+    full.seq = inserted.seq;
+    full.pattern = inserted.pattern;
+    full.config_json = inserted.config_json;
+    ASSERT_TRUE(store->Update(full).ok());
+  }
+  auto store = OpenOrDie(path);
+  ASSERT_NE(store, nullptr);
+  auto got = store->Get("kept");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ExpectSameJob(*got, full);
+  auto page = store->List(JobQuery{});
+  ASSERT_TRUE(page.ok());
+  EXPECT_THAT(Ids(page->jobs), ElementsAre("kept", "other"));
+
+  // Seq keeps growing after a reopen, so newest-first stays right.
+  JobRecord later = MakeJob("later");
+  ASSERT_TRUE(store->Insert(&later).ok());
+  EXPECT_GT(later.seq, full.seq);
+}
+
+TEST_F(JobStoreTest, OpenCreatesMissingParentFolders) {
+  const fs::path path = dir_ / "a" / "b" / "jobs.db";
+  ASSERT_FALSE(fs::exists(path.parent_path()));
+  auto store = OpenOrDie(path);
+  ASSERT_NE(store, nullptr);
+  JobRecord job = MakeJob("x");
+  ASSERT_TRUE(store->Insert(&job).ok());
+  EXPECT_TRUE(fs::is_regular_file(path));
+}
+
+TEST_F(JobStoreTest, OpenOfAFileThatIsNotADatabaseIsUnavailable) {
+  const fs::path path = dir_ / "notes.db";
+  {
+    std::ofstream out(path, std::ios::binary);
+    for (int i = 0; i < 200; ++i) out << "this is a plain text file, not SQLite\n";
+  }
+  auto store = JobStore::Open(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(store.status().message(), HasSubstr("notes.db"));
+}
+
+TEST_F(JobStoreTest, OpenOfAFolderIsUnavailable) {
+  auto store = JobStore::Open(dir_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace dim::core

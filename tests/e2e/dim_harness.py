@@ -1,0 +1,134 @@
+"""Starts and stops real dim processes for end-to-end tests.
+
+Services listen on 127.0.0.1 port 0; the address the OS chose is read from the service's
+log. Every process started here is stopped in tearDown (SIGTERM, then SIGKILL).
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+DIM = os.environ.get("DIM_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "src", "cli", "dim")
+SOURCE_ROOT = os.environ.get("DIM_SOURCE_ROOT") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+EXAMPLES = os.path.join(SOURCE_ROOT, "examples")
+MODELS = os.path.join(EXAMPLES, "models")
+DATA = os.path.join(EXAMPLES, "data")
+
+_LISTENING = re.compile(r"listening on (\S+)")
+
+
+class Service:
+    """One running `dim ... serve` process and its log file."""
+
+    def __init__(self, args, log_path, env=None):
+        self.args = args
+        self.log_path = log_path
+        self._log = open(log_path, "ab")
+        self.proc = subprocess.Popen([DIM] + args, stdout=self._log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, env=env)
+        self.address = self._wait_for_address()
+
+    def log(self):
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def _wait_for_address(self, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            m = _LISTENING.search(self.log())
+            if m:
+                return m.group(1)
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"dim {' '.join(self.args)} exited {self.proc.returncode}:\n"
+                                   + self.log())
+            time.sleep(0.02)
+        raise RuntimeError(f"dim {' '.join(self.args)} did not start:\n" + self.log())
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+
+class DimTestCase(unittest.TestCase):
+    """A test with a scratch folder and helpers to start services and run the client."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="dim-e2e-")
+        self.services = []
+        self.env = dict(os.environ)
+        self.env.pop("DIM_SERVER", None)
+        self.env["DIM_LOCAL_DB"] = os.path.join(self.tmp, "local.db")
+
+    def tearDown(self):
+        for s in reversed(self.services):
+            s.stop()
+        outcome = getattr(self, "_outcome", None)
+        if outcome is not None and not outcome.success:
+            for s in self.services:
+                print(f"--- log of dim {' '.join(s.args[:2])} ({s.log_path}) ---\n{s.log()}")
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def start(self, args, name):
+        service = Service(args, self.path(name + ".log"), env=self.env)
+        self.services.append(service)
+        return service
+
+    def start_orchestrator(self, db=None, extra=()):
+        db = db or self.path("orchestrator.db")
+        return self.start(["orchestrator", "serve", "--listen", "127.0.0.1:0", "--db", db,
+                           *extra], "orchestrator")
+
+    def start_daemon(self, node_id, datasets, models=MODELS, orchestrator=None, extra=()):
+        args = ["daemon", "serve", "--node-id", node_id, "--listen", "127.0.0.1:0",
+                "--models", models]
+        for name, path in datasets.items():
+            args += ["--dataset", f"{name}={path}"]
+        if orchestrator:
+            args += ["--orchestrator", orchestrator.address]
+        return self.start(args + list(extra), "daemon-" + node_id)
+
+    def dim(self, *args, server=None, stdin=None, timeout=60):
+        """Runs the client; returns CompletedProcess with text stdout/stderr."""
+        cmd = [DIM]
+        if server is not None:
+            cmd += ["--server", server.address if isinstance(server, Service) else server]
+        return subprocess.run(cmd + list(args), capture_output=True, text=True, input=stdin,
+                              env=self.env, timeout=timeout)
+
+    def dim_json(self, *args, server=None, expect_exit=0):
+        r = self.dim("-o", "json", *args, server=server)
+        self.assertEqual(r.returncode, expect_exit, f"dim {args}: {r.stdout}\n{r.stderr}")
+        return json.loads(r.stdout)
+
+    def wait_for_nodes(self, orchestrator, node_ids, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            r = self.dim("-o", "json", "health", server=orchestrator)
+            if r.returncode == 0:
+                active = {n["node_id"] for n in json.loads(r.stdout)["nodes"]
+                          if n["status"] == "ACTIVE"}
+                if set(node_ids) <= active:
+                    return
+            time.sleep(0.05)
+        self.fail(f"nodes {node_ids} did not become active:\n{r.stdout}{r.stderr}")
+
+
+def hospitals():
+    return {s: os.path.join(DATA, f"hospital_{s}.csv") for s in "abc"}
