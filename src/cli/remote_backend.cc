@@ -6,6 +6,7 @@
 #include "cli/job_backend.h"
 #include "net/grpc_status.h"
 #include "net/job_convert.h"
+#include "net/node_convert.h"
 #include "orchestrator.grpc.pb.h"
 
 namespace dim::cli {
@@ -92,28 +93,7 @@ class RemoteBackend final : public JobBackend {
     report.server = address_;
     report.status = "SERVING";
     report.version = resp.version();
-    for (const auto& n : resp.nodes()) {
-      core::NodeDescription d;
-      d.id = n.node_id();
-      d.address = n.address();
-      d.active = n.status() == dim::common::NODE_STATUS_ACTIVE;
-      d.source = n.source();
-      d.last_seen = n.last_seen();
-      d.described = true;
-      for (const auto& ds : n.datasets()) {
-        core::DatasetEntry e;
-        e.name = ds.name();
-        e.shape.rows = ds.rows();
-        e.shape.columns.assign(ds.columns().begin(), ds.columns().end());
-        d.datasets.push_back(std::move(e));
-      }
-      d.models.assign(n.models().begin(), n.models().end());
-      d.active_jobs = n.active_jobs();
-      d.queued_jobs = n.queued_jobs();
-      d.max_concurrent_jobs = n.max_concurrent_jobs();
-      d.error = n.error();
-      report.nodes.push_back(std::move(d));
-    }
+    for (const auto& n : resp.nodes()) report.nodes.push_back(net::FromProto(n));
     return report;
   }
 

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "net/grpc_status.h"
+#include "net/node_convert.h"
 
 namespace dim::net {
 namespace {
@@ -140,12 +141,7 @@ grpc::ServerUnaryReactor* DaemonService::DescribeNode(
 
 void DaemonService::Describe(dim::daemon::DescribeNodeResponse* out) const {
   out->set_node_id(node_id_);
-  for (const auto& d : datasets_.entries()) {
-    auto* info = out->add_datasets();
-    info->set_name(d.name);
-    info->set_rows(d.shape.rows);
-    for (const auto& c : d.shape.columns) info->add_columns(c);
-  }
+  ToProto(datasets_.entries(), out->mutable_datasets());
   for (const auto& m : models_.List()) out->add_models(m);
   out->set_max_concurrent_jobs(max_concurrent_jobs_);
   out->set_version(DIM_VERSION);

@@ -5,25 +5,9 @@
 #include "daemon.grpc.pb.h"
 #include "net/grpc_node.h"
 #include "net/grpc_status.h"
+#include "net/node_convert.h"
 
 namespace dim::net {
-namespace {
-
-std::vector<core::DatasetEntry> DatasetsFromProto(
-    const google::protobuf::RepeatedPtrField<dim::common::DatasetInfo>& in) {
-  std::vector<core::DatasetEntry> out;
-  for (const auto& d : in) {
-    core::DatasetEntry e;
-    e.name = d.name();
-    e.shape.rows = d.rows();
-    e.shape.columns.assign(d.columns().begin(), d.columns().end());
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
-}  // namespace
-
 NodeRegistry::NodeRegistry(const core::Clock& clock, NodeRegistryOptions options)
     : clock_(clock), options_(options) {}
 

@@ -4,6 +4,7 @@
 
 #include "net/grpc_status.h"
 #include "net/job_convert.h"
+#include "net/node_convert.h"
 
 namespace dim::net {
 namespace {
@@ -16,16 +17,6 @@ grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx, const core::S
   auto* reactor = ctx->DefaultReactor();
   reactor->Finish(ToGrpc(status));
   return reactor;
-}
-
-void FillDatasets(const std::vector<core::DatasetEntry>& in,
-                  google::protobuf::RepeatedPtrField<dim::common::DatasetInfo>* out) {
-  for (const auto& d : in) {
-    auto* info = out->Add();
-    info->set_name(d.name);
-    info->set_rows(d.shape.rows);
-    for (const auto& c : d.shape.columns) info->add_columns(c);
-  }
 }
 
 }  // namespace
@@ -162,20 +153,7 @@ grpc::ServerUnaryReactor* OrchestratorService::Heartbeat(
 grpc::ServerUnaryReactor* OrchestratorService::ListNodes(
     grpc::CallbackServerContext* ctx, const dim::orchestrator::ListNodesRequest* /*req*/,
     ListNodesResponse* resp) {
-  for (const auto& d : registry_.Describe()) {
-    auto* n = resp->add_nodes();
-    n->set_node_id(d.id);
-    n->set_address(d.address);
-    n->set_status(d.active ? dim::common::NODE_STATUS_ACTIVE : dim::common::NODE_STATUS_INACTIVE);
-    n->set_source(d.source);
-    n->set_last_seen(d.last_seen);
-    FillDatasets(d.datasets, n->mutable_datasets());
-    for (const auto& m : d.models) n->add_models(m);
-    n->set_active_jobs(d.active_jobs);
-    n->set_queued_jobs(d.queued_jobs);
-    n->set_max_concurrent_jobs(d.max_concurrent_jobs);
-    n->set_error(d.error);
-  }
+  for (const auto& d : registry_.Describe()) ToProto(d, resp->add_nodes());
   resp->set_version(DIM_VERSION);
   return Finish(ctx, core::Status::Ok());
 }
