@@ -35,7 +35,10 @@ Status TaskQueue::Submit(NodeTask task, Priority priority) {
     if (st == "queued" || st == "running") {
       return {StatusCode::kAlreadyExists, "task '" + task.job_id + "' is already " + st};
     }
-    tasks_.erase(it);  // a finished task with this id is replaced by the new one
+    // A finished task with this id is replaced by the new one, which must not be trimmed
+    // as if it were the old one.
+    tasks_.erase(it);
+    std::erase(finished_order_, task.job_id);
   }
   if (queued_ >= options_.max_queued) {
     return Status::ResourceExhausted("the node's queue is full (" +
@@ -101,10 +104,15 @@ void TaskQueue::WorkerLoop() {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
-      const std::string id = queue_.top().id;
+      const Order next = queue_.top();
       queue_.pop();
-      auto it = tasks_.find(id);
-      if (it == tasks_.end() || it->second->view.status != "queued") continue;  // cancelled
+      auto it = tasks_.find(next.id);
+      // Skip entries of cancelled tasks, including one whose id was since submitted again:
+      // that new task has its own entry, at its own priority.
+      if (it == tasks_.end() || it->second->seq != next.seq ||
+          it->second->view.status != "queued") {
+        continue;
+      }
       task = it->second;
       --queued_;
       ++active_;

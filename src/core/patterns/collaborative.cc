@@ -117,6 +117,9 @@ Result<nlohmann::json> RunCollaborative(const std::string& job_id,
   const auto timeout = std::chrono::milliseconds(
       static_cast<int64_t>(config.timeout_seconds * 1000.0));
 
+  // Held while launching so that a fast node's final update cannot run alongside the
+  // "running" update of a node launched after it: on_update calls stay serialised.
+  std::unique_lock launch_lock(mu);
   for (size_t i = 0; i < nodes.size(); ++i) {
     NodeOutcome& out = outcomes[i];
     out.record.node_id = nodes[i];
@@ -150,6 +153,7 @@ Result<nlohmann::json> RunCollaborative(const std::string& job_id,
       cv.notify_all();
     });
   }
+  launch_lock.unlock();
 
   // Monitor: cancellation and per-node time limits, without trusting nodes to honour them.
   {

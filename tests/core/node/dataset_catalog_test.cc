@@ -21,8 +21,7 @@ class DatasetCatalogTest : public ::testing::Test {
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     dir_ = fs::temp_directory_path() /
-           (std::string("dataset_catalog_test_") + info->name() + "_" +
-            std::to_string(getpid()));
+           (std::string("dataset_catalog_test_") + info->name() + "_" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }

@@ -32,8 +32,7 @@ class ModelRepositoryTest : public ::testing::Test {
         << "set DIM_SOURCE_ROOT to the source tree (looked in " << ModelsDir() << ")";
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     dir_ = fs::temp_directory_path() /
-           (std::string("model_repository_test_") + info->name() + "_" +
-            std::to_string(getpid()));
+           (std::string("model_repository_test_") + info->name() + "_" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -121,8 +120,8 @@ TEST_F(ModelRepositoryTest, IdThatIsNotAPlainNameIsInvalidArgument) {
   fs::create_directories(dir_ / "models");
   fs::copy_file(ModelsDir() / "heart_risk.onnx", dir_ / "outside.onnx");
   ModelRepository repo(dir_ / "models");
-  const std::vector<std::string> ids = {"../outside", "a/b", "", ".", "..", "x y",
-                                        "/etc/passwd", std::string(201, 'a')};
+  const std::vector<std::string> ids = {
+      "../outside", "a/b", "", ".", "..", "x y", "/etc/passwd", std::string(201, 'a')};
   for (const std::string& id : ids) {
     auto model = repo.Get(id);
     ASSERT_FALSE(model.ok()) << id;

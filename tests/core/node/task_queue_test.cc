@@ -6,10 +6,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -66,8 +68,7 @@ class TaskQueueTest : public ::testing::Test {
            (std::string("task_queue_test_") + info->name() + "_" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    ASSERT_TRUE(
-        datasets_.Add("a", SourceRoot() / "examples" / "data" / "hospital_a.csv").ok());
+    ASSERT_TRUE(datasets_.Add("a", SourceRoot() / "examples" / "data" / "hospital_a.csv").ok());
     fifo_ = Write("slow.csv", kSmallCsv);
     ASSERT_TRUE(datasets_.Add("slow", fifo_).ok());
     fs::remove(fifo_);
@@ -116,8 +117,7 @@ class TaskQueueTest : public ::testing::Test {
     }
     fcntl(fd, F_SETFL, 0);
     const std::string content = kSmallCsv;
-    EXPECT_EQ(write(fd, content.data(), content.size()),
-              static_cast<ssize_t>(content.size()));
+    EXPECT_EQ(write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
     close(fd);
     return true;
   }
@@ -256,9 +256,10 @@ TEST_F(TaskQueueTest, HighBeforeNormalBeforeLowAndFifoWithinAPriority) {
   ASSERT_TRUE(queue_->Submit(Task("blocker", "slow"), Priority::kNormal).ok());
   WaitRunning("blocker");
   const std::vector<std::pair<std::string, Priority>> submitted = {
-      {"low1", Priority::kLow},   {"normal1", Priority::kNormal}, {"high1", Priority::kHigh},
-      {"low2", Priority::kLow},   {"normal2", Priority::kUnspecified},  // unspecified: normal
-      {"high2", Priority::kHigh}, {"normal3", Priority::kNormal}};
+      {"low1", Priority::kLow},   {"normal1", Priority::kNormal},      {"high1", Priority::kHigh},
+      {"low2", Priority::kLow},   {"normal2", Priority::kUnspecified},  // taken as normal
+      {"high2", Priority::kHigh}, {"normal3", Priority::kNormal},
+  };
   for (const auto& [id, priority] : submitted) {
     ASSERT_TRUE(queue_->Submit(Task(id), priority).ok()) << id;
   }
@@ -302,6 +303,22 @@ TEST_F(TaskQueueTest, CancelledQueuedTaskNeverRuns) {
   EXPECT_EQ(v->status, "cancelled");
   EXPECT_TRUE(v->started_at.empty());
   EXPECT_TRUE(v->result_json.empty());
+}
+
+TEST_F(TaskQueueTest, ResubmittedCancelledIdWaitsForItsNewPriority) {
+  Start({.max_concurrent = 1});
+  ASSERT_TRUE(queue_->Submit(Task("blocker", "slow"), Priority::kNormal).ok());
+  WaitRunning("blocker");
+  ASSERT_TRUE(queue_->Submit(Task("x"), Priority::kHigh).ok());
+  ASSERT_TRUE(queue_->Cancel("x").ok());
+  ASSERT_TRUE(queue_->Submit(Task("normal"), Priority::kNormal).ok());
+  ASSERT_TRUE(queue_->Submit(Task("x"), Priority::kLow).ok());  // the id is free again
+  Release();
+  TaskView x = WaitEnded("x");
+  TaskView normal = WaitEnded("normal");
+  ASSERT_EQ(x.status, "completed") << x.error;
+  ASSERT_EQ(normal.status, "completed") << normal.error;
+  EXPECT_LT(normal.started_at, x.started_at) << "the low task ran in the cancelled one's place";
 }
 
 TEST_F(TaskQueueTest, CancelledRunningTaskStopsAtItsNextBatch) {

@@ -208,16 +208,16 @@ TEST_F(TaskRunnerTest, ColumnsChooseTheFeaturesInOrder) {
             "with \"columns\")");
 
   NodeTask task = Task("heart_mlp", "wide");
-  task.columns = {"age", "bmi", "systolic_bp", "diastolic_bp", "cholesterol", "glucose",
-                  "heart_rate", "smoker"};
+  task.columns = {"age",         "bmi",     "systolic_bp", "diastolic_bp",
+                  "cholesterol", "glucose", "heart_rate",  "smoker"};
   auto chosen = Run(task);
   ASSERT_TRUE(chosen.ok()) << chosen.status().ToString();
   EXPECT_EQ(chosen->rows, 240);
   EXPECT_THAT(chosen->class_counts, ElementsAre(125, 93, 22));
 
   // Another order feeds the model other features: other figures.
-  task.columns = {"smoker", "heart_rate", "glucose", "cholesterol", "diastolic_bp",
-                  "systolic_bp", "bmi", "age"};
+  task.columns = {"smoker",       "heart_rate",  "glucose", "cholesterol",
+                  "diastolic_bp", "systolic_bp", "bmi",     "age"};
   auto reordered = Run(task);
   ASSERT_TRUE(reordered.ok()) << reordered.status().ToString();
   EXPECT_NE(reordered->columns[0].mean, chosen->columns[0].mean);
@@ -236,8 +236,8 @@ TEST_F(TaskRunnerTest, TooFewColumnsIsAWidthMismatch) {
 
 TEST_F(TaskRunnerTest, UnknownColumnIsInvalidArgumentNamingIt) {
   NodeTask task = Task("heart_risk", "a");
-  task.columns = {"age", "bmi", "systolic_bp", "diastolic_bp", "cholesterol", "glucose",
-                  "heart_rate", "weight"};
+  task.columns = {"age",         "bmi",     "systolic_bp", "diastolic_bp",
+                  "cholesterol", "glucose", "heart_rate",  "weight"};
   auto summary = Run(task);
   ASSERT_FALSE(summary.ok());
   EXPECT_EQ(summary.status().code(), StatusCode::kInvalidArgument);

@@ -1,0 +1,478 @@
+#include "core/engine/job_service.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/node/in_process_node.h"
+#include "core/node/task_runner.h"
+
+namespace dim::core {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::StartsWith;
+using namespace std::chrono_literals;
+
+fs::path SourceRoot() {
+  const char* root = std::getenv("DIM_SOURCE_ROOT");
+  return root != nullptr ? fs::path(root) : fs::path(".");
+}
+
+// A node whose tasks wait (until released or cancelled) while it holds them, and that
+// records the order in which tasks reached it.
+class ScriptedNode final : public NodeClient {
+ public:
+  explicit ScriptedNode(Result<Summary> answer) : answer_(std::move(answer)) {}
+
+  Result<Summary> RunSummaryTask(const NodeTask& task, const CancelToken& cancel,
+                                 std::chrono::milliseconds /*timeout*/) override {
+    std::unique_lock lock(mu_);
+    started_.push_back(task.job_id);
+    cv_.notify_all();
+    const auto give_up = std::chrono::steady_clock::now() + 10s;
+    while (hold_ && !cancel.cancelled() && std::chrono::steady_clock::now() < give_up) {
+      cv_.wait_for(lock, 1ms);
+    }
+    if (cancel.cancelled()) {
+      cancelled_.insert(task.job_id);
+      return Status::Cancelled("node task stopped");
+    }
+    return answer_;
+  }
+
+  void Hold(bool hold) {
+    std::lock_guard lock(mu_);
+    hold_ = hold;
+    cv_.notify_all();
+  }
+  // Blocks until the job's task reached the node; false after 5 s.
+  bool WaitStarted(const std::string& job_id) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, 5s, [&] {
+      return std::find(started_.begin(), started_.end(), job_id) != started_.end();
+    });
+  }
+  std::vector<std::string> started() {
+    std::lock_guard lock(mu_);
+    return started_;
+  }
+  bool WasCancelled(const std::string& job_id) {
+    std::lock_guard lock(mu_);
+    return cancelled_.count(job_id) > 0;
+  }
+
+ private:
+  Result<Summary> answer_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool hold_ = false;
+  std::vector<std::string> started_;
+  std::set<std::string> cancelled_;
+};
+
+// One described node "n1" holding dataset "default" and model "m".
+class OneNodeDirectory final : public NodeDirectory {
+ public:
+  explicit OneNodeDirectory(std::shared_ptr<ScriptedNode> node) : node_(std::move(node)) {}
+  Result<std::shared_ptr<NodeClient>> Client(const std::string& node_id) override {
+    if (node_id != "n1") return Status::NotFound("node '" + node_id + "' not found");
+    return std::shared_ptr<NodeClient>(node_);
+  }
+  std::vector<NodeDescription> Describe() override {
+    NodeDescription d;
+    d.id = "n1";
+    d.described = true;
+    DatasetEntry e;
+    e.name = "default";
+    d.datasets = {e};
+    d.models = {"m"};
+    return {d};
+  }
+
+ private:
+  std::shared_ptr<ScriptedNode> node_;
+};
+
+Summary SmallSummary() {
+  Summary s;
+  s.rows = 5;
+  s.columns = {ColumnSummary{0.5, 0.01, 0.4, 0.6}};
+  return s;
+}
+
+constexpr char kConfig[] = R"({"model_id":"m","nodes":["n1"]})";
+
+SubmitRequest Collaborative(const std::string& config = kConfig,
+                            Priority priority = Priority::kNormal) {
+  SubmitRequest r;
+  r.user_id = "alice";
+  r.pattern = Pattern::kCollaborative;
+  r.config_json = config;
+  r.priority = priority;
+  return r;
+}
+
+std::unique_ptr<JobStore> MemoryStore() {
+  auto store = JobStore::Open(":memory:");
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+// A scripted node behind a fresh in-memory store.
+class JobServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_NE(store_, nullptr); }
+
+  std::unique_ptr<JobService> StartService(JobServiceOptions options = {}) {
+    auto service = std::make_unique<JobService>(*store_, directory_, clock_, options);
+    EXPECT_TRUE(service->Start().ok());
+    return service;
+  }
+
+  std::string SubmitOrDie(JobService& service, Priority priority = Priority::kNormal) {
+    auto job = service.Submit(Collaborative(kConfig, priority));
+    EXPECT_TRUE(job.ok()) << job.status().ToString();
+    return job.ok() ? job->id : "";
+  }
+
+  std::unique_ptr<JobStore> store_ = MemoryStore();
+  std::shared_ptr<ScriptedNode> node_ = std::make_shared<ScriptedNode>(SmallSummary());
+  OneNodeDirectory directory_{node_};
+  SystemClock clock_;
+};
+
+TEST_F(JobServiceTest, SubmittedJobRunsToCompletionOnInProcessNodes) {
+  auto models = std::make_shared<ModelRepository>(SourceRoot() / "examples" / "models");
+  ASSERT_THAT(models->List(), ElementsAre("heart_mlp", "heart_risk"))
+      << "set DIM_SOURCE_ROOT to the source tree";
+  InProcessDirectory directory;
+  int64_t want_rows = 0;
+  std::vector<int64_t> want_counts(3, 0);
+  for (const char* h : {"a", "b", "c"}) {
+    DatasetCatalog datasets;
+    ASSERT_TRUE(
+        datasets
+            .Add(std::string("hospital_").append(h),
+                 SourceRoot() / "examples" / "data" / (std::string("hospital_").append(h) + ".csv"))
+            .ok());
+    NodeTask task;
+    task.job_id = "reference";
+    task.model_id = "heart_mlp";
+    CancelToken cancel;
+    auto own = RunSummaryTask(*models, datasets, task, cancel);
+    ASSERT_TRUE(own.ok()) << own.status().ToString();
+    want_rows += own->rows;
+    for (size_t k = 0; k < 3; ++k) want_counts[k] += own->class_counts[k];
+    const std::string id = std::string("node-").append(h);
+    ASSERT_TRUE(
+        directory.Add(id, std::make_shared<InProcessNode>(id, models, std::move(datasets))).ok());
+  }
+  ASSERT_EQ(want_rows, 240 + 180 + 300);
+
+  auto store = MemoryStore();
+  ASSERT_NE(store, nullptr);
+  SystemClock clock;
+  JobService service(*store, directory, clock, {.workers = 2});
+  ASSERT_TRUE(service.Start().ok());
+
+  auto submitted = service.Submit(Collaborative(R"({"modelId":"heart_mlp"})"));
+  ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
+  EXPECT_THAT(submitted->id, StartsWith("job-"));
+  EXPECT_EQ(submitted->state, JobState::kPending);
+  EXPECT_EQ(submitted->user_id, "alice");
+  EXPECT_EQ(submitted->total_steps, 3);
+  ASSERT_EQ(submitted->nodes.size(), 3u);
+  EXPECT_EQ(submitted->nodes[0].node_id, "node-a");
+  EXPECT_EQ(submitted->nodes[0].status, "pending");
+  EXPECT_FALSE(submitted->created_at.empty());
+
+  auto done = service.Wait(submitted->id, 20s);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  ASSERT_EQ(done->state, JobState::kCompleted) << done->error;
+  EXPECT_TRUE(done->error.empty());
+  EXPECT_EQ(done->completed_steps, 3);
+  EXPECT_FALSE(done->started_at.empty());
+  EXPECT_FALSE(done->completed_at.empty());
+  for (const auto& n : done->nodes) EXPECT_EQ(n.status, "completed") << n.node_id;
+
+  auto result = nlohmann::json::parse(done->result_json, nullptr, false);
+  ASSERT_TRUE(result.is_object()) << done->result_json;
+  EXPECT_EQ(result["pattern"], "collaborative");
+  EXPECT_EQ(result["aggregate"]["rows"], want_rows);
+  EXPECT_EQ(result["aggregate"]["nodes_used"], 3);
+  EXPECT_EQ(result["aggregate"]["class_counts"].get<std::vector<int64_t>>(), want_counts);
+  EXPECT_EQ(result["nodes"][0]["summary"]["class_counts"].get<std::vector<int64_t>>(),
+            (std::vector<int64_t>{125, 93, 22}));
+
+  // The stored record is what Get and List answer.
+  auto got = service.Get(submitted->id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->result_json, done->result_json);
+  auto page = service.List(JobQuery{});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 1);
+}
+
+TEST_F(JobServiceTest, InvalidConfigIsRejectedAndNothingIsStored) {
+  auto service = StartService();
+  auto unknown_key = service->Submit(Collaborative(R"({"model_id":"m","bogus":1})"));
+  ASSERT_FALSE(unknown_key.ok());
+  EXPECT_EQ(unknown_key.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(unknown_key.status().message(), StartsWith("$.bogus"));
+
+  auto malformed = service->Submit(Collaborative("{\"model_id\":"));
+  EXPECT_EQ(malformed.status().code(), StatusCode::kInvalidArgument);
+
+  auto no_model = service->Submit(Collaborative("{}"));
+  EXPECT_EQ(no_model.status().code(), StatusCode::kInvalidArgument);
+
+  auto unknown_node = service->Submit(Collaborative(R"({"model_id":"m","nodes":["n9"]})"));
+  ASSERT_FALSE(unknown_node.ok());
+  EXPECT_EQ(unknown_node.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(unknown_node.status().message(), StartsWith("$.nodes[0]"));
+
+  SubmitRequest no_pattern = Collaborative();
+  no_pattern.pattern = Pattern::kUnspecified;
+  EXPECT_EQ(service->Submit(no_pattern).status().code(), StatusCode::kInvalidArgument);
+
+  auto page = service->List(JobQuery{});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 0);
+  EXPECT_THAT(node_->started(), IsEmpty());
+}
+
+TEST_F(JobServiceTest, ComparativeAndChainedAreUnimplemented) {
+  auto service = StartService();
+  for (Pattern p : {Pattern::kComparative, Pattern::kChained}) {
+    SubmitRequest r = Collaborative();
+    r.pattern = p;
+    auto job = service->Submit(r);
+    ASSERT_FALSE(job.ok());
+    EXPECT_EQ(job.status().code(), StatusCode::kUnimplemented);
+    EXPECT_THAT(job.status().message(), HasSubstr(std::string(PatternName(p))));
+  }
+  EXPECT_EQ(service->List(JobQuery{})->total, 0);
+}
+
+TEST_F(JobServiceTest, UnknownJobIsNotFound) {
+  auto service = StartService();
+  EXPECT_EQ(service->Get("job-none").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service->Cancel("job-none").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service->Wait("job-none", 10ms).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(JobServiceTest, CancelOfAFinishedJobIsFailedPrecondition) {
+  auto service = StartService();
+  const std::string id = SubmitOrDie(*service);
+  auto done = service->Wait(id, 10s);
+  ASSERT_TRUE(done.ok());
+  ASSERT_EQ(done->state, JobState::kCompleted) << done->error;
+  auto cancelled = service->Cancel(id);
+  ASSERT_FALSE(cancelled.ok());
+  EXPECT_EQ(cancelled.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(cancelled.status().message(), HasSubstr("COMPLETED"));
+  EXPECT_EQ(service->Get(id)->state, JobState::kCompleted);
+}
+
+TEST_F(JobServiceTest, CancelOfARunningJobStopsItsNodeTask) {
+  node_->Hold(true);
+  auto service = StartService();
+  const std::string id = SubmitOrDie(*service);
+  ASSERT_TRUE(node_->WaitStarted(id));
+  ASSERT_EQ(service->Get(id)->state, JobState::kRunning);
+
+  auto cancelled = service->Cancel(id);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
+  EXPECT_EQ(cancelled->state, JobState::kCancelled);
+  EXPECT_FALSE(cancelled->completed_at.empty());
+  ASSERT_EQ(cancelled->nodes.size(), 1u);
+  EXPECT_EQ(cancelled->nodes[0].status, "cancelled");
+
+  auto waited = service->Wait(id, 5s);
+  ASSERT_TRUE(waited.ok());
+  EXPECT_EQ(waited->state, JobState::kCancelled);
+  // The node task is told to stop, and the job's end stays CANCELLED once it did.
+  const auto deadline = std::chrono::steady_clock::now() + 1s;
+  while (!node_->WasCancelled(id) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_TRUE(node_->WasCancelled(id));
+  service->Stop();
+  EXPECT_EQ(service->Get(id)->state, JobState::kCancelled);
+}
+
+TEST_F(JobServiceTest, CancelledPendingJobNeverRuns) {
+  node_->Hold(true);
+  auto service = StartService({.workers = 1});
+  const std::string blocker = SubmitOrDie(*service);
+  ASSERT_TRUE(node_->WaitStarted(blocker));
+  const std::string waiting = SubmitOrDie(*service);
+  ASSERT_EQ(service->Get(waiting)->state, JobState::kPending);
+
+  auto cancelled = service->Cancel(waiting);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
+  EXPECT_EQ(cancelled->state, JobState::kCancelled);
+  EXPECT_EQ(cancelled->error, "cancelled by request");
+
+  node_->Hold(false);
+  auto done = service->Wait(blocker, 10s);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->state, JobState::kCompleted);
+  // Another job after it shows the worker went past the cancelled one.
+  const std::string after = SubmitOrDie(*service);
+  ASSERT_EQ(service->Wait(after, 10s)->state, JobState::kCompleted);
+  EXPECT_THAT(node_->started(), ElementsAre(blocker, after));
+  EXPECT_EQ(service->Get(waiting)->state, JobState::kCancelled);
+}
+
+TEST_F(JobServiceTest, QueuedJobsRunHighBeforeNormalBeforeLowInArrivalOrder) {
+  node_->Hold(true);
+  auto service = StartService({.workers = 1});
+  const std::string blocker = SubmitOrDie(*service);
+  ASSERT_TRUE(node_->WaitStarted(blocker));
+  const std::string low1 = SubmitOrDie(*service, Priority::kLow);
+  const std::string normal1 = SubmitOrDie(*service, Priority::kNormal);
+  const std::string high1 = SubmitOrDie(*service, Priority::kHigh);
+  const std::string low2 = SubmitOrDie(*service, Priority::kLow);
+  const std::string normal2 = SubmitOrDie(*service, Priority::kUnspecified);
+  const std::string high2 = SubmitOrDie(*service, Priority::kHigh);
+  EXPECT_EQ(service->Get(normal2)->priority, Priority::kNormal);
+  node_->Hold(false);
+  for (const auto& id : {low1, normal1, high1, low2, normal2, high2}) {
+    auto done = service->Wait(id, 10s);
+    ASSERT_TRUE(done.ok()) << done.status().ToString();
+    EXPECT_EQ(done->state, JobState::kCompleted) << id;
+  }
+  EXPECT_THAT(node_->started(), ElementsAre(blocker, high1, high2, normal1, normal2, low1, low2));
+}
+
+TEST_F(JobServiceTest, FailedNodeFailsTheJobWithItsError) {
+  auto failing = std::make_shared<ScriptedNode>(Status::Unavailable("connection refused"));
+  OneNodeDirectory directory(failing);
+  JobService service(*store_, directory, clock_);
+  ASSERT_TRUE(service.Start().ok());
+  auto job = service.Submit(Collaborative());
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  auto done = service.Wait(job->id, 10s);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->state, JobState::kFailed);
+  EXPECT_THAT(done->error, HasSubstr("n1: UNAVAILABLE: connection refused"));
+  ASSERT_EQ(done->nodes.size(), 1u);
+  EXPECT_EQ(done->nodes[0].status, "failed");
+  EXPECT_EQ(done->completed_steps, 1);
+  EXPECT_TRUE(done->result_json.empty());
+}
+
+TEST_F(JobServiceTest, WaitPastItsTimeoutIsDeadlineExceeded) {
+  node_->Hold(true);
+  auto service = StartService();
+  const std::string id = SubmitOrDie(*service);
+  auto waited = service->Wait(id, 50ms);
+  ASSERT_FALSE(waited.ok());
+  EXPECT_EQ(waited.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(waited.status().message(), HasSubstr(id));
+  ASSERT_TRUE(service->Cancel(id).ok());
+}
+
+// A record as a previous process left it in the store.
+JobRecord LeftBehind(const std::string& id, JobState state) {
+  JobRecord r;
+  r.id = id;
+  r.user_id = "alice";
+  r.pattern = Pattern::kCollaborative;
+  r.config_json = kConfig;
+  r.state = state;
+  r.total_steps = 1;
+  NodeTaskRecord n;
+  n.node_id = "n1";
+  n.status = state == JobState::kRunning ? "running" : "pending";
+  r.nodes = {n};
+  r.created_at = "2026-01-01T00:00:00.000Z";
+  if (state == JobState::kRunning) r.started_at = "2026-01-01T00:00:01.000Z";
+  return r;
+}
+
+TEST_F(JobServiceTest, StartFailsRunningJobsAndRunsPendingOnesAfterARestart) {
+  JobRecord running = LeftBehind("job-was-running", JobState::kRunning);
+  JobRecord pending = LeftBehind("job-was-pending", JobState::kPending);
+  JobRecord done = LeftBehind("job-was-done", JobState::kCompleted);
+  ASSERT_TRUE(store_->Insert(&running).ok());
+  ASSERT_TRUE(store_->Insert(&pending).ok());
+  ASSERT_TRUE(store_->Insert(&done).ok());
+
+  auto service = StartService({.recover = true});
+  auto failed = service->Get("job-was-running");
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(failed->state, JobState::kFailed);
+  EXPECT_THAT(failed->error, HasSubstr("stopped while this job was running"));
+  EXPECT_FALSE(failed->completed_at.empty());
+
+  auto ran = service->Wait("job-was-pending", 10s);
+  ASSERT_TRUE(ran.ok()) << ran.status().ToString();
+  EXPECT_EQ(ran->state, JobState::kCompleted) << ran->error;
+  EXPECT_FALSE(ran->result_json.empty());
+  EXPECT_THAT(node_->started(), ElementsAre("job-was-pending"));
+  EXPECT_EQ(service->Get("job-was-done")->state, JobState::kCompleted);
+  EXPECT_TRUE(service->Get("job-was-done")->result_json.empty());
+}
+
+TEST_F(JobServiceTest, StartWithoutRecoveryLeavesUnfinishedJobsAlone) {
+  JobRecord running = LeftBehind("job-was-running", JobState::kRunning);
+  JobRecord pending = LeftBehind("job-was-pending", JobState::kPending);
+  ASSERT_TRUE(store_->Insert(&running).ok());
+  ASSERT_TRUE(store_->Insert(&pending).ok());
+
+  auto service = StartService({.recover = false});
+  // A job submitted now runs and ends while the old ones stay as they were.
+  const std::string fresh = SubmitOrDie(*service);
+  ASSERT_EQ(service->Wait(fresh, 10s)->state, JobState::kCompleted);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(service->Get("job-was-running")->state, JobState::kRunning);
+  EXPECT_TRUE(service->Get("job-was-running")->error.empty());
+  EXPECT_EQ(service->Get("job-was-pending")->state, JobState::kPending);
+  EXPECT_THAT(node_->started(), ElementsAre(fresh));
+}
+
+TEST_F(JobServiceTest, StopFailsRunningJobsAndKeepsQueuedOnesForTheNextStart) {
+  node_->Hold(true);
+  std::string running;
+  std::string queued;
+  {
+    auto service = StartService({.workers = 1});
+    running = SubmitOrDie(*service);
+    ASSERT_TRUE(node_->WaitStarted(running));
+    queued = SubmitOrDie(*service);
+    service->Stop();
+    auto failed = service->Get(running);
+    ASSERT_TRUE(failed.ok());
+    EXPECT_EQ(failed->state, JobState::kFailed);
+    EXPECT_THAT(failed->error, HasSubstr("stopped while this job was running"));
+    EXPECT_EQ(service->Get(queued)->state, JobState::kPending);
+    EXPECT_EQ(service->Submit(Collaborative()).status().code(), StatusCode::kUnavailable);
+  }
+  node_->Hold(false);
+  auto next = StartService();
+  auto ran = next->Wait(queued, 10s);
+  ASSERT_TRUE(ran.ok());
+  EXPECT_EQ(ran->state, JobState::kCompleted) << ran->error;
+  EXPECT_EQ(next->Get(running)->state, JobState::kFailed);
+}
+
+}  // namespace
+}  // namespace dim::core
