@@ -39,7 +39,8 @@ class Model final {
   int64_t output_width() const { return output_width_; }
 
   // Runs the graph on input (rows x input_width()); returns rows x output_width().
-  // INVALID_ARGUMENT when input has the wrong width.
+  // INVALID_ARGUMENT when input has the wrong width; RESOURCE_EXHAUSTED when memory for
+  // the batch cannot be had.
   Result<Matrix> Run(const Matrix& input) const;
 
  private:
