@@ -6,9 +6,10 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
+
+#include "tests/core/test_support.h"
 
 namespace dim::core {
 namespace {
@@ -19,27 +20,8 @@ using ::testing::HasSubstr;
 
 using Rows = std::vector<std::vector<float>>;
 
-// A fresh directory per test, removed afterwards.
-class CsvReaderTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) /
-           (std::string("csv_reader_test_") + info->name() + "_" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path Write(const std::string& name, const std::string& content) {
-    fs::path path = dir_ / name;
-    std::ofstream out(path, std::ios::binary);
-    out << content;
-    return path;
-  }
-
-  fs::path dir_;
-};
+// A fresh directory per test (dir_), removed afterwards.
+using CsvReaderTest = dim::testing::ScratchDirTest;
 
 // Reads every remaining row in batches of batch_rows, checking each batch's shape.
 Rows ReadAll(CsvReader& reader, int64_t batch_rows) {
@@ -334,7 +316,7 @@ TEST_F(CsvReaderTest, MissingFileIsNotFound) {
   EXPECT_EQ(status.code(), StatusCode::kNotFound);
   EXPECT_THAT(status.message(), HasSubstr("missing.csv"));
   // Only the file name: directories stay on the node.
-  EXPECT_THAT(status.message(), ::testing::Not(HasSubstr(dir_.string())));
+  EXPECT_THAT(status.message(), ::testing::Not(HasSubstr(dir_.path().string())));
 
   Status inspect = InspectCsv(dir_ / "missing.csv").status();
   EXPECT_EQ(inspect.code(), StatusCode::kNotFound);

@@ -6,8 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -18,21 +16,19 @@
 
 #include "core/node/in_process_node.h"
 #include "core/node/task_runner.h"
+#include "tests/core/test_support.h"
 
 namespace dim::core {
 namespace {
 
-namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
 using namespace std::chrono_literals;
 
-fs::path SourceRoot() {
-  const char* root = std::getenv("DIM_SOURCE_ROOT");
-  return root != nullptr ? fs::path(root) : fs::path(".");
-}
+using dim::testing::ExampleDataFile;
+using dim::testing::ExampleModelsDir;
 
 // A node whose tasks wait (until released or cancelled) while it holds them, and that
 // records the order in which tasks reached it.
@@ -158,7 +154,7 @@ class JobServiceTest : public ::testing::Test {
 };
 
 TEST_F(JobServiceTest, SubmittedJobRunsToCompletionOnInProcessNodes) {
-  auto models = std::make_shared<ModelRepository>(SourceRoot() / "examples" / "models");
+  auto models = std::make_shared<ModelRepository>(ExampleModelsDir());
   ASSERT_THAT(models->List(), ElementsAre("heart_mlp", "heart_risk"))
       << "set DIM_SOURCE_ROOT to the source tree";
   InProcessDirectory directory;
@@ -166,11 +162,8 @@ TEST_F(JobServiceTest, SubmittedJobRunsToCompletionOnInProcessNodes) {
   std::vector<int64_t> want_counts(3, 0);
   for (const char* h : {"a", "b", "c"}) {
     DatasetCatalog datasets;
-    ASSERT_TRUE(
-        datasets
-            .Add(std::string("hospital_").append(h),
-                 SourceRoot() / "examples" / "data" / (std::string("hospital_").append(h) + ".csv"))
-            .ok());
+    const std::string name = std::string("hospital_").append(h);
+    ASSERT_TRUE(datasets.Add(name, ExampleDataFile(name + ".csv")).ok());
     NodeTask task;
     task.job_id = "reference";
     task.model_id = "heart_mlp";

@@ -193,14 +193,7 @@ TEST(GraphBuilder, IgnoresInitializersListedAsInputs) {
 
 TEST(GraphBuilder, RejectsUnknownFeatureDimension) {
   OnnxModelBuilder b = TwoLayers();
-  b.proto()
-      .mutable_graph()
-      ->mutable_input(0)
-      ->mutable_type()
-      ->mutable_tensor_type()
-      ->mutable_shape()
-      ->mutable_dim(1)
-      ->set_dim_param("features");
+  b.InputDim(1).set_dim_param("features");
   ExpectRejected(b, "input 'x' has an unknown dimension 1 ('features')");
 }
 
@@ -208,14 +201,7 @@ TEST(GraphBuilder, RejectsNegativeOrHugeInputDimensions) {
   for (int64_t bad : {int64_t{-4}, int64_t{0}, int64_t{1} << 50}) {
     SCOPED_TRACE(bad);
     OnnxModelBuilder b = TwoLayers();
-    b.proto()
-        .mutable_graph()
-        ->mutable_input(0)
-        ->mutable_type()
-        ->mutable_tensor_type()
-        ->mutable_shape()
-        ->mutable_dim(1)
-        ->set_dim_value(bad);
+    b.InputDim(1).set_dim_value(bad);
     ExpectRejected(b, "input 'x' has an invalid dimension 1");
   }
   OnnxModelBuilder b;
@@ -246,7 +232,7 @@ TEST(GraphBuilder, RejectsValuesWithTheBatchSquared) {
 
 TEST(GraphBuilder, RejectsInputWithoutShape) {
   OnnxModelBuilder b = TwoLayers();
-  b.proto().mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->clear_shape();
+  b.InputType().clear_shape();
   ExpectRejected(b, "input 'x' has no shape");
 }
 
@@ -271,12 +257,7 @@ TEST(GraphBuilder, RejectsOutputWithoutProducer) {
 
 TEST(GraphBuilder, RejectsOutputDeclaredWithAnotherType) {
   OnnxModelBuilder b = TwoLayers();
-  b.proto()
-      .mutable_graph()
-      ->mutable_output(0)
-      ->mutable_type()
-      ->mutable_tensor_type()
-      ->set_elem_type(onnx::TensorProto::DOUBLE);
+  b.OutputType().set_elem_type(onnx::TensorProto::DOUBLE);
   ExpectRejected(b, "output 'y' is declared as DOUBLE but computes FLOAT");
 }
 

@@ -1,15 +1,14 @@
 #include "core/infer/model.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <random>
 #include <thread>
 
 #include "tests/core/infer/onnx_test_model.h"
+#include "tests/core/test_support.h"
 
 namespace dim::core {
 namespace {
@@ -111,14 +110,7 @@ TEST(Model, RunsAnEmptyBatch) {
 TEST(Model, AcceptsAFixedBatchDimensionAsTheBatch) {
   // torch.onnx.export without dynamic_axes declares the batch as 1.
   OnnxModelBuilder b = Mlp();
-  b.proto()
-      .mutable_graph()
-      ->mutable_input(0)
-      ->mutable_type()
-      ->mutable_tensor_type()
-      ->mutable_shape()
-      ->mutable_dim(0)
-      ->set_dim_value(1);
+  b.InputDim(0).set_dim_value(1);
   const Matrix x = Rows(3, 2, {1, 2, -1, 0.5f, 0, 0});
   EXPECT_TRUE(Near(LoadAndRun(b, x), MlpByHand(x)));
 }
@@ -169,16 +161,12 @@ TEST(Model, RunIsThreadSafe) {
 }
 
 TEST(Model, LoadFileReadsAModelNamedAfterItsStem) {
-  const std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                     ("dim_model_test_" + std::to_string(getpid()) + ".onnx");
-  {
-    std::ofstream out(path, std::ios::binary);
-    out << Mlp().Bytes();
-  }
+  const dim::testing::ScratchDir dir;
+  const std::filesystem::path path = dir.Write("two_layer_mlp.onnx", Mlp().Bytes());
   auto model = Model::LoadFile(path);
-  std::filesystem::remove(path);
+  std::filesystem::remove(path);  // The loaded model no longer needs its file.
   ASSERT_TRUE(model.ok()) << model.status().ToString();
-  EXPECT_EQ((*model)->name(), "dim_model_test_" + std::to_string(getpid()));
+  EXPECT_EQ((*model)->name(), "two_layer_mlp");
   EXPECT_TRUE(Near(*(*model)->Run(Rows(1, 2, {1, 2})), MlpByHand(Rows(1, 2, {1, 2}))));
 }
 

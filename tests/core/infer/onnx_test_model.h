@@ -140,6 +140,17 @@ class OnnxModelBuilder {
   }
 
   onnx::ModelProto& proto() { return model_; }
+  // The declared tensor type of graph input / output `index`, to change in place.
+  onnx::TypeProto::Tensor& InputType(int index = 0) {
+    return *model_.mutable_graph()->mutable_input(index)->mutable_type()->mutable_tensor_type();
+  }
+  onnx::TypeProto::Tensor& OutputType(int index = 0) {
+    return *model_.mutable_graph()->mutable_output(index)->mutable_type()->mutable_tensor_type();
+  }
+  // Dimension `dim` of the declared shape of graph input `index`.
+  onnx::TensorShapeProto::Dimension& InputDim(int dim, int index = 0) {
+    return *InputType(index).mutable_shape()->mutable_dim(dim);
+  }
   std::string Bytes() const { return model_.SerializeAsString(); }
   Result<std::shared_ptr<const Model>> Load(const std::string& name = "test") const {
     return Model::LoadBytes(Bytes(), name);

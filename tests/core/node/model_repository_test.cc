@@ -2,15 +2,14 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "tests/core/test_support.h"
 
 namespace dim::core {
 namespace {
@@ -20,45 +19,28 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-fs::path ModelsDir() {
-  const char* root = std::getenv("DIM_SOURCE_ROOT");
-  return (root != nullptr ? fs::path(root) : fs::path(".")) / "examples" / "models";
-}
+using dim::testing::ExampleModelExists;
+using dim::testing::ExampleModelsDir;
 
-class ModelRepositoryTest : public ::testing::Test {
+// The committed example models, and a fresh directory per test (dir_).
+class ModelRepositoryTest : public dim::testing::ScratchDirTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(fs::exists(ModelsDir() / "heart_risk.onnx"))
-        << "set DIM_SOURCE_ROOT to the source tree (looked in " << ModelsDir() << ")";
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           (std::string("model_repository_test_") + info->name() + "_" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  void Write(const std::string& name, const std::string& content) {
-    std::ofstream out(dir_ / name, std::ios::binary);
-    out << content;
-  }
-
-  fs::path dir_;
+  void SetUp() override { ASSERT_TRUE(ExampleModelExists("heart_risk")); }
 };
 
 TEST_F(ModelRepositoryTest, ListsTheExampleModelsSorted) {
-  ModelRepository repo(ModelsDir());
+  ModelRepository repo(ExampleModelsDir());
   EXPECT_THAT(repo.List(), ElementsAre("heart_mlp", "heart_risk"));
-  EXPECT_EQ(repo.dir(), ModelsDir());
+  EXPECT_EQ(repo.dir(), ExampleModelsDir());
 }
 
 TEST_F(ModelRepositoryTest, ListTakesOnlyOnnxFiles) {
-  fs::copy_file(ModelsDir() / "heart_risk.onnx", dir_ / "zeta.onnx");
-  fs::copy_file(ModelsDir() / "heart_risk.onnx", dir_ / "alpha.onnx");
+  fs::copy_file(ExampleModelsDir() / "heart_risk.onnx", dir_ / "zeta.onnx");
+  fs::copy_file(ExampleModelsDir() / "heart_risk.onnx", dir_ / "alpha.onnx");
   Write("readme.txt", "not a model");
   Write("alpha.onnx.bak", "old copy");
   fs::create_directories(dir_ / "folder.onnx");
-  ModelRepository repo(dir_);
+  ModelRepository repo(dir_.path());
   EXPECT_THAT(repo.List(), ElementsAre("alpha", "zeta"));
 }
 
@@ -68,7 +50,7 @@ TEST_F(ModelRepositoryTest, ListOfAMissingFolderIsEmpty) {
 }
 
 TEST_F(ModelRepositoryTest, GetLoadsTheModel) {
-  ModelRepository repo(ModelsDir());
+  ModelRepository repo(ExampleModelsDir());
   auto risk = repo.Get("heart_risk");
   ASSERT_TRUE(risk.ok()) << risk.status().ToString();
   EXPECT_EQ((*risk)->input_width(), 8);
@@ -80,7 +62,7 @@ TEST_F(ModelRepositoryTest, GetLoadsTheModel) {
 }
 
 TEST_F(ModelRepositoryTest, GetKeepsTheLoadedModel) {
-  ModelRepository repo(ModelsDir());
+  ModelRepository repo(ExampleModelsDir());
   auto first = repo.Get("heart_mlp");
   auto second = repo.Get("heart_mlp");
   ASSERT_TRUE(first.ok());
@@ -89,14 +71,14 @@ TEST_F(ModelRepositoryTest, GetKeepsTheLoadedModel) {
 }
 
 TEST_F(ModelRepositoryTest, GetReloadsAModelWhoseFileChanged) {
-  fs::copy_file(ModelsDir() / "heart_risk.onnx", dir_ / "m.onnx");
-  ModelRepository repo(dir_);
+  fs::copy_file(ExampleModelsDir() / "heart_risk.onnx", dir_ / "m.onnx");
+  ModelRepository repo(dir_.path());
   auto first = repo.Get("m");
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ((*first)->output_width(), 1);
 
   // Replace it by the 3-output model with another modification time.
-  fs::copy_file(ModelsDir() / "heart_mlp.onnx", dir_ / "m.onnx",
+  fs::copy_file(ExampleModelsDir() / "heart_mlp.onnx", dir_ / "m.onnx",
                 fs::copy_options::overwrite_existing);
   fs::last_write_time(dir_ / "m.onnx",
                       fs::last_write_time(dir_ / "m.onnx") + std::chrono::seconds(5));
@@ -107,18 +89,18 @@ TEST_F(ModelRepositoryTest, GetReloadsAModelWhoseFileChanged) {
 }
 
 TEST_F(ModelRepositoryTest, MissingModelIsNotFoundNamingIdAndFolder) {
-  ModelRepository repo(dir_);
+  ModelRepository repo(dir_.path());
   auto model = repo.Get("ghost");
   ASSERT_FALSE(model.ok());
   EXPECT_EQ(model.status().code(), StatusCode::kNotFound);
   EXPECT_THAT(model.status().message(), HasSubstr("'ghost'"));
-  EXPECT_THAT(model.status().message(), HasSubstr(dir_.string()));
+  EXPECT_THAT(model.status().message(), HasSubstr(dir_.path().string()));
 }
 
 TEST_F(ModelRepositoryTest, IdThatIsNotAPlainNameIsInvalidArgument) {
   // A real model one folder up must stay out of reach.
   fs::create_directories(dir_ / "models");
-  fs::copy_file(ModelsDir() / "heart_risk.onnx", dir_ / "outside.onnx");
+  fs::copy_file(ExampleModelsDir() / "heart_risk.onnx", dir_ / "outside.onnx");
   ModelRepository repo(dir_ / "models");
   const std::vector<std::string> ids = {
       "../outside", "a/b", "", ".", "..", "x y", "/etc/passwd", std::string(201, 'a')};
@@ -131,22 +113,22 @@ TEST_F(ModelRepositoryTest, IdThatIsNotAPlainNameIsInvalidArgument) {
 }
 
 TEST_F(ModelRepositoryTest, PlainNamesWithDotsDashesAndUnderscoresAreAccepted) {
-  fs::copy_file(ModelsDir() / "heart_risk.onnx", dir_ / "risk-v1.2_final.onnx");
-  ModelRepository repo(dir_);
+  fs::copy_file(ExampleModelsDir() / "heart_risk.onnx", dir_ / "risk-v1.2_final.onnx");
+  ModelRepository repo(dir_.path());
   auto model = repo.Get("risk-v1.2_final");
   EXPECT_TRUE(model.ok()) << model.status().ToString();
 }
 
 TEST_F(ModelRepositoryTest, CorruptModelIsInvalidArgument) {
   Write("broken.onnx", "this is not a protobuf \xff\xff\xff");
-  ModelRepository repo(dir_);
+  ModelRepository repo(dir_.path());
   auto model = repo.Get("broken");
   ASSERT_FALSE(model.ok());
   EXPECT_EQ(model.status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(ModelRepositoryTest, ConcurrentGetsAgreeOnTheModel) {
-  ModelRepository repo(ModelsDir());
+  ModelRepository repo(ExampleModelsDir());
   std::vector<std::shared_ptr<const Model>> got(8);
   std::vector<std::thread> threads;
   for (size_t i = 0; i < got.size(); ++i) {

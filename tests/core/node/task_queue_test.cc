@@ -10,16 +10,15 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/stats/summary.h"
+#include "tests/core/test_support.h"
 
 namespace dim::core {
 namespace {
@@ -29,10 +28,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-fs::path SourceRoot() {
-  const char* root = std::getenv("DIM_SOURCE_ROOT");
-  return root != nullptr ? fs::path(root) : fs::path(".");
-}
+using dim::testing::ExampleDataFile;
+using dim::testing::ExampleModelExists;
+using dim::testing::ExampleModelsDir;
 
 // Each call is one second after the previous one, so timestamps order events strictly.
 class CountingClock final : public Clock {
@@ -58,17 +56,11 @@ bool Ended(const std::string& status) {
 
 // Dataset "slow" is a named pipe: a task that reads it blocks in open() until the test lets
 // it go with Release(), so "this task is still running" holds for as long as a test needs.
-class TaskQueueTest : public ::testing::Test {
+class TaskQueueTest : public dim::testing::ScratchDirTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(fs::exists(SourceRoot() / "examples" / "models" / "heart_mlp.onnx"))
-        << "set DIM_SOURCE_ROOT to the source tree";
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           (std::string("task_queue_test_") + info->name() + "_" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    ASSERT_TRUE(datasets_.Add("a", SourceRoot() / "examples" / "data" / "hospital_a.csv").ok());
+    ASSERT_TRUE(ExampleModelExists("heart_mlp"));
+    ASSERT_TRUE(datasets_.Add("a", ExampleDataFile("hospital_a.csv")).ok());
     fifo_ = Write("slow.csv", kSmallCsv);
     ASSERT_TRUE(datasets_.Add("slow", fifo_).ok());
     fs::remove(fifo_);
@@ -86,14 +78,6 @@ class TaskQueueTest : public ::testing::Test {
     });
     while (!gone) ReleaseIfWaiting();
     destroy.join();
-    fs::remove_all(dir_);
-  }
-
-  fs::path Write(const std::string& name, const std::string& content) {
-    fs::path path = dir_ / name;
-    std::ofstream out(path, std::ios::binary);
-    out << content;
-    return path;
   }
 
   void Start(TaskQueueOptions options) {
@@ -146,10 +130,9 @@ class TaskQueueTest : public ::testing::Test {
     ASSERT_EQ(v.status, "running");
   }
 
-  fs::path dir_;
   fs::path fifo_;
   CountingClock clock_;
-  ModelRepository models_{SourceRoot() / "examples" / "models"};
+  ModelRepository models_{ExampleModelsDir()};
   DatasetCatalog datasets_;
   std::unique_ptr<TaskQueue> queue_;
 };

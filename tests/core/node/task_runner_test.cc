@@ -2,10 +2,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -13,6 +11,7 @@
 #include <vector>
 
 #include "core/infer/model.h"
+#include "tests/core/test_support.h"
 
 namespace dim::core {
 namespace {
@@ -21,12 +20,9 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-fs::path SourceRoot() {
-  const char* root = std::getenv("DIM_SOURCE_ROOT");
-  return root != nullptr ? fs::path(root) : fs::path(".");
-}
-fs::path ModelsDir() { return SourceRoot() / "examples" / "models"; }
-fs::path DataFile(const std::string& name) { return SourceRoot() / "examples" / "data" / name; }
+using dim::testing::ExampleDataFile;
+using dim::testing::ExampleModelExists;
+using dim::testing::ExampleModelsDir;
 
 // Reads a numeric CSV in the test itself (header skipped): an independent path to the rows.
 Matrix ReadCsv(const fs::path& path) {
@@ -52,25 +48,12 @@ Matrix ReadCsv(const fs::path& path) {
   return m;
 }
 
-class TaskRunnerTest : public ::testing::Test {
+// The example models, dataset "a" (hospital_a.csv), and a fresh directory per test (dir_).
+class TaskRunnerTest : public dim::testing::ScratchDirTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(fs::exists(ModelsDir() / "heart_mlp.onnx"))
-        << "set DIM_SOURCE_ROOT to the source tree (looked in " << ModelsDir() << ")";
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           (std::string("task_runner_test_") + info->name() + "_" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    ASSERT_TRUE(datasets_.Add("a", DataFile("hospital_a.csv")).ok());
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path Write(const std::string& name, const std::string& content) {
-    fs::path path = dir_ / name;
-    std::ofstream out(path, std::ios::binary);
-    out << content;
-    return path;
+    ASSERT_TRUE(ExampleModelExists("heart_mlp"));
+    ASSERT_TRUE(datasets_.Add("a", ExampleDataFile("hospital_a.csv")).ok());
   }
 
   Result<Summary> Run(const NodeTask& task, int64_t batch_rows = 4096) {
@@ -86,8 +69,7 @@ class TaskRunnerTest : public ::testing::Test {
     return t;
   }
 
-  fs::path dir_;
-  ModelRepository models_{ModelsDir()};
+  ModelRepository models_{ExampleModelsDir()};
   DatasetCatalog datasets_;
 };
 
@@ -110,9 +92,9 @@ TEST_F(TaskRunnerTest, ClassifierCountsClassesOfEveryRow) {
 }
 
 TEST_F(TaskRunnerTest, SummaryMatchesTheModelRunOnAllRowsAtOnce) {
-  auto model = Model::LoadFile(ModelsDir() / "heart_mlp.onnx");
+  auto model = Model::LoadFile(ExampleModelsDir() / "heart_mlp.onnx");
   ASSERT_TRUE(model.ok()) << model.status().ToString();
-  const Matrix input = ReadCsv(DataFile("hospital_a.csv"));
+  const Matrix input = ReadCsv(ExampleDataFile("hospital_a.csv"));
   ASSERT_EQ(input.rows(), 240);
   auto out = (*model)->Run(input);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
@@ -189,7 +171,7 @@ TEST_F(TaskRunnerTest, DefaultDatasetIsTheFirstOne) {
 
 TEST_F(TaskRunnerTest, ColumnsChooseTheFeaturesInOrder) {
   // hospital_a with an extra leading "id" column: 9 columns for a model that takes 8.
-  std::ifstream in(DataFile("hospital_a.csv"));
+  std::ifstream in(ExampleDataFile("hospital_a.csv"));
   std::string line;
   std::string content;
   std::getline(in, line);

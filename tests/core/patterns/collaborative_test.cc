@@ -186,6 +186,15 @@ class UpdateLog {
 
 // --- SelectCollaborativeNodes ---
 
+// Selects nodes for config, expecting it to fail with `code`; returns the error message.
+std::string SelectionError(const CollaborativeConfig& config, NodeDirectory& dir,
+                           StatusCode code = StatusCode::kNotFound) {
+  auto chosen = SelectCollaborativeNodes(config, dir);
+  EXPECT_FALSE(chosen.ok()) << "the selection succeeded";
+  EXPECT_EQ(chosen.status().code(), code);
+  return chosen.status().message();
+}
+
 TEST(SelectCollaborativeNodes, KeepsExplicitNodesInTheirOrder) {
   FakeDirectory dir;
   dir.Add(Described("n1", {"cardio"}, {"heart_mlp"}));
@@ -200,34 +209,28 @@ TEST(SelectCollaborativeNodes, UnknownExplicitNodeIsNotFoundWithItsPath) {
   FakeDirectory dir;
   dir.Add(Described("n1", {"cardio"}, {"heart_mlp"}));
   dir.Add(Described("n2", {"cardio"}, {"heart_mlp"}));
-  auto chosen = SelectCollaborativeNodes(Config({"n1", "ghost"}), dir);
-  ASSERT_FALSE(chosen.ok());
-  EXPECT_EQ(chosen.status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(chosen.status().message(), "$.nodes[1]: node 'ghost' not found (known nodes: n1, n2)");
+  EXPECT_EQ(SelectionError(Config({"n1", "ghost"}), dir),
+            "$.nodes[1]: node 'ghost' not found (known nodes: n1, n2)");
 }
 
 TEST(SelectCollaborativeNodes, DescribedNodeWithoutTheDatasetIsNotFound) {
   FakeDirectory dir;
   dir.Add(Described("n1", {"cardio"}, {"heart_mlp"}));
   dir.Add(Described("n2", {"oncology", "renal"}, {"heart_mlp"}));
-  auto chosen = SelectCollaborativeNodes(Config({"n1", "n2"}), dir);
-  ASSERT_FALSE(chosen.ok());
-  EXPECT_EQ(chosen.status().code(), StatusCode::kNotFound);
-  EXPECT_THAT(chosen.status().message(), StartsWith("$.dataset: "));
-  EXPECT_THAT(chosen.status().message(), HasSubstr("'n2'"));
-  EXPECT_THAT(chosen.status().message(), HasSubstr("'cardio'"));
-  EXPECT_THAT(chosen.status().message(), HasSubstr("oncology, renal"));
+  const std::string error = SelectionError(Config({"n1", "n2"}), dir);
+  EXPECT_THAT(error, StartsWith("$.dataset: "));
+  EXPECT_THAT(error, HasSubstr("'n2'"));
+  EXPECT_THAT(error, HasSubstr("'cardio'"));
+  EXPECT_THAT(error, HasSubstr("oncology, renal"));
 }
 
 TEST(SelectCollaborativeNodes, DescribedNodeWithoutTheModelIsNotFound) {
   FakeDirectory dir;
   dir.Add(Described("n1", {"cardio"}, {"heart_risk"}));
-  auto chosen = SelectCollaborativeNodes(Config({"n1"}), dir);
-  ASSERT_FALSE(chosen.ok());
-  EXPECT_EQ(chosen.status().code(), StatusCode::kNotFound);
-  EXPECT_THAT(chosen.status().message(), StartsWith("$.model_id: "));
-  EXPECT_THAT(chosen.status().message(), HasSubstr("'heart_mlp'"));
-  EXPECT_THAT(chosen.status().message(), HasSubstr("'n1'"));
+  const std::string error = SelectionError(Config({"n1"}), dir);
+  EXPECT_THAT(error, StartsWith("$.model_id: "));
+  EXPECT_THAT(error, HasSubstr("'heart_mlp'"));
+  EXPECT_THAT(error, HasSubstr("'n1'"));
 }
 
 TEST(SelectCollaborativeNodes, ListedNodeThatHasNotDescribedItselfIsTrusted) {
@@ -248,10 +251,7 @@ TEST(SelectCollaborativeNodes, DefaultDatasetIsAnyDatasetOfTheNode) {
   ASSERT_TRUE(chosen.ok()) << chosen.status().ToString();
 
   config.nodes = {"n2"};  // no dataset at all
-  chosen = SelectCollaborativeNodes(config, dir);
-  ASSERT_FALSE(chosen.ok());
-  EXPECT_EQ(chosen.status().code(), StatusCode::kNotFound);
-  EXPECT_THAT(chosen.status().message(), HasSubstr("it has: none"));
+  EXPECT_THAT(SelectionError(config, dir), HasSubstr("it has: none"));
 }
 
 TEST(SelectCollaborativeNodes, AutoSelectsActiveNodesHoldingDatasetAndModel) {
@@ -272,15 +272,10 @@ TEST(SelectCollaborativeNodes, NoActiveNodeWithTheDatasetIsNotFound) {
   dir.Add(Described("n1", {"renal"}, {"heart_mlp"}));
   dir.Add(Described("n2", {"cardio"}, {"heart_mlp"}, /*active=*/false));
   dir.Add(Undescribed("n3"));
-  auto chosen = SelectCollaborativeNodes(Config(), dir);
-  ASSERT_FALSE(chosen.ok());
-  EXPECT_EQ(chosen.status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(chosen.status().message(), "$.dataset: no active node holds dataset 'cardio'");
+  EXPECT_EQ(SelectionError(Config(), dir), "$.dataset: no active node holds dataset 'cardio'");
 
   FakeDirectory empty;
-  auto none = SelectCollaborativeNodes(Config(), empty);
-  EXPECT_EQ(none.status().code(), StatusCode::kNotFound);
-  EXPECT_THAT(none.status().message(), StartsWith("$.dataset: "));
+  EXPECT_THAT(SelectionError(Config(), empty), StartsWith("$.dataset: "));
 }
 
 TEST(SelectCollaborativeNodes, NoNodeWithDatasetAndModelIsNotFoundNamingThoseNodes) {
@@ -288,12 +283,10 @@ TEST(SelectCollaborativeNodes, NoNodeWithDatasetAndModelIsNotFoundNamingThoseNod
   dir.Add(Described("n1", {"cardio"}, {"heart_risk"}));
   dir.Add(Described("n2", {"renal"}, {"heart_mlp"}));
   dir.Add(Described("n3", {"cardio"}, {}));
-  auto chosen = SelectCollaborativeNodes(Config(), dir);
-  ASSERT_FALSE(chosen.ok());
-  EXPECT_EQ(chosen.status().code(), StatusCode::kNotFound);
-  EXPECT_THAT(chosen.status().message(), StartsWith("$.model_id: "));
-  EXPECT_THAT(chosen.status().message(), HasSubstr("'heart_mlp'"));
-  EXPECT_THAT(chosen.status().message(), HasSubstr("(n1, n3)"));
+  const std::string error = SelectionError(Config(), dir);
+  EXPECT_THAT(error, StartsWith("$.model_id: "));
+  EXPECT_THAT(error, HasSubstr("'heart_mlp'"));
+  EXPECT_THAT(error, HasSubstr("(n1, n3)"));
 }
 
 TEST(SelectCollaborativeNodes, MinNodesAboveTheNodeCountIsInvalidArgument) {
@@ -304,10 +297,8 @@ TEST(SelectCollaborativeNodes, MinNodesAboveTheNodeCountIsInvalidArgument) {
   config.min_nodes = 2;
   EXPECT_TRUE(SelectCollaborativeNodes(config, dir).ok());
   config.min_nodes = 3;
-  auto chosen = SelectCollaborativeNodes(config, dir);
-  ASSERT_FALSE(chosen.ok());
-  EXPECT_EQ(chosen.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(chosen.status().message(), StartsWith("$.min_nodes: 3"));
+  EXPECT_THAT(SelectionError(config, dir, StatusCode::kInvalidArgument),
+              StartsWith("$.min_nodes: 3"));
 
   config.nodes = {"n1"};
   config.min_nodes = 2;
@@ -337,6 +328,18 @@ std::unique_ptr<Nodes> ThreeNodes(std::shared_ptr<FakeNode> b) {
   return n;
 }
 
+// A RunCollaborative call over config.nodes, with its own cancel token, clock and log.
+struct CollaborativeRun {
+  Result<nlohmann::json> Run(const CollaborativeConfig& config, NodeDirectory& dir,
+                             const std::string& job_id = "job-1") {
+    return RunCollaborative(job_id, config, config.nodes, dir, cancel, clock, log.Fn());
+  }
+
+  CancelToken cancel;
+  SystemClock clock;
+  UpdateLog log;
+};
+
 void ExpectAggregateIs(const nlohmann::json& aggregate, const Summary& want) {
   ASSERT_TRUE(aggregate.is_object()) << aggregate.dump();
   EXPECT_EQ(aggregate["rows"], want.rows);
@@ -358,10 +361,8 @@ TEST(RunCollaborative, AggregateEqualsTheSummaryOfThePooledRows) {
   config.columns = {"age", "bmi"};
   config.task = "classification";
   config.timeout_seconds = 30;
-  CancelToken cancel;
-  SystemClock clock;
-  UpdateLog log;
-  auto result = RunCollaborative("job-7", config, config.nodes, n->dir, cancel, clock, log.Fn());
+  CollaborativeRun run;
+  auto result = run.Run(config, n->dir, "job-7");
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   const nlohmann::json& r = *result;
   EXPECT_EQ(r["pattern"], "collaborative");
@@ -403,10 +404,8 @@ TEST(RunCollaborative, FailingNodeIsDroppedWhileTheQuorumHolds) {
   n->dir.Add(Undescribed("gone"));  // listed but no client: NOT_FOUND at run time
   CollaborativeConfig config = Config({"a", "b", "c", "gone"});
   config.min_nodes = 2;
-  CancelToken cancel;
-  SystemClock clock;
-  UpdateLog log;
-  auto result = RunCollaborative("job-1", config, config.nodes, n->dir, cancel, clock, log.Fn());
+  CollaborativeRun run;
+  auto result = run.Run(config, n->dir);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   ExpectAggregateIs((*result)["aggregate"], SummaryOf(Concat({kRowsA, kRowsC}), true));
   EXPECT_EQ((*result)["aggregate"]["nodes_used"], 2);
@@ -427,10 +426,8 @@ TEST(RunCollaborative, FailingNodeIsDroppedWhileTheQuorumHolds) {
 TEST(RunCollaborative, BrokenQuorumIsFailedPreconditionNamingTheFailedNode) {
   auto n = ThreeNodes(std::make_shared<FakeNode>(Status::Unavailable("node down")));
   CollaborativeConfig config = Config({"a", "b", "c"});  // min_nodes 0: every node
-  CancelToken cancel;
-  SystemClock clock;
-  UpdateLog log;
-  auto result = RunCollaborative("job-1", config, config.nodes, n->dir, cancel, clock, log.Fn());
+  CollaborativeRun run;
+  auto result = run.Run(config, n->dir);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(result.status().message(), HasSubstr("2 of 3"));
@@ -443,11 +440,9 @@ TEST(RunCollaborative, NodePastTheTimeoutIsDroppedWithDeadlineExceeded) {
   CollaborativeConfig config = Config({"a", "b", "c"});
   config.min_nodes = 2;
   config.timeout_seconds = 0.1;
-  CancelToken cancel;
-  SystemClock clock;
-  UpdateLog log;
+  CollaborativeRun run;
   const auto start = std::chrono::steady_clock::now();
-  auto result = RunCollaborative("job-1", config, config.nodes, n->dir, cancel, clock, log.Fn());
+  auto result = run.Run(config, n->dir);
   const auto took = std::chrono::steady_clock::now() - start;
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_GE(took, 100ms);
@@ -459,7 +454,7 @@ TEST(RunCollaborative, NodePastTheTimeoutIsDroppedWithDeadlineExceeded) {
   EXPECT_TRUE(n->b->saw_cancel());  // the node was told to stop
   EXPECT_THAT(n->b->timeouts(), ElementsAre(100ms));
 
-  auto updates = log.For("b");
+  auto updates = run.log.For("b");
   ASSERT_EQ(updates.size(), 2u);
   EXPECT_EQ(updates[1].status, "failed");
   EXPECT_THAT(updates[1].error, StartsWith("DEADLINE_EXCEEDED"));
@@ -469,10 +464,8 @@ TEST(RunCollaborative, TimeoutThatBreaksTheQuorumFailsTheJob) {
   auto n = ThreeNodes(std::make_shared<FakeNode>(Summary{}, /*block=*/true));
   CollaborativeConfig config = Config({"a", "b", "c"});
   config.timeout_seconds = 0.05;
-  CancelToken cancel;
-  SystemClock clock;
-  UpdateLog log;
-  auto result = RunCollaborative("job-1", config, config.nodes, n->dir, cancel, clock, log.Fn());
+  CollaborativeRun run;
+  auto result = run.Run(config, n->dir);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(result.status().message(), HasSubstr("b: DEADLINE_EXCEEDED"));
@@ -485,15 +478,13 @@ TEST(RunCollaborative, CancelStopsEveryNodeTask) {
   dir.AddClient("a", a);
   dir.AddClient("b", b);
   CollaborativeConfig config = Config({"a", "b"});
-  CancelToken cancel;
-  SystemClock clock;
-  UpdateLog log;
+  CollaborativeRun run;
   std::thread canceller([&] {
     std::this_thread::sleep_for(50ms);
-    cancel.Cancel();
+    run.cancel.Cancel();
   });
   const auto start = std::chrono::steady_clock::now();
-  auto result = RunCollaborative("job-1", config, config.nodes, dir, cancel, clock, log.Fn());
+  auto result = run.Run(config, dir);
   const auto took = std::chrono::steady_clock::now() - start;
   canceller.join();
   ASSERT_FALSE(result.ok());
@@ -501,18 +492,16 @@ TEST(RunCollaborative, CancelStopsEveryNodeTask) {
   EXPECT_LT(took, 1s);
   EXPECT_TRUE(a->saw_cancel());
   EXPECT_TRUE(b->saw_cancel());
-  EXPECT_THAT(log.StatusesOf("a"), ElementsAre("running", "cancelled"));
-  EXPECT_THAT(log.StatusesOf("b"), ElementsAre("running", "cancelled"));
+  EXPECT_THAT(run.log.StatusesOf("a"), ElementsAre("running", "cancelled"));
+  EXPECT_THAT(run.log.StatusesOf("b"), ElementsAre("running", "cancelled"));
 }
 
 TEST(RunCollaborative, CancelWinsOverNodesThatAlreadySucceeded) {
   auto n = ThreeNodes(std::make_shared<FakeNode>(SummaryOf(kRowsB, true)));
   CollaborativeConfig config = Config({"a", "b", "c"});
-  CancelToken cancel;
-  cancel.Cancel();
-  SystemClock clock;
-  UpdateLog log;
-  auto result = RunCollaborative("job-1", config, config.nodes, n->dir, cancel, clock, log.Fn());
+  CollaborativeRun run;
+  run.cancel.Cancel();
+  auto result = run.Run(config, n->dir);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kCancelled);
 }
@@ -521,16 +510,14 @@ TEST(RunCollaborative, ReportsRunningThenTheFinalStateOfEachNode) {
   auto n = ThreeNodes(std::make_shared<FakeNode>(Status::Internal("model crashed")));
   CollaborativeConfig config = Config({"a", "b", "c"});
   config.min_nodes = 1;
-  CancelToken cancel;
-  SystemClock clock;
-  UpdateLog log;
-  auto result = RunCollaborative("job-1", config, config.nodes, n->dir, cancel, clock, log.Fn());
+  CollaborativeRun run;
+  auto result = run.Run(config, n->dir);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
-  EXPECT_THAT(log.StatusesOf("a"), ElementsAre("running", "completed"));
-  EXPECT_THAT(log.StatusesOf("b"), ElementsAre("running", "failed"));
-  EXPECT_THAT(log.StatusesOf("c"), ElementsAre("running", "completed"));
+  EXPECT_THAT(run.log.StatusesOf("a"), ElementsAre("running", "completed"));
+  EXPECT_THAT(run.log.StatusesOf("b"), ElementsAre("running", "failed"));
+  EXPECT_THAT(run.log.StatusesOf("c"), ElementsAre("running", "completed"));
   for (const char* id : {"a", "b", "c"}) {
-    auto updates = log.For(id);
+    auto updates = run.log.For(id);
     ASSERT_EQ(updates.size(), 2u);
     EXPECT_FALSE(updates[0].started_at.empty());
     EXPECT_TRUE(updates[0].completed_at.empty());
@@ -538,8 +525,8 @@ TEST(RunCollaborative, ReportsRunningThenTheFinalStateOfEachNode) {
     EXPECT_FALSE(updates[1].completed_at.empty());
     EXPECT_GE(updates[1].execution_seconds, 0);
   }
-  EXPECT_EQ(log.For("b")[1].error, "INTERNAL: model crashed");
-  EXPECT_TRUE(log.For("a")[1].error.empty());
+  EXPECT_EQ(run.log.For("b")[1].error, "INTERNAL: model crashed");
+  EXPECT_TRUE(run.log.For("a")[1].error.empty());
 }
 
 TEST(RunCollaborative, UpdatesAreNeverDeliveredConcurrently) {

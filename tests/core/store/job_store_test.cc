@@ -2,12 +2,12 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
+
+#include "tests/core/test_support.h"
 
 namespace dim::core {
 namespace {
@@ -16,20 +16,8 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// A fresh directory per test, removed afterwards.
-class JobStoreTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           (std::string("job_store_test_") + info->name() + "_" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path dir_;
-};
+// A fresh directory per test (dir_), removed afterwards.
+using JobStoreTest = dim::testing::ScratchDirTest;
 
 std::unique_ptr<JobStore> OpenOrDie(const fs::path& path) {
   auto store = JobStore::Open(path);
@@ -384,11 +372,9 @@ TEST_F(JobStoreTest, OpenCreatesMissingParentFolders) {
 }
 
 TEST_F(JobStoreTest, OpenOfAFileThatIsNotADatabaseIsUnavailable) {
-  const fs::path path = dir_ / "notes.db";
-  {
-    std::ofstream out(path, std::ios::binary);
-    for (int i = 0; i < 200; ++i) out << "this is a plain text file, not SQLite\n";
-  }
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += "this is a plain text file, not SQLite\n";
+  const fs::path path = Write("notes.db", text);
   auto store = JobStore::Open(path);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), StatusCode::kUnavailable);
@@ -396,7 +382,7 @@ TEST_F(JobStoreTest, OpenOfAFileThatIsNotADatabaseIsUnavailable) {
 }
 
 TEST_F(JobStoreTest, OpenOfAFolderIsUnavailable) {
-  auto store = JobStore::Open(dir_);
+  auto store = JobStore::Open(dir_.path());
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), StatusCode::kUnavailable);
 }
