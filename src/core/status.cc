@@ -25,6 +25,14 @@ std::string_view StatusCodeName(StatusCode code) {
   return "UNKNOWN";
 }
 
+StatusCode ParseStatusCode(std::string_view name) {
+  for (int c = 0; c <= static_cast<int>(StatusCode::kUnauthenticated); ++c) {
+    const auto code = static_cast<StatusCode>(c);
+    if (StatusCodeName(code) == name) return code;
+  }
+  return StatusCode::kUnknown;
+}
+
 std::string Status::ToString() const {
   if (ok()) return "OK";
   std::string out(StatusCodeName(code_));

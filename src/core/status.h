@@ -33,6 +33,8 @@ enum class StatusCode : int {
 
 // "INVALID_ARGUMENT" etc., as gRPC spells the code.
 std::string_view StatusCodeName(StatusCode code);
+// The inverse of StatusCodeName; kUnknown for a name it does not give.
+StatusCode ParseStatusCode(std::string_view name);
 
 class [[nodiscard]] Status final {
  public:

@@ -9,16 +9,6 @@
 #include "net/node_convert.h"
 
 namespace dim::net {
-namespace {
-
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx, const core::Status& status) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpc(status));
-  return reactor;
-}
-
-}  // namespace
-
 void FillResources(dim::daemon::ResourceStatus* out) {
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   out->set_cpu_available(static_cast<int32_t>(cores));
@@ -59,19 +49,19 @@ grpc::ServerUnaryReactor* DaemonService::SubmitJob(grpc::CallbackServerContext* 
     spdlog::info("task {} refused: {}", req->job_id(), status.ToString());
     resp->set_status("rejected");
     FillError(status, resp->mutable_error());
-    return Finish(ctx, status);
+    return FinishUnary(ctx, status);
   }
   spdlog::info("task {} queued (model {}, dataset {})", req->job_id(), req->model_id(),
                req->data_source());
   resp->set_status("queued");
-  return Finish(ctx, core::Status::Ok());
+  return FinishUnary(ctx, core::Status::Ok());
 }
 
 grpc::ServerUnaryReactor* DaemonService::GetJobStatus(grpc::CallbackServerContext* ctx,
                                                       const dim::daemon::GetJobStatusRequest* req,
                                                       dim::daemon::JobStatusResponse* resp) {
   auto view = tasks_.Get(req->job_id());
-  if (!view.ok()) return Finish(ctx, view.status());
+  if (!view.ok()) return FinishUnary(ctx, view.status());
   resp->set_job_id(view->job_id);
   resp->set_status(view->status);
   resp->set_result_json(view->result_json);
@@ -84,7 +74,7 @@ grpc::ServerUnaryReactor* DaemonService::GetJobStatus(grpc::CallbackServerContex
   if (!view->completed_at.empty()) {
     resp->set_execution_time(core::FormatDuration(view->execution_seconds));
   }
-  return Finish(ctx, core::Status::Ok());
+  return FinishUnary(ctx, core::Status::Ok());
 }
 
 grpc::ServerUnaryReactor* DaemonService::CancelJob(grpc::CallbackServerContext* ctx,
@@ -94,7 +84,7 @@ grpc::ServerUnaryReactor* DaemonService::CancelJob(grpc::CallbackServerContext* 
   resp->set_success(status.ok());
   resp->set_message(status.ok() ? "task " + req->job_id() + " cancelled" : status.message());
   if (!status.ok()) FillError(status, resp->mutable_error());
-  return Finish(ctx, status);
+  return FinishUnary(ctx, status);
 }
 
 grpc::ServerUnaryReactor* DaemonService::GetHealth(grpc::CallbackServerContext* ctx,
@@ -107,7 +97,7 @@ grpc::ServerUnaryReactor* DaemonService::GetHealth(grpc::CallbackServerContext* 
   for (const auto& m : models_.List()) resp->add_cached_models(m);
   resp->set_active_jobs(stats.active);
   resp->set_queued_jobs(stats.queued);
-  return Finish(ctx, core::Status::Ok());
+  return FinishUnary(ctx, core::Status::Ok());
 }
 
 grpc::ServerUnaryReactor* DaemonService::GetStats(grpc::CallbackServerContext* ctx,
@@ -129,14 +119,14 @@ grpc::ServerUnaryReactor* DaemonService::GetStats(grpc::CallbackServerContext* c
   }
   resp->set_cache_size_bytes(bytes);
   FillResources(resp->mutable_resources());
-  return Finish(ctx, core::Status::Ok());
+  return FinishUnary(ctx, core::Status::Ok());
 }
 
 grpc::ServerUnaryReactor* DaemonService::DescribeNode(
     grpc::CallbackServerContext* ctx, const dim::daemon::DescribeNodeRequest* /*req*/,
     dim::daemon::DescribeNodeResponse* resp) {
   Describe(resp);
-  return Finish(ctx, core::Status::Ok());
+  return FinishUnary(ctx, core::Status::Ok());
 }
 
 void DaemonService::Describe(dim::daemon::DescribeNodeResponse* out) const {

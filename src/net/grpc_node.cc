@@ -16,14 +16,6 @@ std::unique_ptr<grpc::ClientContext> Context(std::chrono::milliseconds deadline)
   return ctx;
 }
 
-core::StatusCode CodeFromName(const std::string& name) {
-  for (int c = 1; c <= 16; ++c) {
-    auto code = static_cast<core::StatusCode>(c);
-    if (core::StatusCodeName(code) == name) return code;
-  }
-  return core::StatusCode::kUnknown;
-}
-
 }  // namespace
 
 GrpcNode::GrpcNode(std::string node_id, std::string address,
@@ -98,7 +90,7 @@ core::Result<core::Summary> GrpcNode::RunSummaryTask(const core::NodeTask& task,
         }
         return core::SummaryFromJson(json);
       }
-      if (st.status() == "failed") return core::Status(CodeFromName(st.error_code()), st.error());
+      if (st.status() == "failed") return core::Status(core::ParseStatusCode(st.error_code()), st.error());
       if (st.status() == "cancelled") return core::Status::Cancelled("task cancelled on the node");
     }
     std::this_thread::sleep_for(pause);

@@ -1,6 +1,7 @@
 // core::Status <-> grpc::Status. The codes are numbered alike, so this is a cast.
 #pragma once
 
+#include <grpcpp/support/server_callback.h>
 #include <grpcpp/support/status.h>
 
 #include <chrono>
@@ -15,6 +16,10 @@ grpc::Status ToGrpc(const core::Status& status);
 core::Status FromGrpc(const grpc::Status& status);
 // Fills the seed protocol's Error{code, message} from a failed status.
 void FillError(const core::Status& status, dim::common::Error* error);
+
+// Finishes a unary callback RPC with `status` and returns its reactor.
+grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* ctx,
+                                      const core::Status& status);
 
 // Default deadline for a unary call made by dim.
 inline constexpr std::chrono::seconds kRpcDeadline{10};

@@ -13,11 +13,6 @@ using dim::orchestrator::ListNodesResponse;
 
 constexpr size_t kMaxConfigBytes = 1 << 20;
 
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx, const core::Status& status) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpc(status));
-  return reactor;
-}
 
 }  // namespace
 
@@ -43,22 +38,22 @@ grpc::ServerUnaryReactor* OrchestratorService::SubmitJob(
       resp->set_status(std::string(core::JobStateName(job->state)));
       spdlog::info("job {} submitted by '{}' ({}, {} nodes)", job->id, job->user_id,
                    core::PatternName(job->pattern), job->total_steps);
-      return Finish(ctx, core::Status::Ok());
+      return FinishUnary(ctx, core::Status::Ok());
     }
     status = job.status();
   }
   spdlog::info("job rejected: {}", status.ToString());
   FillError(status, resp->mutable_error());
-  return Finish(ctx, status);
+  return FinishUnary(ctx, status);
 }
 
 grpc::ServerUnaryReactor* OrchestratorService::GetJobStatus(
     grpc::CallbackServerContext* ctx, const dim::orchestrator::GetJobStatusRequest* req,
     dim::orchestrator::JobStatusResponse* resp) {
   auto job = jobs_.Get(req->job_id());
-  if (!job.ok()) return Finish(ctx, job.status());
+  if (!job.ok()) return FinishUnary(ctx, job.status());
   ToProto(*job, resp);
-  return Finish(ctx, core::Status::Ok());
+  return FinishUnary(ctx, core::Status::Ok());
 }
 
 grpc::ServerUnaryReactor* OrchestratorService::CancelJob(
@@ -69,19 +64,19 @@ grpc::ServerUnaryReactor* OrchestratorService::CancelJob(
     resp->set_success(false);
     resp->set_message(job.status().message());
     FillError(job.status(), resp->mutable_error());
-    return Finish(ctx, job.status());
+    return FinishUnary(ctx, job.status());
   }
   spdlog::info("job {} cancelled", job->id);
   resp->set_success(true);
   resp->set_message("job " + job->id + " cancelled");
-  return Finish(ctx, core::Status::Ok());
+  return FinishUnary(ctx, core::Status::Ok());
 }
 
 grpc::ServerUnaryReactor* OrchestratorService::GetJobResult(
     grpc::CallbackServerContext* ctx, const dim::orchestrator::GetJobResultRequest* req,
     dim::orchestrator::JobResultResponse* resp) {
   auto job = jobs_.Get(req->job_id());
-  if (!job.ok()) return Finish(ctx, job.status());
+  if (!job.ok()) return FinishUnary(ctx, job.status());
   resp->set_job_id(job->id);
   resp->set_status(static_cast<dim::common::JobState>(job->state));
   if (job->state != core::JobState::kCompleted) {
@@ -94,7 +89,7 @@ grpc::ServerUnaryReactor* OrchestratorService::GetJobResult(
                                                std::string(core::JobStateName(job->state)) +
                                                "; it has no result yet");
     FillError(status, resp->mutable_error());
-    return Finish(ctx, status);
+    return FinishUnary(ctx, status);
   }
   resp->set_result_json(job->result_json);
   auto* meta = resp->mutable_metadata();
@@ -107,7 +102,7 @@ grpc::ServerUnaryReactor* OrchestratorService::GetJobResult(
   meta->set_nodes_used(used);
   meta->set_total_execution_time(core::FormatDuration(total));
   meta->set_completed_at(job->completed_at);
-  return Finish(ctx, core::Status::Ok());
+  return FinishUnary(ctx, core::Status::Ok());
 }
 
 grpc::ServerUnaryReactor* OrchestratorService::ListJobs(
@@ -119,12 +114,12 @@ grpc::ServerUnaryReactor* OrchestratorService::ListJobs(
   query.limit = req->limit() == 0 ? 20 : req->limit();
   query.offset = req->offset();
   auto page = jobs_.List(query);
-  if (!page.ok()) return Finish(ctx, page.status());
+  if (!page.ok()) return FinishUnary(ctx, page.status());
   for (const auto& job : page->jobs) ToProto(job, resp->add_jobs());
   resp->set_total(static_cast<int32_t>(page->total));
   resp->set_limit(query.limit);
   resp->set_offset(query.offset);
-  return Finish(ctx, core::Status::Ok());
+  return FinishUnary(ctx, core::Status::Ok());
 }
 
 grpc::ServerUnaryReactor* OrchestratorService::RegisterNode(
@@ -134,20 +129,20 @@ grpc::ServerUnaryReactor* OrchestratorService::RegisterNode(
   if (!status.ok()) {
     spdlog::warn("node registration refused: {}", status.ToString());
     FillError(status, resp->mutable_error());
-    return Finish(ctx, status);
+    return FinishUnary(ctx, status);
   }
   spdlog::info("node {} registered from {} ({} datasets, {} models)", req->node_id(),
                req->address(), req->datasets_size(), req->models_size());
   resp->set_accepted(true);
   resp->set_heartbeat_interval_ms(static_cast<int32_t>(registry_.heartbeat_interval().count()));
-  return Finish(ctx, core::Status::Ok());
+  return FinishUnary(ctx, core::Status::Ok());
 }
 
 grpc::ServerUnaryReactor* OrchestratorService::Heartbeat(
     grpc::CallbackServerContext* ctx, const dim::orchestrator::HeartbeatRequest* req,
     dim::orchestrator::HeartbeatResponse* resp) {
   resp->set_known(registry_.Heartbeat(*req));
-  return Finish(ctx, core::Status::Ok());
+  return FinishUnary(ctx, core::Status::Ok());
 }
 
 grpc::ServerUnaryReactor* OrchestratorService::ListNodes(
@@ -155,7 +150,7 @@ grpc::ServerUnaryReactor* OrchestratorService::ListNodes(
     ListNodesResponse* resp) {
   for (const auto& d : registry_.Describe()) ToProto(d, resp->add_nodes());
   resp->set_version(DIM_VERSION);
-  return Finish(ctx, core::Status::Ok());
+  return FinishUnary(ctx, core::Status::Ok());
 }
 
 }  // namespace dim::net
