@@ -1,5 +1,7 @@
 #include "core/node/dataset_catalog.h"
 
+#include "core/name_list.h"
+
 namespace dim::core {
 
 Status DatasetCatalog::Add(const std::string& name, const std::filesystem::path& path) {
@@ -18,8 +20,8 @@ Result<DatasetEntry> DatasetCatalog::Find(const std::string& name) const {
     if (e.name == name) return e;
   }
   if (name == "default" && !entries_.empty()) return entries_.front();
-  std::string names;
-  for (const auto& e : entries_) names += (names.empty() ? "" : ", ") + e.name;
+  const std::string names =
+      JoinNames(entries_, [](const DatasetEntry& e) { return e.name; });
   return Status::NotFound("dataset '" + name + "' not found" +
                           (names.empty() ? std::string(" (this node has no datasets)")
                                          : " (this node has: " + names + ")"));

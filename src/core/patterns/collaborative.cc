@@ -7,6 +7,8 @@
 #include <mutex>
 #include <thread>
 
+#include "core/name_list.h"
+
 namespace dim::core {
 namespace {
 
@@ -20,8 +22,8 @@ bool Holds(const NodeDescription& node, const std::string& dataset) {
 }
 
 std::string DatasetNames(const NodeDescription& node) {
-  std::string names;
-  for (const auto& d : node.datasets) names += (names.empty() ? "" : ", ") + d.name;
+  const std::string names =
+      JoinNames(node.datasets, [](const DatasetEntry& d) { return d.name; });
   return names.empty() ? "none" : names;
 }
 
@@ -51,8 +53,8 @@ Result<std::vector<std::string>> SelectCollaborativeNodes(const CollaborativeCon
       const auto& id = config.nodes[i];
       const NodeDescription* node = find(id);
       if (node == nullptr) {
-        std::string names;
-        for (const auto& n : known) names += (names.empty() ? "" : ", ") + n.id;
+        const std::string names =
+            JoinNames(known, [](const NodeDescription& n) { return n.id; });
         return Status::NotFound("$.nodes[" + std::to_string(i) + "]: node '" + id +
                                 "' not found (known nodes: " + (names.empty() ? "none" : names) +
                                 ")");
@@ -82,8 +84,7 @@ Result<std::vector<std::string>> SelectCollaborativeNodes(const CollaborativeCon
       return Status::NotFound("$.dataset: no active node holds dataset '" + config.dataset + "'");
     }
     if (chosen.empty()) {
-      std::string names;
-      for (const auto& id : with_dataset) names += (names.empty() ? "" : ", ") + id;
+      const std::string names = JoinNames(with_dataset);
       return Status::NotFound("$.model_id: model '" + config.model_id +
                               "' is on none of the nodes that hold dataset '" + config.dataset +
                               "' (" + names + ")");
