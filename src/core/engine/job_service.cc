@@ -191,8 +191,9 @@ void JobService::RunJob(const std::string& id) {
       if (n.status == "completed" || n.status == "failed" || n.status == "cancelled") ++done;
     }
     job.completed_steps = done;
-    auto current = store_.Get(id);
-    if (current.ok() && current->state == JobState::kRunning) Save(job);
+    // Cancel() raises the token under mu_ when it stores the job CANCELLED (as does Stop());
+    // after that the record must not be overwritten with RUNNING progress.
+    if (!token->cancelled()) Save(job);
   };
 
   Result<nlohmann::json> result = Status::Internal("pattern not run");
