@@ -149,8 +149,9 @@ int InferMode(int argc, char** argv) {
   return 0;
 }
 
-int CsvMode(const std::string& path) {
-  auto start = Clock::now();
+// Streams the CSV at `path` in 4096-row batches through `use`; returns the rows read.
+template <typename Use>
+int64_t ForEachBatch(const std::string& path, Use use) {
   auto reader = dim::core::CsvReader::Open(path);
   if (!reader.ok()) Die(reader.status().ToString());
   Matrix batch;
@@ -158,9 +159,15 @@ int CsvMode(const std::string& path) {
   while (true) {
     auto n = (*reader)->ReadBatch(4096, &batch);
     if (!n.ok()) Die(n.status().ToString());
-    if (*n == 0) break;
+    if (*n == 0) return rows;
+    use(batch);
     rows += *n;
   }
+}
+
+int CsvMode(const std::string& path) {
+  auto start = Clock::now();
+  const int64_t rows = ForEachBatch(path, [](const Matrix&) {});
   double elapsed = Seconds(start);
   double bytes = static_cast<double>(std::filesystem::file_size(path));
   std::printf("csv rows=%lld bytes=%.0f seconds=%.3f mb_per_s=%.1f\n",
@@ -171,20 +178,12 @@ int CsvMode(const std::string& path) {
 int SummariseMode(const std::string& model_path, const std::string& path) {
   auto start = Clock::now();
   auto model = Load(model_path);
-  auto reader = dim::core::CsvReader::Open(path);
-  if (!reader.ok()) Die(reader.status().ToString());
   dim::core::SummaryBuilder builder(/*count_classes=*/true);
-  Matrix batch;
-  int64_t rows = 0;
-  while (true) {
-    auto n = (*reader)->ReadBatch(4096, &batch);
-    if (!n.ok()) Die(n.status().ToString());
-    if (*n == 0) break;
+  const int64_t rows = ForEachBatch(path, [&](const Matrix& batch) {
     auto out = model->Run(batch);
     if (!out.ok()) Die(out.status().ToString());
     if (auto status = builder.Add(*out); !status.ok()) Die(status.ToString());
-    rows += *n;
-  }
+  });
   auto summary = builder.Finish();
   double elapsed = Seconds(start);
   std::printf("summarise rows=%lld seconds=%.3f rows_per_s=%.1f peak_rss_mb=%.1f\n",
