@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -99,7 +100,7 @@ TEST_F(TaskRunnerTest, SummaryMatchesTheModelRunOnAllRowsAtOnce) {
   auto out = (*model)->Run(input);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
 
-  // Small, uneven batches must give the figures of one big batch.
+  // Small, uneven batches must give the figures of one big batch (up to float rounding).
   auto summary = Run(Task("heart_mlp", "a"), /*batch_rows=*/7);
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   ASSERT_EQ(summary->rows, out->rows());
@@ -131,8 +132,10 @@ TEST_F(TaskRunnerTest, SummaryMatchesTheModelRunOnAllRowsAtOnce) {
     const auto& col = summary->columns[static_cast<size_t>(c)];
     EXPECT_NEAR(col.mean, mean, 1e-6) << c;
     EXPECT_NEAR(col.variance, var, 1e-6) << c;
-    EXPECT_DOUBLE_EQ(col.min, lo) << c;
-    EXPECT_DOUBLE_EQ(col.max, hi) << c;
+    // Matrix products of 7 rows and of 240 may round differently in the last bit (the
+    // kernels block and fuse multiply-adds differently), so "the same" is within float error.
+    EXPECT_NEAR(col.min, lo, 1e-6 * std::abs(lo)) << c;
+    EXPECT_NEAR(col.max, hi, 1e-6 * std::abs(hi)) << c;
   }
 }
 
