@@ -93,7 +93,8 @@ class CollaborativeTest(DimTestCase):
         r = self.dim("submit", "-p", "collaborative", "-m", "heart_mlp", "--columns", "age,bmi",
                      "--wait", server=orch)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
-        self.assertIn("has 2 feature columns but model 'heart_mlp' expects 8", r.stdout)
+        self.assertIn("\"columns\" selects 2 feature columns but model 'heart_mlp' expects 8",
+                      r.stdout)
 
     def test_quorum_drops_a_failing_node(self):
         orch = self.start_orchestrator()

@@ -332,7 +332,8 @@ TEST_F(TaskQueueTest, FailedTaskReportsItsError) {
   TaskView v = WaitEnded("bad");
   EXPECT_EQ(v.status, "failed");
   EXPECT_EQ(v.error_code, StatusCode::kInvalidArgument);
-  EXPECT_THAT(v.error, HasSubstr("has 7 feature columns but model 'heart_mlp' expects 8"));
+  EXPECT_THAT(v.error, HasSubstr("line 1 (header), column 8: the header has 7 feature "
+                                 "columns but model 'heart_mlp' expects 8"));
   EXPECT_TRUE(v.result_json.empty());
 }
 

@@ -189,8 +189,8 @@ TEST_F(TaskRunnerTest, ColumnsChooseTheFeaturesInOrder) {
   ASSERT_FALSE(all.ok());
   EXPECT_EQ(all.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(all.status().message(),
-            "dataset 'wide' has 9 feature columns but model 'heart_mlp' expects 8 (choose them "
-            "with \"columns\")");
+            "dataset 'wide': wide.csv line 1 (header), column 9 'smoker': the header has 9 "
+            "feature columns but model 'heart_mlp' expects 8 (choose them with \"columns\")");
 
   NodeTask task = Task("heart_mlp", "wide");
   task.columns = {"age",         "bmi",     "systolic_bp", "diastolic_bp",
@@ -215,8 +215,8 @@ TEST_F(TaskRunnerTest, TooFewColumnsIsAWidthMismatch) {
   ASSERT_FALSE(summary.ok());
   EXPECT_EQ(summary.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(summary.status().message(),
-            "dataset 'a' has 3 feature columns but model 'heart_risk' expects 8 (choose them "
-            "with \"columns\")");
+            "dataset 'a': \"columns\" selects 3 feature columns but model 'heart_risk' "
+            "expects 8");
 }
 
 TEST_F(TaskRunnerTest, UnknownColumnIsInvalidArgumentNamingIt) {
