@@ -71,6 +71,18 @@ def time_torch(model, batch, seconds, width):
         return rows / (time.perf_counter() - start)
 
 
+def sgemm_peak(seconds, n=2048):
+    """The machine's practical peak: OpenBLAS sgemm (through torch.mm) on n x n matrices."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    count = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds or count < 3:
+        torch.mm(a, b)
+        count += 1
+    return 2 * n ** 3 * count / (time.perf_counter() - start) / 1e9
+
+
 def run_dim(bench, args):
     out = subprocess.run([bench] + args, check=True, capture_output=True, text=True).stdout
     results = []
@@ -151,6 +163,10 @@ def main():
             res = verdict(ratio >= goal) if goal else ""
             print(f"{b:>6} {d:>12.0f} {t:>13.0f} {ratio:>9.2f}x {d * fpr / 1e9:>12.2f} "
                   f"{t * fpr / 1e9:>14.2f} {1e6 / d:>11.2f} {goal_s:>7}  {res}")
+        peak = sgemm_peak(args.seconds)
+        best = max(dim[b]["rows_per_s"] for b in batches) * fpr / 1e9
+        print(f"peak: OpenBLAS sgemm 2048x2048 (torch.mm, {args.threads} thread(s)) {peak:.1f} GFLOP/s; "
+              f"dim's best above is {100 * best / peak:.0f}% of it")
         print()
 
         if not args.skip_csv:
