@@ -12,12 +12,17 @@ BUILD_PACKAGES=(
 # The end-to-end tests: an independent numpy reference, the protocol README's Python
 # example (grpcio) and its TypeScript example (node + npm).
 TEST_PACKAGES=(python3 python3-numpy python3-onnx python3-grpcio python3-protobuf)
+# The libFuzzer targets (scripts/fuzz.sh): clang and its fuzzer/sanitizer runtimes.
+FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 
 want=("${BUILD_PACKAGES[@]}")
 if [[ "${1:-}" == "--test" ]]; then
   want+=("${TEST_PACKAGES[@]}")
   command -v node >/dev/null 2>&1 || want+=(nodejs)
   command -v npm >/dev/null 2>&1 || want+=(npm)
+fi
+if [[ "${1:-}" == "--fuzz" ]]; then
+  want+=("${FUZZ_PACKAGES[@]}")
 fi
 
 missing=()

@@ -22,6 +22,11 @@ namespace {
 constexpr int64_t kMinOpset = 7;
 constexpr int64_t kMaxOpset = 21;
 
+// Values computed at load time (folded) may hold this many floats (64 MiB) plus twice what
+// the file stores: folding copies and combines the file's constants, but a few bytes of
+// graph (a Concat of a value with itself, repeated) could otherwise make gigabytes.
+constexpr int64_t kMinFoldedElements = int64_t{1} << 24;
+
 std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
 std::string ElemTypeName(int32_t type) {
@@ -119,6 +124,7 @@ class GraphBuilder final {
       if (init.name().empty()) return Status::InvalidArgument("an initializer has no name");
       Result<ValueInfo> value = DecodeTensorProto(init);
       if (!value.ok()) return value.status().WithPrefix("initializer " + Quote(init.name()));
+      stored_elements_ += ConstantElements(*value);
       if (!values_.emplace(init.name(), std::move(*value)).second) {
         return Status::InvalidArgument("initializer " + Quote(init.name()) + " is defined twice");
       }
@@ -250,8 +256,11 @@ class GraphBuilder final {
         outputs_float = outputs_float && out.type == DType::kFloat;
       }
       if (!outputs_constant && all_constant && outputs_float) {
+        DIM_RETURN_IF_ERROR(CountFolded(n, *outputs));
         DIM_RETURN_IF_ERROR(Fold(n, inputs, *outputs));
         outputs_constant = true;
+      } else if (outputs_constant && node.input_size() == 0) {
+        for (const ValueInfo& out : *outputs) stored_elements_ += ConstantElements(out);
       }
       folded_[static_cast<size_t>(n)] = outputs_constant;
       for (int j = 0; j < node.output_size(); ++j) {
@@ -271,6 +280,27 @@ class GraphBuilder final {
     if (size->factor > kMaxValueElements) {
       return Status::InvalidArgument(Label(n) + ": output " + Quote(name) + " of shape " +
                                      ShapeToString(shape) + " is too large");
+    }
+    return Status::Ok();
+  }
+
+  static int64_t ConstantElements(const ValueInfo& value) {
+    if (value.constant != nullptr) return value.constant->size();
+    return value.ints != nullptr ? static_cast<int64_t>(value.ints->size()) : 0;
+  }
+
+  // Adds the outputs node n would fold to folded_elements_, before they are computed;
+  // INVALID_ARGUMENT past the budget (kMinFoldedElements).
+  Status CountFolded(int n, const std::vector<ValueInfo>& outputs) {
+    for (const ValueInfo& out : outputs) {
+      Result<Dim> size = DimProduct(out.shape, 0, out.shape.size());
+      if (!size.ok()) return size.status().WithPrefix(Label(n));
+      folded_elements_ += size->factor;
+    }
+    if (folded_elements_ > kMinFoldedElements + 2 * stored_elements_) {
+      return Status::InvalidArgument(
+          Label(n) + ": the values computed at load time would hold more than " +
+          std::to_string(kMinFoldedElements + 2 * stored_elements_) + " floats");
     }
     return Status::Ok();
   }
@@ -461,6 +491,8 @@ class GraphBuilder final {
   std::vector<int> pending_;              // Per node: inputs not yet produced.
   std::vector<int> order_;                // Nodes in execution order.
   std::vector<bool> folded_;              // Per node: its outputs are constants.
+  int64_t stored_elements_ = 0;  // Constant values the file holds (initializers, Constant).
+  int64_t folded_elements_ = 0;  // Values computed at load time so far.
 };
 
 }  // namespace
