@@ -8,7 +8,7 @@ _dim_global_flag_opts='-h --help --version --local'
 _dim_value_opts() {
     case $1 in
         orchestrator) echo '--listen --db --node --workers --heartbeat-timeout' ;;
-        daemon) echo '--node-id --listen --dataset --models --orchestrator --advertise --max-concurrent-jobs --max-queued' ;;
+        daemon) echo '--node-id --listen --dataset --models --device --orchestrator --advertise --max-concurrent-jobs --max-queued' ;;
         submit) echo '-p --pattern -c --config --config-json -m --model --nodes --dataset --columns --aggregation --min-nodes --priority --user --timeout' ;;
         ls) echo '--state --user -n --limit --offset' ;;
         health) echo '--node' ;;
@@ -48,6 +48,7 @@ _dim_values() {
         --priority) compgen -W 'low normal high' -- "$val" ;;
         -o | --output) compgen -W 'table json' -- "$val" ;;
         --log-level) compgen -W 'trace debug info warn error off' -- "$val" ;;
+        --device) compgen -W 'cpu cuda' -- "$val" ;;
         --state) compgen -W 'pending running completed failed cancelled' -- "$val" ;;
         --aggregation) compgen -W 'federated_averaging' -- "$val" ;;
         -c | --config)

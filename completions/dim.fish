@@ -19,7 +19,7 @@ function __dim_is
             case '--*=*'
             case --server -o --output --log-level --local-db --models --local-node --rpc-timeout \
                     --listen --db --node --workers --heartbeat-timeout --node-id --dataset \
-                    --orchestrator --advertise --max-concurrent-jobs --max-queued -p --pattern -c \
+                    --device --orchestrator --advertise --max-concurrent-jobs --max-queued -p --pattern -c \
                     --config --config-json -m --model --nodes --columns --aggregation --min-nodes \
                     --priority --user --timeout --state -n --limit --offset
                 set skip 1
@@ -100,6 +100,7 @@ complete -c dim -n $dmn -l listen -x -d 'Address to listen on (port 0: any free 
 complete -c dim -n $dmn -l dataset -r -F -d 'A dataset this node owns: NAME=PATH to a CSV file'
 complete -c dim -n '__dim_is daemon' -l models -x -a '(__fish_complete_directories)' -d 'Model folder: NAME.onnx serves model NAME'
 complete -c dim -n $dmn -l orchestrator -x -d 'Orchestrator to register with (HOST:PORT)'
+complete -c dim -n $dmn -l device -x -a 'cpu cuda' -d 'Where models run: cpu, or cuda (a GPU)'
 complete -c dim -n $dmn -l advertise -x -d 'Address the orchestrator should dial'
 complete -c dim -n $dmn -l max-concurrent-jobs -x -d 'Tasks run at once'
 complete -c dim -n $dmn -l max-queued -x -d 'Tasks waiting before new ones are refused'

@@ -9,6 +9,7 @@
 #include "cli/exit_codes.h"
 #include "core/clock.h"
 #include "core/engine/job_service.h"
+#include "core/infer/device.h"
 #include "core/node/dataset_catalog.h"
 #include "core/node/model_repository.h"
 #include "core/node/task_queue.h"
@@ -35,6 +36,7 @@ struct DaemonOptions {
   std::string listen = "127.0.0.1:50052";
   std::vector<std::string> datasets;
   std::string models = "models";
+  std::string device = "cpu";
   std::string orchestrator;
   std::string advertise;
   int max_concurrent_jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -94,7 +96,13 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
     if (auto s = datasets.Add(ds->first, ds->second); !s.ok()) return Fail(s);
   }
   if (datasets.entries().empty()) spdlog::warn("no --dataset given: this node can run no task");
-  core::ModelRepository models(o.models);
+  // CLI11 admits only the names ParseDevice knows. A GPU asked for must be usable now, not
+  // at the first task.
+  const core::Device device = core::ParseDevice(o.device).value_or(core::Device::kCpu);
+  if (device == core::Device::kCuda) {
+    if (auto s = core::CheckCudaUsable(); !s.ok()) return Fail(s.WithPrefix("--device cuda"));
+  }
+  core::ModelRepository models(o.models, device);
   if (models.List().empty()) spdlog::warn("no models (*.onnx) in {}", o.models);
 
   core::TaskQueue tasks(models, datasets, clock,
@@ -107,8 +115,8 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
     spdlog::info("dataset '{}': {} rows, {} columns ({})", d.name, d.shape.rows,
                  d.shape.columns.size(), d.path.string());
   }
-  spdlog::info("dim daemon {} node '{}' listening on {} (models in {})", DIM_VERSION, o.node_id,
-               server->address, o.models);
+  spdlog::info("dim daemon {} node '{}' listening on {} (models in {}, run on {})", DIM_VERSION,
+               o.node_id, server->address, o.models, core::DeviceName(device));
 
   std::unique_ptr<net::NodeAnnouncer> announcer;
   if (!o.orchestrator.empty()) {
@@ -179,6 +187,9 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   dmn_serve->add_option("--dataset", daemon->datasets,
                         "A dataset this node owns: NAME=PATH to a CSV file (repeatable)");
   dmn_serve->add_option("--models", daemon->models, "Model folder: NAME.onnx serves model NAME")
+      ->capture_default_str();
+  dmn_serve->add_option("--device", daemon->device, "Where models run: cpu, or cuda (a GPU)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
   dmn_serve->add_option("--orchestrator", daemon->orchestrator,
                         "Orchestrator to register with and heartbeat to (HOST:PORT)");

@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "core/infer/device.h"
 #include "net/grpc_status.h"
 #include "net/node_convert.h"
 
@@ -23,7 +24,7 @@ void FillResources(dim::daemon::ResourceStatus* out) {
     const double load = static_cast<double>(info.loads[0]) / (1 << SI_LOAD_SHIFT);
     out->set_cpu_percent(static_cast<float>(std::min(100.0, 100.0 * load / cores)));
   }
-  out->set_gpu_available(false);
+  out->set_gpu_available(core::GpuAvailable());
 }
 
 DaemonService::DaemonService(std::string node_id, core::ModelRepository& models,

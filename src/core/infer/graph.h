@@ -40,6 +40,9 @@ class Graph final {
     Shape output_shape;  // Dimension 0 is the batch.
     int num_values = 0;  // Values computed per call; value 0 is the graph input.
     int output_value = 0;
+    // Per value: its shape, whose batch dimensions resolve (ResolveShape) to the shape
+    // of the tensor that Run computes for a batch of that many rows.
+    std::vector<Shape> value_shapes;
     std::vector<std::shared_ptr<const Tensor>> constants;
     std::vector<Step> steps;
     // Every value is [N, known...] and no operator mixes rows, so row r of the output
@@ -52,6 +55,8 @@ class Graph final {
   const Shape& input_shape() const { return plan_.input_shape; }
   const Shape& output_shape() const { return plan_.output_shape; }
   bool rows_independent() const { return plan_.rows_independent; }
+  // What other backends (infer/cuda/) execute.
+  const Plan& plan() const { return plan_; }
 
   // Runs the graph on `input`, whose shape is input_shape() with the batch resolved, and
   // returns the first output. Errors are INTERNAL: the builder has checked every shape,

@@ -430,6 +430,10 @@ class GraphBuilder final {
       plan.steps.push_back(std::move(step));
     }
     plan.output_value = value_index.at(output_name_);
+    plan.value_shapes.resize(static_cast<size_t>(plan.num_values));
+    for (const auto& [name, index] : value_index) {
+      plan.value_shapes[static_cast<size_t>(index)] = values_.at(name).shape;
+    }
     plan.rows_independent = true;
     for (const Graph::Step& step : plan.steps) {
       plan.rows_independent = plan.rows_independent && !step.op->MixesRows();

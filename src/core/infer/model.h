@@ -1,4 +1,4 @@
-// An ONNX model loaded, validated and ready to run on the CPU with Eigen.
+// An ONNX model loaded, validated and ready to run on the CPU with Eigen, or on a CUDA GPU.
 #pragma once
 
 #include <cstdint>
@@ -7,12 +7,14 @@
 #include <string>
 #include <string_view>
 
+#include "core/infer/device.h"
 #include "core/matrix.h"
 #include "core/status.h"
 
 namespace dim::core {
 
-class Graph;  // The validated, executable form of the ONNX graph (infer/graph.h).
+class Graph;           // The validated, executable form of the ONNX graph (infer/graph.h).
+class DeviceExecutor;  // Runs the graph on a GPU (infer/device_executor.h).
 
 // A model takes a batch of rows (rows x input_width features) and returns one row of
 // output_width values per input row. The ONNX graph must have one float input whose first
@@ -26,9 +28,15 @@ class Model final {
   // NOT_FOUND when the file does not exist; INVALID_ARGUMENT for a truncated or corrupt
   // file, an unsupported operator, a missing initializer or a shape mismatch, with a
   // message naming the node (name or index) and its operator.
-  static Result<std::shared_ptr<const Model>> LoadFile(const std::filesystem::path& path);
+  // With Device::kCuda the model runs on CUDA device 0, its weights copied there now;
+  // FAILED_PRECONDITION when this dim was built without CUDA ("this dim was built without
+  // CUDA (meson setup -Dcuda=enabled)") or no GPU is usable ("no CUDA device: ...");
+  // RESOURCE_EXHAUSTED when the weights do not fit in GPU memory.
+  static Result<std::shared_ptr<const Model>> LoadFile(const std::filesystem::path& path,
+                                                       Device device = Device::kCpu);
   // The same from bytes in memory; `name` is used in messages and by name().
-  static Result<std::shared_ptr<const Model>> LoadBytes(std::string_view bytes, std::string name);
+  static Result<std::shared_ptr<const Model>> LoadBytes(std::string_view bytes, std::string name,
+                                                        Device device = Device::kCpu);
 
   ~Model();
   Model(const Model&) = delete;
@@ -37,20 +45,24 @@ class Model final {
   const std::string& name() const { return name_; }
   int64_t input_width() const { return input_width_; }
   int64_t output_width() const { return output_width_; }
+  Device device() const { return device_; }
 
   // Runs the graph on input (rows x input_width()); returns rows x output_width().
   // INVALID_ARGUMENT when input has the wrong width; RESOURCE_EXHAUSTED when memory for
-  // the batch cannot be had.
+  // the batch (host or GPU) cannot be had; INTERNAL when the GPU fails.
   Result<Matrix> Run(const Matrix& input) const;
 
  private:
-  Model(std::string name, std::unique_ptr<Graph> graph, int64_t input_width,
-        int64_t output_width);
+  Model(std::string name, std::unique_ptr<Graph> graph, int64_t input_width, int64_t output_width,
+        Device device);
 
   std::string name_;
   std::unique_ptr<Graph> graph_;
   int64_t input_width_ = 0;
   int64_t output_width_ = 0;
+  Device device_ = Device::kCpu;
+  // Set for Device::kCuda; declared after graph_, which it refers to, so it goes first.
+  std::unique_ptr<DeviceExecutor> executor_;
 };
 
 }  // namespace dim::core

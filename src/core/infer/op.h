@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/infer/op_spec.h"
 #include "core/infer/tensor.h"
 #include "core/infer/value_info.h"
 #include "core/status.h"
@@ -67,6 +68,10 @@ class Op {
   // Whether an output row may depend on other rows of the batch even though every value
   // keeps the batch as its first dimension (a Softmax over axis 0 does). Valid after Infer.
   virtual bool MixesRows() const { return false; }
+
+  // What the op computes, for backends other than the CPU (op_spec.h); kOther, the
+  // default, makes them run this op's Run on the CPU. Valid after Infer.
+  virtual OpSpec spec() const { return {}; }
 };
 
 // INVALID_ARGUMENT unless inputs[i] is present and float32.

@@ -15,7 +15,8 @@ bool IsPlainName(const std::string& id) {
 
 }  // namespace
 
-ModelRepository::ModelRepository(std::filesystem::path dir) : dir_(std::move(dir)) {}
+ModelRepository::ModelRepository(std::filesystem::path dir, Device device)
+    : dir_(std::move(dir)), device_(device) {}
 
 Result<std::shared_ptr<const Model>> ModelRepository::Get(const std::string& model_id) {
   if (!IsPlainName(model_id)) {
@@ -34,7 +35,7 @@ Result<std::shared_ptr<const Model>> ModelRepository::Get(const std::string& mod
     if (it != loaded_.end() && it->second.mtime == mtime) return it->second.model;
   }
   // Load outside the lock: a big model must not stall tasks that use other models.
-  auto model = Model::LoadFile(path);
+  auto model = Model::LoadFile(path, device_);
   if (!model.ok()) return model.status();
   std::lock_guard lock(mu_);
   loaded_[model_id] = Entry{mtime, *model};

@@ -64,6 +64,15 @@ class ArgMax final : public Op {
 
   bool MixesRows() const override { return axis_ == 0; }
 
+  // keepdims needs no field: it only changes the output's shape, which the plan holds.
+  OpSpec spec() const override {
+    OpSpec s;
+    s.kind = OpSpec::Kind::kArgMax;
+    s.axis = axis_;
+    s.last_index = last_;
+    return s;
+  }
+
  private:
   int64_t axis_;
   bool keep_dims_;

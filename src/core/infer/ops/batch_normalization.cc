@@ -72,6 +72,14 @@ class BatchNormalization final : public Op {
     return Status::Ok();
   }
 
+  OpSpec spec() const override {
+    OpSpec s;
+    s.kind = OpSpec::Kind::kBatchNorm;
+    s.scale = std::span<const float>(a_.data(), static_cast<size_t>(a_.size()));
+    s.shift = std::span<const float>(b_.data(), static_cast<size_t>(b_.size()));
+    return s;
+  }
+
  private:
   float epsilon_;
   RowVector a_;

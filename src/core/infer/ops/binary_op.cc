@@ -13,24 +13,28 @@ using ArrayMap = Eigen::Map<Eigen::ArrayXf>;
 using ConstArrayMap = Eigen::Map<const Eigen::ArrayXf>;
 
 struct AddFn {
+  static constexpr OpSpec::BinaryFn kSpec = OpSpec::BinaryFn::kAdd;
   template <typename X, typename Y>
   auto operator()(const X& x, const Y& y) const {
     return x + y;
   }
 };
 struct SubFn {
+  static constexpr OpSpec::BinaryFn kSpec = OpSpec::BinaryFn::kSub;
   template <typename X, typename Y>
   auto operator()(const X& x, const Y& y) const {
     return x - y;
   }
 };
 struct MulFn {
+  static constexpr OpSpec::BinaryFn kSpec = OpSpec::BinaryFn::kMul;
   template <typename X, typename Y>
   auto operator()(const X& x, const Y& y) const {
     return x * y;
   }
 };
 struct DivFn {
+  static constexpr OpSpec::BinaryFn kSpec = OpSpec::BinaryFn::kDiv;
   template <typename X, typename Y>
   auto operator()(const X& x, const Y& y) const {
     return x / y;
@@ -170,6 +174,13 @@ class BinaryOp final : public Op {
     }
     outputs[0] = std::move(y);
     return Status::Ok();
+  }
+
+  OpSpec spec() const override {
+    OpSpec s;
+    s.kind = OpSpec::Kind::kBinary;
+    s.binary = F::kSpec;
+    return s;
   }
 };
 

@@ -29,6 +29,12 @@ class CastToFloat final : public Op {
     outputs[0] = inputs.Take(0);
     return Status::Ok();
   }
+
+  OpSpec spec() const override {
+    OpSpec s;
+    s.kind = OpSpec::Kind::kReshape;
+    return s;
+  }
 };
 
 }  // namespace

@@ -61,6 +61,13 @@ class Concat final : public Op {
 
   bool MixesRows() const override { return axis_ == 0; }
 
+  OpSpec spec() const override {
+    OpSpec s;
+    s.kind = OpSpec::Kind::kConcat;
+    s.axis = axis_;
+    return s;
+  }
+
  private:
   int64_t axis_;
 };

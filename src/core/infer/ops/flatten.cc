@@ -30,6 +30,12 @@ class Flatten final : public Op {
     return Status::Ok();
   }
 
+  OpSpec spec() const override {
+    OpSpec s;
+    s.kind = OpSpec::Kind::kReshape;
+    return s;
+  }
+
  private:
   int64_t axis_;
 };

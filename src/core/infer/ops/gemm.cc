@@ -76,6 +76,16 @@ class Gemm final : public Op {
     return Status::Ok();
   }
 
+  OpSpec spec() const override {
+    OpSpec s;
+    s.kind = OpSpec::Kind::kGemm;
+    s.alpha = alpha_;
+    s.beta = has_c_ ? beta_ : 0.0f;
+    s.trans_a = trans_a_;
+    s.trans_b = trans_b_;
+    return s;
+  }
+
  private:
   template <typename L, typename R>
   void Multiply(const L& lhs, const R& rhs, bool accumulate, MutMap& y) const {

@@ -27,6 +27,12 @@ class Identity final : public Op {
     return Status::Ok();
   }
 
+  OpSpec spec() const override {
+    OpSpec s;
+    s.kind = OpSpec::Kind::kReshape;
+    return s;
+  }
+
  private:
   bool has_mask_;
 };

@@ -134,6 +134,12 @@ class MatMul final : public Op {
     outputs[0] = std::move(y);
     return Status::Ok();
   }
+
+  OpSpec spec() const override {
+    OpSpec s;
+    s.kind = OpSpec::Kind::kMatMul;
+    return s;
+  }
 };
 
 }  // namespace

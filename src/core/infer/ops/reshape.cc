@@ -74,6 +74,12 @@ class Reshape final : public Op {
     return Status::Ok();
   }
 
+  OpSpec spec() const override {
+    OpSpec s;
+    s.kind = OpSpec::Kind::kReshape;
+    return s;
+  }
+
  private:
   std::string TargetToString() const {
     std::string out = "[";

@@ -73,6 +73,15 @@ class Softmax final : public Op {
 
   bool MixesRows() const override { return axis_ == 0; }
 
+  OpSpec spec() const override {
+    OpSpec s;
+    s.kind = OpSpec::Kind::kSoftmax;
+    s.axis = axis_;
+    s.coerce_2d = coerce_2d_;
+    s.log = log_;
+    return s;
+  }
+
  private:
   int64_t axis_;
   bool coerce_2d_;

@@ -12,26 +12,47 @@ namespace {
 
 using ArrayMap = Eigen::Map<Eigen::ArrayXf>;
 
+// Each function also fills in its part of the op's OpSpec.
 struct ReluFn {
+  void Describe(OpSpec& s) const { s.unary = OpSpec::UnaryFn::kRelu; }
   void operator()(ArrayMap x) const { x = x.max(0.0f); }
 };
 struct LeakyReluFn {
   float alpha;
+  void Describe(OpSpec& s) const {
+    s.unary = OpSpec::UnaryFn::kLeakyRelu;
+    s.alpha = alpha;
+  }
   void operator()(ArrayMap x) const { x = (x >= 0.0f).select(x, alpha * x); }
 };
 struct SigmoidFn {
+  void Describe(OpSpec& s) const { s.unary = OpSpec::UnaryFn::kSigmoid; }
   void operator()(ArrayMap x) const { x = x.logistic(); }
 };
 struct TanhFn {
+  void Describe(OpSpec& s) const { s.unary = OpSpec::UnaryFn::kTanh; }
   void operator()(ArrayMap x) const { x = x.tanh(); }
 };
 struct ClipFn {
   float min;
   float max;
+  void Describe(OpSpec& s) const {
+    s.unary = OpSpec::UnaryFn::kClip;
+    s.min = min;
+    s.max = max;
+  }
   void operator()(ArrayMap x) const { x = x.max(min).min(max); }
 };
 
 // Runs fn over a copy of input 0, or over input 0 itself at its last use.
+template <typename F>
+OpSpec UnarySpec(const F& fn) {
+  OpSpec s;
+  s.kind = OpSpec::Kind::kUnary;
+  fn.Describe(s);
+  return s;
+}
+
 template <typename F>
 Status ApplyInPlace(const F& fn, KernelInputs& inputs, std::span<Tensor> outputs) {
   Tensor t = inputs.Take(0);
@@ -53,6 +74,8 @@ class UnaryOp final : public Op {
   Status Run(KernelInputs& inputs, std::span<Tensor> outputs) const override {
     return ApplyInPlace(fn_, inputs, outputs);
   }
+
+  OpSpec spec() const override { return UnarySpec(fn_); }
 
  private:
   F fn_;
@@ -80,6 +103,8 @@ class Clip final : public Op {
   Status Run(KernelInputs& inputs, std::span<Tensor> outputs) const override {
     return ApplyInPlace(fn_, inputs, outputs);
   }
+
+  OpSpec spec() const override { return UnarySpec(fn_); }
 
  private:
   int64_t opset_;
