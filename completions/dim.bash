@@ -9,7 +9,7 @@ _dim_value_opts() {
     case $1 in
         orchestrator) echo '--listen --db --node --workers --heartbeat-timeout' ;;
         daemon) echo '--node-id --listen --dataset --models --device --orchestrator --advertise --max-concurrent-jobs --max-queued' ;;
-        submit) echo '-p --pattern -c --config --config-json -m --model --nodes --dataset --columns --aggregation --min-nodes --priority --user --timeout' ;;
+        submit) echo '-p --pattern -c --config --config-json -m --model --nodes --node --dataset --columns --aggregation --min-nodes --consensus --weights --min-agreement --priority --user --timeout' ;;
         ls) echo '--state --user -n --limit --offset' ;;
         health) echo '--node' ;;
     esac
@@ -51,6 +51,7 @@ _dim_values() {
         --device) compgen -W 'cpu cuda' -- "$val" ;;
         --state) compgen -W 'pending running completed failed cancelled' -- "$val" ;;
         --aggregation) compgen -W 'federated_averaging' -- "$val" ;;
+        --consensus) compgen -W 'majority_vote weighted_vote average unanimous expert_review' -- "$val" ;;
         -c | --config)
             [[ -z $val || $val == - ]] && echo -
             compgen -f -- "$val"

@@ -21,6 +21,7 @@ function __dim_is
                     --listen --db --node --workers --heartbeat-timeout --node-id --dataset \
                     --device --orchestrator --advertise --max-concurrent-jobs --max-queued -p --pattern -c \
                     --config --config-json -m --model --nodes --columns --aggregation --min-nodes \
+                    --consensus --weights --min-agreement \
                     --priority --user --timeout --state -n --limit --offset
                 set skip 1
             case '-*'
@@ -99,8 +100,8 @@ complete -c dim -n $dmn -l node-id -x -d "This node's id"
 complete -c dim -n $dmn -l listen -x -d 'Address to listen on (port 0: any free port)'
 complete -c dim -n $dmn -l dataset -r -F -d 'A dataset this node owns: NAME=PATH to a CSV file'
 complete -c dim -n '__dim_is daemon' -l models -x -a '(__fish_complete_directories)' -d 'Model folder: NAME.onnx serves model NAME'
-complete -c dim -n $dmn -l orchestrator -x -d 'Orchestrator to register with (HOST:PORT)'
 complete -c dim -n $dmn -l device -x -a 'cpu cuda' -d 'Where models run: cpu, or cuda (a GPU)'
+complete -c dim -n $dmn -l orchestrator -x -d 'Orchestrator to register with (HOST:PORT)'
 complete -c dim -n $dmn -l advertise -x -d 'Address the orchestrator should dial'
 complete -c dim -n $dmn -l max-concurrent-jobs -x -d 'Tasks run at once'
 complete -c dim -n $dmn -l max-queued -x -d 'Tasks waiting before new ones are refused'
@@ -110,12 +111,16 @@ set -l sub '__dim_is submit'
 complete -c dim -n $sub -s p -l pattern -x -a 'collaborative comparative chained' -d 'Job pattern'
 complete -c dim -n $sub -s c -l config -r -F -d 'Job config JSON file, or - for stdin'
 complete -c dim -n $sub -l config-json -x -d 'Job config as a JSON string'
-complete -c dim -n $sub -s m -l model -x -a '(__dim_models)' -d 'Model id'
+complete -c dim -n $sub -s m -l model -x -a '(__dim_models)' -d 'Model id (comparative: repeat, or comma-separated)'
 complete -c dim -n $sub -l nodes -x -d 'Node ids, comma-separated'
+complete -c dim -n $sub -l node -x -d 'Comparative: the node that holds the data'
 complete -c dim -n $sub -l dataset -x -d 'Dataset name on the nodes'
 complete -c dim -n $sub -l columns -x -d 'Feature columns, comma-separated'
 complete -c dim -n $sub -l aggregation -x -a federated_averaging -d 'Aggregation method'
 complete -c dim -n $sub -l min-nodes -x -d 'Quorum of nodes that must succeed'
+complete -c dim -n $sub -l consensus -x -a 'majority_vote weighted_vote average unanimous expert_review' -d 'Comparative consensus method'
+complete -c dim -n $sub -l weights -x -d 'weighted_vote: one weight per model, comma-separated'
+complete -c dim -n $sub -l min-agreement -x -d 'expert_review: flag rows below this agreement (0 to 1)'
 complete -c dim -n $sub -l priority -x -a 'low normal high' -d 'Job priority'
 complete -c dim -n $sub -l user -x -a '(__fish_complete_users)' -d 'User id recorded with the job'
 complete -c dim -n $sub -s w -l wait -d 'Follow the job until it ends'

@@ -1,12 +1,13 @@
 // dim submit | status | result | ls | cancel | health: the client, remote or --local.
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <limits>
 #include <memory>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -23,12 +24,16 @@ struct SubmitOptions {
   std::string pattern;
   std::string config_file;
   std::string config_json;
-  std::string model;
+  std::vector<std::string> models;
   std::vector<std::string> nodes;
+  std::string node;
   std::string dataset;
   std::vector<std::string> columns;
   std::string aggregation;
   int min_nodes = 0;
+  std::string consensus;
+  std::vector<double> weights;
+  double min_agreement = std::numeric_limits<double>::quiet_NaN();  // NaN: not given
   std::string priority = "normal";
   std::string user;
   bool wait = false;
@@ -55,8 +60,34 @@ void SetKey(json& config, const std::string& key, const std::string& camel, json
   config[key] = std::move(value);
 }
 
+// A number from a flag as JSON: whole numbers as integers, so that messages quote "2", not
+// "2.0", as the user wrote it.
+json FlagNumber(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 1e15) return static_cast<int64_t>(v);
+  return v;
+}
+
+// --consensus, --weights and --min-agreement, on top of the config's "consensus" (an object,
+// or a method's name, which becomes {"method": name}). A "consensus" of another type is left
+// for the config's parser to report.
+void SetConsensus(json& config, const SubmitOptions& o) {
+  const bool has_min = !std::isnan(o.min_agreement);
+  if (o.consensus.empty() && o.weights.empty() && !has_min) return;
+  json& consensus = config["consensus"];
+  if (consensus.is_null()) consensus = json::object();
+  if (consensus.is_string()) consensus = json{{"method", consensus}};
+  if (!consensus.is_object()) return;
+  if (!o.consensus.empty()) SetKey(consensus, "method", "", o.consensus);
+  if (!o.weights.empty()) {
+    json weights = json::array();
+    for (double w : o.weights) weights.push_back(FlagNumber(w));
+    SetKey(consensus, "weights", "", std::move(weights));
+  }
+  if (has_min) SetKey(consensus, "min_agreement", "minAgreement", FlagNumber(o.min_agreement));
+}
+
 // The job's config_json: --config or --config-json, then the flags on top.
-core::Result<std::string> BuildConfig(const SubmitOptions& o) {
+core::Result<std::string> BuildConfig(const SubmitOptions& o, core::Pattern pattern) {
   if (!o.config_file.empty() && !o.config_json.empty()) {
     return core::Status::InvalidArgument("give the config with --config or --config-json, not both");
   }
@@ -74,8 +105,18 @@ core::Result<std::string> BuildConfig(const SubmitOptions& o) {
   } else if (!o.config_json.empty()) {
     DIM_ASSIGN_OR_RETURN(config, ParseConfigText(o.config_json, "--config-json"));
   }
-  if (!o.model.empty()) SetKey(config, "model_id", "modelId", o.model);
+  if (pattern == core::Pattern::kComparative) {
+    if (!o.models.empty()) SetKey(config, "model_ids", "modelIds", o.models);
+  } else if (o.models.size() > 1) {
+    return core::Status::InvalidArgument("--model: the " + std::string(core::PatternName(pattern)) +
+                                         " pattern takes one model, got " +
+                                         std::to_string(o.models.size()) +
+                                         " (compare models with --pattern comparative)");
+  } else if (!o.models.empty()) {
+    SetKey(config, "model_id", "modelId", o.models[0]);
+  }
   if (!o.nodes.empty()) SetKey(config, "nodes", "", o.nodes);
+  if (!o.node.empty()) SetKey(config, "node_id", "nodeId", o.node);
   if (!o.dataset.empty()) SetKey(config, "dataset", "", o.dataset);
   if (!o.columns.empty()) SetKey(config, "columns", "", o.columns);
   if (o.min_nodes > 0) SetKey(config, "min_nodes", "minNodes", o.min_nodes);
@@ -86,6 +127,7 @@ core::Result<std::string> BuildConfig(const SubmitOptions& o) {
       config["aggregation"] = {{"method", o.aggregation}};
     }
   }
+  SetConsensus(config, o);
   return config.dump();
 }
 
@@ -144,7 +186,7 @@ int RunSubmit(const GlobalOptions& options, const SubmitOptions& o) {
   request.pattern = *pattern;
   request.priority = core::ParsePriority(o.priority).value_or(core::Priority::kNormal);
   request.user_id = o.user.empty() ? DefaultUser() : o.user;
-  auto config = BuildConfig(o);
+  auto config = BuildConfig(o, request.pattern);
   if (!config.ok()) return ReportError(options, config.status());
   request.config_json = *config;
 
@@ -259,13 +301,31 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   submit->add_option("-p,--pattern", s->pattern, "collaborative, comparative or chained")->required();
   submit->add_option("-c,--config", s->config_file, "Job config JSON file, or - for stdin");
   submit->add_option("--config-json", s->config_json, "Job config as a JSON string");
-  submit->add_option("-m,--model", s->model, "Model id (config key model_id)");
+  // Not "--models": that is the global option naming the model folder of --local.
+  submit
+      ->add_option("-m,--model", s->models,
+                   "Model id (config key model_id); comparative: repeat it or separate ids with "
+                   "commas (config key model_ids)")
+      ->delimiter(',');
   submit->add_option("--nodes", s->nodes, "Node ids, comma-separated (config key nodes)")->delimiter(',');
+  submit->add_option("--node", s->node,
+                     "Comparative: the node that holds the data (config key node_id)");
   submit->add_option("--dataset", s->dataset, "Dataset name on the nodes (config key dataset)");
   submit->add_option("--columns", s->columns, "Feature columns, comma-separated (config key columns)")
       ->delimiter(',');
   submit->add_option("--aggregation", s->aggregation, "Aggregation method (config key aggregation.method)");
   submit->add_option("--min-nodes", s->min_nodes, "Quorum of nodes that must succeed")->check(CLI::PositiveNumber);
+  submit->add_option("--consensus", s->consensus,
+                     "Comparative: majority_vote, weighted_vote, average, unanimous or "
+                     "expert_review (config key consensus.method)");
+  submit
+      ->add_option("--weights", s->weights,
+                   "Comparative weighted_vote: one weight per model, comma-separated (config key "
+                   "consensus.weights)")
+      ->delimiter(',');
+  submit->add_option("--min-agreement", s->min_agreement,
+                     "Comparative expert_review: flag rows where fewer than this fraction of the "
+                     "models agree (config key consensus.min_agreement, default 1)");
   submit->add_option("--priority", s->priority, "low, normal or high")
       ->check(CLI::IsMember({"low", "normal", "high"}, CLI::ignore_case))
       ->capture_default_str();

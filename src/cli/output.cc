@@ -32,6 +32,82 @@ std::string Join(const std::vector<std::string>& items) {
   return out.empty() ? "-" : out;
 }
 
+std::string Percent(double fraction) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * fraction);
+  return buf;
+}
+
+// A comparative job's vote: consensus classes, agreement per model and per pair, review rows.
+void PrintComparativeResult(const core::JobRecord& job, const nlohmann::json& r,
+                            std::ostream& out) {
+  const auto models = r.value("model_ids", std::vector<std::string>{});
+  const int64_t rows = r.value("rows", int64_t{0});
+  const std::string method = r.value("consensus_method", "");
+  out << "job " << job.id << " " << core::JobStateName(job.state) << ": comparative, " << method
+      << " of " << models.size() << " models on node " << r.value("node_id", "") << ", dataset "
+      << r.value("dataset", "") << ", " << rows << " rows\n";
+  out << "agreement level " << Percent(r.value("agreement_level", 0.0));
+  if (r.contains("weights")) {
+    std::vector<std::string> weights;
+    for (const auto& w : r["weights"]) weights.push_back(Fixed(w.get<double>()));
+    out << ", weights " << Join(weights);
+  }
+  if (r.contains("min_agreement"))
+    out << ", min agreement " << Fixed(r["min_agreement"].get<double>());
+  out << "\n\n";
+
+  Table classes({"CLASS", "ROWS", "SHARE"});
+  const double denominator = std::max<double>(1, static_cast<double>(rows));
+  int k = 0;
+  for (const auto& c : r.value("class_counts", nlohmann::json::array())) {
+    classes.AddRow({std::to_string(k++), std::to_string(c.get<int64_t>()),
+                    Percent(c.get<double>() / denominator)});
+  }
+  const int64_t none = r.value("no_consensus", int64_t{0});
+  if (method == "unanimous") {
+    classes.AddRow(
+        {"none", std::to_string(none), Percent(static_cast<double>(none) / denominator)});
+  }
+  classes.Print(out);
+
+  out << '\n';
+  std::vector<std::string> header = {"MODEL", "AGREES"};
+  for (const auto& m : models) header.push_back(m);
+  Table agreement(header);
+  const auto per_model = r.value("model_agreement", std::vector<double>{});
+  const auto pairs = r.value("pairwise_agreement", std::vector<std::vector<double>>{});
+  for (size_t i = 0; i < models.size(); ++i) {
+    std::vector<std::string> row = {models[i], i < per_model.size() ? Percent(per_model[i]) : "-"};
+    for (size_t j = 0; j < models.size(); ++j) {
+      row.push_back(i < pairs.size() && j < pairs[i].size() ? Percent(pairs[i][j]) : "-");
+    }
+    agreement.AddRow(std::move(row));
+  }
+  agreement.Print(out);
+  out << "(AGREES: rows on which the model chose the consensus class; then agreement per pair)\n";
+
+  const int64_t review = r.value("review_count", int64_t{0});
+  if (method == "expert_review") {
+    out << "\n"
+        << review << " rows for review (agreement below " << Fixed(r.value("min_agreement", 1.0))
+        << ")";
+    std::vector<std::string> indices;
+    for (const auto& i : r.value("review_rows", nlohmann::json::array())) {
+      indices.push_back(std::to_string(i.get<int64_t>()));
+    }
+    if (!indices.empty()) {
+      out << ", data rows (0-based): " << Join(indices);
+      if (r.value("review_rows_truncated", false)) {
+        out << " (the first " << indices.size() << " only)";
+      }
+    }
+    out << '\n';
+  } else if (method == "unanimous") {
+    out << "\n" << review << " rows without a unanimous class\n";
+  }
+}
+
 }  // namespace
 
 Table::Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
@@ -110,6 +186,10 @@ void PrintJob(const core::JobRecord& job, std::ostream& out) {
 
 void PrintResult(const core::JobRecord& job, std::ostream& out) {
   auto r = nlohmann::json::parse(job.result_json, nullptr, false);
+  if (r.is_object() && r.value("pattern", "") == "comparative") {
+    PrintComparativeResult(job, r, out);
+    return;
+  }
   if (r.is_discarded() || !r.is_object() || !r.contains("aggregate")) {
     out << job.result_json << '\n';
     return;

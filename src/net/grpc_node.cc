@@ -37,9 +37,9 @@ void GrpcNode::CancelOnNode(const std::string& job_id) {
   (void)stub_->CancelJob(ctx.get(), req, &resp);  // best effort: the node may be gone
 }
 
-core::Result<core::Summary> GrpcNode::RunSummaryTask(const core::NodeTask& task,
-                                                     const core::CancelToken& cancel,
-                                                     std::chrono::milliseconds timeout) {
+core::Result<nlohmann::json> GrpcNode::RunTask(const core::NodeTask& task,
+                                               const core::CancelToken& cancel,
+                                               std::chrono::milliseconds timeout) {
   dim::daemon::SubmitJobRequest req;
   req.set_job_id(task.job_id);
   req.set_model_id(task.model_id);
@@ -85,10 +85,10 @@ core::Result<core::Summary> GrpcNode::RunSummaryTask(const core::NodeTask& task,
       last_contact = steady_clock::now();
       if (st.status() == "completed") {
         auto json = nlohmann::json::parse(st.result_json(), nullptr, false);
-        if (json.is_discarded()) {
-          return core::Status::Internal("node '" + node_id_ + "' sent a malformed summary");
+        if (json.is_discarded() || !json.is_object()) {
+          return core::Status::Internal("node '" + node_id_ + "' sent a malformed result");
         }
-        return core::SummaryFromJson(json);
+        return json;
       }
       if (st.status() == "failed") return core::Status(core::ParseStatusCode(st.error_code()), st.error());
       if (st.status() == "cancelled") return core::Status::Cancelled("task cancelled on the node");

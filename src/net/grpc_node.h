@@ -18,9 +18,8 @@ class GrpcNode final : public core::NodeClient {
 
   // SubmitJob, then GetJobStatus until the task ends; CancelJob when `cancel` is raised or
   // the time limit passes. A node that stays unreachable for kLostAfter is UNAVAILABLE.
-  core::Result<core::Summary> RunSummaryTask(const core::NodeTask& task,
-                                             const core::CancelToken& cancel,
-                                             std::chrono::milliseconds timeout) override;
+  core::Result<nlohmann::json> RunTask(const core::NodeTask& task, const core::CancelToken& cancel,
+                                       std::chrono::milliseconds timeout) override;
 
   static constexpr std::chrono::seconds kLostAfter{5};
 

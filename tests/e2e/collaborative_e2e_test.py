@@ -169,9 +169,9 @@ class CollaborativeTest(DimTestCase):
                 self.assertEqual(r.returncode, code, r.stderr)
                 self.assertIn(message, r.stderr)
                 self.assertEqual(r.stdout, "")
-        r = self.dim("submit", "-p", "comparative", "-m", "heart_mlp", server=orch)
+        r = self.dim("submit", "-p", "chained", "-m", "heart_mlp", server=orch)
         self.assertEqual(r.returncode, 2)
-        self.assertIn("comparative pattern is not available", r.stderr)
+        self.assertIn("chained pattern is not available", r.stderr)
         # Straight to the server, bypassing the client's own JSON check.
         r = self.run_grpc_submit(orch, "{not json")
         self.assertIn("INVALID_ARGUMENT", r)

@@ -22,7 +22,8 @@ class_counts is present only when the output width is > 1 (argmax, ties to the l
 index, length = width) or the task is "classification" (width 1: value >= 0.5 is class 1,
 else class 0; length 2).
 
-Module use: read_csv(), OnnxModel(path).run(x), summarise(y, task), collaborative(...).
+Module use: read_csv(), OnnxModel(path).run(x), summarise(y, task), collaborative(...),
+comparative(model_paths, csv, method, weights, min_agreement) (the comparative vote).
 Requires python3-numpy and python3-onnx.
 """
 
@@ -219,6 +220,76 @@ def collaborative(model_path, csv_paths, columns=None, task=None):
         "nodes": nodes,
         "pooled": summarise(pooled, task),
     }
+
+
+# ---------------------------------------------------------------------- comparative
+
+def model_classes(y):
+    """Per row: argmax (ties to the lowest index); one output: 1 when >= 0.5, else 0."""
+    if y.shape[1] == 1:
+        return (y[:, 0] >= 0.5).astype(np.int64)
+    return np.argmax(y, axis=1)
+
+
+def comparative(model_paths, csv_path, method="majority_vote", weights=None,
+                min_agreement=1.0, columns=None):
+    """The comparative vote over all rows at once (numpy, float64), as SPEC.md section 2 and
+    dim's result describe it. Returns a dict with the result's keys, plus "margin": the
+    smallest gap between a row's two largest outputs over the models (and their mean for
+    average), so a caller can tell that float32 rounding cannot change a class."""
+    _, x = read_csv(csv_path, columns)
+    outputs = [OnnxModel(p).run(x) for p in model_paths]
+    n = len(outputs)
+    width = outputs[0].shape[1]
+    classes = 2 if width == 1 else width
+    chosen = np.stack([model_classes(y) for y in outputs], axis=1)  # rows x models
+    votes = np.stack([(chosen == k).sum(axis=1) for k in range(classes)], axis=1)
+    majority = np.argmax(votes, axis=1)
+    has_consensus = np.ones(len(x), dtype=bool)
+    if method in ("majority_vote", "expert_review"):
+        voted = majority
+    elif method == "weighted_vote":
+        w = np.asarray(weights, dtype=np.float64)
+        sums = np.stack([((chosen == k) * w).sum(axis=1) for k in range(classes)], axis=1)
+        voted = np.argmax(sums, axis=1)
+    elif method == "average":
+        voted = model_classes(sum(outputs) / n)
+    elif method == "unanimous":
+        voted = majority
+        has_consensus = votes[np.arange(len(x)), majority] == n
+    else:
+        raise ValueError(f"unknown method {method}")
+    agree = chosen == voted[:, None]
+    pairwise = [[float((chosen[:, i] == chosen[:, j]).mean()) if len(x) else 0.0
+                 for j in range(n)] for i in range(n)]
+    out = {
+        "rows": int(len(x)),
+        "classes": int(classes),
+        "class_counts": [int(c) for c in np.bincount(voted[has_consensus], minlength=classes)],
+        "no_consensus": int((~has_consensus).sum()),
+        "agreement_level": float(agree.mean()) if len(x) else 0.0,
+        "model_agreement": [float(a) for a in agree.mean(axis=0)],
+        "model_class_counts": [[int(c) for c in np.bincount(chosen[:, m], minlength=classes)]
+                               for m in range(n)],
+        "pairwise_agreement": pairwise,
+        "review_count": int((~has_consensus).sum()),
+    }
+    if method == "expert_review":
+        flagged = np.nonzero(agree.sum(axis=1) / n < min_agreement)[0]
+        out["review_count"] = int(len(flagged))
+        out["review_rows"] = [int(r) for r in flagged[:1000]]
+        out["review_rows_truncated"] = bool(len(flagged) > 1000)
+
+    def gap(y):
+        if y.shape[1] == 1:
+            return float(np.min(np.abs(y[:, 0] - 0.5)))
+        top = np.sort(y, axis=1)
+        return float(np.min(top[:, -1] - top[:, -2]))
+    margins = [gap(y) for y in outputs]
+    if method == "average":
+        margins.append(gap(sum(outputs) / n))
+    out["margin"] = min(margins)
+    return out
 
 
 # ----------------------------------------------------------------------------- CLI

@@ -3,7 +3,9 @@
 #include <random>
 
 #include "core/job/collaborative_config.h"
+#include "core/job/comparative_config.h"
 #include "core/patterns/collaborative.h"
+#include "core/patterns/comparative.h"
 
 namespace dim::core {
 namespace {
@@ -87,7 +89,16 @@ Result<JobRecord> JobService::Submit(const SubmitRequest& request) {
       }
       break;
     }
-    case Pattern::kComparative:
+    case Pattern::kComparative: {
+      DIM_ASSIGN_OR_RETURN(ComparativeConfig config, ParseComparativeConfig(request.config_json));
+      DIM_ASSIGN_OR_RETURN(std::string node_id, SelectComparativeNode(config, nodes_));
+      job.config_json = ComparativeConfigToJson(config).dump();
+      job.total_steps = 1;
+      NodeTaskRecord node;
+      node.node_id = std::move(node_id);
+      job.nodes.push_back(std::move(node));
+      break;
+    }
     case Pattern::kChained:
       return Status::Unimplemented("the " + std::string(PatternName(request.pattern)) +
                                    " pattern is not available in this version");
@@ -168,6 +179,29 @@ void JobService::Save(const JobRecord& record) {
   changed_cv_.notify_all();
 }
 
+Result<nlohmann::json> JobService::RunPattern(const JobRecord& job,
+                                              const std::vector<std::string>& node_ids,
+                                              const CancelToken& cancel,
+                                              const NodeUpdateFn& on_update) {
+  switch (job.pattern) {
+    case Pattern::kCollaborative: {
+      DIM_ASSIGN_OR_RETURN(CollaborativeConfig config, ParseCollaborativeConfig(job.config_json));
+      return RunCollaborative(job.id, config, node_ids, nodes_, cancel, clock_, on_update);
+    }
+    case Pattern::kComparative: {
+      DIM_ASSIGN_OR_RETURN(ComparativeConfig config, ParseComparativeConfig(job.config_json));
+      if (node_ids.size() != 1) {
+        return Status::Internal("a comparative job has one node task, this one has " +
+                                std::to_string(node_ids.size()));
+      }
+      return RunComparative(job.id, config, node_ids[0], nodes_, cancel, clock_, on_update);
+    }
+    default:
+      return Status::Unimplemented("the " + std::string(PatternName(job.pattern)) +
+                                   " pattern is not available in this version");
+  }
+}
+
 void JobService::RunJob(const std::string& id) {
   auto token = std::make_shared<CancelToken>();
   JobRecord job;
@@ -196,15 +230,9 @@ void JobService::RunJob(const std::string& id) {
     if (!token->cancelled()) Save(job);
   };
 
-  Result<nlohmann::json> result = Status::Internal("pattern not run");
-  auto config = ParseCollaborativeConfig(job.config_json);
-  if (!config.ok()) {
-    result = config.status();
-  } else {
-    std::vector<std::string> node_ids;
-    for (const auto& n : job.nodes) node_ids.push_back(n.node_id);
-    result = RunCollaborative(id, *config, node_ids, nodes_, *token, clock_, on_update);
-  }
+  std::vector<std::string> node_ids;
+  for (const auto& n : job.nodes) node_ids.push_back(n.node_id);
+  Result<nlohmann::json> result = RunPattern(job, node_ids, *token, on_update);
 
   std::lock_guard lock(mu_);
   running_.erase(id);

@@ -16,6 +16,7 @@
 #include "core/job_types.h"
 #include "core/node/cancel_token.h"
 #include "core/node/node_client.h"
+#include "core/patterns/node_runs.h"
 #include "core/status.h"
 #include "core/store/job_store.h"
 
@@ -53,8 +54,10 @@ class JobService final {
   // queued jobs stay PENDING in the store for the next start.
   void Stop();
 
-  // Validates the config (INVALID_ARGUMENT / NOT_FOUND with the JSON path, UNIMPLEMENTED for
-  // a pattern this version does not run), stores the job PENDING and queues it.
+  // Validates the config and chooses the nodes (INVALID_ARGUMENT / NOT_FOUND with the JSON
+  // path, UNIMPLEMENTED for a pattern this version does not run: chained), stores the job
+  // PENDING and queues it. A collaborative job has one node task per node, a comparative
+  // job one node task.
   Result<JobRecord> Submit(const SubmitRequest& request);
   // NOT_FOUND when absent.
   Result<JobRecord> Get(const std::string& id);
@@ -80,6 +83,9 @@ class JobService final {
 
   void WorkerLoop();
   void RunJob(const std::string& id);
+  // The job's pattern on its nodes; the result document, or why the job did not complete.
+  Result<nlohmann::json> RunPattern(const JobRecord& job, const std::vector<std::string>& node_ids,
+                                    const CancelToken& cancel, const NodeUpdateFn& on_update);
   // Stores a change made to the running job's record under mu_ and wakes waiters.
   void Save(const JobRecord& record);
   std::string NewJobId();

@@ -8,10 +8,9 @@ InProcessNode::InProcessNode(std::string id, std::shared_ptr<ModelRepository> mo
                              DatasetCatalog datasets)
     : id_(std::move(id)), models_(std::move(models)), datasets_(std::move(datasets)) {}
 
-Result<Summary> InProcessNode::RunSummaryTask(const NodeTask& task, const CancelToken& cancel,
+Result<nlohmann::json> InProcessNode::RunTask(const NodeTask& task, const CancelToken& cancel,
                                               std::chrono::milliseconds /*timeout*/) {
-  // In-process tasks run on the caller's thread; the engine enforces the job's time limit.
-  return core::RunSummaryTask(*models_, datasets_, task, cancel);
+  return RunNodeTask(*models_, datasets_, task, cancel);
 }
 
 NodeDescription InProcessNode::Describe() const {

@@ -15,7 +15,8 @@ class InProcessNode final : public NodeClient {
  public:
   InProcessNode(std::string id, std::shared_ptr<ModelRepository> models, DatasetCatalog datasets);
 
-  Result<Summary> RunSummaryTask(const NodeTask& task, const CancelToken& cancel,
+  // Runs on the calling thread; the engine enforces the job's time limit.
+  Result<nlohmann::json> RunTask(const NodeTask& task, const CancelToken& cancel,
                                  std::chrono::milliseconds timeout) override;
   NodeDescription Describe() const;
 

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -33,12 +34,19 @@ class NodeClient {
  public:
   virtual ~NodeClient() = default;
 
-  // Runs the task on the node to its end and returns the summary that left the node.
-  // Blocks the calling thread. Stops with CANCELLED soon after `cancel` is raised (and asks
-  // the node to stop), DEADLINE_EXCEEDED after `timeout` (zero: none). UNAVAILABLE when the
-  // node cannot be reached; otherwise the node's own error.
-  virtual Result<Summary> RunSummaryTask(const NodeTask& task, const CancelToken& cancel,
+  // Runs the task (of either kind) on the node to its end and returns the document that
+  // left the node: a JSON object, as RunNodeTask (task_runner.h) makes it. Blocks the
+  // calling thread. Stops with CANCELLED soon after `cancel` is raised (and asks the node to
+  // stop), DEADLINE_EXCEEDED after `timeout` (zero: none). UNAVAILABLE when the node cannot
+  // be reached; INTERNAL when its answer is not a JSON object; otherwise the node's own
+  // error.
+  virtual Result<nlohmann::json> RunTask(const NodeTask& task, const CancelToken& cancel,
                                          std::chrono::milliseconds timeout) = 0;
+
+  // RunTask for a summary task, with the summary read back from the node's document
+  // (INTERNAL when it is not one).
+  Result<Summary> RunSummaryTask(const NodeTask& task, const CancelToken& cancel,
+                                 std::chrono::milliseconds timeout);
 };
 
 // The nodes a pattern may use. Thread-safe.

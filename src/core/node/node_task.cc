@@ -3,9 +3,64 @@
 #include <nlohmann/json.hpp>
 
 namespace dim::core {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr char kParams[] = "input_data_json";
+
+Status ParamError(const std::string& key, const std::string& what) {
+  return Status::InvalidArgument(std::string(kParams) + "." + key + ": " + what);
+}
+
+Result<std::vector<std::string>> ReadStrings(const json& value, const std::string& key) {
+  if (!value.is_array()) return ParamError(key, "expected an array");
+  std::vector<std::string> out;
+  for (const auto& v : value) {
+    if (!v.is_string()) return ParamError(key, "expected strings");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+Result<ConsensusSettings> ReadConsensus(const json& value) {
+  if (!value.is_object()) return ParamError("consensus", "expected an object");
+  ConsensusSettings settings;
+  for (const auto& [key, v] : value.items()) {
+    if (key == "method") {
+      auto method = v.is_string() ? ParseConsensusMethod(v.get<std::string>()) : std::nullopt;
+      if (!method) return ParamError("consensus.method", "expected a consensus method's name");
+      settings.method = *method;
+    } else if (key == "weights") {
+      if (!v.is_array()) return ParamError("consensus.weights", "expected an array");
+      for (const auto& w : v) {
+        if (!w.is_number()) return ParamError("consensus.weights", "expected numbers");
+        settings.weights.push_back(w.get<double>());
+      }
+    } else if (key == "min_agreement") {
+      if (!v.is_number()) return ParamError("consensus.min_agreement", "expected a number");
+      settings.min_agreement = v.get<double>();
+    } else {
+      return ParamError("consensus." + key, "unknown key");
+    }
+  }
+  return settings;
+}
+
+}  // namespace
 
 std::string NodeTaskParamsJson(const NodeTask& task) {
-  nlohmann::json j = nlohmann::json::object();
+  json j = json::object();
+  if (task.kind == NodeTaskKind::kComparative) {
+    j["kind"] = "comparative";
+    j["model_ids"] = task.model_ids;
+    json consensus = {{"method", ConsensusMethodName(task.consensus.method)}};
+    if (!task.consensus.weights.empty()) consensus["weights"] = task.consensus.weights;
+    if (task.consensus.method == ConsensusMethod::kExpertReview) {
+      consensus["min_agreement"] = task.consensus.min_agreement;
+    }
+    j["consensus"] = std::move(consensus);
+  }
   if (!task.columns.empty()) j["columns"] = task.columns;
   if (!task.task.empty()) j["task"] = task.task;
   return j.dump();
@@ -20,27 +75,44 @@ Result<NodeTask> NodeTaskFromRequest(std::string job_id, std::string model_id,
   if (task.model_id.empty()) return Status::InvalidArgument("model_id: must not be empty");
   if (!data_source.empty()) task.dataset = std::move(data_source);
   if (params_json.empty()) return task;
-  auto j = nlohmann::json::parse(params_json, nullptr, /*allow_exceptions=*/false);
+  auto j = json::parse(params_json, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return Status::InvalidArgument("input_data_json: expected a JSON object");
   }
+  if (auto kind = j.find("kind"); kind != j.end()) {
+    if (*kind == "comparative") {
+      task.kind = NodeTaskKind::kComparative;
+    } else if (*kind != "summary") {
+      return ParamError("kind", "expected summary or comparative");
+    }
+  }
+  const bool comparative = task.kind == NodeTaskKind::kComparative;
   for (const auto& [key, value] : j.items()) {
+    if (key == "kind") continue;
     if (key == "columns") {
-      if (!value.is_array()) return Status::InvalidArgument("input_data_json.columns: expected an array");
-      for (const auto& c : value) {
-        if (!c.is_string()) {
-          return Status::InvalidArgument("input_data_json.columns: expected strings");
-        }
-        task.columns.push_back(c.get<std::string>());
-      }
-    } else if (key == "task") {
-      if (!value.is_string()) return Status::InvalidArgument("input_data_json.task: expected a string");
+      DIM_ASSIGN_OR_RETURN(task.columns, ReadStrings(value, key));
+    } else if (key == "task" && !comparative) {
+      if (!value.is_string()) return ParamError(key, "expected a string");
       task.task = value.get<std::string>();
       if (task.task != "classification" && task.task != "regression") {
-        return Status::InvalidArgument("input_data_json.task: expected classification or regression");
+        return ParamError(key, "expected classification or regression");
       }
+    } else if (key == "model_ids" && comparative) {
+      DIM_ASSIGN_OR_RETURN(task.model_ids, ReadStrings(value, key));
+    } else if (key == "consensus" && comparative) {
+      DIM_ASSIGN_OR_RETURN(task.consensus, ReadConsensus(value));
     } else {
-      return Status::InvalidArgument("input_data_json." + key + ": unknown key");
+      return ParamError(key, "unknown key");
+    }
+  }
+  if (comparative) {
+    if (Status s = CheckConsensusSettings(task.consensus, task.model_ids.size()); !s.ok()) {
+      return Status::InvalidArgument(std::string(kParams) + "." + s.message());
+    }
+    if (task.model_ids[0] != task.model_id) {
+      return ParamError(
+          "model_ids[0]",
+          "'" + task.model_ids[0] + "' is not the request's model_id '" + task.model_id + "'");
     }
   }
   return task;

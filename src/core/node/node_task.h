@@ -1,29 +1,53 @@
-// One node's part of a job: which model to run on which of the node's datasets.
+// One node's part of a job: which model(s) to run on which of the node's datasets.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/stats/consensus.h"
 #include "core/status.h"
 
 namespace dim::core {
 
+enum class NodeTaskKind {
+  // One model over the dataset; the node returns the output's Summary (collaborative).
+  kSummary,
+  // Several models over the same rows, voted on the node; it returns a ConsensusResult
+  // (comparative).
+  kComparative,
+};
+
 struct NodeTask {
   std::string job_id;
+  NodeTaskKind kind = NodeTaskKind::kSummary;
+  // The model of a summary task; for a comparative task, the first of model_ids (the
+  // daemon request's model_id).
   std::string model_id;
+  // Comparative only: every model, in order (at least 2).
+  std::vector<std::string> model_ids;
   std::string dataset = "default";
   // Feature columns, in order; empty means every column.
   std::vector<std::string> columns;
-  // "", "classification" or "regression" (see CollaborativeConfig::task).
+  // Summary only: "", "classification" or "regression" (see CollaborativeConfig::task).
   std::string task;
+  // Comparative only.
+  ConsensusSettings consensus;
 };
 
-// The task's parameters as carried in daemon.SubmitJobRequest.input_data_json.
+// The task's parameters as carried in daemon.SubmitJobRequest.input_data_json:
+//   summary:     {"columns": [...], "task": "..."} (each only when set; no "kind", so that
+//                older daemons read it)
+//   comparative: {"kind": "comparative", "model_ids": [...], "columns": [...],
+//                 "consensus": {"method": "...", "weights": [...], "min_agreement": x}}
 std::string NodeTaskParamsJson(const NodeTask& task);
 
-// Rebuilds a task from the daemon request's fields. INVALID_ARGUMENT naming the field when
-// input_data_json is malformed or has unknown keys.
+// Rebuilds a task from the daemon request's fields. A params object without "kind" is a
+// summary task. INVALID_ARGUMENT naming the field ("input_data_json.weights: 3 weights for 2
+// models ...")
+// when input_data_json is malformed, has unknown keys or keys of the other kind, or the
+// consensus settings do not fit the models (CheckConsensusSettings); and when model_ids[0]
+// is not model_id.
 Result<NodeTask> NodeTaskFromRequest(std::string job_id, std::string model_id,
                                      std::string data_source, std::string_view params_json);
 

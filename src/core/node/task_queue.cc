@@ -1,7 +1,6 @@
 #include "core/node/task_queue.h"
 
 #include "core/node/task_runner.h"
-#include "core/stats/summary.h"
 
 namespace dim::core {
 
@@ -27,6 +26,9 @@ Status TaskQueue::Submit(NodeTask task, Priority priority) {
   // Fail fast, before queueing, on what the caller got wrong.
   if (!datasets_.Has(task.dataset)) return datasets_.Find(task.dataset).status();
   if (auto model = models_.Get(task.model_id); !model.ok()) return model.status();
+  for (const auto& id : task.model_ids) {
+    if (auto model = models_.Get(id); !model.ok()) return model.status();
+  }
 
   std::lock_guard lock(mu_);
   if (stopping_) return Status::Unavailable("the node is shutting down");
@@ -120,9 +122,9 @@ void TaskQueue::WorkerLoop() {
       task->view.started_at = FormatIso8601(clock_.Now());
       task->started = std::chrono::steady_clock::now();
     }
-    auto summary = RunSummaryTask(models_, datasets_, task->spec, *task->cancel);
-    Result<std::string> result = summary.ok() ? Result<std::string>(SummaryToJson(*summary).dump())
-                                              : Result<std::string>(summary.status());
+    auto document = RunNodeTask(models_, datasets_, task->spec, *task->cancel);
+    Result<std::string> result = document.ok() ? Result<std::string>(document->dump())
+                                               : Result<std::string>(document.status());
     Finish(*task, std::move(result));
   }
 }

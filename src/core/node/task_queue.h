@@ -56,7 +56,8 @@ class TaskQueue final {
             TaskQueueOptions options);
   ~TaskQueue();  // cancels running tasks and joins the workers
 
-  // Checks the task can run here (dataset and model exist, model loads) and queues it.
+  // Checks the task can run here (dataset and models exist, models load) and queues it.
+  // A finished task's result_json is the document RunNodeTask returns.
   // NOT_FOUND / INVALID_ARGUMENT from those checks; ALREADY_EXISTS when a task with this
   // id is queued or running; RESOURCE_EXHAUSTED when the queue is full.
   [[nodiscard]] Status Submit(NodeTask task, Priority priority);

@@ -1,7 +1,10 @@
 #include "core/node/task_runner.h"
 
 #include <algorithm>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace dim::core {
 namespace {
@@ -9,10 +12,10 @@ namespace {
 // The error for a dataset whose width is not the model's. Without a column selection it
 // points at the header (line 1) and the first column that is missing or one too many.
 Status WidthMismatch(const DatasetEntry& dataset, const CsvReader& reader, const NodeTask& task,
-                     int64_t expected) {
+                     const std::string& model_id, int64_t expected) {
   const int64_t width = reader.width();
-  const std::string counts = std::to_string(width) + " feature columns but model '" +
-                             task.model_id + "' expects " + std::to_string(expected);
+  const std::string counts = std::to_string(width) + " feature columns but model '" + model_id +
+                             "' expects " + std::to_string(expected);
   if (!task.columns.empty()) {
     return Status::InvalidArgument("dataset '" + dataset.name + "': \"columns\" selects " +
                                    counts);
@@ -35,7 +38,7 @@ Result<Summary> RunSummaryTask(ModelRepository& models, const DatasetCatalog& da
   DIM_RETURN_IF_ERROR(
       reader->SelectColumns(task.columns).WithPrefix("dataset '" + dataset.name + "'"));
   if (reader->width() != model->input_width()) {
-    return WidthMismatch(dataset, *reader, task, model->input_width());
+    return WidthMismatch(dataset, *reader, task, task.model_id, model->input_width());
   }
   const bool classify = task.task == "classification" ||
                         (task.task.empty() && model->output_width() > 1);
@@ -49,6 +52,63 @@ Result<Summary> RunSummaryTask(ModelRepository& models, const DatasetCatalog& da
     DIM_RETURN_IF_ERROR(summary.Add(outputs));
   }
   return summary.Finish();
+}
+
+Result<ConsensusResult> RunComparativeTask(ModelRepository& models, const DatasetCatalog& datasets,
+                                           const NodeTask& task, const CancelToken& cancel,
+                                           int64_t batch_rows) {
+  DIM_RETURN_IF_ERROR(CheckConsensusSettings(task.consensus, task.model_ids.size()));
+  std::vector<std::shared_ptr<const Model>> loaded;
+  for (const auto& id : task.model_ids) {
+    DIM_ASSIGN_OR_RETURN(auto model, models.Get(id));
+    if (!loaded.empty() && model->output_width() != loaded[0]->output_width()) {
+      return Status::InvalidArgument("models '" + task.model_ids[0] + "' and '" + id +
+                                     "' have different output widths (" +
+                                     std::to_string(loaded[0]->output_width()) + " and " +
+                                     std::to_string(model->output_width()) +
+                                     "): the models compared must have the same "
+                                     "outputs");
+    }
+    loaded.push_back(std::move(model));
+  }
+  DIM_ASSIGN_OR_RETURN(DatasetEntry dataset, datasets.Find(task.dataset));
+  DIM_ASSIGN_OR_RETURN(auto reader, CsvReader::Open(dataset.path));
+  DIM_RETURN_IF_ERROR(
+      reader->SelectColumns(task.columns).WithPrefix("dataset '" + dataset.name + "'"));
+  for (size_t m = 0; m < loaded.size(); ++m) {
+    if (reader->width() != loaded[m]->input_width()) {
+      return WidthMismatch(dataset, *reader, task, task.model_ids[m], loaded[m]->input_width());
+    }
+  }
+  DIM_ASSIGN_OR_RETURN(
+      ConsensusBuilder vote,
+      ConsensusBuilder::Create(task.consensus, loaded.size(), loaded[0]->output_width()));
+  Matrix batch;
+  std::vector<Matrix> outputs(loaded.size());
+  for (;;) {
+    if (cancel.cancelled()) return Status::Cancelled("task cancelled");
+    DIM_ASSIGN_OR_RETURN(int64_t rows, reader->ReadBatch(batch_rows, &batch));
+    if (rows == 0) break;
+    for (size_t m = 0; m < loaded.size(); ++m) {
+      auto out = loaded[m]->Run(batch);
+      if (!out.ok()) return out.status().WithPrefix("model '" + task.model_ids[m] + "'");
+      outputs[m] = std::move(*out);
+    }
+    DIM_RETURN_IF_ERROR(vote.Add(outputs));
+  }
+  return vote.Finish();
+}
+
+Result<nlohmann::json> RunNodeTask(ModelRepository& models, const DatasetCatalog& datasets,
+                                   const NodeTask& task, const CancelToken& cancel,
+                                   int64_t batch_rows) {
+  if (task.kind == NodeTaskKind::kComparative) {
+    DIM_ASSIGN_OR_RETURN(ConsensusResult result,
+                         RunComparativeTask(models, datasets, task, cancel, batch_rows));
+    return ConsensusToJson(result, task.consensus.method);
+  }
+  DIM_ASSIGN_OR_RETURN(Summary summary, RunSummaryTask(models, datasets, task, cancel, batch_rows));
+  return SummaryToJson(summary);
 }
 
 }  // namespace dim::core

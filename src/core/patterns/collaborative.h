@@ -2,15 +2,15 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/clock.h"
 #include "core/job/collaborative_config.h"
 #include "core/job_types.h"
 #include "core/node/node_client.h"
+#include "core/patterns/node_runs.h"
 
 namespace dim::core {
 
@@ -21,9 +21,6 @@ namespace dim::core {
 // node count.
 Result<std::vector<std::string>> SelectCollaborativeNodes(const CollaborativeConfig& config,
                                                           NodeDirectory& directory);
-
-// Called (from any thread, serialised by the caller) whenever a node task changes state.
-using NodeUpdateFn = std::function<void(const NodeTaskRecord&)>;
 
 // Runs the job on `nodes` in parallel and pools the summaries (federated averaging).
 // A node that fails or runs past config.timeout_seconds is dropped and listed with its

@@ -36,8 +36,16 @@ class ScriptedNode final : public NodeClient {
  public:
   explicit ScriptedNode(Result<Summary> answer) : answer_(std::move(answer)) {}
 
-  Result<Summary> RunSummaryTask(const NodeTask& task, const CancelToken& cancel,
-                                 std::chrono::milliseconds /*timeout*/) override {
+  Result<nlohmann::json> RunTask(const NodeTask& task, const CancelToken& cancel,
+                                 std::chrono::milliseconds timeout) override {
+    auto summary = Answer(task, cancel, timeout);
+    if (!summary.ok()) return summary.status();
+    return SummaryToJson(*summary);
+  }
+
+  // The node's answer as a summary (RunTask sends it as the node's document).
+  Result<Summary> Answer(const NodeTask& task, const CancelToken& cancel,
+                         std::chrono::milliseconds /*timeout*/) {
     std::unique_lock lock(mu_);
     started_.push_back(task.job_id);
     cv_.notify_all();
@@ -82,7 +90,7 @@ class ScriptedNode final : public NodeClient {
   std::set<std::string> cancelled_;
 };
 
-// One described node "n1" holding dataset "default" and model "m".
+// One described node "n1" holding dataset "default" and models "m" and "m2".
 class OneNodeDirectory final : public NodeDirectory {
  public:
   explicit OneNodeDirectory(std::shared_ptr<ScriptedNode> node) : node_(std::move(node)) {}
@@ -97,7 +105,7 @@ class OneNodeDirectory final : public NodeDirectory {
     DatasetEntry e;
     e.name = "default";
     d.datasets = {e};
-    d.models = {"m"};
+    d.models = {"m", "m2"};
     return {d};
   }
 
@@ -250,17 +258,128 @@ TEST_F(JobServiceTest, InvalidConfigIsRejectedAndNothingIsStored) {
   EXPECT_THAT(node_->started(), IsEmpty());
 }
 
-TEST_F(JobServiceTest, ComparativeAndChainedAreUnimplemented) {
+TEST_F(JobServiceTest, ChainedIsUnimplemented) {
   auto service = StartService();
-  for (Pattern p : {Pattern::kComparative, Pattern::kChained}) {
-    SubmitRequest r = Collaborative();
-    r.pattern = p;
-    auto job = service->Submit(r);
-    ASSERT_FALSE(job.ok());
-    EXPECT_EQ(job.status().code(), StatusCode::kUnimplemented);
-    EXPECT_THAT(job.status().message(), HasSubstr(std::string(PatternName(p))));
+  SubmitRequest r = Collaborative();
+  r.pattern = Pattern::kChained;
+  auto job = service->Submit(r);
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.status().code(), StatusCode::kUnimplemented);
+  EXPECT_THAT(job.status().message(), HasSubstr("chained"));
+}
+
+// Two in-process nodes; "node-b" holds the dataset and the models heart_mlp, heart_mlp_copy
+// (the same file under another name) and heart_risk; "node-a" lacks the copy.
+class ComparativeJobTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(dim::testing::ExampleModelExists("heart_mlp"));
+    const auto dir_a = scratch_.path() / "a";
+    const auto dir_b = scratch_.path() / "b";
+    for (const auto& d : {dir_a, dir_b}) {
+      std::filesystem::create_directories(d);
+      for (const char* m : {"heart_mlp", "heart_risk"}) {
+        std::filesystem::copy_file(ExampleModelsDir() / (std::string(m) + ".onnx"),
+                                   d / (std::string(m) + ".onnx"));
+      }
+    }
+    std::filesystem::copy_file(ExampleModelsDir() / "heart_mlp.onnx",
+                               dir_b / "heart_mlp_copy.onnx");
+    for (const auto& [id, dir] : {std::pair{"node-a", dir_a}, std::pair{"node-b", dir_b}}) {
+      DatasetCatalog datasets;
+      ASSERT_TRUE(datasets.Add("default", ExampleDataFile("hospital_a.csv")).ok());
+      auto models = std::make_shared<ModelRepository>(dir);
+      ASSERT_TRUE(
+          directory_.Add(id, std::make_shared<InProcessNode>(id, models, std::move(datasets)))
+              .ok());
+    }
+    store_ = MemoryStore();
+    ASSERT_NE(store_, nullptr);
+    service_ = std::make_unique<JobService>(*store_, directory_, clock_);
+    ASSERT_TRUE(service_->Start().ok());
   }
-  EXPECT_EQ(service->List(JobQuery{})->total, 0);
+
+  static SubmitRequest Comparative(const std::string& config) {
+    SubmitRequest r = Collaborative(config);
+    r.pattern = Pattern::kComparative;
+    return r;
+  }
+
+  dim::testing::ScratchDir scratch_;
+  InProcessDirectory directory_;
+  std::unique_ptr<JobStore> store_;
+  SystemClock clock_;
+  std::unique_ptr<JobService> service_;
+};
+
+TEST_F(ComparativeJobTest, IdenticalModelsAgreeOnEveryRowOfTheChosenNode) {
+  auto submitted = service_->Submit(Comparative(R"({"modelIds":["heart_mlp","heart_mlp_copy"]})"));
+  ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
+  EXPECT_EQ(submitted->total_steps, 1);
+  ASSERT_EQ(submitted->nodes.size(), 1u);
+  EXPECT_EQ(submitted->nodes[0].node_id, "node-b");  // the only one with both models
+
+  auto done = service_->Wait(submitted->id, 20s);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  ASSERT_EQ(done->state, JobState::kCompleted) << done->error;
+  EXPECT_EQ(done->completed_steps, 1);
+  EXPECT_EQ(done->nodes[0].status, "completed");
+  auto result = nlohmann::json::parse(done->result_json, nullptr, false);
+  ASSERT_TRUE(result.is_object()) << done->result_json;
+  EXPECT_EQ(result["pattern"], "comparative");
+  EXPECT_EQ(result["node_id"], "node-b");
+  EXPECT_EQ(result["consensus_method"], "majority_vote");
+  EXPECT_EQ(result["rows"], 240);
+  // hospital_a's heart_mlp classes (as in the collaborative test above).
+  EXPECT_EQ(result["class_counts"].get<std::vector<int64_t>>(),
+            (std::vector<int64_t>{125, 93, 22}));
+  EXPECT_EQ(result["agreement_level"], 1.0);
+  EXPECT_EQ(result["pairwise_agreement"], nlohmann::json::parse("[[1.0,1.0],[1.0,1.0]]"));
+  EXPECT_EQ(result["review_count"], 0);
+}
+
+TEST_F(ComparativeJobTest, ModelsOfDifferentWidthsFailOnTheNodeNamingBoth) {
+  auto submitted = service_->Submit(
+      Comparative(R"({"model_ids":["heart_mlp","heart_risk"],"node_id":"node-a"})"));
+  ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
+  auto done = service_->Wait(submitted->id, 20s);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->state, JobState::kFailed);
+  EXPECT_THAT(done->error, HasSubstr("models 'heart_mlp' and 'heart_risk' have different output "
+                                     "widths (3 and 1)"));
+  EXPECT_EQ(done->nodes[0].status, "failed");
+}
+
+TEST_F(ComparativeJobTest, BadConfigsAreRejectedAtSubmitWithTheirPath) {
+  struct Case {
+    const char* config;
+    StatusCode code;
+    const char* message;
+  };
+  const Case cases[] = {
+      {R"({"model_ids":["heart_mlp"]})", StatusCode::kInvalidArgument,
+       "$.model_ids: a comparison needs at least 2 models, got 1"},
+      {R"({"model_ids":["heart_mlp","ghost"],"node_id":"node-b"})", StatusCode::kNotFound,
+       "$.model_ids[1]: model 'ghost' not found on node 'node-b'"},
+      {R"({"model_ids":["heart_mlp","heart_risk"],"node_id":"node-z"})", StatusCode::kNotFound,
+       "$.node_id: node 'node-z' not found (known nodes: node-a, node-b)"},
+      {R"({"model_ids":["heart_mlp","heart_risk"],"dataset":"genomes"})", StatusCode::kNotFound,
+       "$.dataset: no active node holds dataset 'genomes'"},
+      {R"({"model_ids":["heart_mlp","heart_risk"],"node_id":"node-a","dataset":"x"})",
+       StatusCode::kNotFound, "$.dataset: node 'node-a' has no dataset 'x' (it has: default)"},
+      {R"({"model_ids":["heart_mlp","ghost"]})", StatusCode::kNotFound,
+       "$.model_ids: no active node that holds dataset 'default' has all the models "
+       "(node-a lacks 'ghost'; node-b lacks 'ghost')"},
+  };
+  for (const auto& c : cases) {
+    auto job = service_->Submit(Comparative(c.config));
+    ASSERT_FALSE(job.ok()) << c.config;
+    EXPECT_EQ(job.status().code(), c.code) << c.config;
+    EXPECT_EQ(job.status().message(), c.message) << c.config;
+  }
+  auto page = service_->List(JobQuery{});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 0);
 }
 
 TEST_F(JobServiceTest, UnknownJobIsNotFound) {
@@ -308,6 +427,41 @@ TEST_F(JobServiceTest, CancelOfARunningJobStopsItsNodeTask) {
   EXPECT_TRUE(node_->WasCancelled(id));
   service->Stop();
   EXPECT_EQ(service->Get(id)->state, JobState::kCancelled);
+}
+
+TEST_F(JobServiceTest, CancelOfARunningComparativeJobStopsItsNodeTask) {
+  node_->Hold(true);
+  auto service = StartService();
+  SubmitRequest r = Collaborative(R"({"model_ids":["m","m2"]})");
+  r.pattern = Pattern::kComparative;
+  auto job = service->Submit(r);
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  ASSERT_EQ(job->nodes.size(), 1u);
+  EXPECT_EQ(job->nodes[0].node_id, "n1");
+  ASSERT_TRUE(node_->WaitStarted(job->id));
+  auto cancelled = service->Cancel(job->id);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
+  EXPECT_EQ(cancelled->state, JobState::kCancelled);
+  const auto deadline = std::chrono::steady_clock::now() + 1s;
+  while (!node_->WasCancelled(job->id) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_TRUE(node_->WasCancelled(job->id));
+  auto waited = service->Wait(job->id, 5s);
+  ASSERT_TRUE(waited.ok());
+  EXPECT_EQ(waited->state, JobState::kCancelled);
+}
+
+TEST_F(JobServiceTest, ComparativeJobWhoseNodeAnswersWithoutAVoteFails) {
+  auto service = StartService();
+  SubmitRequest r = Collaborative(R"({"model_ids":["m","m2"]})");
+  r.pattern = Pattern::kComparative;
+  auto job = service->Submit(r);
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  auto done = service->Wait(job->id, 5s);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->state, JobState::kFailed);  // the scripted node sends a summary
+  EXPECT_EQ(done->error, "node 'n1' sent a malformed vote: no \"classes\"");
 }
 
 TEST_F(JobServiceTest, CancelledPendingJobNeverRuns) {

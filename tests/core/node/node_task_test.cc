@@ -28,8 +28,14 @@ TEST(NodeTask, ParamsJsonRoundTrips) {
 }
 
 TEST(NodeTask, ParamsJsonOfAPlainTaskIsAnEmptyObject) {
-  const NodeTask task{
-      .job_id = "j", .model_id = "m", .dataset = "default", .columns = {}, .task = {}};
+  const NodeTask task{.job_id = "j",
+                      .kind = NodeTaskKind::kSummary,
+                      .model_id = "m",
+                      .model_ids = {},
+                      .dataset = "default",
+                      .columns = {},
+                      .task = {},
+                      .consensus = {}};
   EXPECT_EQ(NodeTaskParamsJson(task), "{}");
 }
 
@@ -69,6 +75,79 @@ TEST(NodeTask, MalformedRequestIsInvalidArgumentNamingTheField) {
       {"j", "m", R"({"task":"clustering"})",
        "input_data_json.task: expected classification or regression"},
       {"j", "m", R"({"colums":["age"]})", "input_data_json.colums: unknown key"},
+  };
+  for (const auto& c : cases) {
+    auto task = NodeTaskFromRequest(c.job_id, c.model_id, "d", c.params);
+    ASSERT_FALSE(task.ok()) << c.params;
+    EXPECT_EQ(task.status().code(), StatusCode::kInvalidArgument) << c.params;
+    EXPECT_EQ(task.status().message(), c.message) << c.params;
+  }
+}
+
+TEST(NodeTask, ComparativeParamsRoundTrip) {
+  NodeTask task;
+  task.job_id = "job-2";
+  task.kind = NodeTaskKind::kComparative;
+  task.model_id = "a";
+  task.model_ids = {"a", "b", "c"};
+  task.columns = {"age"};
+  task.consensus.method = ConsensusMethod::kWeightedVote;
+  task.consensus.weights = {1, 0, 2.5};
+  const std::string params = NodeTaskParamsJson(task);
+  EXPECT_EQ(params,
+            R"({"columns":["age"],"consensus":{"method":"weighted_vote","weights":[1.0,0.0,2.5]},)"
+            R"("kind":"comparative","model_ids":["a","b","c"]})");
+  auto back = NodeTaskFromRequest("job-2", "a", "d", params);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->kind, NodeTaskKind::kComparative);
+  EXPECT_THAT(back->model_ids, ElementsAre("a", "b", "c"));
+  EXPECT_THAT(back->columns, ElementsAre("age"));
+  EXPECT_EQ(back->consensus.method, ConsensusMethod::kWeightedVote);
+  EXPECT_THAT(back->consensus.weights, ElementsAre(1.0, 0.0, 2.5));
+
+  task.consensus = {};
+  task.consensus.method = ConsensusMethod::kExpertReview;
+  task.consensus.min_agreement = 0.5;
+  back = NodeTaskFromRequest("job-2", "a", "d", NodeTaskParamsJson(task));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->consensus.method, ConsensusMethod::kExpertReview);
+  EXPECT_EQ(back->consensus.min_agreement, 0.5);
+}
+
+TEST(NodeTask, ParamsWithoutKindOrWithKindSummaryAreASummaryTask) {
+  for (const char* params : {R"({"columns":["x"]})", R"({"kind":"summary","columns":["x"]})"}) {
+    auto task = NodeTaskFromRequest("j", "m", "d", params);
+    ASSERT_TRUE(task.ok()) << params << ": " << task.status().ToString();
+    EXPECT_EQ(task->kind, NodeTaskKind::kSummary);
+    EXPECT_THAT(task->model_ids, IsEmpty());
+  }
+}
+
+TEST(NodeTask, MalformedComparativeRequestIsInvalidArgumentNamingTheField) {
+  const BadRequest cases[] = {
+      {"j", "a", R"({"kind":"vote"})", "input_data_json.kind: expected summary or comparative"},
+      {"j", "a", R"({"model_ids":["a","b"]})", "input_data_json.model_ids: unknown key"},
+      {"j", "a", R"({"kind":"comparative","model_ids":["a","b"],"task":"regression"})",
+       "input_data_json.task: unknown key"},
+      {"j", "a", R"({"kind":"comparative","model_ids":["a"]})",
+       "input_data_json.model_ids: a comparison needs at least 2 models, got 1"},
+      {"j", "a", R"({"kind":"comparative"})",
+       "input_data_json.model_ids: a comparison needs at least 2 models, got 0"},
+      {"j", "a", R"({"kind":"comparative","model_ids":["b","a"]})",
+       "input_data_json.model_ids[0]: 'b' is not the request's model_id 'a'"},
+      {"j", "a", R"({"kind":"comparative","model_ids":["a","b"],"consensus":{"method":"x"}})",
+       "input_data_json.consensus.method: expected a consensus method's name"},
+      {"j", "a", R"({"kind":"comparative","model_ids":["a","b"],"consensus":{"weight":[1]}})",
+       "input_data_json.consensus.weight: unknown key"},
+      {"j", "a",
+       R"({"kind":"comparative","model_ids":["a","b"],)"
+       R"("consensus":{"method":"weighted_vote","weights":[1]}})",
+       "input_data_json.weights: 1 weights for 2 models (one per model, in the order of "
+       "model_ids)"},
+      {"j", "a",
+       R"({"kind":"comparative","model_ids":["a","b"],)"
+       R"("consensus":{"method":"expert_review","min_agreement":2}})",
+       "input_data_json.min_agreement: must be between 0 and 1"},
   };
   for (const auto& c : cases) {
     auto task = NodeTaskFromRequest(c.job_id, c.model_id, "d", c.params);

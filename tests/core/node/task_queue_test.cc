@@ -186,6 +186,24 @@ TEST_F(TaskQueueTest, SubmitRejectsMissingDatasetOrModelBeforeQueueing) {
   EXPECT_EQ(queue_->Stats().queued, 0);
 }
 
+TEST_F(TaskQueueTest, ComparativeTaskChecksEveryModelAndReportsTheNodesError) {
+  Start({});
+  NodeTask task = Task("c1");
+  task.kind = NodeTaskKind::kComparative;
+  task.model_ids = {"heart_mlp", "ghost"};
+  Status no_model = queue_->Submit(task, Priority::kNormal);
+  EXPECT_EQ(no_model.code(), StatusCode::kNotFound);
+  EXPECT_THAT(no_model.message(), HasSubstr("ghost"));
+  EXPECT_EQ(queue_->Get("c1").status().code(), StatusCode::kNotFound);
+
+  task.model_ids = {"heart_mlp", "heart_risk"};
+  ASSERT_TRUE(queue_->Submit(task, Priority::kNormal).ok());
+  TaskView v = WaitEnded("c1");
+  EXPECT_EQ(v.status, "failed");
+  EXPECT_EQ(v.error_code, StatusCode::kInvalidArgument);
+  EXPECT_THAT(v.error, HasSubstr("models 'heart_mlp' and 'heart_risk' have different output"));
+}
+
 TEST_F(TaskQueueTest, ActiveDuplicateIdIsAlreadyExists) {
   Start({.max_concurrent = 1});
   ASSERT_TRUE(queue_->Submit(Task("busy", "slow"), Priority::kNormal).ok());

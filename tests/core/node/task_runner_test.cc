@@ -7,11 +7,13 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/infer/model.h"
+#include "tests/core/infer/onnx_test_model.h"
 #include "tests/core/test_support.h"
 
 namespace dim::core {
@@ -269,6 +271,162 @@ TEST_F(TaskRunnerTest, EmptyDatasetGivesZeroRows) {
   auto summary = Run(Task("heart_mlp", "empty"));
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   EXPECT_EQ(summary->rows, 0);
+}
+
+// Comparative tasks: heart_mlp, a byte copy of it, heart_risk, and "const_mid", a model that
+// says [0.25, 0.75, 0] (class 1) for every row, in a models folder of the test's own.
+class ComparativeTaskTest : public TaskRunnerTest {
+ protected:
+  void SetUp() override {
+    TaskRunnerTest::SetUp();
+    const fs::path dir = dir_.path() / "models";
+    fs::create_directories(dir);
+    fs::copy_file(ExampleModelsDir() / "heart_mlp.onnx", dir / "heart_mlp.onnx");
+    fs::copy_file(ExampleModelsDir() / "heart_mlp.onnx", dir / "heart_mlp_copy.onnx");
+    fs::copy_file(ExampleModelsDir() / "heart_risk.onnx", dir / "heart_risk.onnx");
+    core::testing::OnnxModelBuilder constant;
+    constant.Input("features", {core::testing::kBatch, 8})
+        .Initializer("w", {8, 3}, std::vector<float>(24, 0.0f))
+        .Initializer("b", {3}, {0.25f, 0.75f, 0.0f})
+        .Output("output");
+    constant.Node("Gemm", {"features", "w", "b"}, {"output"});
+    Write("models/const_mid.onnx", constant.Bytes());
+    own_models_ = std::make_unique<ModelRepository>(dir);
+  }
+
+  static NodeTask Comparative(std::vector<std::string> models,
+                              ConsensusMethod method = ConsensusMethod::kMajorityVote) {
+    NodeTask t = Task(models.at(0), "a");
+    t.kind = NodeTaskKind::kComparative;
+    t.model_ids = std::move(models);
+    t.consensus.method = method;
+    return t;
+  }
+
+  Result<ConsensusResult> Vote(const NodeTask& task, int64_t batch_rows = 4096) {
+    CancelToken cancel;
+    return RunComparativeTask(*own_models_, datasets_, task, cancel, batch_rows);
+  }
+
+  std::unique_ptr<ModelRepository> own_models_;
+};
+
+TEST_F(ComparativeTaskTest, IdenticalModelsAgreeOnEveryRow) {
+  auto r = Vote(Comparative({"heart_mlp", "heart_mlp_copy"}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->rows, 240);
+  EXPECT_EQ(r->classes, 3);
+  EXPECT_THAT(r->class_counts, ElementsAre(125, 93, 22));  // heart_mlp's own classes
+  EXPECT_EQ(r->agreement_level, 1.0);
+  EXPECT_THAT(r->model_agreement, ElementsAre(1.0, 1.0));
+  EXPECT_THAT(r->pairwise_agreement[0], ElementsAre(1.0, 1.0));
+}
+
+TEST_F(ComparativeTaskTest, MajorityVoteOfTwoBreaksTiesToTheLowestClassInAnyBatchSize) {
+  // heart_mlp says 0, 1, 2 on 125, 93, 22 rows; const_mid always says 1. Where they differ
+  // the vote is a tie: class 0 beats 1, and 1 beats 2.
+  for (int64_t batch : {4096, 7, 1}) {
+    auto r = Vote(Comparative({"heart_mlp", "const_mid"}), batch);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_THAT(r->class_counts, ElementsAre(125, 93 + 22, 0)) << batch;
+    EXPECT_DOUBLE_EQ(r->agreement_level, (93.0 * 2 + 125 + 22) / 480.0);
+    EXPECT_THAT(r->model_agreement, ElementsAre((125.0 + 93) / 240, (93.0 + 22) / 240));
+    EXPECT_THAT(r->pairwise_agreement[0], ElementsAre(1.0, 93.0 / 240));
+    EXPECT_THAT(r->model_class_counts[0], ElementsAre(125, 93, 22));
+    EXPECT_THAT(r->model_class_counts[1], ElementsAre(0, 240, 0));
+  }
+}
+
+TEST_F(ComparativeTaskTest, AverageMatchesTheModelsRunOnAllRowsAtOnce) {
+  auto model = Model::LoadFile(ExampleModelsDir() / "heart_mlp.onnx");
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  auto out = (*model)->Run(ReadCsv(ExampleDataFile("hospital_a.csv")));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  std::vector<int64_t> want(3, 0);
+  const float constant[3] = {0.25f, 0.75f, 0.0f};
+  for (Eigen::Index r = 0; r < out->rows(); ++r) {
+    int best = 0;
+    double best_sum = -1;
+    for (int c = 0; c < 3; ++c) {
+      const double sum = double{(*out)(r, c)} + constant[c];
+      if (sum > best_sum) best = c, best_sum = sum;
+    }
+    ++want[static_cast<size_t>(best)];
+  }
+  auto r = Vote(Comparative({"heart_mlp", "const_mid"}, ConsensusMethod::kAverage), 7);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->class_counts, want);
+  EXPECT_NE(want, (std::vector<int64_t>{125, 115, 0}));  // not the vote's answer
+}
+
+TEST_F(ComparativeTaskTest, ExpertReviewListsTheRowsWhereTheModelsDisagree) {
+  NodeTask task = Comparative({"heart_mlp", "const_mid"}, ConsensusMethod::kExpertReview);
+  auto r = Vote(task, 5);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->review_count, 125 + 22);
+  ASSERT_EQ(r->review_rows.size(), 147u);
+  EXPECT_TRUE(std::is_sorted(r->review_rows.begin(), r->review_rows.end()));
+  EXPECT_LT(r->review_rows.back(), 240);
+  // Each flagged row is one where heart_mlp does not say class 1.
+  auto model = Model::LoadFile(ExampleModelsDir() / "heart_mlp.onnx");
+  ASSERT_TRUE(model.ok());
+  auto out = (*model)->Run(ReadCsv(ExampleDataFile("hospital_a.csv")));
+  ASSERT_TRUE(out.ok());
+  std::vector<int64_t> want;
+  for (Eigen::Index row = 0; row < out->rows(); ++row) {
+    Eigen::Index cls;
+    out->row(row).maxCoeff(&cls);
+    if (cls != 1) want.push_back(row);
+  }
+  EXPECT_EQ(r->review_rows, want);
+}
+
+TEST_F(ComparativeTaskTest, ModelsOfDifferentOutputWidthsAreInvalidArgumentNamingBoth) {
+  auto r = Vote(Comparative({"heart_mlp", "heart_risk"}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "models 'heart_mlp' and 'heart_risk' have different output widths (3 and 1): the "
+            "models compared must have the same outputs");
+}
+
+TEST_F(ComparativeTaskTest, ErrorsOfTheModelsAndTheData) {
+  auto missing = Vote(Comparative({"heart_mlp", "ghost"}));
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(missing.status().message(), HasSubstr("ghost"));
+
+  NodeTask narrow = Comparative({"heart_mlp", "const_mid"});
+  narrow.columns = {"age", "bmi"};
+  auto width = Vote(narrow);
+  EXPECT_EQ(width.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(width.status().message(),
+              HasSubstr("\"columns\" selects 2 feature columns but model 'heart_mlp' expects 8"));
+
+  NodeTask one = Comparative({"heart_mlp", "const_mid"});
+  one.model_ids = {"heart_mlp"};
+  EXPECT_EQ(Vote(one).status().code(), StatusCode::kInvalidArgument);
+
+  CancelToken cancel;
+  cancel.Cancel();
+  auto cancelled =
+      RunComparativeTask(*own_models_, datasets_, Comparative({"heart_mlp", "const_mid"}), cancel);
+  EXPECT_EQ(cancelled.status().code(), StatusCode::kCancelled);
+}
+
+TEST_F(ComparativeTaskTest, NodeTaskDocumentHoldsFiguresOnly) {
+  CancelToken cancel;
+  auto doc =
+      RunNodeTask(*own_models_, datasets_,
+                  Comparative({"heart_mlp", "const_mid"}, ConsensusMethod::kUnanimous), cancel);
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  EXPECT_EQ((*doc)["rows"], 240);
+  EXPECT_EQ((*doc)["class_counts"], nlohmann::json::parse("[0, 93, 0]"));
+  EXPECT_EQ((*doc)["no_consensus"], 147);
+  EXPECT_FALSE(doc->contains("review_rows"));
+  // A summary task's document is the summary.
+  auto summary = RunNodeTask(*own_models_, datasets_, Task("heart_mlp", "a"), cancel);
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ((*summary)["class_counts"], nlohmann::json::parse("[125, 93, 22]"));
 }
 
 }  // namespace

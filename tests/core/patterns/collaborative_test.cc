@@ -64,8 +64,16 @@ class FakeNode final : public NodeClient {
   explicit FakeNode(Result<Summary> answer, bool block = false)
       : answer_(std::move(answer)), block_(block) {}
 
-  Result<Summary> RunSummaryTask(const NodeTask& task, const CancelToken& cancel,
+  Result<nlohmann::json> RunTask(const NodeTask& task, const CancelToken& cancel,
                                  std::chrono::milliseconds timeout) override {
+    auto summary = Answer(task, cancel, timeout);
+    if (!summary.ok()) return summary.status();
+    return SummaryToJson(*summary);
+  }
+
+  // The node's answer as a summary (RunTask sends it as the node's document).
+  Result<Summary> Answer(const NodeTask& task, const CancelToken& cancel,
+                         std::chrono::milliseconds timeout) {
     {
       std::lock_guard lock(mu_);
       tasks_.push_back(task);

@@ -1,0 +1,120 @@
+#include "core/patterns/comparative.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/name_list.h"
+
+namespace dim::core {
+namespace {
+
+bool HasModel(const NodeDescription& node, const std::string& model) {
+  return std::find(node.models.begin(), node.models.end(), model) != node.models.end();
+}
+
+// The figures every vote document has; checked so that a node's malformed answer fails the
+// job instead of producing a partial result.
+constexpr const char* kVoteKeys[] = {"rows",
+                                     "classes",
+                                     "class_counts",
+                                     "no_consensus",
+                                     "agreement_level",
+                                     "model_agreement",
+                                     "pairwise_agreement",
+                                     "review_count"};
+
+}  // namespace
+
+Result<std::string> SelectComparativeNode(const ComparativeConfig& config,
+                                          NodeDirectory& directory) {
+  const auto known = directory.Describe();
+  if (!config.node_id.empty()) {
+    auto it = std::find_if(known.begin(), known.end(),
+                           [&](const NodeDescription& n) { return n.id == config.node_id; });
+    if (it == known.end()) {
+      const std::string names = JoinNames(known, [](const NodeDescription& n) { return n.id; });
+      return Status::NotFound("$.node_id: node '" + config.node_id + "' not found (known nodes: " +
+                              (names.empty() ? "none" : names) + ")");
+    }
+    if (!HoldsDataset(*it, config.dataset)) {
+      return Status::NotFound("$.dataset: node '" + it->id + "' has no dataset '" + config.dataset +
+                              "' (it has: " + DatasetNames(*it) + ")");
+    }
+    if (it->described) {
+      for (size_t i = 0; i < config.model_ids.size(); ++i) {
+        if (!HasModel(*it, config.model_ids[i])) {
+          return Status::NotFound("$.model_ids[" + std::to_string(i) + "]: model '" +
+                                  config.model_ids[i] + "' not found on node '" + it->id + "'");
+        }
+      }
+    }
+    return it->id;
+  }
+  std::vector<std::string> lacking;
+  bool any_dataset = false;
+  for (const auto& n : known) {  // sorted by id: the first that fits is chosen
+    if (!n.active || !n.described || !HoldsDataset(n, config.dataset)) continue;
+    any_dataset = true;
+    auto missing = std::find_if(config.model_ids.begin(), config.model_ids.end(),
+                                [&](const std::string& m) { return !HasModel(n, m); });
+    if (missing == config.model_ids.end()) return n.id;
+    lacking.push_back(n.id + " lacks '" + *missing + "'");
+  }
+  if (!any_dataset) {
+    return Status::NotFound("$.dataset: no active node holds dataset '" + config.dataset + "'");
+  }
+  std::string reasons;
+  for (const auto& l : lacking) reasons += (reasons.empty() ? "" : "; ") + l;
+  return Status::NotFound("$.model_ids: no active node that holds dataset '" + config.dataset +
+                          "' has all the models (" + reasons + ")");
+}
+
+Result<nlohmann::json> RunComparative(const std::string& job_id, const ComparativeConfig& config,
+                                      const std::string& node_id, NodeDirectory& directory,
+                                      const CancelToken& cancel, const Clock& clock,
+                                      const NodeUpdateFn& on_update) {
+  NodeRunRequest request;
+  request.node_id = node_id;
+  NodeTask& task = request.task;
+  task.job_id = job_id;
+  task.kind = NodeTaskKind::kComparative;
+  task.model_id = config.model_ids.at(0);
+  task.model_ids = config.model_ids;
+  task.dataset = config.dataset;
+  task.columns = config.columns;
+  task.consensus = config.consensus;
+  DIM_ASSIGN_OR_RETURN(
+      std::vector<NodeRunOutcome> outcomes,
+      RunNodeTasks({request}, directory, cancel, clock, config.timeout_seconds, on_update));
+  NodeRunOutcome& outcome = outcomes.at(0);
+  if (outcome.record.status != "completed") {
+    return Status::FailedPrecondition("node '" + node_id + "': " + outcome.record.error);
+  }
+  const nlohmann::json& vote = outcome.result;
+  for (const char* key : kVoteKeys) {
+    if (!vote.contains(key)) {
+      return Status::Internal("node '" + node_id + "' sent a malformed vote: no \"" +
+                              std::string(key) + "\"");
+    }
+  }
+  nlohmann::json out = {
+      {"pattern", "comparative"},
+      {"model_ids", config.model_ids},
+      {"node_id", node_id},
+      {"dataset", config.dataset},
+      {"consensus_method", ConsensusMethodName(config.consensus.method)},
+  };
+  if (config.consensus.method == ConsensusMethod::kWeightedVote) {
+    out["weights"] = config.consensus.weights;
+  }
+  if (config.consensus.method == ConsensusMethod::kExpertReview) {
+    out["min_agreement"] = config.consensus.min_agreement;
+  }
+  for (const auto& [key, value] : vote.items()) out[key] = value;
+  out["node"] = {{"node_id", node_id},
+                 {"status", outcome.record.status},
+                 {"execution_time", FormatDuration(outcome.record.execution_seconds)}};
+  return out;
+}
+
+}  // namespace dim::core

@@ -1,0 +1,131 @@
+#include "core/patterns/node_runs.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "core/name_list.h"
+
+namespace dim::core {
+namespace {
+
+using std::chrono::steady_clock;
+
+// What one node's thread reports back.
+struct Run {
+  NodeRunOutcome outcome;
+  bool done = false;
+  steady_clock::time_point started;
+  std::shared_ptr<CancelToken> cancel = std::make_shared<CancelToken>();
+};
+
+}  // namespace
+
+bool HoldsDataset(const NodeDescription& node, const std::string& dataset) {
+  if (!node.described) return true;
+  if (dataset == "default" && !node.datasets.empty()) return true;
+  return std::any_of(node.datasets.begin(), node.datasets.end(),
+                     [&](const DatasetEntry& d) { return d.name == dataset; });
+}
+
+std::string DatasetNames(const NodeDescription& node) {
+  const std::string names = JoinNames(node.datasets, [](const DatasetEntry& d) { return d.name; });
+  return names.empty() ? "none" : names;
+}
+
+Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunRequest>& requests,
+                                                 NodeDirectory& directory,
+                                                 const CancelToken& cancel, const Clock& clock,
+                                                 double timeout_seconds,
+                                                 const NodeUpdateFn& on_update) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Run> runs(requests.size());
+  std::vector<std::thread> threads;
+  threads.reserve(requests.size());
+  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000.0));
+
+  // Held while launching so that a fast node's final update cannot run alongside the
+  // "running" update of a node launched after it: on_update calls stay serialised.
+  std::unique_lock launch_lock(mu);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    Run& run = runs[i];
+    run.outcome.record.node_id = requests[i].node_id;
+    run.outcome.record.status = "running";
+    run.outcome.record.started_at = FormatIso8601(clock.Now());
+    run.started = steady_clock::now();
+    on_update(run.outcome.record);
+    threads.emplace_back([&, i] {
+      Run& r = runs[i];
+      Result<nlohmann::json> result = Status::Unavailable("not run");
+      auto client = directory.Client(requests[i].node_id);
+      if (!client.ok()) {
+        result = client.status();
+      } else {
+        result = (*client)->RunTask(requests[i].task, *r.cancel, timeout);
+      }
+      std::lock_guard lock(mu);
+      if (r.done) return;  // already timed out or cancelled by the monitor
+      r.done = true;
+      NodeTaskRecord& record = r.outcome.record;
+      record.completed_at = FormatIso8601(clock.Now());
+      record.execution_seconds =
+          std::chrono::duration<double>(steady_clock::now() - r.started).count();
+      if (result.ok()) {
+        r.outcome.result = std::move(*result);
+        record.status = "completed";
+      } else {
+        record.status = result.status().code() == StatusCode::kCancelled ? "cancelled" : "failed";
+        record.error = result.status().ToString();
+      }
+      on_update(record);
+      cv.notify_all();
+    });
+  }
+  launch_lock.unlock();
+
+  // Monitor: cancellation and per-node time limits, without trusting nodes to honour them.
+  {
+    std::unique_lock lock(mu);
+    for (;;) {
+      const bool all_done =
+          std::all_of(runs.begin(), runs.end(), [](const Run& r) { return r.done; });
+      if (all_done) break;
+      const auto now = steady_clock::now();
+      for (auto& r : runs) {
+        if (r.done) continue;
+        NodeTaskRecord& record = r.outcome.record;
+        if (cancel.cancelled()) {
+          r.cancel->Cancel();
+          r.done = true;
+          record.status = "cancelled";
+          record.error = "CANCELLED: job cancelled";
+        } else if (timeout.count() > 0 && now - r.started > timeout) {
+          r.cancel->Cancel();
+          r.done = true;
+          record.status = "failed";
+          record.error = "DEADLINE_EXCEEDED: node task ran past the job timeout of " +
+                         FormatDuration(timeout_seconds);
+        } else {
+          continue;
+        }
+        record.completed_at = FormatIso8601(clock.Now());
+        record.execution_seconds = std::chrono::duration<double>(now - r.started).count();
+        on_update(record);
+      }
+      cv.wait_for(lock, std::chrono::milliseconds(20));
+    }
+  }
+  for (auto& t : threads) t.join();
+
+  if (cancel.cancelled()) return Status::Cancelled("job cancelled");
+  std::vector<NodeRunOutcome> outcomes;
+  outcomes.reserve(runs.size());
+  for (auto& r : runs) outcomes.push_back(std::move(r.outcome));
+  return outcomes;
+}
+
+}  // namespace dim::core

@@ -1,0 +1,49 @@
+// Running a job's node tasks in parallel, with cancellation and per-node time limits that do
+// not rely on the nodes honouring them. Shared by the patterns.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/job_types.h"
+#include "core/node/node_client.h"
+
+namespace dim::core {
+
+// Called (from any thread, serialised by the caller) whenever a node task changes state.
+using NodeUpdateFn = std::function<void(const NodeTaskRecord&)>;
+
+// One node task: which node runs what.
+struct NodeRunRequest {
+  std::string node_id;
+  NodeTask task;
+};
+
+// How one node task ended. result is the node's document when record.status is
+// "completed"; otherwise record.status is "failed" or "cancelled" and record.error says why.
+struct NodeRunOutcome {
+  NodeTaskRecord record;
+  nlohmann::json result;
+};
+
+// Runs every request at once, one thread each, and returns their outcomes in the order of
+// `requests`. A task that runs past timeout_seconds (0: none) is told to stop and fails with
+// DEADLINE_EXCEEDED; when `cancel` is raised every running task is told to stop and
+// CANCELLED is returned. on_update sees each task start ("running") and end.
+Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunRequest>& requests,
+                                                 NodeDirectory& directory,
+                                                 const CancelToken& cancel, const Clock& clock,
+                                                 double timeout_seconds,
+                                                 const NodeUpdateFn& on_update);
+
+// Whether a node holds the dataset; a node that has not described itself yet is given the
+// benefit of the doubt (it answers for itself when the task reaches it). "default" is held
+// by any node with a dataset.
+bool HoldsDataset(const NodeDescription& node, const std::string& dataset);
+// The node's dataset names ("a, b"), or "none".
+std::string DatasetNames(const NodeDescription& node);
+
+}  // namespace dim::core
