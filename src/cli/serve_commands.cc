@@ -18,6 +18,7 @@
 #include "net/node_announcer.h"
 #include "net/node_registry.h"
 #include "net/orchestrator_service.h"
+#include "net/pattern_engine_service.h"
 #include "net/server_runner.h"
 
 namespace dim::cli {
@@ -68,7 +69,8 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
 
   core::JobService jobs(**store, registry, clock, core::JobServiceOptions{.workers = o.workers});
   net::OrchestratorService service(jobs, registry);
-  auto server = net::StartServer(o.listen, {&service});
+  net::PatternEngineService engine(jobs);
+  auto server = net::StartServer(o.listen, {&service, &engine});
   if (!server.ok()) return Fail(server.status());
   registry.Start();
   if (auto s = jobs.Start(); !s.ok()) return Fail(s);
