@@ -66,6 +66,16 @@ class ServicesTest(DimTestCase):
         self.assertIn(f"orchestrator {orch.address}: SERVING", r.stdout)
         self.assertRegex(r.stdout, r"hospital-a +ACTIVE")
 
+    def test_a_client_command_stays_small(self):
+        # CI scripts run dim many times: a command must not pay for what it does not use
+        # (cuBLAS, when built with CUDA, is loaded only for --device cuda).
+        script = ("import resource, subprocess, sys; "
+                  "subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+                  "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+        out = subprocess.run([sys.executable, "-c", script, DIM, "--version"], check=True,
+                             capture_output=True, text=True, env=self.env).stdout
+        self.assertLess(int(out) / 1024, 64, "peak RSS of `dim --version` in MB")
+
     def test_bad_startup_flags_are_clear_errors(self):
         cases = [
             (["daemon", "serve", "--node-id", "n", "--dataset", "nodelimiter"], 2,

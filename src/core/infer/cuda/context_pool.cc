@@ -1,5 +1,6 @@
 #include "core/infer/cuda/context_pool.h"
 
+#include "core/infer/cuda/cublas_library.h"
 #include "core/infer/cuda/cuda_status.h"
 
 namespace dim::core::cuda {
@@ -9,17 +10,17 @@ Result<std::unique_ptr<CallContext>> CallContext::Create() {
   // Non-blocking: calls on other threads' streams must not wait for the legacy stream.
   DIM_RETURN_IF_ERROR(CudaCheck(cudaStreamCreateWithFlags(&context->stream_, cudaStreamNonBlocking),
                                 "cudaStreamCreateWithFlags"));
-  DIM_RETURN_IF_ERROR(CublasCheck(cublasCreate(&context->cublas_), "cublasCreate"));
+  DIM_RETURN_IF_ERROR(CublasCheck(Cublas().create(&context->cublas_), "cublasCreate"));
   DIM_RETURN_IF_ERROR(
-      CublasCheck(cublasSetStream(context->cublas_, context->stream_), "cublasSetStream"));
+      CublasCheck(Cublas().set_stream(context->cublas_, context->stream_), "cublasSetStream"));
   // Full float32 products: TF32 tensor cores would miss the 1e-5 agreement with the CPU.
   DIM_RETURN_IF_ERROR(
-      CublasCheck(cublasSetMathMode(context->cublas_, CUBLAS_DEFAULT_MATH), "cublasSetMathMode"));
+      CublasCheck(Cublas().set_math_mode(context->cublas_, CUBLAS_DEFAULT_MATH), "cublasSetMathMode"));
   return context;
 }
 
 CallContext::~CallContext() {
-  if (cublas_ != nullptr) (void)cublasDestroy(cublas_);
+  if (cublas_ != nullptr) (void)Cublas().destroy(cublas_);
   if (stream_ != nullptr) (void)cudaStreamDestroy(stream_);
 }
 

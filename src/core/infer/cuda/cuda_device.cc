@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "core/infer/cuda/cublas_library.h"
 #include "core/infer/cuda/cuda_status.h"
 #include "core/infer/device.h"
 
@@ -51,7 +52,8 @@ Status CheckCudaUsable() {
     return Status::FailedPrecondition("no CUDA device: " + why);
   }
   if (count == 0) return Status::FailedPrecondition("no CUDA device: the CUDA runtime finds none");
-  return Status::Ok();
+  // A GPU without cuBLAS cannot run a model either; say so now rather than at the first task.
+  return cuda::LoadCublas().status();
 }
 
 }  // namespace dim::core

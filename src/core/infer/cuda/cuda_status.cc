@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "core/infer/cuda/cublas_library.h"
+
 namespace dim::core::cuda {
 
 Status CudaCheck(cudaError_t error, std::string_view what) {
@@ -16,8 +18,9 @@ Status CudaCheck(cudaError_t error, std::string_view what) {
 
 Status CublasCheck(cublasStatus_t status, std::string_view what) {
   if (status == CUBLAS_STATUS_SUCCESS) return Status::Ok();
-  const std::string detail = std::string(what) + ": " + cublasGetStatusName(status) + " (" +
-                             cublasGetStatusString(status) + ")";
+  // A status comes from a cuBLAS call, so the library is loaded.
+  const std::string detail = std::string(what) + ": " + Cublas().status_name(status) + " (" +
+                             Cublas().status_string(status) + ")";
   if (status == CUBLAS_STATUS_ALLOC_FAILED) {
     return Status::ResourceExhausted("out of GPU memory in " + detail);
   }

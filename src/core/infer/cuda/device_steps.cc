@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <string>
 
+#include "core/infer/cuda/cublas_library.h"
 #include "core/infer/cuda/cuda_status.h"
 #include "core/infer/cuda/kernels.h"
 #include "core/infer/tensor.h"
@@ -57,7 +58,7 @@ Status RowMajorGemm(const StepEnv& env, bool trans_a, bool trans_b, int64_t m, i
                     float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
                     float beta, float* y) {
   return CublasCheck(
-      cublasSgemm(env.cublas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
+      Cublas().sgemm(env.cublas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
                   trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, AsInt(n), AsInt(m), AsInt(k), &alpha, b,
                   AsInt(std::max<int64_t>(ldb, 1)), a, AsInt(std::max<int64_t>(lda, 1)), &beta, y,
                   AsInt(std::max<int64_t>(n, 1))),
@@ -158,7 +159,7 @@ Result<DeviceTensor> RunMatMul(std::vector<StepInput>& in, std::vector<int64_t> 
   const float beta = 0.0f;
   // As in RowMajorGemm: Y_i^T = B_i^T * A_i^T, B first.
   DIM_RETURN_IF_ERROR(CublasCheck(
-      cublasSgemmStridedBatched(
+      Cublas().sgemm_strided_batched(
           env.cublas, CUBLAS_OP_N, CUBLAS_OP_N, AsInt(n), AsInt(m), AsInt(k), &alpha, in[1].data,
           AsInt(std::max<int64_t>(n, 1)), b_full ? static_cast<long long>(k * n) : 0LL, in[0].data,
           AsInt(std::max<int64_t>(k, 1)), a_full ? static_cast<long long>(m * k) : 0LL, &beta,
