@@ -8,8 +8,8 @@ _dim_global_flag_opts='-h --help --version --local'
 _dim_value_opts() {
     case $1 in
         orchestrator) echo '--listen --db --node --workers --heartbeat-timeout' ;;
-        daemon) echo '--node-id --listen --dataset --models --device --orchestrator --advertise --max-concurrent-jobs --max-queued' ;;
-        submit) echo '-p --pattern -c --config --config-json -m --model --nodes --node --dataset --columns --aggregation --min-nodes --consensus --weights --min-agreement --priority --user --timeout' ;;
+        daemon) echo '--node-id --listen --dataset --models --device --orchestrator --advertise --max-concurrent-jobs --max-queued --min-samples' ;;
+        submit) echo '-p --pattern -c --config --config-json -m --model --nodes --node --dataset --columns --aggregation --trim --dp-epsilon --dp-clip --min-nodes --consensus --weights --min-agreement --priority --user --timeout' ;;
         ls) echo '--state --user -n --limit --offset' ;;
         health) echo '--node' ;;
     esac
@@ -50,7 +50,7 @@ _dim_values() {
         --log-level) compgen -W 'trace debug info warn error off' -- "$val" ;;
         --device) compgen -W 'cpu cuda' -- "$val" ;;
         --state) compgen -W 'pending running completed failed cancelled' -- "$val" ;;
-        --aggregation) compgen -W 'federated_averaging' -- "$val" ;;
+        --aggregation) compgen -W 'federated_averaging weighted_average median trimmed_mean' -- "$val" ;;
         --consensus) compgen -W 'majority_vote weighted_vote average unanimous expert_review' -- "$val" ;;
         -c | --config)
             [[ -z $val || $val == - ]] && echo -

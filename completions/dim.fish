@@ -19,8 +19,9 @@ function __dim_is
             case '--*=*'
             case --server -o --output --log-level --local-db --models --local-node --rpc-timeout \
                     --listen --db --node --workers --heartbeat-timeout --node-id --dataset \
-                    --device --orchestrator --advertise --max-concurrent-jobs --max-queued -p --pattern -c \
+                    --device --orchestrator --advertise --max-concurrent-jobs --max-queued --min-samples -p --pattern -c \
                     --config --config-json -m --model --nodes --columns --aggregation --min-nodes \
+                    --trim --dp-epsilon --dp-clip \
                     --consensus --weights --min-agreement \
                     --priority --user --timeout --state -n --limit --offset
                 set skip 1
@@ -105,6 +106,7 @@ complete -c dim -n $dmn -l orchestrator -x -d 'Orchestrator to register with (HO
 complete -c dim -n $dmn -l advertise -x -d 'Address the orchestrator should dial'
 complete -c dim -n $dmn -l max-concurrent-jobs -x -d 'Tasks run at once'
 complete -c dim -n $dmn -l max-queued -x -d 'Tasks waiting before new ones are refused'
+complete -c dim -n $dmn -l min-samples -x -d 'Refuse collaborative tasks on datasets with fewer rows'
 
 # dim submit
 set -l sub '__dim_is submit'
@@ -116,10 +118,13 @@ complete -c dim -n $sub -l nodes -x -d 'Node ids, comma-separated'
 complete -c dim -n $sub -l node -x -d 'Comparative: the node that holds the data'
 complete -c dim -n $sub -l dataset -x -d 'Dataset name on the nodes'
 complete -c dim -n $sub -l columns -x -d 'Feature columns, comma-separated'
-complete -c dim -n $sub -l aggregation -x -a federated_averaging -d 'Aggregation method'
+complete -c dim -n $sub -l aggregation -x -a 'federated_averaging weighted_average median trimmed_mean' -d 'Collaborative aggregation method'
+complete -c dim -n $sub -l trim -x -d 'trimmed_mean: fraction of nodes dropped from each end'
+complete -c dim -n $sub -l dp-epsilon -x -d 'Differential privacy budget per node'
+complete -c dim -n $sub -l dp-clip -x -d 'Differential privacy: clip outputs to LO,HI'
 complete -c dim -n $sub -l min-nodes -x -d 'Quorum of nodes that must succeed'
 complete -c dim -n $sub -l consensus -x -a 'majority_vote weighted_vote average unanimous expert_review' -d 'Comparative consensus method'
-complete -c dim -n $sub -l weights -x -d 'weighted_vote: one weight per model, comma-separated'
+complete -c dim -n $sub -l weights -x -d 'weighted_vote: one per model; weighted_average: one per node; comma-separated'
 complete -c dim -n $sub -l min-agreement -x -d 'expert_review: flag rows below this agreement (0 to 1)'
 complete -c dim -n $sub -l priority -x -a 'low normal high' -d 'Job priority'
 complete -c dim -n $sub -l user -x -a '(__fish_complete_users)' -d 'User id recorded with the job'

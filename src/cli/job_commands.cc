@@ -30,6 +30,9 @@ struct SubmitOptions {
   std::string dataset;
   std::vector<std::string> columns;
   std::string aggregation;
+  double trim = std::numeric_limits<double>::quiet_NaN();        // NaN: not given
+  double dp_epsilon = std::numeric_limits<double>::quiet_NaN();  // NaN: not given
+  std::vector<double> dp_clip;
   int min_nodes = 0;
   std::string consensus;
   std::vector<double> weights;
@@ -65,6 +68,44 @@ void SetKey(json& config, const std::string& key, const std::string& camel, json
 json FlagNumber(double v) {
   if (v == std::floor(v) && std::fabs(v) < 1e15) return static_cast<int64_t>(v);
   return v;
+}
+
+// --aggregation, --weights (collaborative), --trim, --dp-epsilon and --dp-clip, on top of the
+// config's "aggregation" (an object, or a method's name, which becomes {"method": name}). An
+// "aggregation" of another type is left for the config's parser to report.
+core::Status SetAggregation(json& config, const SubmitOptions& o) {
+  const bool has_trim = !std::isnan(o.trim);
+  const bool has_epsilon = !std::isnan(o.dp_epsilon);
+  if (!o.dp_clip.empty() && o.dp_clip.size() != 2) {
+    return core::Status::InvalidArgument("--dp-clip: expected LO,HI (two numbers), got " +
+                                         std::to_string(o.dp_clip.size()) + " numbers");
+  }
+  if (o.aggregation.empty() && o.weights.empty() && !has_trim && !has_epsilon &&
+      o.dp_clip.empty()) {
+    return core::Status::Ok();
+  }
+  json& aggregation = config["aggregation"];
+  if (aggregation.is_null()) aggregation = json::object();
+  if (aggregation.is_string()) aggregation = json{{"method", aggregation}};
+  if (!aggregation.is_object()) return core::Status::Ok();
+  if (!o.aggregation.empty()) SetKey(aggregation, "method", "", o.aggregation);
+  if (!o.weights.empty()) {
+    json weights = json::array();
+    for (double w : o.weights) weights.push_back(FlagNumber(w));
+    SetKey(aggregation, "weights", "", std::move(weights));
+  }
+  if (has_trim) SetKey(aggregation, "trim", "", FlagNumber(o.trim));
+  if (has_epsilon || !o.dp_clip.empty()) {
+    json& dp = aggregation.contains("differentialPrivacy") ? aggregation["differentialPrivacy"]
+                                                           : aggregation["differential_privacy"];
+    if (dp.is_null()) dp = json::object();
+    if (!dp.is_object()) return core::Status::Ok();
+    if (has_epsilon) SetKey(dp, "epsilon", "", FlagNumber(o.dp_epsilon));
+    if (!o.dp_clip.empty()) {
+      SetKey(dp, "clip", "", json::array({FlagNumber(o.dp_clip[0]), FlagNumber(o.dp_clip[1])}));
+    }
+  }
+  return core::Status::Ok();
 }
 
 // --consensus, --weights and --min-agreement, on top of the config's "consensus" (an object,
@@ -120,14 +161,16 @@ core::Result<std::string> BuildConfig(const SubmitOptions& o, core::Pattern patt
   if (!o.dataset.empty()) SetKey(config, "dataset", "", o.dataset);
   if (!o.columns.empty()) SetKey(config, "columns", "", o.columns);
   if (o.min_nodes > 0) SetKey(config, "min_nodes", "minNodes", o.min_nodes);
-  if (!o.aggregation.empty()) {
-    if (config.contains("aggregation") && config["aggregation"].is_object()) {
-      config["aggregation"]["method"] = o.aggregation;
-    } else {
-      config["aggregation"] = {{"method", o.aggregation}};
+  if (pattern == core::Pattern::kCollaborative) {
+    DIM_RETURN_IF_ERROR(SetAggregation(config, o));
+  } else {
+    if (!o.aggregation.empty() || !std::isnan(o.trim) || !std::isnan(o.dp_epsilon) ||
+        !o.dp_clip.empty()) {
+      return core::Status::InvalidArgument(
+          "--aggregation, --trim, --dp-epsilon and --dp-clip are for --pattern collaborative");
     }
+    SetConsensus(config, o);
   }
-  SetConsensus(config, o);
   return config.dump();
 }
 
@@ -313,15 +356,29 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   submit->add_option("--dataset", s->dataset, "Dataset name on the nodes (config key dataset)");
   submit->add_option("--columns", s->columns, "Feature columns, comma-separated (config key columns)")
       ->delimiter(',');
-  submit->add_option("--aggregation", s->aggregation, "Aggregation method (config key aggregation.method)");
+  submit->add_option("--aggregation", s->aggregation,
+                     "Collaborative: federated_averaging, weighted_average, median or "
+                     "trimmed_mean (config key aggregation.method)");
+  submit->add_option("--trim", s->trim,
+                     "Collaborative trimmed_mean: fraction of nodes dropped from each end, in "
+                     "[0, 0.5) (config key aggregation.trim, default 0.1)");
+  submit->add_option("--dp-epsilon", s->dp_epsilon,
+                     "Collaborative: differential privacy budget per node task (config key "
+                     "aggregation.differential_privacy.epsilon)");
+  submit
+      ->add_option("--dp-clip", s->dp_clip,
+                   "Collaborative: clip model outputs to LO,HI before the noisy summary (config "
+                   "key aggregation.differential_privacy.clip)")
+      ->delimiter(',');
   submit->add_option("--min-nodes", s->min_nodes, "Quorum of nodes that must succeed")->check(CLI::PositiveNumber);
   submit->add_option("--consensus", s->consensus,
                      "Comparative: majority_vote, weighted_vote, average, unanimous or "
                      "expert_review (config key consensus.method)");
   submit
       ->add_option("--weights", s->weights,
-                   "Comparative weighted_vote: one weight per model, comma-separated (config key "
-                   "consensus.weights)")
+                   "Comparative weighted_vote: one weight per model (config key "
+                   "consensus.weights); collaborative weighted_average: one weight per node of "
+                   "--nodes, in order (config key aggregation.weights); comma-separated")
       ->delimiter(',');
   submit->add_option("--min-agreement", s->min_agreement,
                      "Comparative expert_review: flag rows where fewer than this fraction of the "

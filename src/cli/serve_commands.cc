@@ -42,6 +42,7 @@ struct DaemonOptions {
   std::string advertise;
   int max_concurrent_jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int max_queued = 256;
+  int64_t min_samples = 10;
 };
 
 int Fail(const core::Status& status) {
@@ -109,7 +110,8 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
 
   core::TaskQueue tasks(models, datasets, clock,
                         core::TaskQueueOptions{.max_concurrent = o.max_concurrent_jobs,
-                                               .max_queued = o.max_queued});
+                                               .max_queued = o.max_queued,
+                                               .policy = {.min_samples = o.min_samples}});
   net::DaemonService service(o.node_id, models, datasets, tasks, o.max_concurrent_jobs);
   auto server = net::StartServer(o.listen, {&service});
   if (!server.ok()) return Fail(server.status());
@@ -117,8 +119,9 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
     spdlog::info("dataset '{}': {} rows, {} columns ({})", d.name, d.shape.rows,
                  d.shape.columns.size(), d.path.string());
   }
-  spdlog::info("dim daemon {} node '{}' listening on {} (models in {}, run on {})", DIM_VERSION,
-               o.node_id, server->address, o.models, core::DeviceName(device));
+  spdlog::info("dim daemon {} node '{}' listening on {} (models in {}, run on {}, min_samples {})",
+               DIM_VERSION, o.node_id, server->address, o.models, core::DeviceName(device),
+               o.min_samples);
 
   std::unique_ptr<net::NodeAnnouncer> announcer;
   if (!o.orchestrator.empty()) {
@@ -202,6 +205,11 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->capture_default_str();
   dmn_serve->add_option("--max-queued", daemon->max_queued, "Tasks waiting before new ones are refused")
       ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  dmn_serve->add_option("--min-samples", daemon->min_samples,
+                        "Refuse collaborative (summary) tasks on datasets with fewer rows "
+                        "(0 or 1: allow all)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   dmn_serve->callback([&, daemon] { exit_code = ServeDaemon(options, *daemon); });
 }

@@ -160,8 +160,8 @@ class CollaborativeTest(DimTestCase):
              "$.dataset: node 'hospital-a' has no dataset 'genomes' (it has: default)"),
             (["-m", "heart_mlp", "--nodes", "hospital-a,ghost"], 4,
              "$.nodes[1]: node 'ghost' not found"),
-            (["-m", "heart_mlp", "--aggregation", "median"], 2,
-             "$.aggregation.method: method 'median' is not available in this version"),
+            (["-m", "heart_mlp", "--aggregation", "fedavg"], 2,
+             "$.aggregation.method: unknown method 'fedavg'"),
         ]
         for args, code, message in cases:
             with self.subTest(args=args):

@@ -12,8 +12,8 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::string_view kFederatedAveraging = "federated_averaging";
-// SPEC methods that later versions implement.
-constexpr std::string_view kUnavailableMethods[] = {"weighted_average", "median", "trimmed_mean"};
+constexpr std::string_view kWeightedAverage = "weighted_average";
+constexpr std::string_view kTrimmedMean = "trimmed_mean";
 
 const KeyRules& TopLevelKeys() {
   static const KeyRules kRules{
@@ -24,33 +24,124 @@ const KeyRules& TopLevelKeys() {
 }
 
 const KeyRules& AggregationKeys() {
-  // weights, trim and differential_privacy belong to methods this version lacks.
-  static const KeyRules kRules{{"method"}, {"weights", "trim", "differential_privacy"}};
+  static const KeyRules kRules{{"method", "weights", "trim", "differential_privacy"}, {}};
+  return kRules;
+}
+
+const KeyRules& PrivacyKeys() {
+  static const KeyRules kRules{{"epsilon", "clip"}, {}};
   return kRules;
 }
 
 Result<std::string> ReadMethod(const json& value, const std::string& path) {
-  DIM_ASSIGN_OR_RETURN(std::string method, ReadString(value, path));
-  if (method == kFederatedAveraging) return method;
-  const std::string available = " (available: " + std::string(kFederatedAveraging) + ")";
-  if (std::find(std::begin(kUnavailableMethods), std::end(kUnavailableMethods), method) !=
-      std::end(kUnavailableMethods)) {
-    return Status::InvalidArgument(path + ": method '" + method +
-                                   "' is not available in this version" + available);
+  return ReadChoice(value, path, "method",
+                    {kFederatedAveraging, kWeightedAverage, "median", kTrimmedMean});
+}
+
+Result<double> ReadWeight(const json& value, const std::string& path) {
+  if (!value.is_number()) return TypeError(path, "a number", value);
+  const double w = value.get<double>();
+  if (!(w >= 0)) return Status::InvalidArgument(path + ": must be >= 0, got " + value.dump());
+  return w;
+}
+
+// {"node": w, ...} or [w, ...] in the order of `nodes`; see the header.
+Result<std::map<std::string, double>> ReadWeights(const json& value, const std::string& path,
+                                                  const std::vector<std::string>& nodes) {
+  std::map<std::string, double> weights;
+  if (value.is_array()) {
+    if (nodes.empty()) {
+      return Status::InvalidArgument(path +
+                                     ": an array of weights needs \"nodes\" to say whose they "
+                                     "are (or give them by node id: {\"node-id\": weight})");
+    }
+    if (value.size() != nodes.size()) {
+      return Status::InvalidArgument(path + ": " + std::to_string(value.size()) + " weights for " +
+                                     std::to_string(nodes.size()) + " nodes");
+    }
+    for (size_t i = 0; i < value.size(); ++i) {
+      DIM_ASSIGN_OR_RETURN(weights[nodes[i]], ReadWeight(value[i], IndexPath(path, i)));
+    }
+  } else if (value.is_object()) {
+    for (const auto& [node, w] : value.items()) {
+      const std::string at = ChildPath(path, node);
+      if (!nodes.empty() && std::find(nodes.begin(), nodes.end(), node) == nodes.end()) {
+        return Status::InvalidArgument(at + ": node '" + node + "' is not in $.nodes");
+      }
+      DIM_ASSIGN_OR_RETURN(weights[node], ReadWeight(w, at));
+    }
+    for (const auto& node : nodes) {
+      if (!weights.count(node)) {
+        return Status::InvalidArgument(path + ": no weight for node '" + node + "'");
+      }
+    }
+    if (weights.empty()) return Status::InvalidArgument(path + ": must not be empty");
+  } else {
+    return TypeError(path, "an object or an array", value);
   }
-  return Status::InvalidArgument(path + ": unknown method '" + method + "'" + available);
+  if (std::all_of(weights.begin(), weights.end(), [](const auto& w) { return w.second == 0; })) {
+    return Status::InvalidArgument(path + ": must not all be zero");
+  }
+  return weights;
+}
+
+Result<DifferentialPrivacy> ReadPrivacy(const json& value, const std::string& path) {
+  DIM_ASSIGN_OR_RETURN(ConfigObject object, ConfigObject::Read(value, path, PrivacyKeys()));
+  DifferentialPrivacy dp;
+  DIM_ASSIGN_OR_RETURN(const json* epsilon, object.Require("epsilon"));
+  DIM_ASSIGN_OR_RETURN(dp.epsilon, ReadPositiveNumber(*epsilon, object.PathOf("epsilon")));
+  DIM_ASSIGN_OR_RETURN(const json* clip, object.Require("clip"));
+  const std::string clip_path = object.PathOf("clip");
+  if (!clip->is_array() || clip->size() != 2 || !(*clip)[0].is_number() ||
+      !(*clip)[1].is_number()) {
+    return Status::InvalidArgument(clip_path + ": expected [lo, hi], two numbers, got " +
+                                   clip->dump());
+  }
+  dp.clip_lo = (*clip)[0].get<double>();
+  dp.clip_hi = (*clip)[1].get<double>();
+  if (!(dp.clip_lo < dp.clip_hi)) {
+    return Status::InvalidArgument(clip_path + ": lo must be < hi, got " + clip->dump());
+  }
+  return dp;
 }
 
 // `aggregation` is an object {"method": ...} or, for short, the method's name.
-Result<std::string> ReadAggregation(const json& value, const std::string& path) {
-  if (value.is_string()) return ReadMethod(value, path);
+Status ReadAggregation(const json& value, const std::string& path, CollaborativeConfig& config) {
+  if (value.is_string()) {
+    DIM_ASSIGN_OR_RETURN(config.aggregation_method, ReadMethod(value, path));
+    return Status::Ok();
+  }
   if (!value.is_object()) return TypeError(path, "an object or a string", value);
   DIM_ASSIGN_OR_RETURN(ConfigObject aggregation,
                        ConfigObject::Read(value, path, AggregationKeys()));
   if (const json* method = aggregation.Find("method")) {
-    return ReadMethod(*method, aggregation.PathOf("method"));
+    DIM_ASSIGN_OR_RETURN(config.aggregation_method,
+                         ReadMethod(*method, aggregation.PathOf("method")));
   }
-  return std::string(kFederatedAveraging);
+  const std::string& method = config.aggregation_method;
+  if (const json* weights = aggregation.Find("weights")) {
+    const std::string at = aggregation.PathOf("weights");
+    if (method != kWeightedAverage) {
+      return Status::InvalidArgument(at + ": only for method weighted_average, not " + method);
+    }
+    DIM_ASSIGN_OR_RETURN(config.weights, ReadWeights(*weights, at, config.nodes));
+  }
+  if (const json* trim = aggregation.Find("trim")) {
+    const std::string at = aggregation.PathOf("trim");
+    if (method != kTrimmedMean) {
+      return Status::InvalidArgument(at + ": only for method trimmed_mean, not " + method);
+    }
+    if (!trim->is_number()) return TypeError(at, "a number", *trim);
+    config.trim = trim->get<double>();
+    if (!(config.trim >= 0 && config.trim < 0.5)) {
+      return Status::InvalidArgument(at + ": must be in [0, 0.5), got " + trim->dump());
+    }
+  }
+  if (const json* dp = aggregation.Find("differential_privacy")) {
+    DIM_ASSIGN_OR_RETURN(config.differential_privacy,
+                         ReadPrivacy(*dp, aggregation.PathOf("differential_privacy")));
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -73,8 +164,7 @@ Result<CollaborativeConfig> ParseCollaborativeConfig(std::string_view json_text)
     DIM_ASSIGN_OR_RETURN(config.columns, ReadUniqueStrings(*columns, object.PathOf("columns")));
   }
   if (const json* aggregation = object.Find("aggregation")) {
-    DIM_ASSIGN_OR_RETURN(config.aggregation_method,
-                         ReadAggregation(*aggregation, object.PathOf("aggregation")));
+    DIM_RETURN_IF_ERROR(ReadAggregation(*aggregation, object.PathOf("aggregation"), config));
   }
   if (const json* task = object.Find("task")) {
     DIM_ASSIGN_OR_RETURN(config.task, ReadChoice(*task, object.PathOf("task"), "task",
@@ -106,6 +196,13 @@ json CollaborativeConfigToJson(const CollaborativeConfig& config) {
       {"columns", config.columns},
       {"aggregation", {{"method", config.aggregation_method}}},
   };
+  if (!config.weights.empty()) out["aggregation"]["weights"] = config.weights;
+  if (config.aggregation_method == kTrimmedMean) out["aggregation"]["trim"] = config.trim;
+  if (config.differential_privacy) {
+    const DifferentialPrivacy& dp = *config.differential_privacy;
+    out["aggregation"]["differential_privacy"] = {{"epsilon", dp.epsilon},
+                                                  {"clip", {dp.clip_lo, dp.clip_hi}}};
+  }
   // Left out when unset: the parser requires them to be set when present.
   if (!config.task.empty()) out["task"] = config.task;
   if (config.min_nodes > 0) out["min_nodes"] = config.min_nodes;

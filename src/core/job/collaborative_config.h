@@ -1,12 +1,15 @@
 // The collaborative pattern's config_json: parsing and validation.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/stats/private_summary.h"
 #include "core/status.h"
 
 namespace dim::core {
@@ -18,8 +21,15 @@ struct CollaborativeConfig {
   std::string dataset = "default";
   // Feature columns fed to the model, in order; empty means every column of the dataset.
   std::vector<std::string> columns;
-  // "federated_averaging" is the method this version implements.
+  // federated_averaging, weighted_average, median or trimmed_mean (see RunCollaborative).
   std::string aggregation_method = "federated_averaging";
+  // weighted_average: the weight of each node, by node id, as given (not normalised).
+  // Empty: each node weighs its reputation, which is 1.0 for every node in this version.
+  std::map<std::string, double> weights = {};
+  // trimmed_mean: the fraction of nodes dropped from each end, in [0, 0.5).
+  double trim = 0.1;
+  // When set, every node clips its outputs and adds Laplace noise to its summary.
+  std::optional<DifferentialPrivacy> differential_privacy = std::nullopt;
   // "", "classification" or "regression"; "" decides by output width (> 1: classification).
   std::string task;
   // Quorum: the job fails when fewer nodes succeed. 0 means every listed node.
@@ -34,23 +44,31 @@ struct CollaborativeConfig {
 //   nodes        array of non-empty, unique strings
 //   dataset      non-empty string, default "default"
 //   columns      array of non-empty, unique strings
-//   aggregation  {"method": "federated_averaging"}, or the method's name as a string; the
-//                SPEC's other methods (weighted_average, median, trimmed_mean) and their
-//                keys (weights, trim, differential_privacy) are not available in this version
+//   aggregation  an object, or the method's name as a string (short for {"method": name}):
+//     method     federated_averaging (default), weighted_average, median or trimmed_mean
+//     weights    weighted_average only: {"node-id": w, ...} with one weight for each node of
+//                `nodes` and no other, or [w, ...] in the order of `nodes` (which must then be
+//                listed); numbers >= 0, not all zero. Without `nodes`, an object's nodes
+//                are checked when nodes are chosen (SelectCollaborativeNodes).
+//     trim       trimmed_mean only: number in [0, 0.5), default 0.1
+//     differential_privacy  {"epsilon": number > 0, "clip": [lo, hi] with lo < hi}, any method
 //   task         "classification" or "regression"
 //   min_nodes    integer >= 1, and <= the number of nodes when nodes are listed
 //   timeout      number of seconds > 0
 // reputation_min and labels (SPEC) are rejected as not available in this version.
 // Errors are INVALID_ARGUMENT with a message that starts with the JSON path of the
-// offending field (as the config spells it), e.g. "$.aggregation.method: method 'median' is
-// not available in this version (available: federated_averaging)", "$.nodes[1]: expected
+// offending field (as the config spells it), e.g. "$.aggregation.method: unknown method
+// 'mean' (expected federated_averaging, weighted_average, median or trimmed_mean)",
+// "$.aggregation.weights: 2 weights for 3 nodes", "$.aggregation.weights.ghost: node 'ghost'
+// is not in $.nodes", "$.aggregation.weights: no weight for node 'b'", "$.nodes[1]: expected
 // a string, got number", "$.modelid: unknown key (did you mean 'model_id'?)",
 // "$: expected an object, got array". Malformed JSON: "invalid JSON at byte N: ...";
 // a key given twice in one object: "$.nodes: duplicate key". Never throws.
 Result<CollaborativeConfig> ParseCollaborativeConfig(std::string_view json_text);
 
 // Canonical form (snake_case keys, defaults filled), parseable by ParseCollaborativeConfig.
-// task, min_nodes and timeout are left out when unset ("", 0, 0).
+// task, min_nodes and timeout are left out when unset ("", 0, 0); weights when empty, trim
+// unless the method is trimmed_mean, differential_privacy when unset.
 nlohmann::json CollaborativeConfigToJson(const CollaborativeConfig& config);
 
 }  // namespace dim::core

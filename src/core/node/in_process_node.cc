@@ -5,12 +5,15 @@
 namespace dim::core {
 
 InProcessNode::InProcessNode(std::string id, std::shared_ptr<ModelRepository> models,
-                             DatasetCatalog datasets)
-    : id_(std::move(id)), models_(std::move(models)), datasets_(std::move(datasets)) {}
+                             DatasetCatalog datasets, NodePolicy policy)
+    : id_(std::move(id)),
+      models_(std::move(models)),
+      datasets_(std::move(datasets)),
+      policy_(policy) {}
 
 Result<nlohmann::json> InProcessNode::RunTask(const NodeTask& task, const CancelToken& cancel,
                                               std::chrono::milliseconds /*timeout*/) {
-  return RunNodeTask(*models_, datasets_, task, cancel);
+  return RunNodeTask(*models_, datasets_, task, cancel, policy_);
 }
 
 NodeDescription InProcessNode::Describe() const {

@@ -8,14 +8,18 @@
 #include "core/node/dataset_catalog.h"
 #include "core/node/model_repository.h"
 #include "core/node/node_client.h"
+#include "core/node/task_runner.h"
 
 namespace dim::core {
 
 class InProcessNode final : public NodeClient {
  public:
-  InProcessNode(std::string id, std::shared_ptr<ModelRepository> models, DatasetCatalog datasets);
+  // policy: the node's own, as a daemon's (local mode uses the default, min_samples 10).
+  InProcessNode(std::string id, std::shared_ptr<ModelRepository> models, DatasetCatalog datasets,
+                NodePolicy policy = NodePolicy{});
 
-  // Runs on the calling thread; the engine enforces the job's time limit.
+  // Runs on the calling thread under the node's policy; the engine enforces the job's time
+  // limit.
   Result<nlohmann::json> RunTask(const NodeTask& task, const CancelToken& cancel,
                                  std::chrono::milliseconds timeout) override;
   NodeDescription Describe() const;
@@ -24,6 +28,7 @@ class InProcessNode final : public NodeClient {
   std::string id_;
   std::shared_ptr<ModelRepository> models_;
   DatasetCatalog datasets_;
+  NodePolicy policy_;
 };
 
 class InProcessDirectory final : public NodeDirectory {

@@ -47,6 +47,27 @@ Result<ConsensusSettings> ReadConsensus(const json& value) {
   return settings;
 }
 
+Result<DifferentialPrivacy> ReadPrivacy(const json& value) {
+  const std::string key = "differential_privacy";
+  if (!value.is_object()) return ParamError(key, "expected an object");
+  DifferentialPrivacy dp;
+  for (const auto& [k, v] : value.items()) {
+    if (k == "epsilon" && v.is_number()) {
+      dp.epsilon = v.get<double>();
+    } else if (k == "clip" && v.is_array() && v.size() == 2 && v[0].is_number() &&
+               v[1].is_number()) {
+      dp.clip_lo = v[0].get<double>();
+      dp.clip_hi = v[1].get<double>();
+    } else {
+      return ParamError(key + "." + k, k == "epsilon" || k == "clip" ? "malformed" : "unknown key");
+    }
+  }
+  if (Status s = CheckDifferentialPrivacy(dp); !s.ok()) {
+    return Status::InvalidArgument(std::string(kParams) + "." + key + "." + s.message());
+  }
+  return dp;
+}
+
 }  // namespace
 
 std::string NodeTaskParamsJson(const NodeTask& task) {
@@ -63,6 +84,10 @@ std::string NodeTaskParamsJson(const NodeTask& task) {
   }
   if (!task.columns.empty()) j["columns"] = task.columns;
   if (!task.task.empty()) j["task"] = task.task;
+  if (task.differential_privacy) {
+    const DifferentialPrivacy& dp = *task.differential_privacy;
+    j["differential_privacy"] = {{"epsilon", dp.epsilon}, {"clip", {dp.clip_lo, dp.clip_hi}}};
+  }
   return j.dump();
 }
 
@@ -97,6 +122,8 @@ Result<NodeTask> NodeTaskFromRequest(std::string job_id, std::string model_id,
       if (task.task != "classification" && task.task != "regression") {
         return ParamError(key, "expected classification or regression");
       }
+    } else if (key == "differential_privacy" && !comparative) {
+      DIM_ASSIGN_OR_RETURN(task.differential_privacy, ReadPrivacy(value));
     } else if (key == "model_ids" && comparative) {
       DIM_ASSIGN_OR_RETURN(task.model_ids, ReadStrings(value, key));
     } else if (key == "consensus" && comparative) {

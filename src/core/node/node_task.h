@@ -1,11 +1,13 @@
 // One node's part of a job: which model(s) to run on which of the node's datasets.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/stats/consensus.h"
+#include "core/stats/private_summary.h"
 #include "core/status.h"
 
 namespace dim::core {
@@ -31,13 +33,17 @@ struct NodeTask {
   std::vector<std::string> columns;
   // Summary only: "", "classification" or "regression" (see CollaborativeConfig::task).
   std::string task;
+  // Summary only: when set, the node clips its outputs and adds Laplace noise to the summary
+  // before it leaves (see AddLaplaceNoise).
+  std::optional<DifferentialPrivacy> differential_privacy = std::nullopt;
   // Comparative only.
   ConsensusSettings consensus;
 };
 
 // The task's parameters as carried in daemon.SubmitJobRequest.input_data_json:
-//   summary:     {"columns": [...], "task": "..."} (each only when set; no "kind", so that
-//                older daemons read it)
+//   summary:     {"columns": [...], "task": "...",
+//                 "differential_privacy": {"epsilon": e, "clip": [lo, hi]}} (each only when
+//                set; no "kind", so that older daemons read it)
 //   comparative: {"kind": "comparative", "model_ids": [...], "columns": [...],
 //                 "consensus": {"method": "...", "weights": [...], "min_agreement": x}}
 std::string NodeTaskParamsJson(const NodeTask& task);
@@ -46,7 +52,8 @@ std::string NodeTaskParamsJson(const NodeTask& task);
 // summary task. INVALID_ARGUMENT naming the field ("input_data_json.weights: 3 weights for 2
 // models ...")
 // when input_data_json is malformed, has unknown keys or keys of the other kind, or the
-// consensus settings do not fit the models (CheckConsensusSettings); and when model_ids[0]
+// consensus settings do not fit the models (CheckConsensusSettings), or the differential
+// privacy settings are invalid (CheckDifferentialPrivacy); and when model_ids[0]
 // is not model_id.
 Result<NodeTask> NodeTaskFromRequest(std::string job_id, std::string model_id,
                                      std::string data_source, std::string_view params_json);

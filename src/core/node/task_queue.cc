@@ -29,6 +29,7 @@ Status TaskQueue::Submit(NodeTask task, Priority priority) {
   for (const auto& id : task.model_ids) {
     if (auto model = models_.Get(id); !model.ok()) return model.status();
   }
+  DIM_RETURN_IF_ERROR(CheckNodePolicy(options_.policy, datasets_, task));
 
   std::lock_guard lock(mu_);
   if (stopping_) return Status::Unavailable("the node is shutting down");
@@ -122,7 +123,7 @@ void TaskQueue::WorkerLoop() {
       task->view.started_at = FormatIso8601(clock_.Now());
       task->started = std::chrono::steady_clock::now();
     }
-    auto document = RunNodeTask(models_, datasets_, task->spec, *task->cancel);
+    auto document = RunNodeTask(models_, datasets_, task->spec, *task->cancel, options_.policy);
     Result<std::string> result = document.ok() ? Result<std::string>(document->dump())
                                                : Result<std::string>(document.status());
     Finish(*task, std::move(result));

@@ -18,14 +18,16 @@
 #include "core/node/dataset_catalog.h"
 #include "core/node/model_repository.h"
 #include "core/node/node_task.h"
+#include "core/node/task_runner.h"
 #include "core/status.h"
 
 namespace dim::core {
 
 struct TaskQueueOptions {
-  int max_concurrent = 2;   // tasks run at once
-  int max_queued = 256;     // waiting tasks beyond which Submit is RESOURCE_EXHAUSTED
+  int max_concurrent = 2;       // tasks run at once
+  int max_queued = 256;         // waiting tasks beyond which Submit is RESOURCE_EXHAUSTED
   size_t keep_finished = 4096;  // finished tasks remembered for GetJobStatus
+  NodePolicy policy = {};       // what this node's data may be used for (min_samples)
 };
 
 // The state of one task as the daemon protocol reports it.
@@ -56,9 +58,10 @@ class TaskQueue final {
             TaskQueueOptions options);
   ~TaskQueue();  // cancels running tasks and joins the workers
 
-  // Checks the task can run here (dataset and models exist, models load) and queues it.
-  // A finished task's result_json is the document RunNodeTask returns.
-  // NOT_FOUND / INVALID_ARGUMENT from those checks; ALREADY_EXISTS when a task with this
+  // Checks the task can run here (dataset and models exist, models load, the node's policy
+  // allows it) and queues it. A finished task's result_json is the document RunNodeTask
+  // returns, run under options.policy. NOT_FOUND / INVALID_ARGUMENT from those checks;
+  // FAILED_PRECONDITION from CheckNodePolicy; ALREADY_EXISTS when a task with this
   // id is queued or running; RESOURCE_EXHAUSTED when the queue is full.
   [[nodiscard]] Status Submit(NodeTask task, Priority priority);
   // NOT_FOUND for an unknown id.

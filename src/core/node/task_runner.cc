@@ -27,7 +27,24 @@ Status WidthMismatch(const DatasetEntry& dataset, const CsvReader& reader, const
                                  counts + " (choose them with \"columns\")");
 }
 
+Status TooFewRows(const std::string& dataset, int64_t rows, int64_t min_samples) {
+  return Status::FailedPrecondition("dataset '" + dataset + "' has " + std::to_string(rows) +
+                                    " rows, fewer than this node's min_samples " +
+                                    std::to_string(min_samples));
+}
+
 }  // namespace
+
+Status CheckNodePolicy(const NodePolicy& policy, const DatasetCatalog& datasets,
+                       const NodeTask& task) {
+  if (task.kind != NodeTaskKind::kSummary) return Status::Ok();
+  auto dataset = datasets.Find(task.dataset);
+  if (!dataset.ok()) return Status::Ok();
+  if (dataset->shape.rows < policy.min_samples) {
+    return TooFewRows(dataset->name, dataset->shape.rows, policy.min_samples);
+  }
+  return Status::Ok();
+}
 
 Result<Summary> RunSummaryTask(ModelRepository& models, const DatasetCatalog& datasets,
                                const NodeTask& task, const CancelToken& cancel,
@@ -40,6 +57,8 @@ Result<Summary> RunSummaryTask(ModelRepository& models, const DatasetCatalog& da
   if (reader->width() != model->input_width()) {
     return WidthMismatch(dataset, *reader, task, task.model_id, model->input_width());
   }
+  const auto& dp = task.differential_privacy;
+  if (dp) DIM_RETURN_IF_ERROR(CheckDifferentialPrivacy(*dp).WithPrefix("differential_privacy"));
   const bool classify = task.task == "classification" ||
                         (task.task.empty() && model->output_width() > 1);
   SummaryBuilder summary(classify);
@@ -49,9 +68,12 @@ Result<Summary> RunSummaryTask(ModelRepository& models, const DatasetCatalog& da
     DIM_ASSIGN_OR_RETURN(int64_t rows, reader->ReadBatch(batch_rows, &batch));
     if (rows == 0) break;
     DIM_ASSIGN_OR_RETURN(Matrix outputs, model->Run(batch));
+    if (dp) ClipOutputs(*dp, outputs);
     DIM_RETURN_IF_ERROR(summary.Add(outputs));
   }
-  return summary.Finish();
+  if (!dp) return summary.Finish();
+  RandomLaplaceNoise noise;
+  return AddLaplaceNoise(summary.Finish(), *dp, noise);
 }
 
 Result<ConsensusResult> RunComparativeTask(ModelRepository& models, const DatasetCatalog& datasets,
@@ -101,13 +123,18 @@ Result<ConsensusResult> RunComparativeTask(ModelRepository& models, const Datase
 
 Result<nlohmann::json> RunNodeTask(ModelRepository& models, const DatasetCatalog& datasets,
                                    const NodeTask& task, const CancelToken& cancel,
-                                   int64_t batch_rows) {
+                                   const NodePolicy& policy, int64_t batch_rows) {
+  DIM_RETURN_IF_ERROR(CheckNodePolicy(policy, datasets, task));
   if (task.kind == NodeTaskKind::kComparative) {
     DIM_ASSIGN_OR_RETURN(ConsensusResult result,
                          RunComparativeTask(models, datasets, task, cancel, batch_rows));
     return ConsensusToJson(result, task.consensus.method);
   }
   DIM_ASSIGN_OR_RETURN(Summary summary, RunSummaryTask(models, datasets, task, cancel, batch_rows));
+  // The file may have shrunk since it was registered: the rows read are what count.
+  if (summary.rows < policy.min_samples) {
+    return TooFewRows(task.dataset, summary.rows, policy.min_samples);
+  }
   return SummaryToJson(summary);
 }
 

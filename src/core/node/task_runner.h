@@ -10,13 +10,35 @@
 #include "core/node/model_repository.h"
 #include "core/node/node_task.h"
 #include "core/stats/consensus.h"
+#include "core/stats/private_summary.h"
 #include "core/stats/summary.h"
 
 namespace dim::core {
 
+// What a node lets its data be used for: the node's own policy, enforced on the node (by
+// RunNodeTask, and early by TaskQueue::Submit), never left to the orchestrator.
+struct NodePolicy {
+  // A summary (collaborative) task on a dataset with fewer rows is refused: a summary of a
+  // handful of rows says too much about each of them. 0 or 1 allow every dataset.
+  int64_t min_samples = 10;
+};
+
+// FAILED_PRECONDITION "dataset 'x' has 7 rows, fewer than this node's min_samples 10" when
+// `task` is a summary task and its dataset, as registered, has fewer rows than
+// policy.min_samples. OK for comparative tasks (their votes stay on the node; only counts
+// and row indices leave it) and for a dataset the catalog lacks (running reports that).
+Status CheckNodePolicy(const NodePolicy& policy, const DatasetCatalog& datasets,
+                       const NodeTask& task);
+
+// Per-row outputs never leave the node: the tasks below return only figures over all rows
+// (and, for an expert_review vote, the indices of rows flagged for review).
+
 // Memory is bounded by batch_rows, whatever the dataset's length. Checks `cancel` between
-// batches (CANCELLED). Errors: NOT_FOUND (model, dataset), INVALID_ARGUMENT (bad rows,
-// column count that does not match the model's input width, unknown column).
+// batches (CANCELLED). With task.differential_privacy, each batch's outputs are clipped
+// (ClipOutputs) before they are summarised and the summary returned has Laplace noise added
+// (AddLaplaceNoise, seeded from std::random_device). Errors: NOT_FOUND (model, dataset),
+// INVALID_ARGUMENT (bad rows, column count that does not match the model's input width,
+// unknown column, invalid differential privacy settings).
 Result<Summary> RunSummaryTask(ModelRepository& models, const DatasetCatalog& datasets,
                                const NodeTask& task, const CancelToken& cancel,
                                int64_t batch_rows = 4096);
@@ -31,10 +53,13 @@ Result<ConsensusResult> RunComparativeTask(ModelRepository& models, const Datase
                                            const NodeTask& task, const CancelToken& cancel,
                                            int64_t batch_rows = 4096);
 
-// Runs a task of either kind and returns the document that leaves the node: SummaryToJson
-// for a summary task, ConsensusToJson for a comparative one. Errors as above.
+// Runs a task of either kind under the node's policy and returns the document that leaves
+// the node: SummaryToJson for a summary task, ConsensusToJson for a comparative one. Errors
+// as above, and FAILED_PRECONDITION from CheckNodePolicy, also when the file turns out to
+// have fewer rows than policy.min_samples when it is read.
 Result<nlohmann::json> RunNodeTask(ModelRepository& models, const DatasetCatalog& datasets,
                                    const NodeTask& task, const CancelToken& cancel,
+                                   const NodePolicy& policy = NodePolicy{},
                                    int64_t batch_rows = 4096);
 
 }  // namespace dim::core

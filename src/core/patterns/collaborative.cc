@@ -2,9 +2,66 @@
 
 #include <algorithm>
 
+#include "core/job/config_reader.h"
 #include "core/name_list.h"
+#include "core/stats/node_mean_aggregation.h"
 
 namespace dim::core {
+namespace {
+
+// Nodes have no reputation yet: every node's is this, so weighted_average without weights
+// weighs the nodes equally until reputations exist.
+constexpr double kDefaultReputation = 1.0;
+
+// The aggregate of the summaries of the nodes that succeeded, by the config's method; fills
+// `extra` with what the method used (weights, trim).
+Result<Summary> Aggregate(const CollaborativeConfig& config, const std::vector<Summary>& parts,
+                          const std::vector<std::string>& ids, nlohmann::json& extra) {
+  const std::string& method = config.aggregation_method;
+  if (method == "federated_averaging") return PoolSummaries(parts);
+  // Node-mean methods: a node with no rows has no mean to give.
+  std::vector<Summary> with_rows;
+  std::vector<std::string> with_rows_ids;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].rows > 0) {
+      with_rows.push_back(parts[i]);
+      with_rows_ids.push_back(ids[i]);
+    }
+  }
+  if (method == "weighted_average") {
+    const bool given = !config.weights.empty();
+    std::vector<double> weights;
+    double total = 0;
+    for (const auto& id : with_rows_ids) {
+      auto it = config.weights.find(id);
+      weights.push_back(!given ? kDefaultReputation : it == config.weights.end() ? 0 : it->second);
+      total += weights.back();
+    }
+    if (!with_rows.empty() && total <= 0) {
+      return Status::FailedPrecondition("every node that succeeded (" + JoinNames(with_rows_ids) +
+                                        ") has weight 0");
+    }
+    nlohmann::json used = nlohmann::json::object();
+    for (size_t i = 0; i < weights.size(); ++i) used[with_rows_ids[i]] = weights[i] / total;
+    extra["weights"] = std::move(used);
+    extra["weights_source"] = given ? "config" : "reputation";
+    if (with_rows.empty()) return Summary{};
+    return WeightedAverageOfNodes(with_rows, weights);
+  }
+  if (method == "trimmed_mean") {
+    extra["trim"] = config.trim;
+    extra["trimmed_per_end"] = TrimmedPerEnd(with_rows.size(), config.trim);
+    if (with_rows.empty()) return Summary{};
+    return TrimmedMeanOfNodes(with_rows, config.trim);
+  }
+  if (method == "median") {
+    if (with_rows.empty()) return Summary{};
+    return MedianOfNodes(with_rows);
+  }
+  return Status::InvalidArgument("$.aggregation.method: unknown method '" + method + "'");
+}
+
+}  // namespace
 
 Result<std::vector<std::string>> SelectCollaborativeNodes(const CollaborativeConfig& config,
                                                           NodeDirectory& directory) {
@@ -58,6 +115,22 @@ Result<std::vector<std::string>> SelectCollaborativeNodes(const CollaborativeCon
                               "' (" + names + ")");
     }
   }
+  // Weights by node id for nodes the orchestrator chose: every chosen node needs one.
+  if (config.nodes.empty() && !config.weights.empty()) {
+    for (const auto& id : chosen) {
+      if (!config.weights.count(id)) {
+        return Status::InvalidArgument("$.aggregation.weights: no weight for node '" + id +
+                                       "' (nodes chosen: " + JoinNames(chosen) + ")");
+      }
+    }
+    for (const auto& [id, w] : config.weights) {
+      if (std::find(chosen.begin(), chosen.end(), id) == chosen.end()) {
+        return Status::InvalidArgument(ChildPath("$.aggregation.weights", id) + ": node '" + id +
+                                       "' is not among the nodes chosen (" + JoinNames(chosen) +
+                                       ")");
+      }
+    }
+  }
   if (config.min_nodes > static_cast<int>(chosen.size())) {
     return Status::InvalidArgument("$.min_nodes: " + std::to_string(config.min_nodes) +
                                    " exceeds the " + std::to_string(chosen.size()) +
@@ -77,6 +150,7 @@ Result<nlohmann::json> RunCollaborative(const std::string& job_id,
   task.dataset = config.dataset;
   task.columns = config.columns;
   task.task = config.task;
+  task.differential_privacy = config.differential_privacy;
   std::vector<NodeRunRequest> requests;
   for (const auto& id : nodes) requests.push_back({id, task});
   DIM_ASSIGN_OR_RETURN(
@@ -84,6 +158,7 @@ Result<nlohmann::json> RunCollaborative(const std::string& job_id,
       RunNodeTasks(requests, directory, cancel, clock, config.timeout_seconds, on_update));
 
   std::vector<Summary> parts;
+  std::vector<std::string> part_ids;
   nlohmann::json per_node = nlohmann::json::array();
   std::string failures;
   for (auto& o : outcomes) {
@@ -91,6 +166,7 @@ Result<nlohmann::json> RunCollaborative(const std::string& job_id,
       auto summary = SummaryFromJson(o.result);
       if (summary.ok()) {
         parts.push_back(*summary);
+        part_ids.push_back(o.record.node_id);
       } else {
         o.record.status = "failed";
         o.record.error =
@@ -114,15 +190,22 @@ Result<nlohmann::json> RunCollaborative(const std::string& job_id,
         std::to_string(parts.size()) + " of " + std::to_string(nodes.size()) +
         " nodes succeeded (quorum " + std::to_string(quorum) + "): " + failures);
   }
-  DIM_ASSIGN_OR_RETURN(Summary pooled, PoolSummaries(parts));
+  nlohmann::json extra = nlohmann::json::object();
+  DIM_ASSIGN_OR_RETURN(Summary pooled, Aggregate(config, parts, part_ids, extra));
   nlohmann::json aggregate = SummaryToJson(pooled);
   aggregate["nodes_used"] = parts.size();
-  return nlohmann::json{{"pattern", "collaborative"},
-                        {"model_id", config.model_id},
-                        {"dataset", config.dataset},
-                        {"aggregation_method", config.aggregation_method},
-                        {"aggregate", std::move(aggregate)},
-                        {"nodes", std::move(per_node)}};
+  nlohmann::json result = {{"pattern", "collaborative"},
+                           {"model_id", config.model_id},
+                           {"dataset", config.dataset},
+                           {"aggregation_method", config.aggregation_method}};
+  result.update(extra);
+  if (config.differential_privacy) {
+    const DifferentialPrivacy& dp = *config.differential_privacy;
+    result["differential_privacy"] = {{"epsilon", dp.epsilon}, {"clip", {dp.clip_lo, dp.clip_hi}}};
+  }
+  result["aggregate"] = std::move(aggregate);
+  result["nodes"] = std::move(per_node);
+  return result;
 }
 
 }  // namespace dim::core

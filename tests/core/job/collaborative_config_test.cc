@@ -36,6 +36,14 @@ void ExpectSame(const CollaborativeConfig& a, const CollaborativeConfig& b) {
   EXPECT_EQ(a.task, b.task);
   EXPECT_EQ(a.min_nodes, b.min_nodes);
   EXPECT_EQ(a.timeout_seconds, b.timeout_seconds);
+  EXPECT_EQ(a.weights, b.weights);
+  EXPECT_EQ(a.trim, b.trim);
+  ASSERT_EQ(a.differential_privacy.has_value(), b.differential_privacy.has_value());
+  if (a.differential_privacy) {
+    EXPECT_EQ(a.differential_privacy->epsilon, b.differential_privacy->epsilon);
+    EXPECT_EQ(a.differential_privacy->clip_lo, b.differential_privacy->clip_lo);
+    EXPECT_EQ(a.differential_privacy->clip_hi, b.differential_privacy->clip_hi);
+  }
 }
 
 TEST(CollaborativeConfig, OnlyModelIdGivesDefaults) {
@@ -106,15 +114,44 @@ TEST(CollaborativeConfig, IntegerTimeoutIsSeconds) {
   EXPECT_EQ(ParseOk(R"({"model_id": "m", "timeout": 30})").timeout_seconds, 30.0);
 }
 
-TEST(CollaborativeConfig, RejectsUnavailableAggregationMethods) {
-  for (std::string method : {"weighted_average", "median", "trimmed_mean"}) {
-    EXPECT_EQ(ParseError(R"({"model_id": "m", "aggregation": {"method": ")" + method + "\"}}"),
-              "$.aggregation.method: method '" + method +
-                  "' is not available in this version (available: federated_averaging)");
-    EXPECT_EQ(ParseError(R"({"model_id": "m", "aggregation": ")" + method + "\"}"),
-              "$.aggregation: method '" + method +
-                  "' is not available in this version (available: federated_averaging)");
+TEST(CollaborativeConfig, ReadsEveryAggregationMethod) {
+  for (std::string method : {"federated_averaging", "weighted_average", "median", "trimmed_mean"}) {
+    EXPECT_EQ(ParseOk(R"({"model_id": "m", "aggregation": {"method": ")" + method + "\"}}")
+                  .aggregation_method,
+              method);
+    EXPECT_EQ(ParseOk(R"({"model_id": "m", "aggregation": ")" + method + "\"}").aggregation_method,
+              method);
   }
+}
+
+TEST(CollaborativeConfig, WeightsByNodeIdOrInTheOrderOfNodes) {
+  CollaborativeConfig by_id = ParseOk(R"({"model_id": "m", "nodes": ["a", "b"],
+      "aggregation": {"method": "weighted_average", "weights": {"b": 3, "a": 0.5}}})");
+  EXPECT_EQ(by_id.weights, (std::map<std::string, double>{{"a", 0.5}, {"b", 3}}));
+  CollaborativeConfig in_order = ParseOk(R"({"model_id": "m", "nodes": ["a", "b"],
+      "aggregation": {"method": "weighted_average", "weights": [0.5, 3]}})");
+  EXPECT_EQ(in_order.weights, by_id.weights);
+  // Without nodes, weights by id say which nodes weigh what (checked when nodes are chosen).
+  EXPECT_EQ(ParseOk(R"({"model_id": "m", "aggregation": {"method": "weighted_average",
+                        "weights": {"x": 0, "y": 1}}})")
+                .weights.size(),
+            2u);
+  // No weights: reputation.
+  EXPECT_TRUE(ParseOk(R"({"model_id": "m", "aggregation": "weighted_average"})").weights.empty());
+}
+
+TEST(CollaborativeConfig, TrimAndDifferentialPrivacy) {
+  EXPECT_EQ(ParseOk(R"({"model_id": "m", "aggregation": "trimmed_mean"})").trim, 0.1);
+  EXPECT_EQ(
+      ParseOk(R"({"model_id": "m", "aggregation": {"method": "trimmed_mean", "trim": 0}})").trim,
+      0.0);
+  CollaborativeConfig c = ParseOk(R"({"model_id": "m", "aggregation": {"method": "median",
+      "differentialPrivacy": {"epsilon": 0.5, "clip": [-1, 2.5]}}})");
+  ASSERT_TRUE(c.differential_privacy.has_value());
+  EXPECT_EQ(c.differential_privacy->epsilon, 0.5);
+  EXPECT_EQ(c.differential_privacy->clip_lo, -1.0);
+  EXPECT_EQ(c.differential_privacy->clip_hi, 2.5);
+  EXPECT_FALSE(ParseOk(R"({"model_id": "m"})").differential_privacy.has_value());
 }
 
 // Every error path, with its whole message.
@@ -152,19 +189,71 @@ TEST(CollaborativeConfig, ReportsEachErrorWithItsPath) {
       {R"({"model_id": "m", "aggregation": {"method": 3}})",
        "$.aggregation.method: expected a string, got number"},
       {R"({"model_id": "m", "aggregation": {"method": "mean"}})",
-       "$.aggregation.method: unknown method 'mean' (available: federated_averaging)"},
+       "$.aggregation.method: unknown method 'mean' (expected federated_averaging, "
+       "weighted_average, median or trimmed_mean)"},
       {R"({"model_id": "m", "aggregation": "fedavg"})",
-       "$.aggregation: unknown method 'fedavg' (available: federated_averaging)"},
+       "$.aggregation: unknown method 'fedavg' (expected federated_averaging, "
+       "weighted_average, median or trimmed_mean)"},
       {R"({"model_id": "m", "aggregation": {"methd": "federated_averaging"}})",
        "$.aggregation.methd: unknown key (did you mean 'method'?)"},
+      // aggregation.weights.
       {R"({"model_id": "m", "aggregation": {"method": "federated_averaging", "weights": {}}})",
-       "$.aggregation.weights: not available in this version"},
+       "$.aggregation.weights: only for method weighted_average, not federated_averaging"},
+      {R"({"model_id": "m", "aggregation": {"weights": [1]}})",
+       "$.aggregation.weights: only for method weighted_average, not federated_averaging"},
+      {R"({"model_id": "m", "aggregation": {"method": "weighted_average", "weights": 2}})",
+       "$.aggregation.weights: expected an object or an array, got number"},
+      {R"({"model_id": "m", "aggregation": {"method": "weighted_average", "weights": [1, 2]}})",
+       "$.aggregation.weights: an array of weights needs \"nodes\" to say whose they are (or "
+       "give them by node id: {\"node-id\": weight})"},
+      {R"({"model_id": "m", "nodes": ["a", "b", "c"],
+           "aggregation": {"method": "weighted_average", "weights": [1, 2]}})",
+       "$.aggregation.weights: 2 weights for 3 nodes"},
+      {R"({"model_id": "m", "nodes": ["a", "b"],
+           "aggregation": {"method": "weighted_average", "weights": [1, -2]}})",
+       "$.aggregation.weights[1]: must be >= 0, got -2"},
+      {R"({"model_id": "m", "nodes": ["a", "b"],
+           "aggregation": {"method": "weighted_average", "weights": [1, "2"]}})",
+       "$.aggregation.weights[1]: expected a number, got string"},
+      {R"({"model_id": "m", "nodes": ["a", "b"],
+           "aggregation": {"method": "weighted_average", "weights": [0, 0]}})",
+       "$.aggregation.weights: must not all be zero"},
+      {R"({"model_id": "m", "nodes": ["a", "b"],
+           "aggregation": {"method": "weighted_average", "weights": {"a": 1, "ghost": 2}}})",
+       "$.aggregation.weights.ghost: node 'ghost' is not in $.nodes"},
+      {R"({"model_id": "m", "nodes": ["a", "b"],
+           "aggregation": {"method": "weighted_average", "weights": {"a": 1}}})",
+       "$.aggregation.weights: no weight for node 'b'"},
+      {R"({"model_id": "m", "nodes": ["a", "b b"],
+           "aggregation": {"method": "weighted_average", "weights": {"a": 1, "b b": -1}}})",
+       "$.aggregation.weights['b b']: must be >= 0, got -1"},
+      {R"({"model_id": "m", "aggregation": {"method": "weighted_average", "weights": {}}})",
+       "$.aggregation.weights: must not be empty"},
+      // aggregation.trim.
       {R"({"model_id": "m", "aggregation": {"trim": 0.1}})",
-       "$.aggregation.trim: not available in this version"},
+       "$.aggregation.trim: only for method trimmed_mean, not federated_averaging"},
+      {R"({"model_id": "m", "aggregation": {"method": "trimmed_mean", "trim": 0.5}})",
+       "$.aggregation.trim: must be in [0, 0.5), got 0.5"},
+      {R"({"model_id": "m", "aggregation": {"method": "trimmed_mean", "trim": -0.1}})",
+       "$.aggregation.trim: must be in [0, 0.5), got -0.1"},
+      {R"({"model_id": "m", "aggregation": {"method": "trimmed_mean", "trim": "10%"}})",
+       "$.aggregation.trim: expected a number, got string"},
+      // aggregation.differential_privacy.
       {R"({"model_id": "m", "aggregation": {"differential_privacy": {"epsilon": 1}}})",
-       "$.aggregation.differential_privacy: not available in this version"},
-      {R"({"model_id": "m", "aggregation": {"differentialPrivacy": {"epsilon": 1}}})",
-       "$.aggregation.differentialPrivacy: not available in this version"},
+       "$.aggregation.differential_privacy.clip: missing required key"},
+      {R"({"model_id": "m", "aggregation": {"differentialPrivacy": {"clip": [0, 1]}}})",
+       "$.aggregation.differentialPrivacy.epsilon: missing required key"},
+      {R"({"model_id": "m", "aggregation": {"differential_privacy": {"epsilon": 0, "clip": [0, 1]}}})",
+       "$.aggregation.differential_privacy.epsilon: must be > 0, got 0"},
+      {R"({"model_id": "m", "aggregation": {"differential_privacy": {"epsilon": 1, "clip": [1, 0]}}})",
+       "$.aggregation.differential_privacy.clip: lo must be < hi, got [1,0]"},
+      {R"({"model_id": "m", "aggregation": {"differential_privacy": {"epsilon": 1, "clip": [1]}}})",
+       "$.aggregation.differential_privacy.clip: expected [lo, hi], two numbers, got [1]"},
+      {R"({"model_id": "m", "aggregation": {"differential_privacy": {"epsilon": 1, "clip": [0, 1],
+           "delta": 0.1}}})",
+       "$.aggregation.differential_privacy.delta: unknown key"},
+      {R"({"model_id": "m", "aggregation": {"differential_privacy": 1}})",
+       "$.aggregation.differential_privacy: expected an object, got number"},
       // task.
       {R"({"model_id": "m", "task": "clustering"})",
        "$.task: unknown task 'clustering' (expected classification or regression)"},
@@ -242,6 +331,22 @@ TEST(CollaborativeConfig, CanonicalJsonRoundTrips) {
     "min_nodes": 2, "timeout": 0.25
   })"));
   ExpectSame(ParseOk(canonical.dump()), c);
+}
+
+TEST(CollaborativeConfig, CanonicalJsonRoundTripsAggregationSettings) {
+  for (const char* text : {
+           R"({"model_id": "m", "nodes": ["a", "b"], "aggregation": {"method": "weighted_average",
+               "weights": [2, 1], "differential_privacy": {"epsilon": 2, "clip": [0, 1]}}})",
+           R"({"model_id": "m", "aggregation": {"method": "trimmed_mean", "trim": 0.25}})",
+       }) {
+    CollaborativeConfig c = ParseOk(text);
+    json canonical = CollaborativeConfigToJson(c);
+    ExpectSame(ParseOk(canonical.dump()), c);
+  }
+  CollaborativeConfig in_order = ParseOk(R"({"model_id": "m", "nodes": ["a", "b"],
+      "aggregation": {"method": "weighted_average", "weights": [2, 1]}})");
+  EXPECT_EQ(CollaborativeConfigToJson(in_order)["aggregation"],
+            json::parse(R"({"method": "weighted_average", "weights": {"a": 2, "b": 1}})"));
 }
 
 }  // namespace

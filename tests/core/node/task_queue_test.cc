@@ -80,7 +80,9 @@ class TaskQueueTest : public dim::testing::ScratchDirTest {
     destroy.join();
   }
 
-  void Start(TaskQueueOptions options) {
+  // The fixture's "slow" dataset has 3 rows: allow it, unless a test sets a policy.
+  void Start(TaskQueueOptions options, NodePolicy policy = NodePolicy{.min_samples = 0}) {
+    options.policy = policy;
     queue_ = std::make_unique<TaskQueue>(models_, datasets_, clock_, options);
   }
 
@@ -394,6 +396,15 @@ TEST_F(TaskQueueTest, ForgetsTheOldestFinishedTasksBeyondKeepFinished) {
   EXPECT_EQ(queue_->Get("f1").status().code(), StatusCode::kNotFound);
   EXPECT_TRUE(queue_->Get("f2").ok());
   EXPECT_TRUE(queue_->Get("f3").ok());
+}
+
+TEST_F(TaskQueueTest, SubmitRefusesASummaryTaskBelowTheNodesMinSamples) {
+  Start({}, NodePolicy{});  // the default policy: min_samples 10
+  Status s = queue_->Submit(Task("small", "slow"), Priority::kNormal);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(), "dataset 'slow' has 3 rows, fewer than this node's min_samples 10");
+  EXPECT_EQ(queue_->Get("small").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(queue_->Submit(Task("big", "a"), Priority::kNormal).ok());
 }
 
 }  // namespace

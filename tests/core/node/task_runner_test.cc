@@ -266,6 +266,61 @@ TEST_F(TaskRunnerTest, BadRowIsInvalidArgumentNamingTheLine) {
   EXPECT_THAT(summary.status().message(), HasSubstr("line 3"));
 }
 
+TEST_F(TaskRunnerTest, DatasetBelowMinSamplesIsRefusedOnlyForSummaryTasks) {
+  std::string content = "age,bmi,systolic_bp,diastolic_bp,cholesterol,glucose,heart_rate,smoker\n";
+  for (int i = 0; i < 7; ++i) content += "50,25,120,80,200,100,70,0\n";
+  ASSERT_TRUE(datasets_.Add("small", Write("small.csv", content)).ok());
+  CancelToken cancel;
+  auto refused = RunNodeTask(models_, datasets_, Task("heart_mlp", "small"), cancel);
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.status().message(),
+            "dataset 'small' has 7 rows, fewer than this node's min_samples 10");
+  EXPECT_EQ(CheckNodePolicy(NodePolicy{}, datasets_, Task("heart_mlp", "small")).code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(CheckNodePolicy({.min_samples = 7}, datasets_, Task("heart_mlp", "small")).ok());
+  auto allowed = RunNodeTask(models_, datasets_, Task("heart_mlp", "small"), cancel,
+                             NodePolicy{.min_samples = 1});
+  ASSERT_TRUE(allowed.ok()) << allowed.status().ToString();
+  EXPECT_EQ((*allowed)["rows"], 7);
+  // The whole dataset counts, not the batch.
+  EXPECT_TRUE(RunNodeTask(models_, datasets_, Task("heart_mlp", "a"), cancel,
+                          NodePolicy{.min_samples = 240}, 16)
+                  .ok());
+  EXPECT_FALSE(RunNodeTask(models_, datasets_, Task("heart_mlp", "a"), cancel,
+                           NodePolicy{.min_samples = 241})
+                   .ok());
+}
+
+TEST_F(TaskRunnerTest, DifferentialPrivacyClipsAndAddsNoise) {
+  NodeTask task = Task("heart_mlp", "a");
+  auto exact = Run(task);
+  ASSERT_TRUE(exact.ok());
+  // Clipping to a band below every output's max shows in the max; noise at a tiny epsilon
+  // makes two runs differ; the figures stay in the clip range.
+  task.differential_privacy = DifferentialPrivacy{.epsilon = 0.1, .clip_lo = 0, .clip_hi = 0.05};
+  auto a = Run(task);
+  auto b = Run(task);
+  ASSERT_TRUE(a.ok() && b.ok()) << a.status().ToString();
+  EXPECT_EQ(a->rows, 240);
+  EXPECT_NE(a->columns[0].mean, b->columns[0].mean);
+  for (const auto& c : a->columns) {
+    EXPECT_GE(c.mean, 0);
+    EXPECT_LE(c.mean, 0.05);
+    EXPECT_EQ(c.max, 0.05);
+    EXPECT_EQ(c.min, 0);
+  }
+  // A large epsilon keeps the means close to the exact (clipped to [0, 1]: outputs are
+  // probabilities, so clipping changes nothing): scale = 1 * 7 / 240 / 1e4 per mean.
+  task.differential_privacy = DifferentialPrivacy{.epsilon = 1e4, .clip_lo = 0, .clip_hi = 1};
+  auto close = Run(task);
+  ASSERT_TRUE(close.ok());
+  for (size_t j = 0; j < exact->columns.size(); ++j) {
+    EXPECT_NEAR(close->columns[j].mean, exact->columns[j].mean, 1e-3) << j;
+  }
+  task.differential_privacy->epsilon = 0;
+  EXPECT_EQ(Run(task).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(TaskRunnerTest, EmptyDatasetGivesZeroRows) {
   ASSERT_TRUE(datasets_.Add("empty", Write("empty.csv", "a,b,c,d,e,f,g,h\n")).ok());
   auto summary = Run(Task("heart_mlp", "empty"));

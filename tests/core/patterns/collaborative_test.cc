@@ -431,6 +431,133 @@ TEST(RunCollaborative, FailingNodeIsDroppedWhileTheQuorumHolds) {
   EXPECT_EQ(nodes[2]["status"], "completed");
 }
 
+// Node means of column 0 (hand-checked): a (0.7+0.1+0.6)/3 = 0.4666..., b (0.2+0.9)/2 = 0.55,
+// c (0.3+0.25+0.5+0.05)/4 = 0.275.
+double Col0Mean(const nlohmann::json& result) {
+  return result["aggregate"]["columns"][0]["mean"].get<double>();
+}
+
+TEST(RunCollaborative, MedianIsTheMiddleNodeMean) {
+  auto n = ThreeNodes(std::make_shared<FakeNode>(SummaryOf(kRowsB, true)));
+  CollaborativeConfig config = Config({"a", "b", "c"});
+  config.aggregation_method = "median";
+  CollaborativeRun run;
+  auto result = run.Run(config, n->dir);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ((*result)["aggregation_method"], "median");
+  EXPECT_NEAR(Col0Mean(*result), 1.4 / 3, 1e-12);
+  const auto& agg = (*result)["aggregate"];
+  EXPECT_EQ(agg["rows"], 9);
+  EXPECT_EQ(agg["nodes_used"], 3);
+  EXPECT_EQ(agg["class_counts"], nlohmann::json::parse("[4, 3, 2]"));
+  EXPECT_DOUBLE_EQ(agg["columns"][0]["min"].get<double>(), 0.05);
+  EXPECT_DOUBLE_EQ(agg["columns"][0]["max"].get<double>(), 0.9);
+  EXPECT_EQ((*result)["nodes"].size(), 3u);
+}
+
+TEST(RunCollaborative, MedianOfTwoNodesAfterOneFailsIsTheirMidpoint) {
+  auto n = ThreeNodes(std::make_shared<FakeNode>(Status::Unavailable("node down")));
+  CollaborativeConfig config = Config({"a", "b", "c"});
+  config.aggregation_method = "median";
+  config.min_nodes = 2;
+  CollaborativeRun run;
+  auto result = run.Run(config, n->dir);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_NEAR(Col0Mean(*result), (1.4 / 3 + 0.275) / 2, 1e-12);
+  EXPECT_EQ((*result)["aggregate"]["nodes_used"], 2);
+  EXPECT_EQ((*result)["nodes"][1]["error"], "UNAVAILABLE: node down");
+}
+
+TEST(RunCollaborative, TrimmedMeanDropsTheExtremeNodes) {
+  auto n = ThreeNodes(std::make_shared<FakeNode>(SummaryOf(kRowsB, true)));
+  CollaborativeConfig config = Config({"a", "b", "c"});
+  config.aggregation_method = "trimmed_mean";
+  config.trim = 0.34;  // floor(0.34 * 3) = 1 from each end: the median
+  CollaborativeRun run;
+  auto result = run.Run(config, n->dir);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_NEAR(Col0Mean(*result), 1.4 / 3, 1e-12);
+  EXPECT_EQ((*result)["trim"], 0.34);
+  EXPECT_EQ((*result)["trimmed_per_end"], 1);
+  config.trim = 0.2;  // floor(0.6) = 0: the plain mean of the node means
+  CollaborativeRun run2;
+  result = run2.Run(config, n->dir);
+  ASSERT_TRUE(result.ok());
+  EXPECT_NEAR(Col0Mean(*result), (1.4 / 3 + 0.55 + 0.275) / 3, 1e-12);
+  EXPECT_EQ((*result)["trimmed_per_end"], 0);
+}
+
+TEST(RunCollaborative, WeightedAverageUsesConfigWeightsOrEqualReputation) {
+  auto n = ThreeNodes(std::make_shared<FakeNode>(SummaryOf(kRowsB, true)));
+  CollaborativeConfig config = Config({"a", "b", "c"});
+  config.aggregation_method = "weighted_average";
+  config.weights = {{"a", 1}, {"b", 0}, {"c", 3}};
+  CollaborativeRun run;
+  auto result = run.Run(config, n->dir);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_NEAR(Col0Mean(*result), 0.25 * 1.4 / 3 + 0.75 * 0.275, 1e-12);
+  EXPECT_EQ((*result)["weights_source"], "config");
+  EXPECT_EQ((*result)["weights"], nlohmann::json::parse(R"({"a": 0.25, "b": 0.0, "c": 0.75})"));
+  // Weights proportional to rows give exactly the pooled figures.
+  config.weights = {{"a", 3}, {"b", 2}, {"c", 4}};
+  CollaborativeRun run2;
+  result = run2.Run(config, n->dir);
+  ASSERT_TRUE(result.ok());
+  ExpectAggregateIs((*result)["aggregate"], SummaryOf(Concat({kRowsA, kRowsB, kRowsC}), true));
+  // Without weights: reputation, 1.0 for every node in this version.
+  config.weights.clear();
+  CollaborativeRun run3;
+  result = run3.Run(config, n->dir);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ((*result)["weights_source"], "reputation");
+  EXPECT_NEAR(Col0Mean(*result), (1.4 / 3 + 0.55 + 0.275) / 3, 1e-12);
+}
+
+TEST(RunCollaborative, WeightedAverageWhoseSurvivorsWeighNothingFails) {
+  auto n = ThreeNodes(std::make_shared<FakeNode>(Status::Unavailable("node down")));
+  CollaborativeConfig config = Config({"a", "b", "c"});
+  config.aggregation_method = "weighted_average";
+  config.weights = {{"a", 0}, {"b", 1}, {"c", 0}};
+  config.min_nodes = 2;
+  CollaborativeRun run;
+  auto result = run.Run(config, n->dir);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(result.status().message(), HasSubstr("(a, c) has weight 0"));
+}
+
+TEST(RunCollaborative, DifferentialPrivacyGoesToTheNodesAndIntoTheResult) {
+  auto n = ThreeNodes(std::make_shared<FakeNode>(SummaryOf(kRowsB, true)));
+  CollaborativeConfig config = Config({"a", "b", "c"});
+  config.differential_privacy = DifferentialPrivacy{.epsilon = 2, .clip_lo = 0, .clip_hi = 1};
+  CollaborativeRun run;
+  auto result = run.Run(config, n->dir);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ((*result)["differential_privacy"],
+            nlohmann::json::parse(R"({"epsilon": 2.0, "clip": [0.0, 1.0]})"));
+  for (const auto& node : {n->a, n->b, n->c}) {
+    ASSERT_EQ(node->tasks().size(), 1u);
+    ASSERT_TRUE(node->tasks()[0].differential_privacy.has_value());
+    EXPECT_EQ(node->tasks()[0].differential_privacy->epsilon, 2.0);
+  }
+}
+
+TEST(SelectCollaborativeNodes, WeightsMustCoverTheChosenNodes) {
+  FakeDirectory dir;
+  dir.Add(Described("n1", {"cardio"}, {"heart_mlp"}));
+  dir.Add(Described("n2", {"cardio"}, {"heart_mlp"}));
+  CollaborativeConfig config = Config();
+  config.aggregation_method = "weighted_average";
+  config.weights = {{"n1", 1}, {"n2", 2}};
+  EXPECT_TRUE(SelectCollaborativeNodes(config, dir).ok());
+  config.weights = {{"n1", 1}};
+  EXPECT_EQ(SelectionError(config, dir, StatusCode::kInvalidArgument),
+            "$.aggregation.weights: no weight for node 'n2' (nodes chosen: n1, n2)");
+  config.weights = {{"n1", 1}, {"n2", 2}, {"n3", 1}};
+  EXPECT_EQ(SelectionError(config, dir, StatusCode::kInvalidArgument),
+            "$.aggregation.weights.n3: node 'n3' is not among the nodes chosen (n1, n2)");
+}
+
 TEST(RunCollaborative, BrokenQuorumIsFailedPreconditionNamingTheFailedNode) {
   auto n = ThreeNodes(std::make_shared<FakeNode>(Status::Unavailable("node down")));
   CollaborativeConfig config = Config({"a", "b", "c"});  // min_nodes 0: every node
