@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -70,6 +71,13 @@ json FlagNumber(double v) {
   return v;
 }
 
+// --weights as a JSON array, for aggregation.weights or consensus.weights.
+json WeightsJson(const std::vector<double>& weights) {
+  json out = json::array();
+  for (double w : weights) out.push_back(FlagNumber(w));
+  return out;
+}
+
 // --aggregation, --weights (collaborative), --trim, --dp-epsilon and --dp-clip, on top of the
 // config's "aggregation" (an object, or a method's name, which becomes {"method": name}). An
 // "aggregation" of another type is left for the config's parser to report.
@@ -90,9 +98,7 @@ core::Status SetAggregation(json& config, const SubmitOptions& o) {
   if (!aggregation.is_object()) return core::Status::Ok();
   if (!o.aggregation.empty()) SetKey(aggregation, "method", "", o.aggregation);
   if (!o.weights.empty()) {
-    json weights = json::array();
-    for (double w : o.weights) weights.push_back(FlagNumber(w));
-    SetKey(aggregation, "weights", "", std::move(weights));
+    SetKey(aggregation, "weights", "", WeightsJson(o.weights));
   }
   if (has_trim) SetKey(aggregation, "trim", "", FlagNumber(o.trim));
   if (has_epsilon || !o.dp_clip.empty()) {
@@ -120,9 +126,7 @@ void SetConsensus(json& config, const SubmitOptions& o) {
   if (!consensus.is_object()) return;
   if (!o.consensus.empty()) SetKey(consensus, "method", "", o.consensus);
   if (!o.weights.empty()) {
-    json weights = json::array();
-    for (double w : o.weights) weights.push_back(FlagNumber(w));
-    SetKey(consensus, "weights", "", std::move(weights));
+    SetKey(consensus, "weights", "", WeightsJson(o.weights));
   }
   if (has_min) SetKey(consensus, "min_agreement", "minAgreement", FlagNumber(o.min_agreement));
 }
