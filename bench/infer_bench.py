@@ -16,9 +16,24 @@ import sys
 import tempfile
 import time
 
-import numpy as np
-import onnx
-import torch
+
+def _threads_from_argv(default=1):
+    for i, arg in enumerate(sys.argv):
+        if arg == "--threads" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+        if arg.startswith("--threads="):
+            return arg.split("=", 1)[1]
+    return str(default)
+
+
+# OpenBLAS sizes its own thread pool when it loads, whatever torch.set_num_threads says
+# later: without this, PyTorch's matrix products (and the sgemm peak) use every core.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ[_var] = _threads_from_argv()
+
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+import torch  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GOALS = {1: 3.0, 4096: 1.0}  # batch -> minimum dim/torch ratio
