@@ -16,6 +16,7 @@
 
 #include "core/node/in_process_node.h"
 #include "core/node/task_runner.h"
+#include "tests/core/node/summary_node.h"
 #include "tests/core/test_support.h"
 
 namespace dim::core {
@@ -32,20 +33,12 @@ using dim::testing::ExampleModelsDir;
 
 // A node whose tasks wait (until released or cancelled) while it holds them, and that
 // records the order in which tasks reached it.
-class ScriptedNode final : public NodeClient {
+class ScriptedNode final : public dim::testing::SummaryNode {
  public:
   explicit ScriptedNode(Result<Summary> answer) : answer_(std::move(answer)) {}
 
-  Result<nlohmann::json> RunTask(const NodeTask& task, const CancelToken& cancel,
-                                 std::chrono::milliseconds timeout) override {
-    auto summary = Answer(task, cancel, timeout);
-    if (!summary.ok()) return summary.status();
-    return SummaryToJson(*summary);
-  }
-
-  // The node's answer as a summary (RunTask sends it as the node's document).
   Result<Summary> Answer(const NodeTask& task, const CancelToken& cancel,
-                         std::chrono::milliseconds /*timeout*/) {
+                         std::chrono::milliseconds /*timeout*/) override {
     std::unique_lock lock(mu_);
     started_.push_back(task.job_id);
     cv_.notify_all();

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/core/node/summary_node.h"
+
 namespace dim::core {
 namespace {
 
@@ -59,21 +61,13 @@ Rows Concat(std::initializer_list<Rows> parts) {
 }
 
 // A node that answers with a given summary or error, or blocks until its task is cancelled.
-class FakeNode final : public NodeClient {
+class FakeNode final : public dim::testing::SummaryNode {
  public:
   explicit FakeNode(Result<Summary> answer, bool block = false)
       : answer_(std::move(answer)), block_(block) {}
 
-  Result<nlohmann::json> RunTask(const NodeTask& task, const CancelToken& cancel,
-                                 std::chrono::milliseconds timeout) override {
-    auto summary = Answer(task, cancel, timeout);
-    if (!summary.ok()) return summary.status();
-    return SummaryToJson(*summary);
-  }
-
-  // The node's answer as a summary (RunTask sends it as the node's document).
   Result<Summary> Answer(const NodeTask& task, const CancelToken& cancel,
-                         std::chrono::milliseconds timeout) {
+                         std::chrono::milliseconds timeout) override {
     {
       std::lock_guard lock(mu_);
       tasks_.push_back(task);
