@@ -27,6 +27,23 @@ Status WidthMismatch(const DatasetEntry& dataset, const CsvReader& reader, const
                                  counts + " (choose them with \"columns\")");
 }
 
+// Opens the task's dataset with its column selection, and checks that the selected width
+// is every model's input width.
+Result<std::unique_ptr<CsvReader>> OpenFeatures(
+    const DatasetCatalog& datasets, const NodeTask& task, const std::vector<std::string>& ids,
+    const std::vector<std::shared_ptr<const Model>>& models) {
+  DIM_ASSIGN_OR_RETURN(DatasetEntry dataset, datasets.Find(task.dataset));
+  DIM_ASSIGN_OR_RETURN(auto reader, CsvReader::Open(dataset.path));
+  DIM_RETURN_IF_ERROR(
+      reader->SelectColumns(task.columns).WithPrefix("dataset '" + dataset.name + "'"));
+  for (size_t m = 0; m < models.size(); ++m) {
+    if (reader->width() != models[m]->input_width()) {
+      return WidthMismatch(dataset, *reader, task, ids[m], models[m]->input_width());
+    }
+  }
+  return reader;
+}
+
 Status TooFewRows(const std::string& dataset, int64_t rows, int64_t min_samples) {
   return Status::FailedPrecondition("dataset '" + dataset + "' has " + std::to_string(rows) +
                                     " rows, fewer than this node's min_samples " +
@@ -50,13 +67,7 @@ Result<Summary> RunSummaryTask(ModelRepository& models, const DatasetCatalog& da
                                const NodeTask& task, const CancelToken& cancel,
                                int64_t batch_rows) {
   DIM_ASSIGN_OR_RETURN(auto model, models.Get(task.model_id));
-  DIM_ASSIGN_OR_RETURN(DatasetEntry dataset, datasets.Find(task.dataset));
-  DIM_ASSIGN_OR_RETURN(auto reader, CsvReader::Open(dataset.path));
-  DIM_RETURN_IF_ERROR(
-      reader->SelectColumns(task.columns).WithPrefix("dataset '" + dataset.name + "'"));
-  if (reader->width() != model->input_width()) {
-    return WidthMismatch(dataset, *reader, task, task.model_id, model->input_width());
-  }
+  DIM_ASSIGN_OR_RETURN(auto reader, OpenFeatures(datasets, task, {task.model_id}, {model}));
   const auto& dp = task.differential_privacy;
   if (dp) DIM_RETURN_IF_ERROR(CheckDifferentialPrivacy(*dp).WithPrefix("differential_privacy"));
   const bool classify = task.task == "classification" ||
@@ -93,15 +104,7 @@ Result<ConsensusResult> RunComparativeTask(ModelRepository& models, const Datase
     }
     loaded.push_back(std::move(model));
   }
-  DIM_ASSIGN_OR_RETURN(DatasetEntry dataset, datasets.Find(task.dataset));
-  DIM_ASSIGN_OR_RETURN(auto reader, CsvReader::Open(dataset.path));
-  DIM_RETURN_IF_ERROR(
-      reader->SelectColumns(task.columns).WithPrefix("dataset '" + dataset.name + "'"));
-  for (size_t m = 0; m < loaded.size(); ++m) {
-    if (reader->width() != loaded[m]->input_width()) {
-      return WidthMismatch(dataset, *reader, task, task.model_ids[m], loaded[m]->input_width());
-    }
-  }
+  DIM_ASSIGN_OR_RETURN(auto reader, OpenFeatures(datasets, task, task.model_ids, loaded));
   DIM_ASSIGN_OR_RETURN(
       ConsensusBuilder vote,
       ConsensusBuilder::Create(task.consensus, loaded.size(), loaded[0]->output_width()));
