@@ -77,20 +77,12 @@ Result<std::vector<std::string>> SelectCollaborativeNodes(const CollaborativeCon
     for (size_t i = 0; i < config.nodes.size(); ++i) {
       const auto& id = config.nodes[i];
       const NodeDescription* node = find(id);
-      if (node == nullptr) {
-        const std::string names =
-            JoinNames(known, [](const NodeDescription& n) { return n.id; });
-        return Status::NotFound("$.nodes[" + std::to_string(i) + "]: node '" + id +
-                                "' not found (known nodes: " + (names.empty() ? "none" : names) +
-                                ")");
-      }
+      if (node == nullptr) return UnknownNode(IndexPath("$.nodes", i), id, known);
       if (!HoldsDataset(*node, config.dataset)) {
         return Status::NotFound("$.dataset: node '" + id + "' has no dataset '" +
                                 config.dataset + "' (it has: " + DatasetNames(*node) + ")");
       }
-      if (node->described &&
-          std::find(node->models.begin(), node->models.end(), config.model_id) ==
-              node->models.end()) {
+      if (node->described && !HoldsModel(*node, config.model_id)) {
         return Status::NotFound("$.model_id: model '" + config.model_id +
                                 "' not found on node '" + id + "'");
       }
@@ -101,9 +93,7 @@ Result<std::vector<std::string>> SelectCollaborativeNodes(const CollaborativeCon
     for (const auto& n : known) {
       if (!n.active || !n.described || !HoldsDataset(n, config.dataset)) continue;
       with_dataset.push_back(n.id);
-      if (std::find(n.models.begin(), n.models.end(), config.model_id) != n.models.end()) {
-        chosen.push_back(n.id);
-      }
+      if (HoldsModel(n, config.model_id)) chosen.push_back(n.id);
     }
     if (with_dataset.empty()) {
       return Status::NotFound("$.dataset: no active node holds dataset '" + config.dataset + "'");

@@ -8,10 +8,6 @@
 namespace dim::core {
 namespace {
 
-bool HasModel(const NodeDescription& node, const std::string& model) {
-  return std::find(node.models.begin(), node.models.end(), model) != node.models.end();
-}
-
 // The figures every vote document has; checked so that a node's malformed answer fails the
 // job instead of producing a partial result.
 constexpr const char* kVoteKeys[] = {"rows",
@@ -31,18 +27,14 @@ Result<std::string> SelectComparativeNode(const ComparativeConfig& config,
   if (!config.node_id.empty()) {
     auto it = std::find_if(known.begin(), known.end(),
                            [&](const NodeDescription& n) { return n.id == config.node_id; });
-    if (it == known.end()) {
-      const std::string names = JoinNames(known, [](const NodeDescription& n) { return n.id; });
-      return Status::NotFound("$.node_id: node '" + config.node_id + "' not found (known nodes: " +
-                              (names.empty() ? "none" : names) + ")");
-    }
+    if (it == known.end()) return UnknownNode("$.node_id", config.node_id, known);
     if (!HoldsDataset(*it, config.dataset)) {
       return Status::NotFound("$.dataset: node '" + it->id + "' has no dataset '" + config.dataset +
                               "' (it has: " + DatasetNames(*it) + ")");
     }
     if (it->described) {
       for (size_t i = 0; i < config.model_ids.size(); ++i) {
-        if (!HasModel(*it, config.model_ids[i])) {
+        if (!HoldsModel(*it, config.model_ids[i])) {
           return Status::NotFound("$.model_ids[" + std::to_string(i) + "]: model '" +
                                   config.model_ids[i] + "' not found on node '" + it->id + "'");
         }
@@ -56,7 +48,7 @@ Result<std::string> SelectComparativeNode(const ComparativeConfig& config,
     if (!n.active || !n.described || !HoldsDataset(n, config.dataset)) continue;
     any_dataset = true;
     auto missing = std::find_if(config.model_ids.begin(), config.model_ids.end(),
-                                [&](const std::string& m) { return !HasModel(n, m); });
+                                [&](const std::string& m) { return !HoldsModel(n, m); });
     if (missing == config.model_ids.end()) return n.id;
     lacking.push_back(n.id + " lacks '" + *missing + "'");
   }

@@ -36,6 +36,17 @@ std::string DatasetNames(const NodeDescription& node) {
   return names.empty() ? "none" : names;
 }
 
+bool HoldsModel(const NodeDescription& node, const std::string& model) {
+  return std::find(node.models.begin(), node.models.end(), model) != node.models.end();
+}
+
+Status UnknownNode(const std::string& path, const std::string& id,
+                   const std::vector<NodeDescription>& known) {
+  const std::string names = JoinNames(known, [](const NodeDescription& n) { return n.id; });
+  return Status::NotFound(path + ": node '" + id + "' not found (known nodes: " +
+                          (names.empty() ? "none" : names) + ")");
+}
+
 Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunRequest>& requests,
                                                  NodeDirectory& directory,
                                                  const CancelToken& cancel, const Clock& clock,

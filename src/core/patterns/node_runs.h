@@ -45,5 +45,10 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
 bool HoldsDataset(const NodeDescription& node, const std::string& dataset);
 // The node's dataset names ("a, b"), or "none".
 std::string DatasetNames(const NodeDescription& node);
+// Whether the node lists the model (meaningful once the node has described itself).
+bool HoldsModel(const NodeDescription& node, const std::string& model);
+// NOT_FOUND "<path>: node '<id>' not found (known nodes: a, b)" ("none" when there are none).
+Status UnknownNode(const std::string& path, const std::string& id,
+                   const std::vector<NodeDescription>& known);
 
 }  // namespace dim::core
