@@ -38,6 +38,18 @@ std::string Percent(double fraction) {
   return buf;
 }
 
+// CLASS / ROWS / SHARE: one row per count of `counts` (a JSON array), shares of `rows`.
+Table ClassTable(const nlohmann::json& counts, double rows) {
+  Table classes({"CLASS", "ROWS", "SHARE"});
+  const double denominator = std::max<double>(1, rows);
+  int k = 0;
+  for (const auto& c : counts) {
+    classes.AddRow({std::to_string(k++), std::to_string(c.get<int64_t>()),
+                    Percent(c.get<double>() / denominator)});
+  }
+  return classes;
+}
+
 // A comparative job's vote: consensus classes, agreement per model and per pair, review rows.
 void PrintComparativeResult(const core::JobRecord& job, const nlohmann::json& r,
                             std::ostream& out) {
@@ -57,13 +69,9 @@ void PrintComparativeResult(const core::JobRecord& job, const nlohmann::json& r,
     out << ", min agreement " << Fixed(r["min_agreement"].get<double>());
   out << "\n\n";
 
-  Table classes({"CLASS", "ROWS", "SHARE"});
+  Table classes =
+      ClassTable(r.value("class_counts", nlohmann::json::array()), static_cast<double>(rows));
   const double denominator = std::max<double>(1, static_cast<double>(rows));
-  int k = 0;
-  for (const auto& c : r.value("class_counts", nlohmann::json::array())) {
-    classes.AddRow({std::to_string(k++), std::to_string(c.get<int64_t>()),
-                    Percent(c.get<double>() / denominator)});
-  }
   const int64_t none = r.value("no_consensus", int64_t{0});
   if (method == "unanimous") {
     classes.AddRow(
@@ -208,15 +216,7 @@ void PrintResult(const core::JobRecord& job, std::ostream& out) {
   cols.Print(out);
   if (agg.contains("class_counts")) {
     out << '\n';
-    Table classes({"CLASS", "ROWS", "SHARE"});
-    const double rows = std::max<double>(1, agg.value("rows", 0));
-    int k = 0;
-    for (const auto& c : agg["class_counts"]) {
-      char share[32];
-      std::snprintf(share, sizeof share, "%.1f%%", 100.0 * c.get<double>() / rows);
-      classes.AddRow({std::to_string(k++), std::to_string(c.get<int64_t>()), share});
-    }
-    classes.Print(out);
+    ClassTable(agg["class_counts"], agg.value("rows", 0.0)).Print(out);
   }
   out << '\n';
   Table nodes({"NODE", "STATUS", "ROWS", "TIME", "ERROR"});
