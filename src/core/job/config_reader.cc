@@ -14,7 +14,8 @@ using json = nlohmann::json;
 bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
 
 bool IsIdentifier(std::string_view key) {
-  if (key.empty()) return false;
+  // A leading digit is bracketed too: "$.fallback_nodes['2']", as JSONPath reads it.
+  if (key.empty() || (key[0] >= '0' && key[0] <= '9')) return false;
   return std::all_of(key.begin(), key.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || IsUpper(c) || (c >= '0' && c <= '9') || c == '_';
   });

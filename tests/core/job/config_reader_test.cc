@@ -41,6 +41,7 @@ TEST(JsonPath, NamesMembersAndElements) {
   EXPECT_EQ(ChildPath(IndexPath("$.pipeline", 0), "model_id"), "$.pipeline[0].model_id");
   EXPECT_EQ(ChildPath("$", "a b"), "$['a b']");
   EXPECT_EQ(ChildPath("$", "a.b"), "$['a.b']");
+  EXPECT_EQ(ChildPath("$.fallback_nodes", "2"), "$.fallback_nodes['2']");
   EXPECT_EQ(ChildPath("$", "it's"), "$['it\\'s']");
   EXPECT_EQ(ChildPath("$", ""), "$['']");
 }
