@@ -1,6 +1,9 @@
 #include "core/node/node_task.h"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
+
+#include "core/job/chained_config.h"
 
 namespace dim::core {
 namespace {
@@ -68,7 +71,49 @@ Result<DifferentialPrivacy> ReadPrivacy(const json& value) {
   return dp;
 }
 
+// A step's input rows: a non-empty array of equally long arrays of finite numbers.
+Result<Matrix> ReadRows(const json& value) {
+  const std::string key = "rows";
+  if (!value.is_array() || value.empty()) return ParamError(key, "expected a non-empty array");
+  if (!value[0].is_array() || value[0].empty()) {
+    return ParamError(key + "[0]", "expected a non-empty array of numbers");
+  }
+  const auto rows = static_cast<int64_t>(value.size());
+  const auto width = static_cast<int64_t>(value[0].size());
+  if (rows * width > kMaxClientValues) {
+    return ParamError(key, std::to_string(rows * width) + " numbers, more than the " +
+                               std::to_string(kMaxClientValues) + " a task may carry");
+  }
+  Matrix m(rows, width);
+  for (int64_t r = 0; r < rows; ++r) {
+    const json& row = value[static_cast<size_t>(r)];
+    if (!row.is_array() || static_cast<int64_t>(row.size()) != width) {
+      return ParamError(key + "[" + std::to_string(r) + "]",
+                        "expected " + std::to_string(width) + " numbers like row 0");
+    }
+    for (int64_t c = 0; c < width; ++c) {
+      const json& v = row[static_cast<size_t>(c)];
+      if (!v.is_number() || !std::isfinite(v.get<double>())) {
+        return ParamError(key + "[" + std::to_string(r) + "][" + std::to_string(c) + "]",
+                          "expected a finite number");
+      }
+      m(r, c) = v.get<float>();
+    }
+  }
+  return m;
+}
+
 }  // namespace
+
+json RowsToJson(const Matrix& rows) {
+  json out = json::array();
+  for (Eigen::Index r = 0; r < rows.rows(); ++r) {
+    json row = json::array();
+    for (Eigen::Index c = 0; c < rows.cols(); ++c) row.push_back(rows(r, c));
+    out.push_back(std::move(row));
+  }
+  return out;
+}
 
 std::string NodeTaskParamsJson(const NodeTask& task) {
   json j = json::object();
@@ -81,6 +126,11 @@ std::string NodeTaskParamsJson(const NodeTask& task) {
       consensus["min_agreement"] = task.consensus.min_agreement;
     }
     j["consensus"] = std::move(consensus);
+  }
+  if (task.kind == NodeTaskKind::kStep) {
+    j["kind"] = "step";
+    if (!task.through.empty()) j["through"] = task.through;
+    if (task.input_rows) j["rows"] = RowsToJson(*task.input_rows);
   }
   if (!task.columns.empty()) j["columns"] = task.columns;
   if (!task.task.empty()) j["task"] = task.task;
@@ -107,27 +157,35 @@ Result<NodeTask> NodeTaskFromRequest(std::string job_id, std::string model_id,
   if (auto kind = j.find("kind"); kind != j.end()) {
     if (*kind == "comparative") {
       task.kind = NodeTaskKind::kComparative;
+    } else if (*kind == "step") {
+      task.kind = NodeTaskKind::kStep;
     } else if (*kind != "summary") {
-      return ParamError("kind", "expected summary or comparative");
+      return ParamError("kind", "expected summary, comparative or step");
     }
   }
   const bool comparative = task.kind == NodeTaskKind::kComparative;
+  const bool summary = task.kind == NodeTaskKind::kSummary;
+  const bool step = task.kind == NodeTaskKind::kStep;
   for (const auto& [key, value] : j.items()) {
     if (key == "kind") continue;
     if (key == "columns") {
       DIM_ASSIGN_OR_RETURN(task.columns, ReadStrings(value, key));
-    } else if (key == "task" && !comparative) {
+    } else if (key == "task" && summary) {
       if (!value.is_string()) return ParamError(key, "expected a string");
       task.task = value.get<std::string>();
       if (task.task != "classification" && task.task != "regression") {
         return ParamError(key, "expected classification or regression");
       }
-    } else if (key == "differential_privacy" && !comparative) {
+    } else if (key == "differential_privacy" && summary) {
       DIM_ASSIGN_OR_RETURN(task.differential_privacy, ReadPrivacy(value));
     } else if (key == "model_ids" && comparative) {
       DIM_ASSIGN_OR_RETURN(task.model_ids, ReadStrings(value, key));
     } else if (key == "consensus" && comparative) {
       DIM_ASSIGN_OR_RETURN(task.consensus, ReadConsensus(value));
+    } else if (key == "through" && step) {
+      DIM_ASSIGN_OR_RETURN(task.through, ReadStrings(value, key));
+    } else if (key == "rows" && step) {
+      DIM_ASSIGN_OR_RETURN(task.input_rows, ReadRows(value));
     } else {
       return ParamError(key, "unknown key");
     }
@@ -141,6 +199,10 @@ Result<NodeTask> NodeTaskFromRequest(std::string job_id, std::string model_id,
           "model_ids[0]",
           "'" + task.model_ids[0] + "' is not the request's model_id '" + task.model_id + "'");
     }
+  }
+  if (step && task.input_rows && (!task.through.empty() || !task.columns.empty())) {
+    return ParamError(task.through.empty() ? "columns" : "through",
+                      "only used when the step reads a dataset, not with rows");
   }
   return task;
 }

@@ -1,11 +1,13 @@
 // One node's part of a job: which model(s) to run on which of the node's datasets.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/matrix.h"
 #include "core/stats/consensus.h"
 #include "core/stats/private_summary.h"
 #include "core/status.h"
@@ -18,6 +20,12 @@ enum class NodeTaskKind {
   // Several models over the same rows, voted on the node; it returns a ConsensusResult
   // (comparative).
   kComparative,
+  // One step of a pipeline (chained): one model over either the node's dataset (first
+  // through the models of the earlier steps that derived the input, on this node) or rows
+  // the orchestrator sends. It returns the output's summary and shape, and the output rows
+  // only when the input rows were sent (they came from the client): rows read from a
+  // dataset never leave the node.
+  kStep,
 };
 
 struct NodeTask {
@@ -38,6 +46,12 @@ struct NodeTask {
   std::optional<DifferentialPrivacy> differential_privacy = std::nullopt;
   // Comparative only.
   ConsensusSettings consensus;
+  // Step only: models the dataset's rows go through, in order, before model_id (the earlier
+  // steps of the pipeline that derive this step's input on this node).
+  std::vector<std::string> through;
+  // Step only: the input rows when they came from the client (directly or through earlier
+  // steps); unset: the step reads `dataset` (with `columns`).
+  std::optional<Matrix> input_rows;
 };
 
 // The task's parameters as carried in daemon.SubmitJobRequest.input_data_json:
@@ -46,15 +60,22 @@ struct NodeTask {
 //                set; no "kind", so that older daemons read it)
 //   comparative: {"kind": "comparative", "model_ids": [...], "columns": [...],
 //                 "consensus": {"method": "...", "weights": [...], "min_agreement": x}}
+//   step:        {"kind": "step", "through": [...], "columns": [...]} over the dataset, or
+//                {"kind": "step", "rows": [[...], ...]} over rows sent with the task (at most
+//                kMaxClientValues numbers)
 std::string NodeTaskParamsJson(const NodeTask& task);
+
+// Rows as a JSON array of arrays of numbers (a step's input or output rows).
+nlohmann::json RowsToJson(const Matrix& rows);
 
 // Rebuilds a task from the daemon request's fields. A params object without "kind" is a
 // summary task. INVALID_ARGUMENT naming the field ("input_data_json.weights: 3 weights for 2
 // models ...")
 // when input_data_json is malformed, has unknown keys or keys of the other kind, or the
 // consensus settings do not fit the models (CheckConsensusSettings), or the differential
-// privacy settings are invalid (CheckDifferentialPrivacy); and when model_ids[0]
-// is not model_id.
+// privacy settings are invalid (CheckDifferentialPrivacy); when model_ids[0]
+// is not model_id; and when a step's rows are empty, ragged, not finite numbers or too
+// many, or come with "through" or "columns".
 Result<NodeTask> NodeTaskFromRequest(std::string job_id, std::string model_id,
                                      std::string data_source, std::string_view params_json);
 

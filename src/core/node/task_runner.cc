@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/job/chained_config.h"
+
 namespace dim::core {
 namespace {
 
@@ -50,11 +52,29 @@ Status TooFewRows(const std::string& dataset, int64_t rows, int64_t min_samples)
                                     std::to_string(min_samples));
 }
 
+// Whether the task's result summarises the node's own dataset (min_samples applies).
+bool LeavesSummaryOfDataset(const NodeTask& task) {
+  return task.kind == NodeTaskKind::kSummary ||
+         (task.kind == NodeTaskKind::kStep && !task.input_rows);
+}
+
+// Runs one model of a step on `input`, naming the model on errors.
+Result<Matrix> RunStepModel(const Model& model, const std::string& id, const Matrix& input) {
+  if (input.cols() != model.input_width()) {
+    return Status::InvalidArgument("model '" + id + "' expects " +
+                                   std::to_string(model.input_width()) + " input columns, got " +
+                                   std::to_string(input.cols()));
+  }
+  auto out = model.Run(input);
+  if (!out.ok()) return out.status().WithPrefix("model '" + id + "'");
+  return out;
+}
+
 }  // namespace
 
 Status CheckNodePolicy(const NodePolicy& policy, const DatasetCatalog& datasets,
                        const NodeTask& task) {
-  if (task.kind != NodeTaskKind::kSummary) return Status::Ok();
+  if (!LeavesSummaryOfDataset(task)) return Status::Ok();
   auto dataset = datasets.Find(task.dataset);
   if (!dataset.ok()) return Status::Ok();
   if (dataset->shape.rows < policy.min_samples) {
@@ -124,6 +144,57 @@ Result<ConsensusResult> RunComparativeTask(ModelRepository& models, const Datase
   return vote.Finish();
 }
 
+Result<nlohmann::json> RunStepTask(ModelRepository& models, const DatasetCatalog& datasets,
+                                   const NodeTask& task, const CancelToken& cancel,
+                                   int64_t batch_rows) {
+  std::vector<std::string> ids = task.through;
+  ids.push_back(task.model_id);
+  std::vector<std::shared_ptr<const Model>> chain;
+  for (const auto& id : ids) {
+    DIM_ASSIGN_OR_RETURN(auto model, models.Get(id));
+    chain.push_back(std::move(model));
+  }
+  const auto& last = *chain.back();
+  SummaryBuilder summary(last.output_width() > 1);
+  auto run_chain = [&](Matrix batch) -> Result<Matrix> {
+    for (size_t m = 0; m < chain.size(); ++m) {
+      DIM_ASSIGN_OR_RETURN(batch, RunStepModel(*chain[m], ids[m], batch));
+    }
+    return batch;
+  };
+  nlohmann::json doc;
+  if (task.input_rows) {
+    const Matrix& rows = *task.input_rows;
+    if (rows.rows() * last.output_width() > kMaxClientValues) {
+      return Status::ResourceExhausted(
+          "the step's output would hold " + std::to_string(rows.rows() * last.output_width()) +
+          " numbers, more than the " + std::to_string(kMaxClientValues) +
+          " a step may return");
+    }
+    if (cancel.cancelled()) return Status::Cancelled("task cancelled");
+    DIM_ASSIGN_OR_RETURN(Matrix outputs, run_chain(rows));
+    DIM_RETURN_IF_ERROR(summary.Add(outputs));
+    doc["output_rows"] = RowsToJson(outputs);
+  } else {
+    // The first model's width is checked against the dataset (naming the header's columns);
+    // each later one against its predecessor's outputs.
+    DIM_ASSIGN_OR_RETURN(auto reader, OpenFeatures(datasets, task, {ids[0]}, {chain[0]}));
+    Matrix batch;
+    for (;;) {
+      if (cancel.cancelled()) return Status::Cancelled("task cancelled");
+      DIM_ASSIGN_OR_RETURN(int64_t rows, reader->ReadBatch(batch_rows, &batch));
+      if (rows == 0) break;
+      DIM_ASSIGN_OR_RETURN(Matrix outputs, run_chain(std::move(batch)));
+      DIM_RETURN_IF_ERROR(summary.Add(outputs));
+      batch = Matrix();
+    }
+  }
+  const Summary result = summary.Finish();
+  doc["summary"] = SummaryToJson(result);
+  doc["output_shape"] = {result.rows, last.output_width()};
+  return doc;
+}
+
 Result<nlohmann::json> RunNodeTask(ModelRepository& models, const DatasetCatalog& datasets,
                                    const NodeTask& task, const CancelToken& cancel,
                                    const NodePolicy& policy, int64_t batch_rows) {
@@ -132,6 +203,15 @@ Result<nlohmann::json> RunNodeTask(ModelRepository& models, const DatasetCatalog
     DIM_ASSIGN_OR_RETURN(ConsensusResult result,
                          RunComparativeTask(models, datasets, task, cancel, batch_rows));
     return ConsensusToJson(result, task.consensus.method);
+  }
+  if (task.kind == NodeTaskKind::kStep) {
+    DIM_ASSIGN_OR_RETURN(nlohmann::json doc,
+                         RunStepTask(models, datasets, task, cancel, batch_rows));
+    const int64_t rows = doc["summary"]["rows"].get<int64_t>();
+    if (!task.input_rows && rows < policy.min_samples) {
+      return TooFewRows(task.dataset, rows, policy.min_samples);
+    }
+    return doc;
   }
   DIM_ASSIGN_OR_RETURN(Summary summary, RunSummaryTask(models, datasets, task, cancel, batch_rows));
   // The file may have shrunk since it was registered: the rows read are what count.

@@ -24,9 +24,10 @@ struct NodePolicy {
 };
 
 // FAILED_PRECONDITION "dataset 'x' has 7 rows, fewer than this node's min_samples 10" when
-// `task` is a summary task and its dataset, as registered, has fewer rows than
-// policy.min_samples. OK for comparative tasks (their votes stay on the node; only counts
-// and row indices leave it) and for a dataset the catalog lacks (running reports that).
+// `task` is a summary task, or a step over the dataset (its summary leaves the node), and
+// its dataset, as registered, has fewer rows than policy.min_samples. OK for comparative
+// tasks (their votes stay on the node; only counts and row indices leave it), for steps
+// over rows the client sent, and for a dataset the catalog lacks (running reports that).
 Status CheckNodePolicy(const NodePolicy& policy, const DatasetCatalog& datasets,
                        const NodeTask& task);
 
@@ -53,7 +54,19 @@ Result<ConsensusResult> RunComparativeTask(ModelRepository& models, const Datase
                                            const NodeTask& task, const CancelToken& cancel,
                                            int64_t batch_rows = 4096);
 
-// Runs a task of either kind under the node's policy and returns the document that leaves
+// A pipeline step (NodeTaskKind::kStep). Over the dataset: each batch goes through
+// task.through's models and then task.model_id, so memory is bounded by batch_rows and the
+// document has only {"summary": SummaryToJson, "output_shape": [rows, width]}. Over
+// task.input_rows (rows the client sent, possibly through earlier steps): the model runs on
+// them and the document adds "output_rows" (RowsToJson). Checks `cancel` between batches
+// (CANCELLED). Errors: NOT_FOUND (a model, the dataset), INVALID_ARGUMENT (bad rows, a width
+// that does not match the next model's input, naming it), RESOURCE_EXHAUSTED when output
+// rows to return would hold more than kMaxClientValues numbers.
+Result<nlohmann::json> RunStepTask(ModelRepository& models, const DatasetCatalog& datasets,
+                                   const NodeTask& task, const CancelToken& cancel,
+                                   int64_t batch_rows = 4096);
+
+// Runs a task of any kind under the node's policy and returns the document that leaves
 // the node: SummaryToJson for a summary task, ConsensusToJson for a comparative one. Errors
 // as above, and FAILED_PRECONDITION from CheckNodePolicy, also when the file turns out to
 // have fewer rows than policy.min_samples when it is read.

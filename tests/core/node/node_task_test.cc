@@ -35,7 +35,9 @@ TEST(NodeTask, ParamsJsonOfAPlainTaskIsAnEmptyObject) {
                       .dataset = "default",
                       .columns = {},
                       .task = {},
-                      .consensus = {}};
+                      .consensus = {},
+                      .through = {},
+                      .input_rows = {}};
   EXPECT_EQ(NodeTaskParamsJson(task), "{}");
 }
 
@@ -125,7 +127,7 @@ TEST(NodeTask, ParamsWithoutKindOrWithKindSummaryAreASummaryTask) {
 
 TEST(NodeTask, MalformedComparativeRequestIsInvalidArgumentNamingTheField) {
   const BadRequest cases[] = {
-      {"j", "a", R"({"kind":"vote"})", "input_data_json.kind: expected summary or comparative"},
+      {"j", "a", R"({"kind":"vote"})", "input_data_json.kind: expected summary, comparative or step"},
       {"j", "a", R"({"model_ids":["a","b"]})", "input_data_json.model_ids: unknown key"},
       {"j", "a", R"({"kind":"comparative","model_ids":["a","b"],"task":"regression"})",
        "input_data_json.task: unknown key"},
@@ -158,4 +160,61 @@ TEST(NodeTask, MalformedComparativeRequestIsInvalidArgumentNamingTheField) {
 }
 
 }  // namespace
+TEST(NodeTask, StepParamsRoundTripWithRowsOrThroughTheDataset) {
+  NodeTask task;
+  task.job_id = "job-3.step2.try1";
+  task.kind = NodeTaskKind::kStep;
+  task.model_id = "b";
+  task.through = {"a"};
+  task.columns = {"x", "y"};
+  auto back = NodeTaskFromRequest(task.job_id, "b", "d", NodeTaskParamsJson(task));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->kind, NodeTaskKind::kStep);
+  EXPECT_THAT(back->through, ElementsAre("a"));
+  EXPECT_THAT(back->columns, ElementsAre("x", "y"));
+  EXPECT_FALSE(back->input_rows.has_value());
+
+  task.through.clear();
+  task.columns.clear();
+  Matrix rows(2, 3);
+  rows << 1, 2.5f, -3, 4, 5, 6;
+  task.input_rows = rows;
+  EXPECT_EQ(NodeTaskParamsJson(task), R"({"kind":"step","rows":[[1.0,2.5,-3.0],[4.0,5.0,6.0]]})");
+  back = NodeTaskFromRequest(task.job_id, "b", "", NodeTaskParamsJson(task));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_TRUE(back->input_rows.has_value());
+  EXPECT_EQ(*back->input_rows, rows);
+}
+
+TEST(NodeTask, MalformedStepRequestIsInvalidArgumentNamingTheField) {
+  struct Case {
+    const char* params;
+    const char* message;
+  };
+  const Case cases[] = {
+      {R"({"kind":"step","rows":[]})", "input_data_json.rows: expected a non-empty array"},
+      {R"({"kind":"step","rows":[[1,2],[3]]})",
+       "input_data_json.rows[1]: expected 2 numbers like row 0"},
+      {R"({"kind":"step","rows":[[1,"x"]]})", "input_data_json.rows[0][1]: expected a finite number"},
+      {R"({"kind":"step","rows":[[1]],"through":["a"]})",
+       "input_data_json.through: only used when the step reads a dataset, not with rows"},
+      {R"({"kind":"step","task":"regression"})", "input_data_json.task: unknown key"},
+      {R"({"rows":[[1]]})", "input_data_json.rows: unknown key"},
+  };
+  for (const auto& c : cases) {
+    auto task = NodeTaskFromRequest("j", "m", "d", c.params);
+    ASSERT_FALSE(task.ok()) << c.params;
+    EXPECT_EQ(task.status().code(), StatusCode::kInvalidArgument) << c.params;
+    EXPECT_EQ(task.status().message(), c.message) << c.params;
+  }
+  // More numbers than a task may carry.
+  std::string big = R"({"kind":"step","rows":[)";
+  for (int r = 0; r < 100001; ++r) big += std::string(r ? "," : "") + "[1,2,3,4,5]";
+  big += "]}";
+  auto task = NodeTaskFromRequest("j", "m", "d", big);
+  ASSERT_FALSE(task.ok());
+  EXPECT_EQ(task.status().message(),
+            "input_data_json.rows: 500005 numbers, more than the 500000 a task may carry");
+}
+
 }  // namespace dim::core

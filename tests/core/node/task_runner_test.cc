@@ -72,6 +72,16 @@ class TaskRunnerTest : public dim::testing::ScratchDirTest {
     return t;
   }
 
+  // A "models" folder of the test's own with heart_mlp and heart_risk in it.
+  fs::path OwnModelsDir() {
+    const fs::path dir = dir_.path() / "models";
+    fs::create_directories(dir);
+    for (const char* m : {"heart_mlp.onnx", "heart_risk.onnx"}) {
+      fs::copy_file(ExampleModelsDir() / m, dir / m);
+    }
+    return dir;
+  }
+
   ModelRepository models_{ExampleModelsDir()};
   DatasetCatalog datasets_;
 };
@@ -334,11 +344,8 @@ class ComparativeTaskTest : public TaskRunnerTest {
  protected:
   void SetUp() override {
     TaskRunnerTest::SetUp();
-    const fs::path dir = dir_.path() / "models";
-    fs::create_directories(dir);
-    fs::copy_file(ExampleModelsDir() / "heart_mlp.onnx", dir / "heart_mlp.onnx");
+    const fs::path dir = OwnModelsDir();
     fs::copy_file(ExampleModelsDir() / "heart_mlp.onnx", dir / "heart_mlp_copy.onnx");
-    fs::copy_file(ExampleModelsDir() / "heart_risk.onnx", dir / "heart_risk.onnx");
     core::testing::OnnxModelBuilder constant;
     constant.Input("features", {core::testing::kBatch, 8})
         .Initializer("w", {8, 3}, std::vector<float>(24, 0.0f))
@@ -482,6 +489,105 @@ TEST_F(ComparativeTaskTest, NodeTaskDocumentHoldsFiguresOnly) {
   auto summary = RunNodeTask(*own_models_, datasets_, Task("heart_mlp", "a"), cancel);
   ASSERT_TRUE(summary.ok());
   EXPECT_EQ((*summary)["class_counts"], nlohmann::json::parse("[125, 93, 22]"));
+}
+
+// Pipeline steps: heart_mlp and "double3", a model that doubles its 3 inputs, in a models
+// folder of the test's own.
+class StepTaskTest : public TaskRunnerTest {
+ protected:
+  void SetUp() override {
+    TaskRunnerTest::SetUp();
+    const fs::path dir = OwnModelsDir();
+    core::testing::OnnxModelBuilder doubler;
+    doubler.Input("x", {core::testing::kBatch, 3})
+        .Initializer("w", {3, 3}, {2, 0, 0, 0, 2, 0, 0, 0, 2})
+        .Initializer("b", {3}, {0, 0, 0})
+        .Output("y");
+    doubler.Node("Gemm", {"x", "w", "b"}, {"y"});
+    Write("models/double3.onnx", doubler.Bytes());
+    own_models_ = std::make_unique<ModelRepository>(dir);
+  }
+
+  static NodeTask Step(const std::string& model, std::vector<std::string> through = {}) {
+    NodeTask t = Task(model, "a");
+    t.kind = NodeTaskKind::kStep;
+    t.through = std::move(through);
+    return t;
+  }
+
+  Result<nlohmann::json> RunStep(const NodeTask& task, int64_t batch_rows = 4096) {
+    CancelToken cancel;
+    return RunStepTask(*own_models_, datasets_, task, cancel, batch_rows);
+  }
+
+  std::unique_ptr<ModelRepository> own_models_;
+};
+
+TEST_F(StepTaskTest, DatasetRowsGoThroughTheEarlierModelsAndOnlyFiguresLeave) {
+  auto first = RunStep(Step("heart_mlp"));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ((*first)["output_shape"], nlohmann::json({240, 3}));
+  EXPECT_FALSE(first->contains("output_rows"));
+  auto direct = Run(Task("heart_mlp", "a"));
+  ASSERT_TRUE(direct.ok());
+  // The same figures as a summary task's (to the last bits, which threads may change).
+  auto same = SummaryFromJson((*first)["summary"]);
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->rows, direct->rows);
+  EXPECT_EQ(same->class_counts, direct->class_counts);
+  for (size_t c = 0; c < 3; ++c) {
+    EXPECT_NEAR(same->columns[c].mean, direct->columns[c].mean, 1e-9);
+    EXPECT_NEAR(same->columns[c].variance, direct->columns[c].variance, 1e-9);
+  }
+
+  for (int64_t batch : {4096, 7}) {
+    auto doubled = RunStep(Step("double3", {"heart_mlp"}), batch);
+    ASSERT_TRUE(doubled.ok()) << doubled.status().ToString();
+    EXPECT_FALSE(doubled->contains("output_rows"));
+    auto s = SummaryFromJson((*doubled)["summary"]);
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ(s->rows, 240);
+    for (size_t c = 0; c < 3; ++c) {
+      EXPECT_NEAR(s->columns[c].mean, 2 * direct->columns[c].mean, 1e-6) << batch;
+      EXPECT_NEAR(s->columns[c].max, 2 * direct->columns[c].max, 1e-6) << batch;
+    }
+    EXPECT_EQ(s->class_counts, direct->class_counts);
+  }
+}
+
+TEST_F(StepTaskTest, SentRowsComeBackAsOutputRows) {
+  NodeTask task = Step("double3");
+  Matrix rows(2, 3);
+  rows << 1, 2, 3, -1, 0.5f, 4;
+  task.input_rows = rows;
+  auto doc = RunStep(task);
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  EXPECT_EQ((*doc)["output_rows"], nlohmann::json({{2.0, 4.0, 6.0}, {-2.0, 1.0, 8.0}}));
+  EXPECT_EQ((*doc)["output_shape"], nlohmann::json({2, 3}));
+  EXPECT_EQ((*doc)["summary"]["class_counts"], nlohmann::json({0, 0, 2}));
+}
+
+TEST_F(StepTaskTest, WidthsThatDoNotChainAreInvalidArgumentNamingTheModel) {
+  auto doc = RunStep(Step("heart_risk", {"heart_mlp"}));
+  EXPECT_EQ(doc.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(doc.status().message(), "model 'heart_risk' expects 8 input columns, got 3");
+  NodeTask task = Step("heart_mlp");
+  task.input_rows = Matrix::Zero(1, 3);
+  EXPECT_EQ(RunStep(task).status().message(), "model 'heart_mlp' expects 8 input columns, got 3");
+  EXPECT_EQ(RunStep(Step("double3", {"ghost"})).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(StepTaskTest, MinSamplesGuardsDatasetStepsButNotSentRows) {
+  CancelToken cancel;
+  const NodePolicy strict{.min_samples = 241};
+  auto refused = RunNodeTask(*own_models_, datasets_, Step("heart_mlp"), cancel, strict);
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CheckNodePolicy(strict, datasets_, Step("heart_mlp")).code(),
+            StatusCode::kFailedPrecondition);
+  NodeTask sent = Step("double3");
+  sent.input_rows = Matrix::Ones(2, 3);
+  EXPECT_TRUE(CheckNodePolicy(strict, datasets_, sent).ok());
+  EXPECT_TRUE(RunNodeTask(*own_models_, datasets_, sent, cancel, strict).ok());
 }
 
 }  // namespace
