@@ -1,6 +1,7 @@
 // dim submit | status | result | ls | cancel | health: the client, remote or --local.
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -8,12 +9,17 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 #include <vector>
+
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/job_backend.h"
 #include "cli/output.h"
+#include "core/data/csv_reader.h"
+#include "core/job/chained_config.h"
 #include "core/job/config_reader.h"
 
 namespace dim::cli {
@@ -38,6 +44,7 @@ struct SubmitOptions {
   std::string consensus;
   std::vector<double> weights;
   double min_agreement = std::numeric_limits<double>::quiet_NaN();  // NaN: not given
+  std::string input_data;  // chained: a CSV file (or -) whose rows become input_data
   std::string priority = "normal";
   std::string user;
   bool wait = false;
@@ -131,6 +138,65 @@ void SetConsensus(json& config, const SubmitOptions& o) {
   if (has_min) SetKey(consensus, "min_agreement", "minAgreement", FlagNumber(o.min_agreement));
 }
 
+// A CSV file with a header (or - for stdin) as input_data: {"columns": [...], "rows": [...]}.
+core::Result<json> ReadInputData(const std::string& file) {
+  std::filesystem::path path = file;
+  std::filesystem::path scratch;
+  if (file == "-") {  // CsvReader reads files: spool stdin to one first
+    scratch = std::filesystem::temp_directory_path() /
+              ("dim-input-" + std::to_string(::getpid()) + ".csv");
+    std::ofstream out(scratch, std::ios::binary);
+    out << std::cin.rdbuf();
+    path = scratch;
+  }
+  auto reader = core::CsvReader::Open(path);
+  json rows = json::array();
+  core::Status status = reader.status();
+  if (reader.ok()) {
+    core::Matrix batch;
+    for (;;) {
+      auto n = (*reader)->ReadBatch(4096, &batch);
+      if (!n.ok()) {
+        status = n.status();
+        break;
+      }
+      if (*n == 0) break;
+      if (static_cast<int64_t>(rows.size() + *n) * (*reader)->width() > core::kMaxClientValues) {
+        status = core::Status::InvalidArgument(
+            "more than the " + std::to_string(core::kMaxClientValues) +
+            " numbers a job may carry; put the rows in a dataset on a node");
+        break;
+      }
+      for (Eigen::Index r = 0; r < batch.rows(); ++r) {
+        json row = json::array();
+        for (Eigen::Index c = 0; c < batch.cols(); ++c) row.push_back(batch(r, c));
+        rows.push_back(std::move(row));
+      }
+    }
+  }
+  if (!scratch.empty()) std::filesystem::remove(scratch);
+  if (!status.ok()) return status.WithPrefix("--input-data " + file);
+  return json{{"columns", (*reader)->header()}, {"rows", std::move(rows)}};
+}
+
+// Flags that set keys a chained job does not have (its steps carry models and nodes).
+core::Status CheckChainedFlags(const SubmitOptions& o) {
+  const std::pair<bool, const char*> flags[] = {
+      {!o.models.empty(), "--model"},      {!o.nodes.empty(), "--nodes"},
+      {!o.node.empty(), "--node"},         {!o.dataset.empty(), "--dataset"},
+      {!o.columns.empty(), "--columns"},   {o.min_nodes > 0, "--min-nodes"},
+  };
+  for (const auto& [given, name] : flags) {
+    if (given) {
+      return core::Status::InvalidArgument(
+          std::string(name) +
+          ": a chained job names its models, nodes and data sources in each step of its "
+          "pipeline; give the pipeline with --config FILE (see dim-submit(1))");
+    }
+  }
+  return core::Status::Ok();
+}
+
 // The job's config_json: --config or --config-json, then the flags on top.
 core::Result<std::string> BuildConfig(const SubmitOptions& o, core::Pattern pattern) {
   if (!o.config_file.empty() && !o.config_json.empty()) {
@@ -149,6 +215,15 @@ core::Result<std::string> BuildConfig(const SubmitOptions& o, core::Pattern patt
     DIM_ASSIGN_OR_RETURN(config, ParseConfigText(text, "--config " + o.config_file));
   } else if (!o.config_json.empty()) {
     DIM_ASSIGN_OR_RETURN(config, ParseConfigText(o.config_json, "--config-json"));
+  }
+  if (pattern == core::Pattern::kChained) {
+    DIM_RETURN_IF_ERROR(CheckChainedFlags(o));
+    if (!o.input_data.empty()) {
+      DIM_ASSIGN_OR_RETURN(json rows, ReadInputData(o.input_data));
+      SetKey(config, "input_data", "inputData", std::move(rows));
+    }
+  } else if (!o.input_data.empty()) {
+    return core::Status::InvalidArgument("--input-data is for --pattern chained");
   }
   if (pattern == core::Pattern::kComparative) {
     if (!o.models.empty()) SetKey(config, "model_ids", "modelIds", o.models);
@@ -173,6 +248,11 @@ core::Result<std::string> BuildConfig(const SubmitOptions& o, core::Pattern patt
       return core::Status::InvalidArgument(
           "--aggregation, --trim, --dp-epsilon and --dp-clip are for --pattern collaborative");
     }
+    if (pattern == core::Pattern::kChained &&
+        (!o.consensus.empty() || !o.weights.empty() || !std::isnan(o.min_agreement))) {
+      return core::Status::InvalidArgument(
+          "--consensus, --weights and --min-agreement are for --pattern comparative");
+    }
     SetConsensus(config, o);
   }
   return config.dump();
@@ -188,7 +268,9 @@ int PrintFinished(const GlobalOptions& options, const core::JobRecord& job, bool
     std::cout << job.id << '\n';
   } else if (options.output == OutputFormat::kJson) {
     std::cout << JobToJson(job, true).dump(2) << '\n';
-  } else if (job.state == core::JobState::kCompleted) {
+  } else if (job.state == core::JobState::kCompleted ||
+             (job.pattern == core::Pattern::kChained && !job.result_json.empty())) {
+    // A failed pipeline keeps its trace: which step failed where, after how many attempts.
     PrintResult(job, std::cout);
   } else {
     PrintJob(job, std::cout);
@@ -348,6 +430,9 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   submit->add_option("-p,--pattern", s->pattern, "collaborative, comparative or chained")->required();
   submit->add_option("-c,--config", s->config_file, "Job config JSON file, or - for stdin");
   submit->add_option("--config-json", s->config_json, "Job config as a JSON string");
+  submit->add_option("--input-data", s->input_data,
+                     "Chained: a CSV file with a header (or - for stdin) whose rows are the "
+                     "job's input_data, read by steps with input_source client_data");
   // Not "--models": that is the global option naming the model folder of --local.
   submit
       ->add_option("-m,--model", s->models,

@@ -50,6 +50,63 @@ Table ClassTable(const nlohmann::json& counts, double rows) {
   return classes;
 }
 
+// OUTPUT / MEAN / STD / MIN / MAX of a summary's "columns".
+Table ColumnTable(const nlohmann::json& columns) {
+  Table cols({"OUTPUT", "MEAN", "STD", "MIN", "MAX"});
+  int i = 0;
+  for (const auto& c : columns) {
+    cols.AddRow({std::to_string(i++), Fixed(c.value("mean", 0.0)), Fixed(c.value("std", 0.0)),
+                 Fixed(c.value("min", 0.0)), Fixed(c.value("max", 0.0))});
+  }
+  return cols;
+}
+
+std::string Shape(const nlohmann::json& shape) {
+  if (!shape.is_array() || shape.size() != 2) return "-";
+  return shape[0].dump() + "x" + shape[1].dump();
+}
+
+// The output rows a table shows; -o json has them all.
+constexpr size_t kRowsShown = 20;
+
+// A pipeline: one line per step, then the last step's output (and its rows when they came
+// from the client). A failed pipeline has its trace only.
+void PrintChainedResult(const core::JobRecord& job, const nlohmann::json& r, std::ostream& out) {
+  const auto& trace = r.value("pipeline_trace", nlohmann::json::array());
+  out << "job " << job.id << " " << core::JobStateName(job.state) << ": chained, "
+      << trace.size() << (trace.size() == 1 ? " step" : " steps") << ", on_failure "
+      << r.value("on_failure", "") << "\n\n";
+  Table steps({"STEP", "NAME", "MODEL", "NODE", "INPUT", "STATUS", "ATTEMPTS", "TIME", "OUTPUT",
+               "ERROR"});
+  for (const auto& s : trace) {
+    steps.AddRow({s.value("step", nlohmann::json(0)).dump(), s.value("name", ""),
+                  s.value("model_id", ""), s.value("node_id", ""), s.value("input_source", ""),
+                  s.value("status", ""), s.value("attempts", nlohmann::json(0)).dump(),
+                  s.value("status", "") == "skipped" ? "-" : s.value("duration", ""),
+                  Shape(s.value("output_shape", nlohmann::json())), OrDash(s.value("error", ""))});
+  }
+  steps.Print(out);
+  if (!r.contains("output")) return;
+  const auto& output = r["output"];
+  out << "\noutput of step " << trace.size() << ": " << Shape(r.value("output_shape", nlohmann::json()))
+      << "\n";
+  ColumnTable(output.value("columns", nlohmann::json::array())).Print(out);
+  if (output.contains("class_counts")) {
+    out << '\n';
+    ClassTable(output["class_counts"], output.value("rows", 0.0)).Print(out);
+  }
+  if (!r.contains("output_rows")) return;
+  const auto& rows = r["output_rows"];
+  out << "\noutput rows";
+  if (rows.size() > kRowsShown) out << " (first " << kRowsShown << " of " << rows.size() << "; all of them with -o json)";
+  out << ":\n";
+  for (size_t i = 0; i < rows.size() && i < kRowsShown; ++i) {
+    std::string line;
+    for (const auto& v : rows[i]) line += (line.empty() ? "" : "  ") + Fixed(v.get<double>());
+    out << "  " << line << '\n';
+  }
+}
+
 // A comparative job's vote: consensus classes, agreement per model and per pair, review rows.
 void PrintComparativeResult(const core::JobRecord& job, const nlohmann::json& r,
                             std::ostream& out) {
@@ -183,11 +240,16 @@ void PrintJob(const core::JobRecord& job, std::ostream& out) {
   t.Print(out);
   if (job.nodes.empty()) return;
   out << '\n';
-  Table nodes({"NODE", "STATUS", "TIME", "ERROR"});
+  const bool chained = job.pattern == core::Pattern::kChained;
+  Table nodes(chained ? std::vector<std::string>{"STEP", "NODE", "STATUS", "TIME", "ERROR"}
+                      : std::vector<std::string>{"NODE", "STATUS", "TIME", "ERROR"});
+  int step = 0;
   for (const auto& n : job.nodes) {
-    nodes.AddRow({n.node_id, n.status,
-                  n.completed_at.empty() ? "-" : core::FormatDuration(n.execution_seconds),
-                  OrDash(n.error)});
+    std::vector<std::string> row = {
+        n.node_id, n.status,
+        n.completed_at.empty() ? "-" : core::FormatDuration(n.execution_seconds), OrDash(n.error)};
+    if (chained) row.insert(row.begin(), std::to_string(++step));
+    nodes.AddRow(std::move(row));
   }
   nodes.Print(out);
 }
@@ -196,6 +258,10 @@ void PrintResult(const core::JobRecord& job, std::ostream& out) {
   auto r = nlohmann::json::parse(job.result_json, nullptr, false);
   if (r.is_object() && r.value("pattern", "") == "comparative") {
     PrintComparativeResult(job, r, out);
+    return;
+  }
+  if (r.is_object() && r.value("pattern", "") == "chained") {
+    PrintChainedResult(job, r, out);
     return;
   }
   if (r.is_discarded() || !r.is_object() || !r.contains("aggregate")) {
@@ -207,13 +273,7 @@ void PrintResult(const core::JobRecord& job, std::ostream& out) {
       << r.value("pattern", "") << ", model " << r.value("model_id", "") << ", dataset "
       << r.value("dataset", "") << ", " << r.value("aggregation_method", "") << " over "
       << agg.value("nodes_used", 0) << " nodes, " << agg.value("rows", 0) << " rows\n\n";
-  Table cols({"OUTPUT", "MEAN", "STD", "MIN", "MAX"});
-  int i = 0;
-  for (const auto& c : agg.value("columns", nlohmann::json::array())) {
-    cols.AddRow({std::to_string(i++), Fixed(c.value("mean", 0.0)), Fixed(c.value("std", 0.0)),
-                 Fixed(c.value("min", 0.0)), Fixed(c.value("max", 0.0))});
-  }
-  cols.Print(out);
+  ColumnTable(agg.value("columns", nlohmann::json::array())).Print(out);
   if (agg.contains("class_counts")) {
     out << '\n';
     ClassTable(agg["class_counts"], agg.value("rows", 0.0)).Print(out);

@@ -133,7 +133,7 @@ grpc::ServerUnaryReactor* PatternEngineService::GetHealth(
     grpc::CallbackServerContext* ctx, const dim::pattern_engine::GetHealthRequest* /*req*/,
     dim::pattern_engine::HealthResponse* resp) {
   resp->set_status("healthy");
-  resp->set_pattern("collaborative,comparative");
+  resp->set_pattern("collaborative,comparative,chained");
   resp->set_version(DIM_VERSION);
   return FinishUnary(ctx, core::Status::Ok());
 }

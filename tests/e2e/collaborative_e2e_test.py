@@ -171,7 +171,7 @@ class CollaborativeTest(DimTestCase):
                 self.assertEqual(r.stdout, "")
         r = self.dim("submit", "-p", "chained", "-m", "heart_mlp", server=orch)
         self.assertEqual(r.returncode, 2)
-        self.assertIn("chained pattern is not available", r.stderr)
+        self.assertIn("--model: a chained job names its models", r.stderr)
         # Straight to the server, bypassing the client's own JSON check.
         r = self.run_grpc_submit(orch, "{not json")
         self.assertIn("INVALID_ARGUMENT", r)

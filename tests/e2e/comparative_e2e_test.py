@@ -12,7 +12,6 @@ Models (written into each test's scratch folder, which the daemons serve):
 """
 import json
 import os
-import shutil
 import sys
 import time
 import unittest
@@ -58,17 +57,11 @@ class ComparativeTest(DimTestCase):
 
     def setUp(self):
         super().setUp()
-        self.models = self.path("models")
-        os.makedirs(self.models)
-        for name in ("heart_mlp", "heart_risk"):
-            shutil.copy(os.path.join(MODELS, name + ".onnx"), self.models)
+        self.make_models_folder()
         shifted_mlp(self.model("mlp_low"), [0.8, 0.0, 0.0])
         shifted_mlp(self.model("mlp_high"), [0.0, 0.0, 0.9])
         for name, bias in CONSTANTS.items():
             constant_model(self.model(name), bias)
-
-    def model(self, name):
-        return os.path.join(self.models, name + ".onnx")
 
     def start_cluster(self):
         """An orchestrator and daemons hospital-a and hospital-c (dataset "default"; c also

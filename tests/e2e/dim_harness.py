@@ -85,6 +85,17 @@ class DimTestCase(unittest.TestCase):
     def path(self, name):
         return os.path.join(self.tmp, name)
 
+    def make_models_folder(self, examples=("heart_mlp", "heart_risk")):
+        """A "models" folder of the test's own (self.models) with copies of the examples;
+        self.model(name) is the path of a model in it."""
+        self.models = self.path("models")
+        os.makedirs(self.models)
+        for name in examples:
+            shutil.copy(os.path.join(MODELS, name + ".onnx"), self.models)
+
+    def model(self, name):
+        return os.path.join(self.models, name + ".onnx")
+
     def start(self, args, name):
         service = Service(args, self.path(name + ".log"), env=self.env)
         self.services.append(service)

@@ -54,7 +54,7 @@ class PatternEngineTest(DimTestCase):
     def test_health(self):
         health = self.stub.GetHealth(self.pb.GetHealthRequest(), timeout=10)
         self.assertEqual(health.status, "healthy")
-        self.assertEqual(health.pattern.split(","), ["collaborative", "comparative"])
+        self.assertEqual(health.pattern.split(","), ["collaborative", "comparative", "chained"])
         self.assertRegex(health.version, r"^\d+\.\d+\.\d+$")
 
     def test_execute_runs_the_job_to_its_end(self):

@@ -2,8 +2,10 @@
 
 #include <random>
 
+#include "core/job/chained_config.h"
 #include "core/job/collaborative_config.h"
 #include "core/job/comparative_config.h"
+#include "core/patterns/chained.h"
 #include "core/patterns/collaborative.h"
 #include "core/patterns/comparative.h"
 
@@ -99,9 +101,18 @@ Result<JobRecord> JobService::Submit(const SubmitRequest& request) {
       job.nodes.push_back(std::move(node));
       break;
     }
-    case Pattern::kChained:
-      return Status::Unimplemented("the " + std::string(PatternName(request.pattern)) +
-                                   " pattern is not available in this version");
+    case Pattern::kChained: {
+      DIM_ASSIGN_OR_RETURN(ChainedConfig config, ParseChainedConfig(request.config_json));
+      DIM_RETURN_IF_ERROR(CheckChainedNodes(config, nodes_));
+      job.config_json = ChainedConfigToJson(config).dump();
+      job.total_steps = static_cast<int>(config.steps.size());
+      for (const auto& step : config.steps) {
+        NodeTaskRecord node;
+        node.node_id = step.node_id;
+        job.nodes.push_back(std::move(node));
+      }
+      break;
+    }
     case Pattern::kUnspecified:
       return Status::InvalidArgument("pattern: must be collaborative, comparative or chained");
   }
@@ -182,7 +193,8 @@ void JobService::Save(const JobRecord& record) {
 Result<nlohmann::json> JobService::RunPattern(const JobRecord& job,
                                               const std::vector<std::string>& node_ids,
                                               const CancelToken& cancel,
-                                              const NodeUpdateFn& on_update) {
+                                              const NodeUpdateFn& on_update,
+                                              nlohmann::json* failed_result) {
   switch (job.pattern) {
     case Pattern::kCollaborative: {
       DIM_ASSIGN_OR_RETURN(CollaborativeConfig config, ParseCollaborativeConfig(job.config_json));
@@ -196,9 +208,12 @@ Result<nlohmann::json> JobService::RunPattern(const JobRecord& job,
       }
       return RunComparative(job.id, config, node_ids[0], nodes_, cancel, clock_, on_update);
     }
+    case Pattern::kChained: {
+      DIM_ASSIGN_OR_RETURN(ChainedConfig config, ParseChainedConfig(job.config_json));
+      return RunChained(job.id, config, nodes_, cancel, clock_, on_update, failed_result);
+    }
     default:
-      return Status::Unimplemented("the " + std::string(PatternName(job.pattern)) +
-                                   " pattern is not available in this version");
+      return Status::InvalidArgument("job '" + job.id + "' has no pattern");
   }
 }
 
@@ -217,11 +232,11 @@ void JobService::RunJob(const std::string& id) {
   }
 
   // Per-node progress goes to the store as it happens; the job's final state comes after.
-  auto on_update = [&](const NodeTaskRecord& node) {
+  auto on_update = [&](size_t index, const NodeTaskRecord& node) {
     std::lock_guard lock(mu_);
+    if (index < job.nodes.size()) job.nodes[index] = node;
     int done = 0;
     for (auto& n : job.nodes) {
-      if (n.node_id == node.node_id) n = node;
       if (n.status == "completed" || n.status == "failed" || n.status == "cancelled") ++done;
     }
     job.completed_steps = done;
@@ -232,7 +247,8 @@ void JobService::RunJob(const std::string& id) {
 
   std::vector<std::string> node_ids;
   for (const auto& n : job.nodes) node_ids.push_back(n.node_id);
-  Result<nlohmann::json> result = RunPattern(job, node_ids, *token, on_update);
+  nlohmann::json failed_result;
+  Result<nlohmann::json> result = RunPattern(job, node_ids, *token, on_update, &failed_result);
 
   std::lock_guard lock(mu_);
   running_.erase(id);
@@ -252,6 +268,8 @@ void JobService::RunJob(const std::string& id) {
     job.state = JobState::kFailed;
     job.error = result.status().message();
   }
+  // A pattern may leave a document for a job that did not complete (a pipeline's trace).
+  if (!result.ok() && !failed_result.is_null()) job.result_json = failed_result.dump();
   Save(job);
 }
 

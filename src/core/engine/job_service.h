@@ -54,10 +54,10 @@ class JobService final {
   // queued jobs stay PENDING in the store for the next start.
   void Stop();
 
-  // Validates the config and chooses the nodes (INVALID_ARGUMENT / NOT_FOUND with the JSON
-  // path, UNIMPLEMENTED for a pattern this version does not run: chained), stores the job
-  // PENDING and queues it. A collaborative job has one node task per node, a comparative
-  // job one node task.
+  // Validates the config and chooses or checks the nodes (INVALID_ARGUMENT / NOT_FOUND with
+  // the JSON path), stores the job PENDING and queues it. A collaborative job has one node
+  // task per node, a comparative job one node task, a chained job one per step (its entry
+  // in JobRecord::nodes follows the step to a fallback node).
   Result<JobRecord> Submit(const SubmitRequest& request);
   // NOT_FOUND when absent.
   Result<JobRecord> Get(const std::string& id);
@@ -83,9 +83,12 @@ class JobService final {
 
   void WorkerLoop();
   void RunJob(const std::string& id);
-  // The job's pattern on its nodes; the result document, or why the job did not complete.
+  // The job's pattern on its nodes; the result document, or why the job did not complete
+  // (and then, in *failed_result, what the pattern reports of a job that did not complete,
+  // if anything: a pipeline's trace).
   Result<nlohmann::json> RunPattern(const JobRecord& job, const std::vector<std::string>& node_ids,
-                                    const CancelToken& cancel, const NodeUpdateFn& on_update);
+                                    const CancelToken& cancel, const NodeUpdateFn& on_update,
+                                    nlohmann::json* failed_result);
   // Stores a change made to the running job's record under mu_ and wakes waiters.
   void Save(const JobRecord& record);
   std::string NewJobId();

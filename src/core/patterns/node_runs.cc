@@ -68,7 +68,7 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
     run.outcome.record.status = "running";
     run.outcome.record.started_at = FormatIso8601(clock.Now());
     run.started = steady_clock::now();
-    on_update(run.outcome.record);
+    on_update(i, run.outcome.record);
     threads.emplace_back([&, i] {
       Run& r = runs[i];
       Result<nlohmann::json> result = Status::Unavailable("not run");
@@ -92,7 +92,7 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
         record.status = result.status().code() == StatusCode::kCancelled ? "cancelled" : "failed";
         record.error = result.status().ToString();
       }
-      on_update(record);
+      on_update(i, record);
       cv.notify_all();
     });
   }
@@ -106,7 +106,8 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
           std::all_of(runs.begin(), runs.end(), [](const Run& r) { return r.done; });
       if (all_done) break;
       const auto now = steady_clock::now();
-      for (auto& r : runs) {
+      for (size_t i = 0; i < runs.size(); ++i) {
+        Run& r = runs[i];
         if (r.done) continue;
         NodeTaskRecord& record = r.outcome.record;
         if (cancel.cancelled()) {
@@ -118,14 +119,14 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
           r.cancel->Cancel();
           r.done = true;
           record.status = "failed";
-          record.error = "DEADLINE_EXCEEDED: node task ran past the job timeout of " +
+          record.error = "DEADLINE_EXCEEDED: node task ran past its time limit of " +
                          FormatDuration(timeout_seconds);
         } else {
           continue;
         }
         record.completed_at = FormatIso8601(clock.Now());
         record.execution_seconds = std::chrono::duration<double>(now - r.started).count();
-        on_update(record);
+        on_update(i, record);
       }
       cv.wait_for(lock, std::chrono::milliseconds(20));
     }

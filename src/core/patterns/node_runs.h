@@ -13,8 +13,9 @@
 
 namespace dim::core {
 
-// Called (from any thread, serialised by the caller) whenever a node task changes state.
-using NodeUpdateFn = std::function<void(const NodeTaskRecord&)>;
+// Called (from any thread, serialised by the caller) whenever a node task changes state;
+// `index` is the task's place in the job's node list (JobRecord::nodes).
+using NodeUpdateFn = std::function<void(size_t index, const NodeTaskRecord&)>;
 
 // One node task: which node runs what.
 struct NodeRunRequest {
@@ -32,7 +33,8 @@ struct NodeRunOutcome {
 // Runs every request at once, one thread each, and returns their outcomes in the order of
 // `requests`. A task that runs past timeout_seconds (0: none) is told to stop and fails with
 // DEADLINE_EXCEEDED; when `cancel` is raised every running task is told to stop and
-// CANCELLED is returned. on_update sees each task start ("running") and end.
+// CANCELLED is returned. on_update sees each task start ("running") and end, with the
+// task's index in `requests`.
 Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunRequest>& requests,
                                                  NodeDirectory& directory,
                                                  const CancelToken& cancel, const Clock& clock,

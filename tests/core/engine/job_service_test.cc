@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/infer/model.h"
 #include "core/node/in_process_node.h"
 #include "core/node/task_runner.h"
 #include "tests/core/node/summary_node.h"
@@ -251,19 +252,9 @@ TEST_F(JobServiceTest, InvalidConfigIsRejectedAndNothingIsStored) {
   EXPECT_THAT(node_->started(), IsEmpty());
 }
 
-TEST_F(JobServiceTest, ChainedIsUnimplemented) {
-  auto service = StartService();
-  SubmitRequest r = Collaborative();
-  r.pattern = Pattern::kChained;
-  auto job = service->Submit(r);
-  ASSERT_FALSE(job.ok());
-  EXPECT_EQ(job.status().code(), StatusCode::kUnimplemented);
-  EXPECT_THAT(job.status().message(), HasSubstr("chained"));
-}
-
 // Two in-process nodes; "node-b" holds the dataset and the models heart_mlp, heart_mlp_copy
 // (the same file under another name) and heart_risk; "node-a" lacks the copy.
-class ComparativeJobTest : public ::testing::Test {
+class TwoNodeJobTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(dim::testing::ExampleModelExists("heart_mlp"));
@@ -297,6 +288,11 @@ class ComparativeJobTest : public ::testing::Test {
     r.pattern = Pattern::kComparative;
     return r;
   }
+  static SubmitRequest Chained(const std::string& config) {
+    SubmitRequest r = Collaborative(config);
+    r.pattern = Pattern::kChained;
+    return r;
+  }
 
   dim::testing::ScratchDir scratch_;
   InProcessDirectory directory_;
@@ -305,7 +301,7 @@ class ComparativeJobTest : public ::testing::Test {
   std::unique_ptr<JobService> service_;
 };
 
-TEST_F(ComparativeJobTest, IdenticalModelsAgreeOnEveryRowOfTheChosenNode) {
+TEST_F(TwoNodeJobTest, IdenticalModelsAgreeOnEveryRowOfTheChosenNode) {
   auto submitted = service_->Submit(Comparative(R"({"modelIds":["heart_mlp","heart_mlp_copy"]})"));
   ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
   EXPECT_EQ(submitted->total_steps, 1);
@@ -331,7 +327,7 @@ TEST_F(ComparativeJobTest, IdenticalModelsAgreeOnEveryRowOfTheChosenNode) {
   EXPECT_EQ(result["review_count"], 0);
 }
 
-TEST_F(ComparativeJobTest, ModelsOfDifferentWidthsFailOnTheNodeNamingBoth) {
+TEST_F(TwoNodeJobTest, ModelsOfDifferentWidthsFailOnTheNodeNamingBoth) {
   auto submitted = service_->Submit(
       Comparative(R"({"model_ids":["heart_mlp","heart_risk"],"node_id":"node-a"})"));
   ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
@@ -343,7 +339,7 @@ TEST_F(ComparativeJobTest, ModelsOfDifferentWidthsFailOnTheNodeNamingBoth) {
   EXPECT_EQ(done->nodes[0].status, "failed");
 }
 
-TEST_F(ComparativeJobTest, BadConfigsAreRejectedAtSubmitWithTheirPath) {
+TEST_F(TwoNodeJobTest, BadConfigsAreRejectedAtSubmitWithTheirPath) {
   struct Case {
     const char* config;
     StatusCode code;
@@ -366,6 +362,90 @@ TEST_F(ComparativeJobTest, BadConfigsAreRejectedAtSubmitWithTheirPath) {
   };
   for (const auto& c : cases) {
     auto job = service_->Submit(Comparative(c.config));
+    ASSERT_FALSE(job.ok()) << c.config;
+    EXPECT_EQ(job.status().code(), c.code) << c.config;
+    EXPECT_EQ(job.status().message(), c.message) << c.config;
+  }
+  auto page = service_->List(JobQuery{});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 0);
+}
+
+TEST_F(TwoNodeJobTest, ClientRowsRunThroughAPipelineAcrossNodesAndComeBack) {
+  // Step 2 reads the client's rows too (on the other node); the result is its outputs.
+  const std::string config = R"({"pipeline":[
+      {"step":1,"name":"classify","model_id":"heart_mlp","node_id":"node-a",
+       "input_source":"client_data"},
+      {"step":2,"name":"risk","modelId":"heart_risk","nodeId":"node-b",
+       "inputSource":"client_data"}],
+    "input_data":[[63,1,145,233,150,2.3,0,1],[41,0,130,204,172,1.4,2,0]]})";
+  auto submitted = service_->Submit(Chained(config));
+  ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
+  EXPECT_EQ(submitted->total_steps, 2);
+  ASSERT_EQ(submitted->nodes.size(), 2u);
+  EXPECT_EQ(submitted->nodes[1].node_id, "node-b");
+  auto done = service_->Wait(submitted->id, 20s);
+  ASSERT_TRUE(done.ok());
+  ASSERT_EQ(done->state, JobState::kCompleted) << done->error;
+  EXPECT_EQ(done->completed_steps, 2);
+  auto result = nlohmann::json::parse(done->result_json);
+  EXPECT_EQ(result["pattern"], "chained");
+  EXPECT_EQ(result["output_shape"], nlohmann::json({2, 1}));
+  // The rows that came back are heart_risk's outputs on the client's rows.
+  auto model = Model::LoadFile(ExampleModelsDir() / "heart_risk.onnx");
+  ASSERT_TRUE(model.ok());
+  Matrix input(2, 8);
+  input << 63, 1, 145, 233, 150, 2.3f, 0, 1, 41, 0, 130, 204, 172, 1.4f, 2, 0;
+  auto expected = (*model)->Run(input);
+  ASSERT_TRUE(expected.ok());
+  ASSERT_EQ(result["output_rows"].size(), 2u);
+  for (int r = 0; r < 2; ++r) {
+    EXPECT_FLOAT_EQ(result["output_rows"][r][0].get<float>(), (*expected)(r, 0));
+  }
+  EXPECT_EQ(result["pipeline_trace"][0]["output_shape"], nlohmann::json({2, 3}));
+  EXPECT_EQ(result["pipeline_trace"][1]["node_id"], "node-b");
+}
+
+TEST_F(TwoNodeJobTest, AFailedPipelineKeepsItsTraceAndNamesTheStep) {
+  // heart_risk takes 8 features, and step 1's outputs have 3: the node refuses step 2.
+  const std::string config = R"({"pipeline":[
+      {"step":1,"model_id":"heart_mlp","node_id":"node-a","input_source":"dataset:default"},
+      {"step":2,"model_id":"heart_risk","node_id":"node-a","input_source":"step_1_output"}]})";
+  auto submitted = service_->Submit(Chained(config));
+  ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
+  auto done = service_->Wait(submitted->id, 20s);
+  ASSERT_TRUE(done.ok());
+  ASSERT_EQ(done->state, JobState::kFailed);
+  EXPECT_EQ(done->error,
+            "step 2 'step_2' failed on node 'node-a' after 1 attempt: node 'node-a': "
+            "INVALID_ARGUMENT: model 'heart_risk' expects 8 input columns, got 3");
+  EXPECT_EQ(done->nodes[0].status, "completed");
+  EXPECT_EQ(done->nodes[1].status, "failed");
+  auto trace = nlohmann::json::parse(done->result_json)["pipeline_trace"];
+  EXPECT_EQ(trace[0]["output_shape"], nlohmann::json({240, 3}));
+  EXPECT_EQ(trace[1]["status"], "failed");
+}
+
+TEST_F(TwoNodeJobTest, BadPipelinesAreRejectedAtSubmitWithTheirPath) {
+  struct Case {
+    const char* config;
+    StatusCode code;
+    const char* message;
+  };
+  const Case cases[] = {
+      {R"({"pipeline":[]})", StatusCode::kInvalidArgument,
+       "$.pipeline: a pipeline needs at least 1 step"},
+      {R"({"pipeline":[{"step":1,"model_id":"heart_mlp","node_id":"node-z",
+           "input_source":"dataset:default"}]})",
+       StatusCode::kNotFound, "$.pipeline[0].node_id: node 'node-z' not found (known nodes: "
+                              "node-a, node-b)"},
+      {R"({"pipeline":[{"step":1,"model_id":"heart_mlp","node_id":"node-a",
+           "input_source":"dataset:default"},{"step":2,"model_id":"ghost","node_id":"node-b",
+           "input_source":"dataset:default"}]})",
+       StatusCode::kNotFound, "$.pipeline[1].model_id: model 'ghost' not found on node 'node-b'"},
+  };
+  for (const auto& c : cases) {
+    auto job = service_->Submit(Chained(c.config));
     ASSERT_FALSE(job.ok()) << c.config;
     EXPECT_EQ(job.status().code(), c.code) << c.config;
     EXPECT_EQ(job.status().message(), c.message) << c.config;

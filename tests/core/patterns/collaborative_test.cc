@@ -162,7 +162,7 @@ CollaborativeConfig Config(std::vector<std::string> nodes = {}) {
 class UpdateLog {
  public:
   NodeUpdateFn Fn() {
-    return [this](const NodeTaskRecord& r) {
+    return [this](size_t, const NodeTaskRecord& r) {
       std::lock_guard lock(mu_);
       records_.push_back(r);
     };
@@ -667,7 +667,7 @@ TEST(RunCollaborative, UpdatesAreNeverDeliveredConcurrently) {
   SystemClock clock;
   std::atomic<int> inside{0};
   std::atomic<bool> overlapped{false};
-  NodeUpdateFn on_update = [&](const NodeTaskRecord& r) {
+  NodeUpdateFn on_update = [&](size_t, const NodeTaskRecord& r) {
     if (inside.fetch_add(1) != 0) overlapped = true;
     if (r.status == "running") std::this_thread::sleep_for(20ms);
     inside.fetch_sub(1);

@@ -1,0 +1,398 @@
+#include "core/patterns/chained.h"
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "core/job/config_reader.h"
+#include "core/stats/summary.h"
+
+namespace dim::core {
+namespace {
+
+using json = nlohmann::json;
+using std::chrono::steady_clock;
+
+// What is known of one step while the pipeline runs.
+struct StepState {
+  std::string status = "skipped";
+  std::string node_id;
+  int attempts = 0;
+  double seconds = 0;
+  std::string error;
+  std::vector<std::string> attempt_errors;
+  json summary;
+  std::vector<int64_t> shape;
+  // The output rows, for a step whose rows came from the client; a later step may read them.
+  std::optional<Matrix> rows;
+};
+
+// How a step's input is made on its node: the root source of its chain of step outputs.
+struct Lineage {
+  const ChainedStep* root = nullptr;           // the step that reads a dataset or client_data
+  std::vector<std::string> through;            // models between the root's input and the step
+  const ChainedStep* parent = nullptr;         // the step whose output is read, if any
+};
+
+Lineage Trace(const ChainedConfig& config, const ChainedStep& step) {
+  Lineage lineage;
+  const ChainedStep* at = &step;
+  while (at->source.kind == StepSource::Kind::kStepOutput) {
+    const ChainedStep& read = config.steps.at(static_cast<size_t>(at->source.step - 1));
+    if (lineage.parent == nullptr) lineage.parent = &read;
+    lineage.through.insert(lineage.through.begin(), read.model_id);
+    at = &read;
+  }
+  lineage.root = at;
+  return lineage;
+}
+
+// The client's rows with the root step's column selection applied.
+Result<Matrix> ClientRows(const ClientData& data, const std::vector<std::string>& columns) {
+  Matrix all = Eigen::Map<const Matrix>(data.values.data(), data.rows, data.width);
+  if (columns.empty()) return all;
+  Matrix out(data.rows, static_cast<Eigen::Index>(columns.size()));
+  for (size_t c = 0; c < columns.size(); ++c) {
+    auto it = std::find(data.columns.begin(), data.columns.end(), columns[c]);
+    if (it == data.columns.end()) {
+      return Status::InvalidArgument("input_data has no column '" + columns[c] + "'");
+    }
+    out.col(static_cast<Eigen::Index>(c)) = all.col(it - data.columns.begin());
+  }
+  return out;
+}
+
+Result<Matrix> RowsFromJson(const json& rows, int64_t width) {
+  if (!rows.is_array()) return Status::Internal("output_rows is not an array");
+  Matrix m(static_cast<Eigen::Index>(rows.size()), width);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    if (!rows[r].is_array() || static_cast<int64_t>(rows[r].size()) != width) {
+      return Status::Internal("output_rows[" + std::to_string(r) + "] has the wrong width");
+    }
+    for (int64_t c = 0; c < width; ++c) {
+      const json& v = rows[r][static_cast<size_t>(c)];
+      if (!v.is_number()) return Status::Internal("output_rows holds a non-number");
+      m(static_cast<Eigen::Index>(r), c) = v.get<float>();
+    }
+  }
+  return m;
+}
+
+class PipelineRun {
+ public:
+  PipelineRun(const std::string& job_id, const ChainedConfig& config, NodeDirectory& directory,
+              const CancelToken& cancel, const Clock& clock, const NodeUpdateFn& on_update)
+      : job_id_(job_id),
+        config_(config),
+        directory_(directory),
+        cancel_(cancel),
+        clock_(clock),
+        on_update_(on_update),
+        states_(config.steps.size()),
+        start_(steady_clock::now()) {}
+
+  // Runs every step; the first step that runs out of attempts ends the pipeline.
+  Status Run() {
+    for (const auto& step : config_.steps) {
+      Status s = RunWithHandling(step);
+      if (!s.ok()) {
+        for (size_t i = static_cast<size_t>(step.step); i < states_.size(); ++i) {
+          NodeTaskRecord skipped;
+          skipped.node_id = config_.steps[i].node_id;
+          skipped.status = "skipped";
+          on_update_(i, skipped);
+        }
+        return s;
+      }
+    }
+    return Status::Ok();
+  }
+
+  json Document(bool with_output) const {
+    json trace = json::array();
+    for (size_t i = 0; i < config_.steps.size(); ++i) {
+      const ChainedStep& step = config_.steps[i];
+      const StepState& st = states_[i];
+      json entry = {{"step", step.step},
+                    {"name", step.name},
+                    {"model_id", step.model_id},
+                    {"node_id", st.node_id.empty() ? step.node_id : st.node_id},
+                    {"input_source", StepSourceText(step.source)},
+                    {"status", st.status},
+                    {"attempts", st.attempts},
+                    {"duration", FormatDuration(st.seconds)},
+                    {"output_shape", st.shape.empty() ? json(nullptr) : json(st.shape)},
+                    {"error", st.error},
+                    {"attempt_errors", st.attempt_errors}};
+      trace.push_back(std::move(entry));
+    }
+    json doc = {{"pattern", "chained"},
+                {"steps", config_.steps.size()},
+                {"on_failure", OnFailureName(config_.error_handling.on_failure)}};
+    if (with_output) {
+      const StepState& last = states_.back();
+      doc["output"] = last.summary;
+      doc["output_shape"] = last.shape;
+      if (last.rows) doc["output_rows"] = RowsToJson(*last.rows);
+    }
+    doc["pipeline_trace"] = std::move(trace);
+    return doc;
+  }
+
+ private:
+  StepState& State(const ChainedStep& step) { return states_.at(static_cast<size_t>(step.step - 1)); }
+
+  // The node of a step's attempt (1-based): [node_id, fallbacks...], cycling.
+  std::string NodeFor(const ChainedStep& step, int attempt) const {
+    std::vector<std::string> nodes = {step.node_id};
+    if (auto it = config_.error_handling.fallback_nodes.find(step.step);
+        it != config_.error_handling.fallback_nodes.end()) {
+      nodes.insert(nodes.end(), it->second.begin(), it->second.end());
+    }
+    return nodes[static_cast<size_t>(attempt - 1) % nodes.size()];
+  }
+
+  std::string Label(const ChainedStep& step) const {
+    return "step " + std::to_string(step.step) + " '" + step.name + "'";
+  }
+
+  Status RunWithHandling(const ChainedStep& step) {
+    const ErrorHandling& handling = config_.error_handling;
+    const int allowed = 1 + (handling.on_failure == OnFailure::kFailFast ? 0 : handling.max_retries);
+    Status last = Status::Ok();
+    for (int attempt = 1; attempt <= allowed; ++attempt) {
+      if (attempt > 1) {
+        Pause(attempt - 1);
+        if (cancel_.cancelled()) return Status::Cancelled("job cancelled");
+        if (JobTimedOut()) {
+          return Status::DeadlineExceeded("the job ran past its timeout of " +
+                                          FormatDuration(config_.timeout_seconds) +
+                                          " before retrying " + Label(step) + ": " + last.ToString());
+        }
+      }
+      if (attempt > 1 && handling.on_failure == OnFailure::kRollbackAndRetry &&
+          step.source.kind == StepSource::Kind::kStepOutput) {
+        const ChainedStep& previous = config_.steps.at(static_cast<size_t>(step.source.step - 1));
+        Status rolled = RunOnce(previous, State(previous).node_id);
+        if (IsFinal(rolled)) return rolled;
+        if (!rolled.ok()) {
+          State(step).attempt_errors.push_back("rollback of " + Label(previous) + ": " +
+                                               rolled.ToString());
+          last = rolled;
+          continue;
+        }
+      }
+      last = RunOnce(step, NodeFor(step, attempt));
+      if (last.ok() || IsFinal(last)) return last;
+    }
+    StepState& st = State(step);
+    return Status::FailedPrecondition(Label(step) + " failed on node '" + st.node_id +
+                                      "' after " + std::to_string(st.attempts) +
+                                      (st.attempts == 1 ? " attempt: " : " attempts: ") +
+                                      st.error);
+  }
+
+  // Waits before retry n: 100 ms, doubling, at most 2 s; returns early on cancel or when
+  // the job's time is up.
+  void Pause(int retry) const {
+    const auto wait = std::chrono::milliseconds(std::min(2000, 100 << std::min(retry - 1, 5)));
+    const auto until = steady_clock::now() + wait;
+    while (steady_clock::now() < until && !cancel_.cancelled() && !JobTimedOut()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
+  // Errors that end the pipeline whatever the error handling says.
+  bool IsFinal(const Status& s) const {
+    return s.code() == StatusCode::kCancelled || cancel_.cancelled() || JobTimedOut();
+  }
+
+  bool JobTimedOut() const {
+    return config_.timeout_seconds > 0 &&
+           std::chrono::duration<double>(steady_clock::now() - start_).count() >=
+               config_.timeout_seconds;
+  }
+
+  // The node task of one attempt of `step` on `node_id`.
+  Result<NodeTask> TaskFor(const ChainedStep& step, int attempt) const {
+    NodeTask task;
+    task.job_id = job_id_ + ".step" + std::to_string(step.step) + ".try" + std::to_string(attempt);
+    task.kind = NodeTaskKind::kStep;
+    task.model_id = step.model_id;
+    const Lineage lineage = Trace(config_, step);
+    const ChainedStep& root = *lineage.root;
+    if (root.source.kind == StepSource::Kind::kDataset) {
+      task.dataset = root.source.dataset;
+      task.columns = root.columns;
+      task.through = lineage.through;
+    } else if (lineage.parent != nullptr) {
+      const StepState& parent = states_.at(static_cast<size_t>(lineage.parent->step - 1));
+      if (!parent.rows) return Status::Internal("step " + std::to_string(lineage.parent->step) + " has no output rows");
+      task.input_rows = *parent.rows;
+    } else {
+      if (!config_.input_data) return Status::Internal("the job has no input_data");
+      DIM_ASSIGN_OR_RETURN(task.input_rows, ClientRows(*config_.input_data, root.columns));
+    }
+    return task;
+  }
+
+  // One attempt; records it in the step's state and the job's node list.
+  Status RunOnce(const ChainedStep& step, const std::string& node_id) {
+    StepState& st = State(step);
+    st.attempts += 1;
+    st.node_id = node_id;
+    st.status = "running";
+    DIM_ASSIGN_OR_RETURN(NodeTask task, TaskFor(step, st.attempts));
+    double limit = step.timeout_seconds;
+    bool job_limit = false;
+    if (config_.timeout_seconds > 0) {
+      const double left = config_.timeout_seconds -
+                          std::chrono::duration<double>(steady_clock::now() - start_).count();
+      if (limit == 0 || left < limit) {
+        limit = std::max(left, 0.001);
+        job_limit = true;
+      }
+    }
+    const size_t index = static_cast<size_t>(step.step - 1);
+    const std::string deadline = "DEADLINE_EXCEEDED: " + PastTimeout(step, job_limit);
+    NodeUpdateFn update = [&](size_t, const NodeTaskRecord& record) {
+      NodeTaskRecord r = record;
+      if (r.error.rfind("DEADLINE_EXCEEDED", 0) == 0) r.error = deadline;
+      on_update_(index, r);
+    };
+    auto outcomes = RunNodeTasks({NodeRunRequest{node_id, std::move(task)}}, directory_, cancel_,
+                                 clock_, limit, update);
+    if (!outcomes.ok()) {
+      st.status = "cancelled";
+      st.error = outcomes.status().ToString();
+      return outcomes.status();
+    }
+    const NodeRunOutcome& outcome = outcomes->at(0);
+    st.seconds = outcome.record.execution_seconds;
+    Status result = Status::Ok();
+    if (outcome.record.status == "completed") {
+      result = Accept(step, outcome.result, node_id, st);
+    } else if (outcome.record.status == "cancelled") {
+      result = Status::Cancelled("task cancelled");
+    } else if (outcome.record.error.rfind("DEADLINE_EXCEEDED", 0) == 0) {
+      result = Status::DeadlineExceeded(PastTimeout(step, job_limit));
+    } else {
+      // The record's error is the node's status as "<CODE>: <message>".
+      const std::string& e = outcome.record.error;
+      const size_t colon = e.find(": ");
+      result = colon == std::string::npos
+                   ? Status(StatusCode::kUnknown, e)
+                   : Status(ParseStatusCode(e.substr(0, colon)), e.substr(colon + 2));
+    }
+    if (result.ok()) {
+      st.status = "completed";
+      st.error.clear();
+      return result;
+    }
+    st.status = result.code() == StatusCode::kCancelled ? "cancelled" : "failed";
+    st.error = "node '" + node_id + "': " + result.ToString();
+    st.attempt_errors.push_back(st.error);
+    if (job_limit && result.code() == StatusCode::kDeadlineExceeded) {
+      return Status::DeadlineExceeded("the job ran past its timeout of " +
+                                      FormatDuration(config_.timeout_seconds) + " in " +
+                                      Label(step) + " on node '" + node_id + "'");
+    }
+    return result;
+  }
+
+  std::string PastTimeout(const ChainedStep& step, bool job_limit) const {
+    return Label(step) + " ran past " +
+           (job_limit ? "the job's timeout of " + FormatDuration(config_.timeout_seconds)
+                      : "its timeout of " + FormatDuration(step.timeout_seconds));
+  }
+
+  // Reads a completed attempt's document into the step's state.
+  Status Accept(const ChainedStep& step, const json& doc, const std::string& node_id,
+                StepState& st) {
+    const std::string from = "node '" + node_id + "' sent a malformed step result: ";
+    if (!doc.contains("summary") || !doc.contains("output_shape")) {
+      return Status::Internal(from + "no summary or output_shape");
+    }
+    auto summary = SummaryFromJson(doc["summary"]);
+    if (!summary.ok()) return Status::Internal(from + summary.status().message());
+    const json& shape = doc["output_shape"];
+    if (!shape.is_array() || shape.size() != 2 || !shape[0].is_number_integer() ||
+        !shape[1].is_number_integer()) {
+      return Status::Internal(from + "output_shape is not [rows, width]");
+    }
+    st.summary = SummaryToJson(*summary);
+    st.shape = {shape[0].get<int64_t>(), shape[1].get<int64_t>()};
+    st.rows.reset();
+    if (Trace(config_, step).root->source.kind == StepSource::Kind::kClientData) {
+      if (!doc.contains("output_rows")) return Status::Internal(from + "no output_rows");
+      auto rows = RowsFromJson(doc["output_rows"], st.shape[1]);
+      if (!rows.ok()) return Status::Internal(from + rows.status().message());
+      st.rows = std::move(*rows);
+    }
+    return Status::Ok();
+  }
+
+  const std::string& job_id_;
+  const ChainedConfig& config_;
+  NodeDirectory& directory_;
+  const CancelToken& cancel_;
+  const Clock& clock_;
+  const NodeUpdateFn& on_update_;
+  std::vector<StepState> states_;
+  steady_clock::time_point start_;
+};
+
+const NodeDescription* FindNode(const std::vector<NodeDescription>& known, const std::string& id) {
+  auto it = std::find_if(known.begin(), known.end(),
+                         [&](const NodeDescription& n) { return n.id == id; });
+  return it == known.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+Status CheckChainedNodes(const ChainedConfig& config, NodeDirectory& directory) {
+  const auto known = directory.Describe();
+  for (size_t i = 0; i < config.steps.size(); ++i) {
+    const ChainedStep& step = config.steps[i];
+    const std::string path = "$.pipeline[" + std::to_string(i) + "]";
+    const NodeDescription* node = FindNode(known, step.node_id);
+    if (node == nullptr) return UnknownNode(path + ".node_id", step.node_id, known);
+    if (step.source.kind == StepSource::Kind::kDataset && !HoldsDataset(*node, step.source.dataset)) {
+      return Status::NotFound(path + ".input_source: node '" + node->id + "' has no dataset '" +
+                              step.source.dataset + "' (it has: " + DatasetNames(*node) + ")");
+    }
+    if (node->described && !HoldsModel(*node, step.model_id)) {
+      return Status::NotFound(path + ".model_id: model '" + step.model_id +
+                              "' not found on node '" + node->id + "'");
+    }
+  }
+  for (const auto& [step, nodes] : config.error_handling.fallback_nodes) {
+    for (size_t j = 0; j < nodes.size(); ++j) {
+      if (FindNode(known, nodes[j]) == nullptr) {
+        return UnknownNode(
+            IndexPath(ChildPath("$.error_handling.fallback_nodes", std::to_string(step)), j),
+            nodes[j], known);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<nlohmann::json> RunChained(const std::string& job_id, const ChainedConfig& config,
+                                  NodeDirectory& directory, const CancelToken& cancel,
+                                  const Clock& clock, const NodeUpdateFn& on_update,
+                                  nlohmann::json* failed_trace) {
+  if (config.steps.empty()) return Status::InvalidArgument("$.pipeline: no steps");
+  PipelineRun run(job_id, config, directory, cancel, clock, on_update);
+  Status s = run.Run();
+  if (!s.ok()) {
+    if (failed_trace != nullptr) *failed_trace = run.Document(/*with_output=*/false);
+    if (cancel.cancelled()) return Status::Cancelled("job cancelled");
+    return s;
+  }
+  return run.Document(/*with_output=*/true);
+}
+
+}  // namespace dim::core
