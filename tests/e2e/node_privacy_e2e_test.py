@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """End to end: the data of a node never leaves it. A dataset of distinctive values is fed to
 a real daemon; after collaborative jobs (every method, with and without differential
-privacy) and a comparative job on it, none of its values, in any rendering, appears in any
+privacy), a comparative job and a chained pipeline (a step reading another's output) on it,
+none of its values, in any rendering, appears in any
 message the daemon sent (its task replies, health, stats and description, as the daemon
 itself answers them; what the orchestrator stored, which holds every task result and every
 registration and heartbeat figure it reports; and both services' logs)."""
@@ -12,6 +13,7 @@ import sys
 import unittest
 
 import numpy as np
+from onnx import TensorProto, helper, numpy_helper, save
 
 sys.path.insert(0, os.path.dirname(__file__))
 from dim_harness import DATA, MODELS, DimTestCase, hospitals  # noqa: E402
@@ -50,6 +52,14 @@ class NodePrivacyTest(DimTestCase):
         os.makedirs(models)
         for name in ("heart_mlp", "heart_mlp_copy"):
             shutil.copy(os.path.join(MODELS, "heart_mlp.onnx"), os.path.join(models, name + ".onnx"))
+        identity = helper.make_graph(  # 3 -> 3, for a second pipeline step
+            [helper.make_node("Gemm", ["x", "w", "b"], ["y"])], "identity3",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])],
+            [numpy_helper.from_array(np.eye(3, dtype=np.float32), "w"),
+             numpy_helper.from_array(np.zeros(3, dtype=np.float32), "b")])
+        save(helper.make_model(identity, opset_imports=[helper.make_opsetid("", 13)]),
+             os.path.join(models, "identity3.onnx"))
 
         orch = self.start_orchestrator()
         daemon = self.start_daemon("vault", {"default": secret}, models=models, orchestrator=orch)
@@ -73,6 +83,16 @@ class NodePrivacyTest(DimTestCase):
                             server=orch)
         self.assertEqual(doc["state"], "COMPLETED", doc)
         jobs.append(doc["job_id"])
+        pipeline = {"pipeline": [
+            {"step": 1, "model_id": "heart_mlp", "node_id": "vault", "input_source": "dataset:default"},
+            {"step": 2, "model_id": "identity3", "node_id": "vault", "input_source": "step_1_output"}]}
+        doc = self.dim_json("submit", "-p", "chained", "--config-json", json.dumps(pipeline),
+                            "--wait", server=orch)
+        self.assertEqual(doc["state"], "COMPLETED", doc)
+        self.assertEqual(doc["result"]["output_shape"], [ROWS, 3])
+        jobs.append(doc["job_id"])
+        # The daemon knows a pipeline's steps by task ids of their own.
+        tasks = jobs[:-1] + [f"{doc['job_id']}.step{k}.try1" for k in (1, 2)]
 
         # What the orchestrator stored and reports.
         for job in jobs:
@@ -85,7 +105,7 @@ class NodePrivacyTest(DimTestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             messages.append(r.stdout)
         # The daemon's own replies, straight from it.
-        messages.extend(self.daemon_replies(daemon, jobs))
+        messages.extend(self.daemon_replies(daemon, tasks))
         messages.append(daemon.log())
         messages.append(orch.log())
 

@@ -87,6 +87,21 @@ class PatternEngineTest(DimTestCase):
         self.assertEqual(status["priority"], "high")
         self.assertEqual(status["state"], "FAILED")
 
+        # A pipeline over the caller's own rows: they come back through heart_risk.
+        rows = [[63, 31, 145, 90, 233, 150, 72, 1], [41, 22, 118, 76, 190, 92, 64, 0]]
+        spec = {"pattern": "chained",
+                "config": {"pipeline": [{"step": 1, "model_id": "heart_risk",
+                                         "node_id": "hospital-b", "input_source": "client_data"}],
+                           "input_data": rows}}
+        resp = self.execute(spec)
+        self.assertFalse(resp.error.code, resp.error.message)
+        result = json.loads(resp.result_json)
+        want = reference.OnnxModel(os.path.join(MODELS, "heart_risk.onnx")).run(
+            np.array(rows, dtype=np.float64))
+        for got, w in zip(result["output_rows"], want[:, 0], strict=True):
+            self.assertAlmostEqual(got[0], w, delta=1e-6)
+        self.assertEqual(result["pipeline_trace"][0]["node_id"], "hospital-b")
+
     def test_bad_specs_fail_the_call_and_store_nothing(self):
         cases = [
             ("not json", self.grpc.StatusCode.INVALID_ARGUMENT, "spec_json: invalid JSON"),
