@@ -21,6 +21,7 @@
 #include "core/data/csv_reader.h"
 #include "core/job/chained_config.h"
 #include "core/job/config_reader.h"
+#include "core/node/node_task.h"
 
 namespace dim::cli {
 namespace {
@@ -167,11 +168,7 @@ core::Result<json> ReadInputData(const std::string& file) {
             " numbers a job may carry; put the rows in a dataset on a node");
         break;
       }
-      for (Eigen::Index r = 0; r < batch.rows(); ++r) {
-        json row = json::array();
-        for (Eigen::Index c = 0; c < batch.cols(); ++c) row.push_back(batch(r, c));
-        rows.push_back(std::move(row));
-      }
+      for (auto& row : core::RowsToJson(batch)) rows.push_back(std::move(row));
     }
   }
   if (!scratch.empty()) std::filesystem::remove(scratch);
@@ -191,7 +188,7 @@ core::Status CheckChainedFlags(const SubmitOptions& o) {
       return core::Status::InvalidArgument(
           std::string(name) +
           ": a chained job names its models, nodes and data sources in each step of its "
-          "pipeline; give the pipeline with --config FILE (see dim-submit(1))");
+          "pipeline; give the pipeline with --config FILE (see dim(1))");
     }
   }
   return core::Status::Ok();

@@ -14,14 +14,21 @@ namespace {
 
 namespace pb = dim::orchestrator;
 
+// A job's result may hold a pipeline's output rows (up to 500000 numbers as JSON text):
+// more than gRPC's default 4 MiB.
+std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
 class RemoteBackend final : public JobBackend {
  public:
   explicit RemoteBackend(const GlobalOptions& options)
       : address_(options.server),
         deadline_(std::chrono::milliseconds(
             static_cast<int64_t>(options.rpc_timeout_seconds * 1000))),
-        stub_(pb::Orchestrator::NewStub(
-            grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()))) {}
+        stub_(pb::Orchestrator::NewStub(Channel(address_))) {}
 
   core::Result<core::JobRecord> Submit(const core::SubmitRequest& request) override {
     pb::SubmitJobRequest req;

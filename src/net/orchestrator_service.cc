@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/job/config_reader.h"
 #include "net/grpc_status.h"
 #include "net/job_convert.h"
 #include "net/node_convert.h"
@@ -11,7 +12,6 @@ namespace {
 
 using dim::orchestrator::ListNodesResponse;
 
-constexpr size_t kMaxConfigBytes = 1 << 20;
 
 
 }  // namespace
@@ -23,8 +23,9 @@ grpc::ServerUnaryReactor* OrchestratorService::SubmitJob(
     grpc::CallbackServerContext* ctx, const dim::orchestrator::SubmitJobRequest* req,
     dim::orchestrator::SubmitJobResponse* resp) {
   core::Status status;
-  if (req->config_json().size() > kMaxConfigBytes) {
-    status = core::Status::InvalidArgument("config_json: larger than 1 MiB");
+  if (req->config_json().size() > core::kMaxConfigBytes) {
+    status = core::Status::InvalidArgument(std::string("config_json: larger than ") +
+                                           core::kMaxConfigText);
   } else {
     core::SubmitRequest submit;
     submit.user_id = req->user_id();
@@ -115,7 +116,13 @@ grpc::ServerUnaryReactor* OrchestratorService::ListJobs(
   query.offset = req->offset();
   auto page = jobs_.List(query);
   if (!page.ok()) return FinishUnary(ctx, page.status());
-  for (const auto& job : page->jobs) ToProto(job, resp->add_jobs());
+  for (const auto& job : page->jobs) {
+    auto* out = resp->add_jobs();
+    ToProto(job, out);
+    // The list is an index: a page of pipelines that return their rows could run to
+    // gigabytes. GetJobStatus and GetJobResult carry each job's result.
+    out->clear_result_json();
+  }
   resp->set_total(static_cast<int32_t>(page->total));
   resp->set_limit(query.limit);
   resp->set_offset(query.offset);

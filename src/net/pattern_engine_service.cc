@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "core/job/config_reader.h"
 #include "core/job/execute_spec.h"
 #include "net/grpc_status.h"
 
@@ -15,7 +16,6 @@ namespace {
 // How often a waiting call looks at whether its caller is still there.
 constexpr std::chrono::milliseconds kWaitSlice{200};
 // As SubmitJob: a spec is a config and a few words.
-constexpr size_t kMaxSpecBytes = size_t{1} << 20;
 
 }  // namespace
 
@@ -47,8 +47,9 @@ grpc::ServerUnaryReactor* PatternEngineService::Execute(
     return reject(core::Status::InvalidArgument(
         "job_id: dim chooses job ids; leave it empty (the response carries the job's id)"));
   }
-  if (req->spec_json().size() > kMaxSpecBytes) {
-    return reject(core::Status::InvalidArgument("spec_json: larger than 1 MiB"));
+  if (req->spec_json().size() > core::kMaxConfigBytes) {
+    return reject(core::Status::InvalidArgument(std::string("spec_json: larger than ") +
+                                                core::kMaxConfigText));
   }
   auto spec = core::ParseExecuteSpec(req->spec_json());
   if (!spec.ok()) return reject(spec.status().WithPrefix("spec_json"));

@@ -19,6 +19,12 @@
 
 namespace dim::core {
 
+// The most bytes a job's config_json (or a PatternEngine spec) may have: a pipeline's
+// input_data carries the client's rows (at most kMaxClientValues numbers).
+inline constexpr size_t kMaxConfigBytes = size_t{12} << 20;
+// kMaxConfigBytes in words, for messages: "12 MiB".
+inline constexpr char kMaxConfigText[] = "12 MiB";
+
 // camelCase to snake_case: "modelId" -> "model_id", "minNodes" -> "min_nodes". A key already
 // in snake_case comes back unchanged; every upper-case letter becomes "_" and its lower case.
 std::string SnakeCaseKey(std::string_view key);
