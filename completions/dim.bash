@@ -9,7 +9,7 @@ _dim_value_opts() {
     case $1 in
         orchestrator) echo '--listen --db --node --workers --heartbeat-timeout' ;;
         daemon) echo '--node-id --listen --dataset --models --device --orchestrator --advertise --max-concurrent-jobs --max-queued --min-samples' ;;
-        submit) echo '-p --pattern -c --config --config-json -m --model --nodes --node --dataset --columns --aggregation --trim --dp-epsilon --dp-clip --min-nodes --consensus --weights --min-agreement --priority --user --timeout' ;;
+        submit) echo '-p --pattern -c --config --config-json --input-data -m --model --nodes --node --dataset --columns --aggregation --trim --dp-epsilon --dp-clip --min-nodes --consensus --weights --min-agreement --priority --user --timeout' ;;
         ls) echo '--state --user -n --limit --offset' ;;
         health) echo '--node' ;;
     esac
@@ -52,7 +52,7 @@ _dim_values() {
         --state) compgen -W 'pending running completed failed cancelled' -- "$val" ;;
         --aggregation) compgen -W 'federated_averaging weighted_average median trimmed_mean' -- "$val" ;;
         --consensus) compgen -W 'majority_vote weighted_vote average unanimous expert_review' -- "$val" ;;
-        -c | --config)
+        -c | --config | --input-data)
             [[ -z $val || $val == - ]] && echo -
             compgen -f -- "$val"
             ;;
@@ -128,7 +128,7 @@ _dim() {
     if [[ -n $expect_value ]]; then
         mapfile -t out < <(_dim_values "$prev" "$cur" "$cmd")
         [[ $prev == --models || $prev == --db || $prev == --local-db || $prev == -c ||
-            $prev == --config || $prev == --dataset || $prev == --local-node ]] &&
+            $prev == --config || $prev == --input-data || $prev == --dataset || $prev == --local-node ]] &&
             compopt -o filenames 2>/dev/null
     elif [[ $cur == --*=* ]]; then
         local opt=${cur%%=*}

@@ -20,7 +20,7 @@ function __dim_is
             case --server -o --output --log-level --local-db --models --local-node --rpc-timeout \
                     --listen --db --node --workers --heartbeat-timeout --node-id --dataset \
                     --device --orchestrator --advertise --max-concurrent-jobs --max-queued --min-samples -p --pattern -c \
-                    --config --config-json -m --model --nodes --columns --aggregation --min-nodes \
+                    --config --config-json --input-data -m --model --nodes --columns --aggregation --min-nodes \
                     --trim --dp-epsilon --dp-clip \
                     --consensus --weights --min-agreement \
                     --priority --user --timeout --state -n --limit --offset
@@ -106,13 +106,14 @@ complete -c dim -n $dmn -l orchestrator -x -d 'Orchestrator to register with (HO
 complete -c dim -n $dmn -l advertise -x -d 'Address the orchestrator should dial'
 complete -c dim -n $dmn -l max-concurrent-jobs -x -d 'Tasks run at once'
 complete -c dim -n $dmn -l max-queued -x -d 'Tasks waiting before new ones are refused'
-complete -c dim -n $dmn -l min-samples -x -d 'Refuse collaborative tasks on datasets with fewer rows'
+complete -c dim -n $dmn -l min-samples -x -d 'Refuse collaborative tasks and chained dataset steps on datasets with fewer rows'
 
 # dim submit
 set -l sub '__dim_is submit'
 complete -c dim -n $sub -s p -l pattern -x -a 'collaborative comparative chained' -d 'Job pattern'
 complete -c dim -n $sub -s c -l config -r -F -d 'Job config JSON file, or - for stdin'
 complete -c dim -n $sub -l config-json -x -d 'Job config as a JSON string'
+complete -c dim -n $sub -l input-data -r -F -d 'Chained: CSV file with a header (or - for stdin), rows for client_data steps'
 complete -c dim -n $sub -s m -l model -x -a '(__dim_models)' -d 'Model id (comparative: repeat, or comma-separated)'
 complete -c dim -n $sub -l nodes -x -d 'Node ids, comma-separated'
 complete -c dim -n $sub -l node -x -d 'Comparative: the node that holds the data'
