@@ -244,7 +244,13 @@ class PipelineRun {
     st.attempts += 1;
     st.node_id = node_id;
     st.status = "running";
-    DIM_ASSIGN_OR_RETURN(NodeTask task, TaskFor(step, st.attempts));
+    auto built = TaskFor(step, st.attempts);
+    if (!built.ok()) {
+      st.status = "failed";
+      st.error = built.status().ToString();
+      return built.status();
+    }
+    NodeTask task = std::move(*built);
     double limit = step.timeout_seconds;
     bool job_limit = false;
     if (config_.timeout_seconds > 0) {
