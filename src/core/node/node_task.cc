@@ -73,39 +73,48 @@ Result<DifferentialPrivacy> ReadPrivacy(const json& value) {
   return dp;
 }
 
-// A step's input rows: a non-empty array of equally long arrays of finite numbers.
-Result<Matrix> ReadRows(const json& value) {
-  const std::string key = "rows";
-  if (!value.is_array() || value.empty()) return ParamError(key, "expected a non-empty array");
+}  // namespace
+
+Result<Matrix> RowsFromJson(const json& value, std::string_view path) {
+  const std::string at(path);
+  auto error = [&](const std::string& where, const std::string& what) {
+    return Status::InvalidArgument(at + where + ": " + what);
+  };
+  // "[3]" (appended, not concatenated: GCC 12 warns falsely about `"[" + std::to_string`).
+  auto index = [](int64_t i) {
+    std::string out = "[";
+    out += std::to_string(i);
+    out += ']';
+    return out;
+  };
+  if (!value.is_array() || value.empty()) return error("", "expected a non-empty array");
   if (!value[0].is_array() || value[0].empty()) {
-    return ParamError(key + "[0]", "expected a non-empty array of numbers");
+    return error("[0]", "expected a non-empty array of numbers");
   }
   const auto rows = static_cast<int64_t>(value.size());
   const auto width = static_cast<int64_t>(value[0].size());
   if (rows * width > kMaxClientValues) {
-    return ParamError(key, std::to_string(rows * width) + " numbers, more than the " +
-                               std::to_string(kMaxClientValues) + " a task may carry");
+    return error("", std::to_string(rows * width) + " numbers, more than the " +
+                         std::to_string(kMaxClientValues) + " a task may carry");
   }
   Matrix m(rows, width);
   for (int64_t r = 0; r < rows; ++r) {
     const json& row = value[static_cast<size_t>(r)];
     if (!row.is_array() || static_cast<int64_t>(row.size()) != width) {
-      return ParamError(key + "[" + std::to_string(r) + "]",
-                        "expected " + std::to_string(width) + " numbers like row 0");
+      return error(index(r),
+                   "expected " + std::to_string(width) + " numbers like row 0");
     }
     for (int64_t c = 0; c < width; ++c) {
       const json& v = row[static_cast<size_t>(c)];
       if (!v.is_number() || !std::isfinite(v.get<double>())) {
-        return ParamError(key + "[" + std::to_string(r) + "][" + std::to_string(c) + "]",
-                          "expected a finite number");
+        return error(index(r) + index(c),
+                     "expected a finite number");
       }
       m(r, c) = v.get<float>();
     }
   }
   return m;
 }
-
-}  // namespace
 
 json RowsToJson(const Matrix& rows) {
   json out = json::array();
@@ -194,7 +203,7 @@ Result<NodeTask> NodeTaskFromRequest(std::string job_id, std::string model_id,
     } else if (key == "through" && step) {
       DIM_ASSIGN_OR_RETURN(task.through, ReadStrings(value, key));
     } else if (key == "rows" && step) {
-      DIM_ASSIGN_OR_RETURN(task.input_rows, ReadRows(value));
+      DIM_ASSIGN_OR_RETURN(task.input_rows, RowsFromJson(value, std::string(kParams) + ".rows"));
     } else {
       return ParamError(key, "unknown key");
     }

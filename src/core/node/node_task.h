@@ -67,6 +67,10 @@ std::string NodeTaskParamsJson(const NodeTask& task);
 
 // Rows as a JSON array of arrays of numbers (a step's input or output rows).
 nlohmann::json RowsToJson(const Matrix& rows);
+// The inverse: a non-empty array of equally long, non-empty arrays of finite numbers, at
+// most kMaxClientValues of them. INVALID_ARGUMENT naming the place from `path`:
+// "<path>[1]: expected 2 numbers like row 0", "<path>[0][1]: expected a finite number".
+Result<Matrix> RowsFromJson(const nlohmann::json& value, std::string_view path);
 
 // Rebuilds a task from the daemon request's fields. A params object without "kind" is a
 // summary task. INVALID_ARGUMENT naming the field ("input_data_json.weights: 3 weights for 2

@@ -64,22 +64,6 @@ Result<Matrix> ClientRows(const ClientData& data, const std::vector<std::string>
   return out;
 }
 
-Result<Matrix> RowsFromJson(const json& rows, int64_t width) {
-  if (!rows.is_array()) return Status::Internal("output_rows is not an array");
-  Matrix m(static_cast<Eigen::Index>(rows.size()), width);
-  for (size_t r = 0; r < rows.size(); ++r) {
-    if (!rows[r].is_array() || static_cast<int64_t>(rows[r].size()) != width) {
-      return Status::Internal("output_rows[" + std::to_string(r) + "] has the wrong width");
-    }
-    for (int64_t c = 0; c < width; ++c) {
-      const json& v = rows[r][static_cast<size_t>(c)];
-      if (!v.is_number()) return Status::Internal("output_rows holds a non-number");
-      m(static_cast<Eigen::Index>(r), c) = v.get<float>();
-    }
-  }
-  return m;
-}
-
 class PipelineRun {
  public:
   PipelineRun(const std::string& job_id, const ChainedConfig& config, NodeDirectory& directory,
@@ -333,8 +317,11 @@ class PipelineRun {
     st.rows.reset();
     if (Trace(config_, step).root->source.kind == StepSource::Kind::kClientData) {
       if (!doc.contains("output_rows")) return Status::Internal(from + "no output_rows");
-      auto rows = RowsFromJson(doc["output_rows"], st.shape[1]);
+      auto rows = RowsFromJson(doc["output_rows"], "output_rows");
       if (!rows.ok()) return Status::Internal(from + rows.status().message());
+      if (rows->rows() != st.shape[0] || rows->cols() != st.shape[1]) {
+        return Status::Internal(from + "output_rows is not of output_shape");
+      }
       st.rows = std::move(*rows);
     }
     return Status::Ok();
