@@ -294,6 +294,27 @@ class TwoNodeJobTest : public ::testing::Test {
     return r;
   }
 
+  // A config Submit must refuse with this code and message.
+  struct RejectedCase {
+    const char* config;
+    StatusCode code;
+    const char* message;
+  };
+  // Each config is refused as its case says, and none left a job behind.
+  void ExpectRejected(Pattern pattern, const std::vector<RejectedCase>& cases) {
+    for (const auto& c : cases) {
+      SubmitRequest r = Collaborative(c.config);
+      r.pattern = pattern;
+      auto job = service_->Submit(r);
+      ASSERT_FALSE(job.ok()) << c.config;
+      EXPECT_EQ(job.status().code(), c.code) << c.config;
+      EXPECT_EQ(job.status().message(), c.message) << c.config;
+    }
+    auto page = service_->List(JobQuery{});
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page->total, 0);
+  }
+
   dim::testing::ScratchDir scratch_;
   InProcessDirectory directory_;
   std::unique_ptr<JobStore> store_;
@@ -340,12 +361,7 @@ TEST_F(TwoNodeJobTest, ModelsOfDifferentWidthsFailOnTheNodeNamingBoth) {
 }
 
 TEST_F(TwoNodeJobTest, BadConfigsAreRejectedAtSubmitWithTheirPath) {
-  struct Case {
-    const char* config;
-    StatusCode code;
-    const char* message;
-  };
-  const Case cases[] = {
+  const std::vector<RejectedCase> cases = {
       {R"({"model_ids":["heart_mlp"]})", StatusCode::kInvalidArgument,
        "$.model_ids: a comparison needs at least 2 models, got 1"},
       {R"({"model_ids":["heart_mlp","ghost"],"node_id":"node-b"})", StatusCode::kNotFound,
@@ -360,15 +376,7 @@ TEST_F(TwoNodeJobTest, BadConfigsAreRejectedAtSubmitWithTheirPath) {
        "$.model_ids: no active node that holds dataset 'default' has all the models "
        "(node-a lacks 'ghost'; node-b lacks 'ghost')"},
   };
-  for (const auto& c : cases) {
-    auto job = service_->Submit(Comparative(c.config));
-    ASSERT_FALSE(job.ok()) << c.config;
-    EXPECT_EQ(job.status().code(), c.code) << c.config;
-    EXPECT_EQ(job.status().message(), c.message) << c.config;
-  }
-  auto page = service_->List(JobQuery{});
-  ASSERT_TRUE(page.ok());
-  EXPECT_EQ(page->total, 0);
+  ExpectRejected(Pattern::kComparative, cases);
 }
 
 TEST_F(TwoNodeJobTest, ClientRowsRunThroughAPipelineAcrossNodesAndComeBack) {
@@ -427,12 +435,7 @@ TEST_F(TwoNodeJobTest, AFailedPipelineKeepsItsTraceAndNamesTheStep) {
 }
 
 TEST_F(TwoNodeJobTest, BadPipelinesAreRejectedAtSubmitWithTheirPath) {
-  struct Case {
-    const char* config;
-    StatusCode code;
-    const char* message;
-  };
-  const Case cases[] = {
+  const std::vector<RejectedCase> cases = {
       {R"({"pipeline":[]})", StatusCode::kInvalidArgument,
        "$.pipeline: a pipeline needs at least 1 step"},
       {R"({"pipeline":[{"step":1,"model_id":"heart_mlp","node_id":"node-z",
@@ -444,15 +447,7 @@ TEST_F(TwoNodeJobTest, BadPipelinesAreRejectedAtSubmitWithTheirPath) {
            "input_source":"dataset:default"}]})",
        StatusCode::kNotFound, "$.pipeline[1].model_id: model 'ghost' not found on node 'node-b'"},
   };
-  for (const auto& c : cases) {
-    auto job = service_->Submit(Chained(c.config));
-    ASSERT_FALSE(job.ok()) << c.config;
-    EXPECT_EQ(job.status().code(), c.code) << c.config;
-    EXPECT_EQ(job.status().message(), c.message) << c.config;
-  }
-  auto page = service_->List(JobQuery{});
-  ASSERT_TRUE(page.ok());
-  EXPECT_EQ(page->total, 0);
+  ExpectRejected(Pattern::kChained, cases);
 }
 
 TEST_F(JobServiceTest, UnknownJobIsNotFound) {
