@@ -266,15 +266,10 @@ class PipelineRun {
       result = Accept(step, outcome.result, node_id, st);
     } else if (outcome.record.status == "cancelled") {
       result = Status::Cancelled("task cancelled");
-    } else if (outcome.record.error.rfind("DEADLINE_EXCEEDED", 0) == 0) {
+    } else if (outcome.status.code() == StatusCode::kDeadlineExceeded) {
       result = Status::DeadlineExceeded(PastTimeout(step, job_limit));
     } else {
-      // The record's error is the node's status as "<CODE>: <message>".
-      const std::string& e = outcome.record.error;
-      const size_t colon = e.find(": ");
-      result = colon == std::string::npos
-                   ? Status(StatusCode::kUnknown, e)
-                   : Status(ParseStatusCode(e.substr(0, colon)), e.substr(colon + 2));
+      result = outcome.status;
     }
     if (result.ok()) {
       st.status = "completed";

@@ -89,6 +89,7 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
         r.outcome.result = std::move(*result);
         record.status = "completed";
       } else {
+        r.outcome.status = result.status();
         record.status = result.status().code() == StatusCode::kCancelled ? "cancelled" : "failed";
         record.error = result.status().ToString();
       }
@@ -113,14 +114,16 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
         if (cancel.cancelled()) {
           r.cancel->Cancel();
           r.done = true;
+          r.outcome.status = Status::Cancelled("job cancelled");
           record.status = "cancelled";
-          record.error = "CANCELLED: job cancelled";
+          record.error = r.outcome.status.ToString();
         } else if (timeout.count() > 0 && now - r.started > timeout) {
           r.cancel->Cancel();
           r.done = true;
+          r.outcome.status = Status::DeadlineExceeded("node task ran past its time limit of " +
+                                                      FormatDuration(timeout_seconds));
           record.status = "failed";
-          record.error = "DEADLINE_EXCEEDED: node task ran past its time limit of " +
-                         FormatDuration(timeout_seconds);
+          record.error = r.outcome.status.ToString();
         } else {
           continue;
         }

@@ -24,10 +24,12 @@ struct NodeRunRequest {
 };
 
 // How one node task ended. result is the node's document when record.status is
-// "completed"; otherwise record.status is "failed" or "cancelled" and record.error says why.
+// "completed"; otherwise record.status is "failed" or "cancelled", `status` is why, and
+// record.error is status.ToString().
 struct NodeRunOutcome {
   NodeTaskRecord record;
   nlohmann::json result;
+  Status status = Status::Ok();
 };
 
 // Runs every request at once, one thread each, and returns their outcomes in the order of
