@@ -1,0 +1,1056 @@
+// End-to-end job throughput and `dim ls` latency, each beside a baseline measured in the same
+// run (bench/README.md, "Jobs").
+//
+//   job_bench [--dim PATH] [--clients 32] [--seconds 10] [--warmup 2] [--poll-ms 1]
+//             [--workers N] [--jobs-in-db 100000] [--ls-calls 50] [--ls-runs 20]
+//             [--skip-jobs] [--skip-echo] [--skip-ls] [--keep]
+//
+// 1. Jobs: starts `dim orchestrator serve` and two `dim daemon serve` on 127.0.0.1 port 0
+//    (the address each chose is read from its log), with a 2-input Gemm model and a 16-row
+//    dataset per node, all written to a temporary folder. `--clients` threads each submit a
+//    collaborative job over both nodes and poll GetJobStatus every --poll-ms until it ends,
+//    for --warmup then --seconds. Prints completed jobs/s, submit->COMPLETED latency as the
+//    client saw it and as the orchestrator stamped it, where the time went, and the CPU
+//    time each process spent per job.
+// 2. Baseline: a plain unary echo served in this process (job_bench.proto, by the same
+//    net::StartServer as dim's services), the same number of clients and the same request
+//    size; then the ratios and PASS/MISS against the goals (>= 1000 jobs/s, p50 < 5 ms).
+// 3. `dim ls`: a store of --jobs-in-db finished jobs (100 written with JobStore::Insert, then
+//    copied in one SQL transaction), an orchestrator on it, the ListJobs RPC (limit 100;
+//    also with a state filter and a deep offset) and the whole `dim ls -n 100` process;
+//    baseline: the same over a store of 100 jobs. Goal < 50 ms.
+//
+// Every process started here is stopped on return, on a fatal error and on SIGINT/SIGTERM;
+// the children also get SIGTERM if this process dies (PR_SET_PDEATHSIG).
+#include <fcntl.h>
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/infer/model.h"
+#include "core/store/job_store.h"
+#include "job_bench.grpc.pb.h"
+#include "net/job_convert.h"
+#include "net/server_runner.h"
+#include "onnx.pb.h"
+#include "orchestrator.grpc.pb.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace pb = dim::orchestrator;
+using Clock = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------------------------------
+// Options
+
+struct Options {
+  std::string dim;  // the dim binary
+  int clients = 32;
+  double seconds = 10;
+  double warmup = 2;
+  double poll_ms = 1;
+  int workers = 0;  // orchestrator --workers; 0: its default
+  int latency_clients = 1;  // a second, lightly loaded pass for latency; 0: none
+  int jobs_in_db = 100000;
+  int ls_calls = 50;
+  int ls_runs = 20;
+  bool skip_jobs = false;
+  bool skip_echo = false;
+  bool skip_ls = false;
+  bool keep = false;
+};
+
+[[noreturn]] void Usage(const std::string& error) {
+  std::fprintf(stderr,
+               "job_bench: %s\n"
+               "usage: job_bench [--dim PATH] [--clients N] [--seconds S] [--warmup S]\n"
+               "                 [--poll-ms MS] [--workers N] [--latency-clients N] [--jobs-in-db N]\n"
+               "                 [--ls-calls N]"
+               " [--ls-runs N] [--skip-jobs] [--skip-echo] [--skip-ls] [--keep]\n",
+               error.c_str());
+  std::exit(2);
+}
+
+Options ParseOptions(int argc, char** argv) {
+  Options o;
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  // build-dir/bench/job_bench -> build-dir/src/cli/dim
+  o.dim = ec ? "build/src/cli/dim" : (self.parent_path().parent_path() / "src/cli/dim").string();
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) Usage(a + " needs a value");
+      return argv[++i];
+    };
+    auto number = [&]() -> double {
+      const std::string v = value();
+      char* end = nullptr;
+      const double d = std::strtod(v.c_str(), &end);
+      if (end == v.c_str() || *end != '\0' || !(d >= 0)) Usage(a + ": not a number: " + v);
+      return d;
+    };
+    if (a == "--dim") o.dim = value();
+    else if (a == "--clients") o.clients = static_cast<int>(number());
+    else if (a == "--seconds") o.seconds = number();
+    else if (a == "--warmup") o.warmup = number();
+    else if (a == "--poll-ms") o.poll_ms = number();
+    else if (a == "--workers") o.workers = static_cast<int>(number());
+    else if (a == "--latency-clients") o.latency_clients = static_cast<int>(number());
+    else if (a == "--jobs-in-db") o.jobs_in_db = static_cast<int>(number());
+    else if (a == "--ls-calls") o.ls_calls = static_cast<int>(number());
+    else if (a == "--ls-runs") o.ls_runs = static_cast<int>(number());
+    else if (a == "--skip-jobs") o.skip_jobs = true;
+    else if (a == "--skip-echo") o.skip_echo = true;
+    else if (a == "--skip-ls") o.skip_ls = true;
+    else if (a == "--keep") o.keep = true;
+    else Usage("unknown argument " + a);
+  }
+  if (o.clients < 1 || o.seconds <= 0 || o.jobs_in_db < 100 || o.ls_calls < 1 || o.ls_runs < 1) {
+    Usage("--clients, --seconds, --ls-calls, --ls-runs must be positive; --jobs-in-db >= 100");
+  }
+  if (!fs::exists(o.dim)) Usage("no dim binary at " + o.dim + " (give --dim PATH)");
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------
+// Small helpers
+
+double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+struct Dist {
+  size_t n = 0;
+  double p50 = 0, p99 = 0, mean = 0, max = 0;
+};
+
+Dist Summarise(std::vector<double> v) {
+  Dist d;
+  d.n = v.size();
+  if (v.empty()) return d;
+  std::sort(v.begin(), v.end());
+  auto rank = [&](double p) {
+    const auto i = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size()))) - 1;
+    return v[std::min(i, v.size() - 1)];
+  };
+  d.p50 = rank(0.50);
+  d.p99 = rank(0.99);
+  d.max = v.back();
+  double sum = 0;
+  for (double x : v) sum += x;
+  d.mean = sum / static_cast<double>(v.size());
+  return d;
+}
+
+std::string Fmt(const Dist& d) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "p50_ms=%.3f p99_ms=%.3f mean_ms=%.3f max_ms=%.3f n=%zu", d.p50,
+                d.p99, d.mean, d.max, d.n);
+  return buf;
+}
+
+// "2024-05-01T12:00:00.123Z" -> milliseconds since the epoch; nullopt when malformed.
+std::optional<int64_t> ParseIsoMs(const std::string& s) {
+  std::tm tm{};
+  int ms = 0;
+  if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7) {
+    return std::nullopt;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<int64_t>(timegm(&tm)) * 1000 + ms;
+}
+
+// User + system CPU seconds of a process (/proc/PID/stat), -1 when unreadable.
+double ProcessCpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(text.substr(close + 2));
+  std::string f;
+  // Fields from 3 (state) on; utime and stime are fields 14 and 15.
+  long long utime = 0, stime = 0;
+  for (int field = 3; field <= 15 && fields >> f; ++field) {
+    if (field == 14) utime = std::stoll(f);
+    if (field == 15) stime = std::stoll(f);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double SelfCpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+std::shared_ptr<grpc::Channel> ClientChannel(const std::string& address) {
+  // Its own connection per client, as separate client processes would have: channels with
+  // equal arguments otherwise share one subchannel.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+void SetDeadline(grpc::ClientContext& ctx, std::chrono::milliseconds d) {
+  ctx.set_deadline(std::chrono::system_clock::now() + d);
+}
+
+// ---------------------------------------------------------------------------------------
+// Child processes
+
+// The pids a signal handler must stop. A signal handler can reach nothing else, so this is
+// the one piece of global state here; slots are claimed and released by ChildProcess.
+constexpr int kMaxChildren = 32;
+std::atomic<pid_t> g_children[kMaxChildren];
+
+extern "C" void StopChildrenAndDie(int sig) {
+  for (auto& slot : g_children) {
+    const pid_t pid = slot.load();
+    if (pid > 0) kill(pid, SIGTERM);
+  }
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+void InstallSignalHandlers() {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) signal(sig, StopChildrenAndDie);
+}
+
+// A started process whose stdout and stderr go to a file; stopped (SIGTERM, then SIGKILL)
+// when destroyed.
+class ChildProcess final {
+ public:
+  ChildProcess(const std::vector<std::string>& argv, const fs::path& log) : log_(log) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error("cannot write " + log.string());
+    const pid_t parent = getpid();
+    pid_ = fork();
+    if (pid_ == 0) {  // only async-signal-safe calls until exec
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != parent) _exit(127);
+      const int null = open("/dev/null", O_RDONLY);
+      dup2(null, 0);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      execv(args[0], args.data());
+      _exit(127);
+    }
+    close(fd);
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    for (auto& slot : g_children) {
+      pid_t empty = 0;
+      if (slot.compare_exchange_strong(empty, pid_)) {
+        slot_ = &slot;
+        break;
+      }
+    }
+  }
+  ~ChildProcess() { Stop(); }
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  std::string Log() const {
+    std::ifstream in(log_);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  // The address after "listening on " in the log, once it appears.
+  std::string WaitForAddress(std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    const auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      const std::string log = Log();
+      const auto at = log.find("listening on ");
+      if (at != std::string::npos) {
+        const auto begin = at + std::strlen("listening on ");
+        const auto end = log.find_first_of(" \n\t", begin);
+        if (end != std::string::npos) return log.substr(begin, end - begin);
+      }
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        Forget();
+        throw std::runtime_error("process exited before listening:\n" + log);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    throw std::runtime_error("process did not start listening:\n" + Log());
+  }
+  // Waits for the process to end by itself; its exit code (128+signal when killed).
+  int Wait() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    Forget();
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  void Stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    int status = 0;
+    while (waitpid(pid_, &status, WNOHANG) == 0) {
+      if (Clock::now() > deadline) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &status, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    Forget();
+  }
+
+ private:
+  void Forget() {
+    if (slot_) slot_->store(0);
+    slot_ = nullptr;
+    pid_ = -1;
+  }
+  fs::path log_;
+  pid_t pid_ = -1;
+  std::atomic<pid_t>* slot_ = nullptr;
+};
+
+// A scratch folder, removed on destruction unless kept.
+class TempDir final {
+ public:
+  explicit TempDir(bool keep) : keep_(keep) {
+    std::string pattern = (fs::temp_directory_path() / "dim-job-bench-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (keep_) std::printf("kept %s\n", path_.c_str());
+    else fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  bool keep_;
+  fs::path path_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Model and data
+
+// y = x · W + b with x of width 2 and y of width 1: the smallest model a node task can run.
+void WriteGemmModel(const fs::path& path) {
+  onnx::ModelProto model;
+  model.set_ir_version(8);
+  model.set_producer_name("dim-job-bench");
+  auto* opset = model.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(13);
+  auto* graph = model.mutable_graph();
+  graph->set_name("bench_gemm");
+  auto value_info = [](onnx::ValueInfoProto* v, const std::string& name, int64_t width) {
+    v->set_name(name);
+    auto* t = v->mutable_type()->mutable_tensor_type();
+    t->set_elem_type(onnx::TensorProto::FLOAT);
+    t->mutable_shape()->add_dim()->set_dim_param("N");
+    t->mutable_shape()->add_dim()->set_dim_value(width);
+  };
+  value_info(graph->add_input(), "x", 2);
+  value_info(graph->add_output(), "y", 1);
+  auto* w = graph->add_initializer();
+  w->set_name("W");
+  w->set_data_type(onnx::TensorProto::FLOAT);
+  w->add_dims(2);
+  w->add_dims(1);
+  w->add_float_data(0.5f);
+  w->add_float_data(-0.25f);
+  auto* b = graph->add_initializer();
+  b->set_name("b");
+  b->set_data_type(onnx::TensorProto::FLOAT);
+  b->add_dims(1);
+  b->add_float_data(0.1f);
+  auto* node = graph->add_node();
+  node->set_op_type("Gemm");
+  node->add_input("x");
+  node->add_input("W");
+  node->add_input("b");
+  node->add_output("y");
+  const std::string bytes = model.SerializeAsString();
+  // Fail here, not in the daemons, if the engine does not take it.
+  auto loaded = dim::core::Model::LoadBytes(bytes, "bench_gemm");
+  if (!loaded.ok()) throw std::runtime_error("bench model rejected: " + loaded.status().ToString());
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+void WriteCsv(const fs::path& path, int rows, int seed) {
+  std::ofstream out(path);
+  out << "a,b\n";
+  for (int i = 0; i < rows; ++i) out << (i + seed) * 0.5 << "," << (i * 3 + seed) % 7 << "\n";
+}
+
+// ---------------------------------------------------------------------------------------
+// Jobs through orchestrator + 2 daemons
+
+struct Cluster {
+  std::unique_ptr<ChildProcess> daemon_a, daemon_b, orchestrator;
+  std::string address;
+};
+
+Cluster StartCluster(const Options& o, const fs::path& dir) {
+  const fs::path models = dir / "models";
+  fs::create_directories(models);
+  WriteGemmModel(models / "bench_gemm.onnx");
+  WriteCsv(dir / "a.csv", 16, 1);
+  WriteCsv(dir / "b.csv", 16, 2);
+  Cluster c;
+  auto daemon = [&](const std::string& id, const fs::path& csv) {
+    auto p = std::make_unique<ChildProcess>(
+        std::vector<std::string>{o.dim, "daemon", "serve", "--node-id", id, "--listen",
+                                 "127.0.0.1:0", "--models", models.string(), "--dataset",
+                                 "default=" + csv.string()},
+        dir / (id + ".log"));
+    return p;
+  };
+  c.daemon_a = daemon("bench-a", dir / "a.csv");
+  const std::string addr_a = c.daemon_a->WaitForAddress();
+  c.daemon_b = daemon("bench-b", dir / "b.csv");
+  const std::string addr_b = c.daemon_b->WaitForAddress();
+  std::vector<std::string> args{o.dim,  "orchestrator", "serve", "--listen", "127.0.0.1:0",
+                                "--db", (dir / "orchestrator.db").string(),
+                                "--node", "bench-a=" + addr_a, "--node", "bench-b=" + addr_b};
+  if (o.workers > 0) {
+    args.push_back("--workers");
+    args.push_back(std::to_string(o.workers));
+  }
+  c.orchestrator = std::make_unique<ChildProcess>(args, dir / "orchestrator.log");
+  c.address = c.orchestrator->WaitForAddress();
+  return c;
+}
+
+pb::SubmitJobRequest TrivialJob() {
+  pb::SubmitJobRequest req;
+  req.set_user_id("bench");
+  req.set_pattern(dim::common::PATTERN_COLLABORATIVE);
+  req.set_config_json(R"({"model_id":"bench_gemm","nodes":["bench-a","bench-b"]})");
+  req.set_priority(dim::common::PRIORITY_NORMAL);
+  return req;
+}
+
+// What one run of closed-loop clients measured.
+struct LoadResult {
+  double window_s = 0;
+  int64_t completed = 0;  // ended OK inside the window
+  int64_t failed = 0;     // failed inside the window (any reason)
+  std::vector<double> latency_ms;  // calls/jobs that started and ended inside the window
+  std::vector<std::string> errors;  // the first few
+  // Jobs only: orchestrator-stamped phases (ms) of the jobs in latency_ms.
+  std::vector<double> server_ms, queue_ms, setup_ms, nodes_ms, finish_ms, seen_after_ms;
+  std::vector<double> polls;
+  dim::core::JobRecord sample;  // one completed job, as the store template for `ls`
+  bool have_sample = false;
+
+  double PerSecond() const { return window_s > 0 ? static_cast<double>(completed) / window_s : 0; }
+  void Merge(LoadResult&& o) {
+    completed += o.completed;
+    failed += o.failed;
+    auto append = [](std::vector<double>& to, const std::vector<double>& from) {
+      to.insert(to.end(), from.begin(), from.end());
+    };
+    append(latency_ms, o.latency_ms);
+    append(server_ms, o.server_ms);
+    append(queue_ms, o.queue_ms);
+    append(setup_ms, o.setup_ms);
+    append(nodes_ms, o.nodes_ms);
+    append(finish_ms, o.finish_ms);
+    append(seen_after_ms, o.seen_after_ms);
+    append(polls, o.polls);
+    for (auto& e : o.errors) {
+      if (errors.size() < 5) errors.push_back(std::move(e));
+    }
+    if (!have_sample && o.have_sample) {
+      sample = std::move(o.sample);
+      have_sample = true;
+    }
+  }
+};
+
+// Runs `clients` threads, client i calling `one(i, result, window_start, window_end)` in a loop
+// until the window ends; the first `warmup` seconds are outside the window.
+template <typename OneCall>
+LoadResult RunClosedLoop(int clients, double warmup, double seconds, OneCall one) {
+  const auto start = Clock::now() + std::chrono::milliseconds(50);
+  const auto window_start =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(warmup));
+  const auto window_end = window_start + std::chrono::duration_cast<Clock::duration>(
+                                             std::chrono::duration<double>(seconds));
+  std::vector<LoadResult> results(static_cast<size_t>(clients));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < clients; ++i) {
+    threads.emplace_back([&, i] {
+      std::this_thread::sleep_until(start);
+      while (Clock::now() < window_end) {
+        one(static_cast<size_t>(i), results[static_cast<size_t>(i)], window_start, window_end);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  LoadResult all;
+  for (auto& r : results) all.Merge(std::move(r));
+  all.window_s = seconds;
+  return all;
+}
+
+LoadResult RunJobs(const Options& o, const std::string& address) {
+  const pb::SubmitJobRequest job = TrivialJob();
+  const auto poll = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double, std::milli>(o.poll_ms));
+  // One channel and stub per client thread, made before the clock starts.
+  std::vector<std::unique_ptr<pb::Orchestrator::Stub>> stubs;
+  for (int i = 0; i < o.clients; ++i) stubs.push_back(pb::Orchestrator::NewStub(ClientChannel(address)));
+
+  return RunClosedLoop(o.clients, o.warmup, o.seconds,
+                       [&](size_t client, LoadResult& r, Clock::time_point w0, Clock::time_point w1) {
+    auto* stub = stubs[client].get();
+    const auto t0 = Clock::now();
+    pb::SubmitJobResponse submitted;
+    grpc::ClientContext submit_ctx;
+    SetDeadline(submit_ctx, std::chrono::seconds(10));
+    const grpc::Status s = stub->SubmitJob(&submit_ctx, job, &submitted);
+    auto fail = [&](const std::string& why) {
+      const auto t = Clock::now();
+      if (t >= w0 && t <= w1) {
+        ++r.failed;
+        if (r.errors.size() < 5) r.errors.push_back(why);
+      }
+    };
+    if (!s.ok()) {
+      fail("SubmitJob: " + s.error_message());
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      return;
+    }
+    pb::JobStatusResponse st;
+    int polls = 0;
+    pb::GetJobStatusRequest status_req;
+    status_req.set_job_id(submitted.job_id());
+    for (;;) {
+      std::this_thread::sleep_for(poll);
+      st.Clear();
+      grpc::ClientContext ctx;
+      SetDeadline(ctx, std::chrono::seconds(10));
+      const grpc::Status gs = stub->GetJobStatus(&ctx, status_req, &st);
+      ++polls;
+      if (!gs.ok()) {
+        fail("GetJobStatus: " + gs.error_message());
+        return;
+      }
+      if (st.status() >= dim::common::JOB_STATE_COMPLETED) break;
+      if (Clock::now() - t0 > std::chrono::seconds(60)) {
+        fail("job " + submitted.job_id() + " still not done after 60 s");
+        return;
+      }
+    }
+    const auto t1 = Clock::now();
+    if (st.status() != dim::common::JOB_STATE_COMPLETED) {
+      fail("job " + st.job_id() + " ended " + dim::common::JobState_Name(st.status()) + ": " +
+           st.error());
+      return;
+    }
+    if (t1 >= w0 && t1 <= w1) ++r.completed;
+    if (t0 < w0 || t1 > w1) return;
+    const double seen_ms = Ms(t1 - t0);
+    r.latency_ms.push_back(seen_ms);
+    r.polls.push_back(polls);
+    const auto created = ParseIsoMs(st.created_at());
+    const auto started = ParseIsoMs(st.started_at());
+    const auto completed = ParseIsoMs(st.completed_at());
+    std::optional<int64_t> first_node, last_node;
+    for (const auto& n : st.nodes()) {
+      auto a = ParseIsoMs(n.started_at()), b = ParseIsoMs(n.completed_at());
+      if (a && (!first_node || *a < *first_node)) first_node = a;
+      if (b && (!last_node || *b > *last_node)) last_node = b;
+    }
+    if (created && started && completed && first_node && last_node) {
+      r.server_ms.push_back(static_cast<double>(*completed - *created));
+      r.queue_ms.push_back(static_cast<double>(*started - *created));
+      r.setup_ms.push_back(static_cast<double>(*first_node - *started));
+      r.nodes_ms.push_back(static_cast<double>(*last_node - *first_node));
+      r.finish_ms.push_back(static_cast<double>(*completed - *last_node));
+      r.seen_after_ms.push_back(seen_ms - static_cast<double>(*completed - *created));
+    }
+    if (!r.have_sample) {
+      r.sample = dim::net::FromProto(st);
+      r.have_sample = true;
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Echo baseline
+
+class EchoService final : public dim::bench::Echo::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx,
+                                 const dim::bench::EchoMessage* req,
+                                 dim::bench::EchoMessage* resp) override {
+    resp->set_payload(req->payload());
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+LoadResult RunEcho(const Options& o, const std::string& address, size_t payload_bytes) {
+  std::vector<std::unique_ptr<dim::bench::Echo::Stub>> stubs;
+  for (int i = 0; i < o.clients; ++i) stubs.push_back(dim::bench::Echo::NewStub(ClientChannel(address)));
+  dim::bench::EchoMessage req;
+  req.set_payload(std::string(payload_bytes, 'x'));
+  return RunClosedLoop(o.clients, o.warmup, o.seconds,
+                       [&](size_t client, LoadResult& r, Clock::time_point w0, Clock::time_point w1) {
+    auto* stub = stubs[client].get();
+    const auto t0 = Clock::now();
+    dim::bench::EchoMessage resp;
+    grpc::ClientContext ctx;
+    SetDeadline(ctx, std::chrono::seconds(10));
+    const grpc::Status s = stub->Echo(&ctx, req, &resp);
+    const auto t1 = Clock::now();
+    if (t1 < w0 || t1 > w1) return;
+    if (!s.ok()) {
+      ++r.failed;
+      if (r.errors.size() < 5) r.errors.push_back(s.error_message());
+      return;
+    }
+    ++r.completed;
+    if (t0 >= w0) r.latency_ms.push_back(Ms(t1 - t0));
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// `dim ls` over a large store
+
+dim::core::JobRecord TemplateJob(const LoadResult& jobs) {
+  if (jobs.have_sample) return jobs.sample;
+  // Without a job run: a record shaped like one (2 nodes, a summary result).
+  dim::core::JobRecord r;
+  r.user_id = "bench";
+  r.pattern = dim::core::Pattern::kCollaborative;
+  r.config_json =
+      R"({"aggregation":{"method":"federated_averaging"},"dataset":"default","model_id":"bench_gemm","nodes":["bench-a","bench-b"]})";
+  r.result_json = std::string(R"({"aggregate":{"rows":32,"outputs":[{"mean":0.1,"std":1,)") +
+                  R"("min":-1,"max":1}]},"nodes":[{"node_id":"bench-a","rows":16},)" +
+                  R"({"node_id":"bench-b","rows":16}],"nodes_used":2})";
+  for (const char* id : {"bench-a", "bench-b"}) {
+    dim::core::NodeTaskRecord n;
+    n.node_id = id;
+    n.status = "completed";
+    n.started_at = "2025-01-01T00:00:00.001Z";
+    n.completed_at = "2025-01-01T00:00:00.004Z";
+    n.execution_seconds = 0.003;
+    r.nodes.push_back(n);
+  }
+  r.completed_steps = r.total_steps = 2;
+  r.created_at = "2025-01-01T00:00:00.000Z";
+  r.started_at = "2025-01-01T00:00:00.001Z";
+  r.completed_at = "2025-01-01T00:00:00.005Z";
+  return r;
+}
+
+struct StoreTiming {
+  Dist insert, update;
+};
+
+// Writes `count` finished jobs through the store API (5% FAILED, 2% CANCELLED, the rest
+// COMPLETED), timing each Insert and one Update per job: the cost of one durable commit.
+StoreTiming WriteJobsWithApi(const fs::path& db, const dim::core::JobRecord& tmpl, int count) {
+  auto store = dim::core::JobStore::Open(db);
+  if (!store.ok()) throw std::runtime_error(store.status().ToString());
+  std::vector<double> inserts, updates;
+  for (int i = 0; i < count; ++i) {
+    dim::core::JobRecord r = tmpl;
+    char id[48];
+    std::snprintf(id, sizeof id, "job-bench%015d", i);
+    r.id = id;
+    r.state = dim::core::JobState::kPending;
+    auto t0 = Clock::now();
+    if (auto s = (*store)->Insert(&r); !s.ok()) throw std::runtime_error(s.ToString());
+    inserts.push_back(Ms(Clock::now() - t0));
+    r.state = i % 20 == 0   ? dim::core::JobState::kFailed
+              : i % 50 == 1 ? dim::core::JobState::kCancelled
+                            : dim::core::JobState::kCompleted;
+    if (r.state != dim::core::JobState::kCompleted) r.error = "node 'bench-b' is unreachable";
+    t0 = Clock::now();
+    if (auto s = (*store)->Update(r); !s.ok()) throw std::runtime_error(s.ToString());
+    updates.push_back(Ms(Clock::now() - t0));
+  }
+  return {Summarise(inserts), Summarise(updates)};
+}
+
+void SqlOrDie(sqlite3* db, const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "?";
+    sqlite3_free(err);
+    throw std::runtime_error("sqlite: " + msg + " in: " + sql);
+  }
+}
+
+// Copies the store's rows until it holds `total`, in one transaction: the store API commits
+// (and syncs) every row, which for 100,000 rows takes minutes. Columns are read from the
+// table, so rows keep whatever the store writes; only `seq` (new) and `id` (suffixed) change.
+double CopyRowsUntil(const fs::path& path, int total) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) throw std::runtime_error("open " + path.string());
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> guard(db, sqlite3_close);
+  std::vector<std::string> columns;
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA table_info(jobs)", -1, &stmt, nullptr);
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    const std::string name = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1));
+    if (name != "seq" && name != "id") columns.push_back(name);
+  }
+  sqlite3_finalize(stmt);
+  int64_t have = 0;
+  sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM jobs", -1, &stmt, nullptr);
+  if (sqlite3_step(stmt) == SQLITE_ROW) have = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  if (have <= 0) throw std::runtime_error("no rows to copy");
+  std::string list;
+  for (const auto& c : columns) list += ", " + c;
+  const int64_t copies = (total - have + have - 1) / have;
+  const auto t0 = Clock::now();
+  SqlOrDie(db, "BEGIN");
+  SqlOrDie(db, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < " +
+                   std::to_string(copies) + ") INSERT INTO jobs (id" + list +
+                   ") SELECT t.id || printf('-%06d', c.i)" + list +
+                   " FROM c, (SELECT * FROM jobs ORDER BY seq LIMIT " + std::to_string(have) +
+                   ") AS t ORDER BY c.i, t.seq LIMIT " + std::to_string(total - have));
+  SqlOrDie(db, "COMMIT");
+  SqlOrDie(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+  return Ms(Clock::now() - t0) / 1000.0;
+}
+
+int64_t CountRows(const fs::path& path) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> guard(db, sqlite3_close);
+  sqlite3_stmt* stmt = nullptr;
+  int64_t n = -1;
+  sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM jobs", -1, &stmt, nullptr);
+  if (sqlite3_step(stmt) == SQLITE_ROW) n = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  return n;
+}
+
+struct ListCase {
+  std::string name;
+  dim::core::JobQuery query;
+};
+
+std::vector<ListCase> ListCases(int jobs) {
+  auto query = [](dim::core::JobState state, int offset) {
+    dim::core::JobQuery q;
+    q.state = state;
+    q.limit = 100;
+    q.offset = offset;
+    return q;
+  };
+  std::vector<ListCase> cases;
+  cases.push_back({"newest", query(dim::core::JobState::kUnspecified, 0)});
+  cases.push_back({"state=FAILED", query(dim::core::JobState::kFailed, 0)});
+  if (jobs > 1000) {
+    const int deep = jobs * 9 / 10;
+    cases.push_back({"offset=" + std::to_string(deep), query(dim::core::JobState::kUnspecified, deep)});
+  }
+  return cases;
+}
+
+// JobStore::List in this process (no gRPC): the store's share of the RPC.
+void TimeStoreList(const fs::path& db, int calls, const std::string& label) {
+  auto store = dim::core::JobStore::Open(db);
+  if (!store.ok()) throw std::runtime_error(store.status().ToString());
+  for (const auto& c : ListCases(static_cast<int>(CountRows(db)))) {
+    std::vector<double> ms;
+    for (int i = 0; i < calls; ++i) {
+      const auto t0 = Clock::now();
+      auto page = (*store)->List(c.query);
+      ms.push_back(Ms(Clock::now() - t0));
+      if (!page.ok()) throw std::runtime_error(page.status().ToString());
+    }
+    std::printf("ls store=%s JobStore::List %s %s\n", label.c_str(), c.name.c_str(),
+                Fmt(Summarise(ms)).c_str());
+  }
+  // The COUNT(*) that List runs before the page, alone.
+  sqlite3* raw = nullptr;
+  sqlite3_open(db.c_str(), &raw);
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> guard(raw, sqlite3_close);
+  std::vector<double> ms;
+  for (int i = 0; i < calls; ++i) {
+    const auto t0 = Clock::now();
+    SqlOrDie(raw, "SELECT COUNT(*) FROM jobs");
+    ms.push_back(Ms(Clock::now() - t0));
+  }
+  std::printf("ls store=%s sqlite 'SELECT COUNT(*) FROM jobs' %s\n", label.c_str(),
+              Fmt(Summarise(ms)).c_str());
+}
+
+// The ListJobs RPC, per case; returns the p50 of the first case.
+double TimeListRpc(const std::string& address, int calls, int jobs, const std::string& label) {
+  auto stub = pb::Orchestrator::NewStub(ClientChannel(address));
+  double first_p50 = 0;
+  bool first = true;
+  for (const auto& c : ListCases(jobs)) {
+    pb::ListJobsRequest req;
+    req.set_limit(c.query.limit);
+    req.set_offset(c.query.offset);
+    req.set_status_filter(static_cast<dim::common::JobState>(c.query.state));
+    std::vector<double> ms;
+    size_t bytes = 0;
+    int returned = 0, total = 0;
+    for (int i = 0; i < calls + 3; ++i) {  // 3 warm-up calls
+      pb::ListJobsResponse resp;
+      grpc::ClientContext ctx;
+      SetDeadline(ctx, std::chrono::seconds(30));
+      const auto t0 = Clock::now();
+      const grpc::Status s = stub->ListJobs(&ctx, req, &resp);
+      const double t = Ms(Clock::now() - t0);
+      if (!s.ok()) throw std::runtime_error("ListJobs: " + s.error_message());
+      if (i >= 3) ms.push_back(t);
+      bytes = resp.ByteSizeLong();
+      returned = resp.jobs_size();
+      total = resp.total();
+    }
+    const Dist d = Summarise(ms);
+    std::printf("ls store=%s ListJobs %s limit=100 returned=%d total=%d bytes=%zu %s\n",
+                label.c_str(), c.name.c_str(), returned, total, bytes, Fmt(d).c_str());
+    if (first) first_p50 = d.p50;
+    first = false;
+  }
+  return first_p50;
+}
+
+// Wall time of whole `dim ARGS...` processes (start, connect, call, print, exit).
+Dist TimeDimProcess(const Options& o, const std::vector<std::string>& args, int runs,
+                    const fs::path& out) {
+  std::vector<double> ms;
+  for (int i = 0; i < runs + 1; ++i) {  // 1 warm-up run (page cache)
+    std::vector<std::string> argv{o.dim};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const auto t0 = Clock::now();
+    ChildProcess p(argv, out);
+    const int rc = p.Wait();
+    const double t = Ms(Clock::now() - t0);
+    if (rc != 0) {
+      std::ifstream in(out);
+      throw std::runtime_error("dim exited " + std::to_string(rc) + ": " +
+                               std::string((std::istreambuf_iterator<char>(in)), {}));
+    }
+    if (i > 0) ms.push_back(t);
+  }
+  return Summarise(ms);
+}
+
+// ---------------------------------------------------------------------------------------
+// Report
+
+const char* Verdict(bool pass) { return pass ? "PASS" : "MISS"; }
+
+void PrintLoad(const char* what, const LoadResult& r, int clients) {
+  const Dist d = Summarise(r.latency_ms);
+  std::printf("%s clients=%d seconds=%.1f completed=%lld per_s=%.1f failed=%lld %s\n", what,
+              clients, r.window_s, static_cast<long long>(r.completed), r.PerSecond(),
+              static_cast<long long>(r.failed), Fmt(d).c_str());
+  for (const auto& e : r.errors) std::printf("  %s error: %s\n", what, e.c_str());
+}
+
+int Main(const Options& o) {
+  TempDir dir(o.keep);
+  std::printf("job_bench dim=%s clients=%d seconds=%.1f warmup=%.1f poll_ms=%.2f workers=%s "
+              "cores=%u\n",
+              o.dim.c_str(), o.clients, o.seconds, o.warmup, o.poll_ms,
+              o.workers > 0 ? std::to_string(o.workers).c_str() : "default",
+              std::thread::hardware_concurrency());
+  LoadResult jobs;
+  std::optional<LoadResult> jobs_light, echo, echo_light;
+  Options light = o;
+  light.clients = o.latency_clients;
+  const size_t request_bytes = TrivialJob().ByteSizeLong();
+
+  if (!o.skip_jobs) {
+    Cluster cluster = StartCluster(o, dir.path());
+    std::printf("cluster orchestrator=%s (pid %d) daemons pids %d %d\n", cluster.address.c_str(),
+                cluster.orchestrator->pid(), cluster.daemon_a->pid(), cluster.daemon_b->pid());
+    const pid_t pids[3] = {cluster.orchestrator->pid(), cluster.daemon_a->pid(),
+                           cluster.daemon_b->pid()};
+    double cpu0[3], cpu1[3];
+    // CPU is read over warm-up + window, so divide by every job that ended in that span:
+    // approximated by the window's rate times the span.
+    for (int i = 0; i < 3; ++i) cpu0[i] = ProcessCpuSeconds(pids[i]);
+    const double self0 = SelfCpuSeconds();
+    const auto wall0 = Clock::now();
+    jobs = RunJobs(o, cluster.address);
+    const double wall = std::chrono::duration<double>(Clock::now() - wall0).count();
+    for (int i = 0; i < 3; ++i) cpu1[i] = ProcessCpuSeconds(pids[i]);
+    const double self1 = SelfCpuSeconds();
+    PrintLoad("jobs", jobs, o.clients);
+    std::printf("jobs polls_per_job mean=%.1f (every %.2f ms)\n", Summarise(jobs.polls).mean,
+                o.poll_ms);
+    std::printf("jobs orchestrator-stamped created->completed %s\n",
+                Fmt(Summarise(jobs.server_ms)).c_str());
+    std::printf("jobs phases (ms, 1 ms stamps; mean/p50): queued %.2f/%.0f  setup %.2f/%.0f  "
+                "nodes %.2f/%.0f  finish %.2f/%.0f  seen-by-client-after %.2f/%.1f\n",
+                Summarise(jobs.queue_ms).mean, Summarise(jobs.queue_ms).p50,
+                Summarise(jobs.setup_ms).mean, Summarise(jobs.setup_ms).p50,
+                Summarise(jobs.nodes_ms).mean, Summarise(jobs.nodes_ms).p50,
+                Summarise(jobs.finish_ms).mean, Summarise(jobs.finish_ms).p50,
+                Summarise(jobs.seen_after_ms).mean, Summarise(jobs.seen_after_ms).p50);
+    const double jobs_in_span = jobs.PerSecond() * wall;
+    if (jobs_in_span > 0) {
+      std::printf("jobs cpu_ms_per_job orchestrator=%.2f daemon_a=%.2f daemon_b=%.2f "
+                  "bench_clients=%.2f (cpu over %.1f s, ~%.0f jobs)\n",
+                  (cpu1[0] - cpu0[0]) * 1000 / jobs_in_span,
+                  (cpu1[1] - cpu0[1]) * 1000 / jobs_in_span,
+                  (cpu1[2] - cpu0[2]) * 1000 / jobs_in_span,
+                  (self1 - self0) * 1000 / jobs_in_span, wall, jobs_in_span);
+    }
+    if (light.clients > 0) {
+      jobs_light = RunJobs(light, cluster.address);
+      PrintLoad("jobs", *jobs_light, light.clients);
+      std::printf("jobs clients=%d orchestrator-stamped created->completed %s\n", light.clients,
+                  Fmt(Summarise(jobs_light->server_ms)).c_str());
+    }
+  }
+
+  if (!o.skip_echo) {
+    EchoService service;
+    auto server = dim::net::StartServer("127.0.0.1:0", {&service});
+    if (!server.ok()) throw std::runtime_error(server.status().ToString());
+    const double self0 = SelfCpuSeconds();
+    echo = RunEcho(o, server->address, request_bytes);
+    const double self1 = SelfCpuSeconds();
+    if (light.clients > 0) echo_light = RunEcho(light, server->address, request_bytes);
+    server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    PrintLoad("echo", *echo, o.clients);
+    if (echo_light) PrintLoad("echo", *echo_light, light.clients);
+    if (echo->completed > 0) {
+      std::printf("echo payload_bytes=%zu cpu_us_per_call(client+server)=%.1f\n", request_bytes,
+                  (self1 - self0) * 1e6 /
+                      (echo->PerSecond() * (o.warmup + o.seconds)));
+    }
+  }
+
+  if (!o.skip_jobs) {
+    const Dist d = Summarise(jobs.latency_ms);
+    if (echo && echo->completed > 0) {
+      const Dist e = Summarise(echo->latency_ms);
+      std::printf("ratio jobs_per_s/echo_calls_per_s=%.4f job_p50/echo_p50=%.1f "
+                  "job_p99/echo_p99=%.1f\n",
+                  jobs.PerSecond() / echo->PerSecond(), e.p50 > 0 ? d.p50 / e.p50 : 0,
+                  e.p99 > 0 ? d.p99 / e.p99 : 0);
+    }
+    std::printf("goal jobs_per_s>=1000: %.1f %s\n", jobs.PerSecond(),
+                Verdict(jobs.PerSecond() >= 1000));
+    std::printf("goal job_p50<5ms (%d clients): %.3f ms %s\n", o.clients, d.p50,
+                Verdict(d.n > 0 && d.p50 < 5));
+    if (jobs_light) {
+      const Dist l = Summarise(jobs_light->latency_ms);
+      if (echo_light && !echo_light->latency_ms.empty()) {
+        std::printf("ratio (%d clients) job_p50/echo_p50=%.1f\n", light.clients,
+                    l.p50 / Summarise(echo_light->latency_ms).p50);
+      }
+      std::printf("goal job_p50<5ms (%d clients): %.3f ms %s\n", light.clients, l.p50,
+                  Verdict(l.n > 0 && l.p50 < 5));
+    }
+    // Little's law: a closed loop of N clients with no think time has N jobs in flight, so
+    // mean latency = N / throughput; p50 < 5 ms with 32 clients needs ~6,400 jobs/s.
+    std::printf("note closed loop: mean latency = clients / rate; %d clients at 1000/s "
+                "is %.0f ms\n", o.clients, o.clients / 1000.0 * 1000);
+  }
+
+  if (!o.skip_ls) {
+    const dim::core::JobRecord tmpl = TemplateJob(jobs);
+    const fs::path big = dir.path() / "ls-100k.db", small = dir.path() / "ls-100.db";
+    const StoreTiming t = WriteJobsWithApi(big, tmpl, 100);
+    std::printf("store JobStore::Insert %s\n", Fmt(t.insert).c_str());
+    std::printf("store JobStore::Update %s\n", Fmt(t.update).c_str());
+    (void)WriteJobsWithApi(small, tmpl, 100);
+    const double fill_s = CopyRowsUntil(big, o.jobs_in_db);
+    const int64_t rows = CountRows(big);
+    std::printf("ls filled %lld jobs (100 by JobStore::Insert, the rest copied in one "
+                "transaction in %.2f s), db %.1f MB\n",
+                static_cast<long long>(rows), fill_s,
+                static_cast<double>(fs::file_size(big)) / 1e6);
+    const std::string big_label = std::to_string(rows);
+    TimeStoreList(big, o.ls_calls, big_label);
+    TimeStoreList(small, o.ls_calls, "100");
+
+    const auto orchestrator = [&](const fs::path& db, const std::string& name) {
+      auto p = std::make_unique<ChildProcess>(
+          std::vector<std::string>{o.dim, "orchestrator", "serve", "--listen", "127.0.0.1:0",
+                                   "--db", db.string()},
+          dir.path() / (name + ".log"));
+      return p;
+    };
+    auto orch_big = orchestrator(big, "ls-orchestrator-100k");
+    const std::string addr_big = orch_big->WaitForAddress();
+    auto orch_small = orchestrator(small, "ls-orchestrator-100");
+    const std::string addr_small = orch_small->WaitForAddress();
+    const double rpc_big = TimeListRpc(addr_big, o.ls_calls, static_cast<int>(rows), big_label);
+    const double rpc_small = TimeListRpc(addr_small, o.ls_calls, 100, "100");
+    const fs::path out = dir.path() / "dim-ls.out";
+    const Dist cli_big =
+        TimeDimProcess(o, {"--server", addr_big, "ls", "-n", "100"}, o.ls_runs, out);
+    const Dist cli_small =
+        TimeDimProcess(o, {"--server", addr_small, "ls", "-n", "100"}, o.ls_runs, out);
+    const Dist version = TimeDimProcess(o, {"--version"}, o.ls_runs, out);
+    std::printf("ls process 'dim ls -n 100' store=%s %s\n", big_label.c_str(), Fmt(cli_big).c_str());
+    std::printf("ls process 'dim ls -n 100' store=100 %s\n", Fmt(cli_small).c_str());
+    std::printf("ls process 'dim --version' (process start alone) %s\n", Fmt(version).c_str());
+    std::printf("ratio ListJobs_p50 %s/100=%.2f  dim_ls_p50 %s/100=%.2f\n", big_label.c_str(),
+                rpc_small > 0 ? rpc_big / rpc_small : 0, big_label.c_str(),
+                cli_small.p50 > 0 ? cli_big.p50 / cli_small.p50 : 0);
+    std::printf("goal ListJobs(limit 100, %s jobs) p50<50ms: %.3f ms %s\n", big_label.c_str(),
+                rpc_big, Verdict(rpc_big < 50));
+    std::printf("goal 'dim ls -n 100' (%s jobs) p50<50ms: %.3f ms %s\n", big_label.c_str(),
+                cli_big.p50, Verdict(cli_big.p50 < 50));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = ParseOptions(argc, argv);
+  InstallSignalHandlers();
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  try {
+    return Main(options);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "job_bench: %s\n", e.what());
+    return 1;
+  }
+}
