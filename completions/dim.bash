@@ -7,17 +7,20 @@ _dim_global_flag_opts='-h --help --version --local'
 
 _dim_value_opts() {
     case $1 in
-        orchestrator) echo '--listen --db --node --workers --heartbeat-timeout' ;;
-        daemon) echo '--node-id --listen --dataset --models --device --orchestrator --advertise --max-concurrent-jobs --max-queued --min-samples' ;;
+        orchestrator) echo '--listen --db --node --nodes-file --max-concurrent-jobs --workers --max-queued-jobs --heartbeat-timeout --model-store --max-model-bytes' ;;
+        daemon) echo '--node-id --listen --dataset --models --device --orchestrator --advertise --label --max-concurrent-jobs --max-queued --min-samples --cache-max-bytes' ;;
         submit) echo '-p --pattern -c --config --config-json --input-data -m --model --nodes --node --dataset --columns --aggregation --trim --dp-epsilon --dp-clip --min-nodes --consensus --weights --min-agreement --priority --user --timeout' ;;
         ls) echo '--state --user -n --limit --offset' ;;
+        status) echo '--timeout' ;;
         health) echo '--node' ;;
+        model) echo '-n --name' ;;
     esac
 }
 
 _dim_flag_opts() {
     case $1 in
         submit) echo '-w --wait -q --quiet' ;;
+        status) echo '-w --watch' ;;
     esac
 }
 
@@ -57,7 +60,7 @@ _dim_values() {
             compgen -f -- "$val"
             ;;
         --db | --local-db) compgen -f -- "$val" ;;
-        --models) compgen -d -- "$val" ;;
+        --models | --model-store) compgen -d -- "$val" ;;
         -m | --model) compgen -W "$(_dim_model_names)" -- "$val" ;;
         --dataset)
             # daemon serve: NAME=PATH (a CSV file); submit: a dataset name.
@@ -116,7 +119,7 @@ _dim() {
             *)
                 if [[ -z $cmd ]]; then
                     cmd=$w
-                elif [[ ($cmd == orchestrator || $cmd == daemon) && -z $sub ]]; then
+                elif [[ ($cmd == orchestrator || $cmd == daemon || $cmd == model) && -z $sub ]]; then
                     sub=$w
                 fi
                 ;;
@@ -127,7 +130,7 @@ _dim() {
     local prev=${_dim_words[n - 2]}
     if [[ -n $expect_value ]]; then
         mapfile -t out < <(_dim_values "$prev" "$cur" "$cmd")
-        [[ $prev == --models || $prev == --db || $prev == --local-db || $prev == -c ||
+        [[ $prev == --models || $prev == --model-store || $prev == --db || $prev == --local-db || $prev == -c ||
             $prev == --config || $prev == --input-data || $prev == --dataset || $prev == --local-node ]] &&
             compopt -o filenames 2>/dev/null
     elif [[ $cur == --*=* ]]; then
@@ -135,14 +138,20 @@ _dim() {
         mapfile -t out < <(_dim_values "$opt" "${cur#*=}" "$cmd" | sed "s|^|$opt=|")
     elif [[ $cur == -* ]]; then
         local opts="$_dim_global_value_opts $_dim_global_flag_opts"
-        if [[ -n $cmd && ! (($cmd == orchestrator || $cmd == daemon) && -z $sub) ]]; then
+        if [[ -n $cmd && ! (($cmd == orchestrator || $cmd == daemon || $cmd == model) && -z $sub) ]]; then
             opts+=" $(_dim_value_opts "$cmd") $(_dim_flag_opts "$cmd")"
         fi
         mapfile -t out < <(compgen -W "$opts" -- "$cur" | sort -u)
     elif [[ -z $cmd ]]; then
-        mapfile -t out < <(compgen -W 'orchestrator daemon submit status result ls cancel health' -- "$cur")
+        mapfile -t out < <(compgen -W 'orchestrator daemon submit status result ls cancel health model' -- "$cur")
     elif [[ ($cmd == orchestrator || $cmd == daemon) && -z $sub ]]; then
         mapfile -t out < <(compgen -W 'serve' -- "$cur")
+    elif [[ $cmd == model && -z $sub ]]; then
+        mapfile -t out < <(compgen -W 'push ls' -- "$cur")
+    elif [[ $cmd == model && $sub == push ]]; then
+        # dim model push FILE: an ONNX file.
+        mapfile -t out < <(compgen -f -X '!*.onnx' -- "$cur"; compgen -d -- "$cur")
+        compopt -o filenames 2>/dev/null
     fi
 
     COMPREPLY=()

@@ -1,7 +1,7 @@
 # fish completion for dim(1), the Decentralized Inference Machine.
 # Installed into share/fish/vendor_completions.d; or copy to ~/.config/fish/completions/.
 
-set -l dim_commands orchestrator daemon submit status result ls cancel health
+set -l dim_commands orchestrator daemon submit status result ls cancel health model
 
 # True when the command line's command is $argv[1] (and, with a second argument, its
 # sub-command is $argv[2]); option values are skipped.
@@ -18,12 +18,13 @@ function __dim_is
         switch $t
             case '--*=*'
             case --server -o --output --log-level --local-db --models --local-node --rpc-timeout \
-                    --listen --db --node --workers --heartbeat-timeout --node-id --dataset \
+                    --listen --db --node --nodes-file --workers --max-queued-jobs --heartbeat-timeout --node-id --dataset --label \
                     --device --orchestrator --advertise --max-concurrent-jobs --max-queued --min-samples -p --pattern -c \
                     --config --config-json --input-data -m --model --nodes --columns --aggregation --min-nodes \
                     --trim --dp-epsilon --dp-clip \
                     --consensus --weights --min-agreement \
-                    --priority --user --timeout --state -n --limit --offset
+                    --priority --user --timeout --state -n --limit --offset \
+                    --model-store --max-model-bytes --cache-max-bytes --name
                 set skip 1
             case '-*'
             case '*'
@@ -38,7 +39,7 @@ end
 
 # True when no command has been given yet.
 function __dim_no_command
-    not __dim_is orchestrator; and not __dim_is daemon; and not __dim_is submit; and not __dim_is status; and not __dim_is result; and not __dim_is ls; and not __dim_is cancel; and not __dim_is health
+    not __dim_is orchestrator; and not __dim_is daemon; and not __dim_is submit; and not __dim_is status; and not __dim_is result; and not __dim_is ls; and not __dim_is cancel; and not __dim_is health; and not __dim_is model
 end
 
 # Model names (NAME of DIR/NAME.onnx) in the models folder named on the line, or
@@ -74,6 +75,9 @@ complete -c dim -n __dim_no_command -a cancel -d 'Cancel a pending or running jo
 complete -c dim -n __dim_no_command -a health -d 'Show the orchestrator and its nodes'
 complete -c dim -n '__dim_is orchestrator; and not __dim_is orchestrator serve' -a serve -d 'Run the orchestrator in the foreground'
 complete -c dim -n '__dim_is daemon; and not __dim_is daemon serve' -a serve -d "Run a node's daemon in the foreground"
+complete -c dim -n __dim_no_command -a model -d "Models: push to the orchestrator's store, list them"
+complete -c dim -n '__dim_is model; and not __dim_is model push; and not __dim_is model ls' -a push -d 'Check an ONNX file and store it under a name'
+complete -c dim -n '__dim_is model; and not __dim_is model push; and not __dim_is model ls' -a ls -d 'List the stored models'
 
 # Global options (before or after the command).
 complete -c dim -s h -l help -d 'Print help and exit'
@@ -92,8 +96,12 @@ set -l orch '__dim_is orchestrator serve'
 complete -c dim -n $orch -l listen -x -d 'Address to listen on (port 0: any free port)'
 complete -c dim -n $orch -l db -r -F -d 'SQLite file that keeps the jobs'
 complete -c dim -n $orch -l node -x -d 'A static node: ID=HOST:PORT'
-complete -c dim -n $orch -l workers -x -d 'Jobs run at once'
+complete -c dim -n $orch -l nodes-file -r -F -d 'A file of static nodes, ID=HOST:PORT per line'
+complete -c dim -n $orch -l max-concurrent-jobs -l workers -x -d 'Jobs run at once'
+complete -c dim -n $orch -l max-queued-jobs -x -d 'Jobs waiting before new ones are refused'
 complete -c dim -n $orch -l heartbeat-timeout -x -d 'Seconds without a heartbeat before a node is inactive'
+complete -c dim -n $orch -l model-store -x -a '(__fish_complete_directories)' -d 'Folder of the pushed models'
+complete -c dim -n $orch -l max-model-bytes -x -d 'Largest model a push may send (e.g. 512M)'
 
 # dim daemon serve
 set -l dmn '__dim_is daemon serve'
@@ -104,9 +112,11 @@ complete -c dim -n '__dim_is daemon' -l models -x -a '(__fish_complete_directori
 complete -c dim -n $dmn -l device -x -a 'cpu cuda' -d 'Where models run: cpu, or cuda (a GPU)'
 complete -c dim -n $dmn -l orchestrator -x -d 'Orchestrator to register with (HOST:PORT)'
 complete -c dim -n $dmn -l advertise -x -d 'Address the orchestrator should dial'
+complete -c dim -n $dmn -l label -x -d 'A label for node selection: KEY=VALUE'
 complete -c dim -n $dmn -l max-concurrent-jobs -x -d 'Tasks run at once'
 complete -c dim -n $dmn -l max-queued -x -d 'Tasks waiting before new ones are refused'
 complete -c dim -n $dmn -l min-samples -x -d 'Refuse collaborative tasks and chained dataset steps on datasets with fewer rows'
+complete -c dim -n $dmn -l cache-max-bytes -x -d 'Keep fetched models within this size (e.g. 500M; 0: no limit)'
 
 # dim submit
 set -l sub '__dim_is submit'
@@ -133,6 +143,10 @@ complete -c dim -n $sub -s w -l wait -d 'Follow the job until it ends'
 complete -c dim -n $sub -l timeout -x -d 'With --wait: give up after this many seconds'
 complete -c dim -n $sub -s q -l quiet -d 'Print only the job id'
 
+# dim status
+complete -c dim -n '__dim_is status' -s w -l watch -d 'Follow the job until it ends'
+complete -c dim -n '__dim_is status' -l timeout -x -d 'With --watch: give up after this many seconds'
+
 # dim ls
 set -l ls '__dim_is ls'
 complete -c dim -n $ls -l state -x -a 'pending running completed failed cancelled' -d 'Only jobs in this state'
@@ -142,3 +156,7 @@ complete -c dim -n $ls -l offset -x -d 'Jobs to skip'
 
 # dim health
 complete -c dim -n '__dim_is health' -l node -x -d 'Only this node'
+
+# dim model push FILE, dim model ls
+complete -c dim -n '__dim_is model push' -s n -l name -x -d "The model's name, as jobs give it"
+complete -c dim -n '__dim_is model push' -F -d 'ONNX file'

@@ -7,7 +7,7 @@ BUILD_PACKAGES=(
   meson ninja-build pkg-config g++
   protobuf-compiler libprotobuf-dev libgrpc++-dev protobuf-compiler-grpc
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libeigen3-dev
-  libsqlite3-dev libonnx-dev libgtest-dev libgmock-dev
+  libsqlite3-dev libssl-dev libonnx-dev libgtest-dev libgmock-dev
 )
 # The end-to-end tests: an independent numpy reference, the protocol README's Python
 # example (grpcio) and its TypeScript example (node + npm).

@@ -13,6 +13,8 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& options);
 void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code);
 // dim submit | status | result | ls | cancel | health
 void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code);
+// dim model push | ls
+void AddModelCommands(CLI::App& app, GlobalOptions& options, int& exit_code);
 
 // Sets up spdlog on stderr at the given level name ("" = fallback).
 void SetUpLogging(const std::string& level, const std::string& fallback);

@@ -277,9 +277,13 @@ int PrintFinished(const GlobalOptions& options, const core::JobRecord& job, bool
   return ExitCodeFor(job.state);
 }
 
-// Follows a job to its end; exit code by its final state.
+// What WaitAndPrint shows of the job once it ended.
+enum class WaitOutput { kResult, kQuiet, kStatus };
+
+// Follows a job to its end, with live progress on a terminal; exit code by its final state.
 int WaitAndPrint(const GlobalOptions& options, JobBackend& backend, const std::string& id,
-                 double timeout_seconds, bool quiet) {
+                 double timeout_seconds, WaitOutput output) {
+  const bool quiet = output == WaitOutput::kQuiet;
   const auto start = std::chrono::steady_clock::now();
   const auto timeout = timeout_seconds > 0
                            ? std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000))
@@ -297,6 +301,14 @@ int WaitAndPrint(const GlobalOptions& options, JobBackend& backend, const std::s
       return kExitWaitTimeout;
     }
     return ReportError(options, job.status());
+  }
+  if (output == WaitOutput::kStatus) {
+    if (options.output == OutputFormat::kJson) {
+      std::cout << JobToJson(*job, false).dump(2) << '\n';
+    } else {
+      PrintJob(*job, std::cout);
+    }
+    return ExitCodeFor(job->state);
   }
   return PrintFinished(options, *job, quiet);
 }
@@ -321,7 +333,10 @@ int RunSubmit(const GlobalOptions& options, const SubmitOptions& o) {
   auto job = (*backend)->Submit(request);
   if (!job.ok()) return ReportError(options, job.status());
   // In-process, this process is the engine: it always stays to the end of the job.
-  if (o.wait || options.local) return WaitAndPrint(options, **backend, job->id, o.timeout, o.quiet);
+  if (o.wait || options.local) {
+    return WaitAndPrint(options, **backend, job->id, o.timeout,
+                        o.quiet ? WaitOutput::kQuiet : WaitOutput::kResult);
+  }
   if (o.quiet) {
     std::cout << job->id << '\n';
   } else if (options.output == OutputFormat::kJson) {
@@ -332,10 +347,11 @@ int RunSubmit(const GlobalOptions& options, const SubmitOptions& o) {
   return kExitOk;
 }
 
-int RunStatus(const GlobalOptions& options, const std::string& id) {
+int RunStatus(const GlobalOptions& options, const std::string& id, bool watch, double timeout) {
   SetUpLogging(options.log_level, "warn");
   auto backend = OpenBackend(options);
   if (!backend.ok()) return ReportError(options, backend.status());
+  if (watch) return WaitAndPrint(options, **backend, id, timeout, WaitOutput::kStatus);
   auto job = (*backend)->Get(id);
   if (!job.ok()) return ReportError(options, job.status());
   if (options.output == OutputFormat::kJson) {
@@ -414,7 +430,7 @@ int RunHealth(const GlobalOptions& options, const std::string& node) {
   if (options.output == OutputFormat::kJson) {
     std::cout << HealthToJson(*report).dump(2) << '\n';
   } else {
-    PrintHealth(*report, std::cout);
+    PrintHealth(*report, std::cout, /*detail=*/!node.empty());
   }
   return kExitOk;
 }
@@ -479,10 +495,20 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   submit->add_flag("-q,--quiet", s->quiet, "Print only the job id");
   submit->callback([&, s] { exit_code = RunSubmit(options, *s); });
 
-  auto status_id = std::make_shared<std::string>();
+  struct StatusOptions {
+    std::string id;
+    bool watch = false;
+    double timeout = 0;
+  };
+  auto st = std::make_shared<StatusOptions>();
   auto* status = app.add_subcommand("status", "Show a job's state, progress and nodes");
-  status->add_option("job", *status_id, "Job id")->required();
-  status->callback([&, status_id] { exit_code = RunStatus(options, *status_id); });
+  status->add_option("job", st->id, "Job id")->required();
+  status->add_flag("-w,--watch", st->watch,
+                   "Follow the job until it ends (live progress on a terminal); exit code by "
+                   "its state");
+  status->add_option("--timeout", st->timeout, "With --watch: give up after this many seconds (exit 7)")
+      ->check(CLI::PositiveNumber);
+  status->callback([&, st] { exit_code = RunStatus(options, st->id, st->watch, st->timeout); });
 
   auto result_id = std::make_shared<std::string>();
   auto* result = app.add_subcommand("result", "Show a finished job's result");

@@ -14,7 +14,9 @@ class LocalBackend final : public JobBackend {
                std::unique_ptr<core::InProcessDirectory> nodes)
       : store_(std::move(store)),
         nodes_(std::move(nodes)),
-        service_(*store_, *nodes_, clock_, core::JobServiceOptions{.workers = 1, .recover = false}) {}
+        // Other processes read the same file (`dim --local status` from another shell).
+        service_(*store_, *nodes_, clock_,
+                 core::JobServiceOptions{.workers = 1, .recover = false, .store_progress = true}) {}
 
   core::Status Start() { return service_.Start(); }
 

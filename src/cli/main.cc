@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   dim::cli::AddGlobalOptions(app, options);
   dim::cli::AddServeCommands(app, options, exit_code);
   dim::cli::AddJobCommands(app, options, exit_code);
+  dim::cli::AddModelCommands(app, options, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -313,7 +313,79 @@ nlohmann::json JobListToJson(const core::JobPage& page, const core::JobQuery& qu
           {"offset", query.offset}};
 }
 
-void PrintHealth(const HealthReport& report, std::ostream& out) {
+namespace {
+
+std::string Tasks(const core::NodeDescription& n) {
+  return std::to_string(n.active_jobs) + "+" + std::to_string(n.queued_jobs) + "/" +
+         std::to_string(n.max_concurrent_jobs);
+}
+
+std::string Cpu(const core::NodeResources& r) {
+  if (!r.known) return "-";
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%d (%.0f%%)", r.cpu_available, r.cpu_percent);
+  return buf;
+}
+
+std::string Memory(const core::NodeResources& r) {
+  if (!r.known) return "-";
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%dG (%.0f%% used)", r.memory_available_gb, r.memory_percent);
+  return buf;
+}
+
+std::string Reputation(const core::NodeDescription& n) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f", n.reputation);
+  return buf;
+}
+
+std::string Labels(const core::NodeDescription& n) {
+  std::vector<std::string> labels;
+  for (const auto& [key, value] : n.labels) labels.push_back(key + "=" + value);
+  return Join(labels);
+}
+
+std::string Datasets(const core::NodeDescription& n) {
+  std::vector<std::string> datasets;
+  for (const auto& d : n.datasets) {
+    datasets.push_back(d.name + "(" + std::to_string(d.shape.rows) + ")");
+  }
+  return Join(datasets);
+}
+
+// Everything known of one node, one line per item.
+void PrintNode(const core::NodeDescription& n, std::ostream& out) {
+  Table t({"NODE", n.id});
+  t.AddRow({"STATUS", n.active ? "ACTIVE" : "INACTIVE"});
+  t.AddRow({"ADDRESS", OrDash(n.address)});
+  t.AddRow({"SOURCE", OrDash(n.source)});
+  t.AddRow({"LAST SEEN", OrDash(n.last_seen)});
+  t.AddRow({"TASKS", std::to_string(n.active_jobs) + " running, " +
+                         std::to_string(n.queued_jobs) + " queued, " +
+                         std::to_string(n.max_concurrent_jobs) + " at once"});
+  t.AddRow({"REPUTATION", Reputation(n) + " (" + std::to_string(n.tasks_succeeded) +
+                              " tasks succeeded, " + std::to_string(n.tasks_failed) +
+                              " failed)"});
+  t.AddRow({"CPU", n.resources.known ? Cpu(n.resources) + " cores (load)" : "-"});
+  t.AddRow({"MEMORY", Memory(n.resources)});
+  t.AddRow({"GPU", !n.resources.known ? "-" : n.resources.gpu_available ? "yes" : "no"});
+  t.AddRow({"LABELS", OrDash(Labels(n))});
+  t.AddRow({"MODELS", OrDash(Join(n.models))});
+  if (!n.error.empty()) t.AddRow({"ERROR", n.error});
+  t.Print(out);
+  if (n.datasets.empty()) return;
+  out << '\n';
+  Table d({"DATASET", "ROWS", "COLUMNS"});
+  for (const auto& ds : n.datasets) {
+    d.AddRow({ds.name, std::to_string(ds.shape.rows), Join(ds.shape.columns)});
+  }
+  d.Print(out);
+}
+
+}  // namespace
+
+void PrintHealth(const HealthReport& report, std::ostream& out, bool detail) {
   out << "orchestrator " << report.server << ": " << report.status << " (dim "
       << report.version << ")\n";
   if (report.nodes.empty()) {
@@ -321,16 +393,24 @@ void PrintHealth(const HealthReport& report, std::ostream& out) {
     return;
   }
   out << '\n';
-  Table t({"NODE", "STATUS", "ADDRESS", "LAST SEEN", "DATASETS", "MODELS", "ACTIVE", "QUEUED",
-           "ERROR"});
+  if (detail) {
+    for (size_t i = 0; i < report.nodes.size(); ++i) {
+      if (i > 0) out << '\n';
+      PrintNode(report.nodes[i], out);
+    }
+    return;
+  }
+  Table t({"NODE", "STATUS", "ADDRESS", "LAST SEEN", "TASKS", "CPU", "MEMORY", "REP", "DATASETS",
+           "MODELS", "LABELS"});
   for (const auto& n : report.nodes) {
-    std::vector<std::string> datasets;
-    for (const auto& d : n.datasets) datasets.push_back(d.name + "(" + std::to_string(d.shape.rows) + ")");
     t.AddRow({n.id, n.active ? "ACTIVE" : "INACTIVE", OrDash(n.address), OrDash(n.last_seen),
-              Join(datasets), Join(n.models), std::to_string(n.active_jobs),
-              std::to_string(n.queued_jobs), OrDash(n.error)});
+              Tasks(n), Cpu(n.resources), Memory(n.resources), Reputation(n),
+              OrDash(Datasets(n)), OrDash(Join(n.models)), OrDash(Labels(n))});
   }
   t.Print(out);
+  for (const auto& n : report.nodes) {
+    if (!n.error.empty()) out << "node " << n.id << ": " << n.error << '\n';
+  }
 }
 
 nlohmann::json HealthToJson(const HealthReport& report) {
@@ -339,6 +419,14 @@ nlohmann::json HealthToJson(const HealthReport& report) {
     nlohmann::json datasets = nlohmann::json::array();
     for (const auto& d : n.datasets) {
       datasets.push_back({{"name", d.name}, {"rows", d.shape.rows}, {"columns", d.shape.columns}});
+    }
+    nlohmann::json resources = nullptr;
+    if (n.resources.known) {
+      resources = {{"cpu_available", n.resources.cpu_available},
+                   {"cpu_percent", n.resources.cpu_percent},
+                   {"memory_available_gb", n.resources.memory_available_gb},
+                   {"memory_percent", n.resources.memory_percent},
+                   {"gpu_available", n.resources.gpu_available}};
     }
     nodes.push_back({{"node_id", n.id},
                      {"status", n.active ? "ACTIVE" : "INACTIVE"},
@@ -350,6 +438,11 @@ nlohmann::json HealthToJson(const HealthReport& report) {
                      {"active_jobs", n.active_jobs},
                      {"queued_jobs", n.queued_jobs},
                      {"max_concurrent_jobs", n.max_concurrent_jobs},
+                     {"labels", n.labels},
+                     {"resources", std::move(resources)},
+                     {"reputation", n.reputation},
+                     {"tasks_succeeded", n.tasks_succeeded},
+                     {"tasks_failed", n.tasks_failed},
                      {"error", n.error}});
   }
   return {{"server", report.server},

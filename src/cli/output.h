@@ -35,7 +35,8 @@ void PrintJob(const core::JobRecord& job, std::ostream& out);
 void PrintResult(const core::JobRecord& job, std::ostream& out);
 void PrintJobList(const core::JobPage& page, const core::JobQuery& query, std::ostream& out);
 nlohmann::json JobListToJson(const core::JobPage& page, const core::JobQuery& query);
-void PrintHealth(const HealthReport& report, std::ostream& out);
+// The nodes as a table, or with `detail` every node in full (dim health --node).
+void PrintHealth(const HealthReport& report, std::ostream& out, bool detail = false);
 nlohmann::json HealthToJson(const HealthReport& report);
 
 // Prints the error (stderr; and {"error": {...}} on stdout with -o json) and returns the

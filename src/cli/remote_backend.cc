@@ -1,7 +1,7 @@
 // JobBackend over the Orchestrator gRPC service.
 #include <grpcpp/grpcpp.h>
 
-#include <thread>
+#include <optional>
 
 #include "cli/job_backend.h"
 #include "net/grpc_status.h"
@@ -75,21 +75,31 @@ class RemoteBackend final : public JobBackend {
     return Get(id);
   }
 
+  // Follows the job's WatchJob stream: every change arrives as it is stored.
   core::Result<core::JobRecord> Wait(const std::string& id, std::chrono::milliseconds timeout,
                                      const ProgressFn& progress) override {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    auto pause = std::chrono::milliseconds(5);
-    for (;;) {
-      DIM_ASSIGN_OR_RETURN(core::JobRecord job, Get(id));
-      if (progress) progress(job);
-      if (core::IsTerminal(job.state)) return job;
-      if (std::chrono::steady_clock::now() >= deadline) {
-        return core::Status::DeadlineExceeded("job '" + id + "' is still " +
-                                              std::string(core::JobStateName(job.state)));
-      }
-      std::this_thread::sleep_for(pause);
-      pause = std::min(pause * 2, std::chrono::milliseconds(200));
+    pb::WatchJobRequest req;
+    req.set_job_id(id);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+    auto reader = stub_->WatchJob(&ctx, req);
+    std::optional<core::JobRecord> last;
+    pb::JobStatusResponse message;
+    while (reader->Read(&message)) {
+      last = net::FromProto(message);
+      if (progress) progress(*last);
     }
+    grpc::Status status = reader->Finish();
+    if (last && core::IsTerminal(last->state)) return *last;
+    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && last) {
+      return core::Status::DeadlineExceeded("job '" + id + "' is still " +
+                                            std::string(core::JobStateName(last->state)));
+    }
+    if (status.ok()) {
+      return core::Status::Unavailable("the orchestrator at " + address_ +
+                                       " ended the watch of job '" + id + "' before it ended");
+    }
+    return Check(status);
   }
 
   core::Result<HealthReport> Health() override {

@@ -1,6 +1,7 @@
 // dim orchestrator serve, dim daemon serve: the two services, in the foreground.
 #include <spdlog/spdlog.h>
 
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -14,7 +15,9 @@
 #include "core/node/model_repository.h"
 #include "core/node/task_queue.h"
 #include "core/store/job_store.h"
+#include "core/models/model_store.h"
 #include "net/daemon_service.h"
+#include "net/model_store_client.h"
 #include "net/node_announcer.h"
 #include "net/node_registry.h"
 #include "net/orchestrator_service.h"
@@ -28,8 +31,14 @@ struct OrchestratorOptions {
   std::string listen = "127.0.0.1:50051";
   std::string db = "dim-orchestrator.db";
   std::vector<std::string> nodes;
-  int workers = 4;
+  std::string nodes_file;
+  // Each running job holds a thread, and one per node task, mostly waiting on the nodes:
+  // 16 keeps two cores busy with trivial jobs (job_bench: 4 left a queue and idle CPU).
+  int workers = 16;
+  int max_queued = 10000;
   double heartbeat_timeout = 15;
+  std::string model_store;  // empty: beside the --db (ModelStoreDir)
+  int64_t max_model_bytes = int64_t{1} << 30;
 };
 
 struct DaemonOptions {
@@ -43,11 +52,40 @@ struct DaemonOptions {
   int max_concurrent_jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int max_queued = 256;
   int64_t min_samples = 10;
+  std::vector<std::string> labels;
+  int64_t cache_max_bytes = 0;  // fetched models kept within this many bytes; 0: no limit
 };
 
 int Fail(const core::Status& status) {
   spdlog::error("{}", status.message());
   return ExitCodeFor(status);
+}
+
+// The lines of a nodes file (ID=HOST:PORT; blank lines and # comments skipped), each with
+// "FILE:LINE" for error messages.
+core::Result<std::vector<std::pair<std::string, std::string>>> ReadNodesFile(
+    const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return core::Status::InvalidArgument("--nodes-file: cannot read '" + path + "'");
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos) continue;
+    const auto last = line.find_last_not_of(" \t\r");
+    std::string where = path;
+    where += ':';
+    where += std::to_string(number);
+    out.emplace_back(line.substr(first, last - first + 1), std::move(where));
+  }
+  return out;
+}
+
+// --model-store, or "<db>.models" (dim-models for an in-memory --db).
+std::string ModelStoreDir(const OrchestratorOptions& o) {
+  if (!o.model_store.empty()) return o.model_store;
+  return o.db == ":memory:" ? "dim-models" : o.db + ".models";
 }
 
 int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o) {
@@ -57,26 +95,45 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
 
   auto store = core::JobStore::Open(o.db);
   if (!store.ok()) return Fail(store.status());
+  const std::string model_dir = ModelStoreDir(o);
+  auto model_store = core::ModelStore::Open(
+      model_dir, clock, core::ModelStoreOptions{.max_model_bytes = o.max_model_bytes});
+  if (!model_store.ok()) return Fail(model_store.status().WithPrefix("--model-store"));
 
   net::NodeRegistryOptions registry_options;
+  registry_options.model_in_store = [models = model_store->get()](const std::string& id) {
+    return models->Has(id);
+  };
   registry_options.heartbeat_timeout =
       std::chrono::milliseconds(static_cast<int64_t>(o.heartbeat_timeout * 1000));
   net::NodeRegistry registry(clock, registry_options);
-  for (const auto& spec : o.nodes) {
-    auto node = core::ParseNameValue(spec, "--node");
+  std::vector<std::pair<std::string, std::string>> node_specs;  // (spec, where it came from)
+  for (const auto& spec : o.nodes) node_specs.emplace_back(spec, "--node");
+  if (!o.nodes_file.empty()) {
+    auto lines = ReadNodesFile(o.nodes_file);
+    if (!lines.ok()) return Fail(lines.status());
+    for (auto& line : *lines) node_specs.push_back(std::move(line));
+  }
+  for (const auto& [spec, where] : node_specs) {
+    auto node = core::ParseNameValue(spec, where);
     if (!node.ok()) return Fail(node.status());
-    if (auto s = registry.AddStatic(node->first, node->second); !s.ok()) return Fail(s);
+    if (auto s = registry.AddStatic(node->first, node->second); !s.ok()) {
+      return Fail(s.WithPrefix(where));
+    }
   }
 
-  core::JobService jobs(**store, registry, clock, core::JobServiceOptions{.workers = o.workers});
-  net::OrchestratorService service(jobs, registry);
+  core::JobService jobs(**store, registry, clock,
+                        core::JobServiceOptions{.workers = o.workers, .max_queued = o.max_queued});
+  net::OrchestratorService service(jobs, registry, model_store->get());
   net::PatternEngineService engine(jobs);
   auto server = net::StartServer(o.listen, {&service, &engine});
   if (!server.ok()) return Fail(server.status());
   registry.Start();
   if (auto s = jobs.Start(); !s.ok()) return Fail(s);
   spdlog::info("dim orchestrator {} listening on {} (jobs in {}, {} static nodes)", DIM_VERSION,
-               server->address, o.db, o.nodes.size());
+               server->address, o.db, node_specs.size());
+  spdlog::info("model store in {} ({} models, at most {} bytes each)", model_dir,
+               (*model_store)->List().size(), o.max_model_bytes);
 
   const int sig = net::WaitForStopSignal();
   spdlog::info("signal {} received; stopping", sig);
@@ -85,6 +142,34 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
   registry.Stop();
   spdlog::info("stopped");
   return kExitOk;
+}
+
+// The model cache's events in the daemon's log: fetches and evictions at info, hits at debug.
+void LogCacheEvent(const core::ModelCacheEvent& e) {
+  using Kind = core::ModelCacheEvent::Kind;
+  switch (e.kind) {
+    case Kind::kHit:
+      spdlog::debug("model cache hit: '{}' (sha256:{})", e.model_id, e.sha256);
+      break;
+    case Kind::kFetched:
+      spdlog::info("model '{}' fetched: sha256:{} verified, {} bytes in {}", e.model_id, e.sha256,
+                   e.size_bytes, core::FormatDuration(e.seconds));
+      break;
+    case Kind::kFetchFailed:
+      spdlog::warn("model '{}' not fetched: {}", e.model_id, e.status.ToString());
+      break;
+    case Kind::kEvicted:
+      spdlog::info("model '{}' evicted from the cache (sha256:{}, {} bytes; least recently used)",
+                   e.model_id, e.sha256, e.size_bytes);
+      break;
+    case Kind::kStale:
+      spdlog::info("model '{}' changed at the orchestrator (now sha256:{}); fetching it again",
+                   e.model_id, e.sha256);
+      break;
+    case Kind::kWarning:
+      spdlog::warn("model cache: {}", e.status.message());
+      break;
+  }
 }
 
 int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
@@ -105,14 +190,37 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
   if (device == core::Device::kCuda) {
     if (auto s = core::CheckCudaUsable(); !s.ok()) return Fail(s.WithPrefix("--device cuda"));
   }
-  core::ModelRepository models(o.models, device);
-  if (models.List().empty()) spdlog::warn("no models (*.onnx) in {}", o.models);
+  // With an orchestrator, --models is also a cache of the models fetched from its store.
+  std::unique_ptr<net::ModelStoreClient> fetcher;
+  if (!o.orchestrator.empty()) fetcher = std::make_unique<net::ModelStoreClient>(o.orchestrator);
+  core::ModelRepository models(o.models, device,
+                               core::ModelCacheOptions{.fetcher = fetcher.get(),
+                                                       .max_bytes = o.cache_max_bytes,
+                                                       .on_event = LogCacheEvent,
+                                                       .clock = &clock});
+  if (models.List().empty()) {
+    if (fetcher) {
+      spdlog::info("no models in {} yet: they are fetched from the orchestrator on first use",
+                   o.models);
+    } else {
+      spdlog::warn("no models (*.onnx) in {}", o.models);
+    }
+  }
 
   core::TaskQueue tasks(models, datasets, clock,
                         core::TaskQueueOptions{.max_concurrent = o.max_concurrent_jobs,
                                                .max_queued = o.max_queued,
                                                .policy = {.min_samples = o.min_samples}});
   net::DaemonService service(o.node_id, models, datasets, tasks, o.max_concurrent_jobs);
+  std::map<std::string, std::string> labels;
+  for (const auto& spec : o.labels) {
+    auto label = core::ParseNameValue(spec, "--label");
+    if (!label.ok()) return Fail(label.status());
+    if (!labels.emplace(label->first, label->second).second) {
+      return Fail(core::Status::InvalidArgument("--label: '" + label->first + "' given twice"));
+    }
+  }
+  service.SetLabels(labels);
   auto server = net::StartServer(o.listen, {&service});
   if (!server.ok()) return Fail(server.status());
   for (const auto& d : datasets.entries()) {
@@ -137,16 +245,19 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
           *req->mutable_models() = d.models();
           req->set_max_concurrent_jobs(o.max_concurrent_jobs);
           req->set_version(DIM_VERSION);
+          req->set_fetches_models(true);
+          *req->mutable_labels() = d.labels();
+          *req->mutable_resources() = d.resources();
         },
         [&](dim::orchestrator::HeartbeatRequest* req) {
           dim::daemon::DescribeNodeResponse d;
           service.Describe(&d);
-          const auto stats = tasks.Stats();
           req->set_node_id(o.node_id);
-          req->set_active_jobs(stats.active);
-          req->set_queued_jobs(stats.queued);
+          req->set_active_jobs(d.active_jobs());
+          req->set_queued_jobs(d.queued_jobs());
           *req->mutable_datasets() = d.datasets();
           *req->mutable_models() = d.models();
+          *req->mutable_resources() = d.resources();
         });
     announcer->Start();
   }
@@ -172,8 +283,21 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   orch_serve->add_option("--db", orchestrator->db, "SQLite file that keeps the jobs")
       ->capture_default_str();
   orch_serve->add_option("--node", orchestrator->nodes, "A static node: ID=HOST:PORT (repeatable)");
-  orch_serve->add_option("--workers", orchestrator->workers, "Jobs run at once")
+  orch_serve->add_option("--nodes-file", orchestrator->nodes_file,
+                         "A file of static nodes, one ID=HOST:PORT per line (# comments)");
+  orch_serve->add_option("--max-concurrent-jobs,--workers", orchestrator->workers, "Jobs run at once")
       ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  orch_serve->add_option("--max-queued-jobs", orchestrator->max_queued,
+                         "Jobs waiting before new ones are refused (RESOURCE_EXHAUSTED)")
+      ->check(CLI::Range(1, 10000000))
+      ->capture_default_str();
+  orch_serve->add_option("--model-store", orchestrator->model_store,
+                         "Folder of the pushed models (default: the --db path + .models)");
+  orch_serve
+      ->add_option("--max-model-bytes", orchestrator->max_model_bytes,
+                   "Largest model a push may send (e.g. 512M, 1G)")
+      ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();
   orch_serve->add_option("--heartbeat-timeout", orchestrator->heartbeat_timeout,
                          "Seconds without a heartbeat before a node is inactive")
@@ -206,6 +330,15 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   dmn_serve->add_option("--max-queued", daemon->max_queued, "Tasks waiting before new ones are refused")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
+  dmn_serve
+      ->add_option("--cache-max-bytes", daemon->cache_max_bytes,
+                   "With --orchestrator: keep the models fetched into --models within this "
+                   "size (e.g. 500M, 2G; 0: no limit), evicting the least recently used; "
+                   "files put there by hand are never deleted")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  dmn_serve->add_option("--label", daemon->labels,
+                        "A label for node selection: KEY=VALUE (repeatable)");
   dmn_serve->add_option("--min-samples", daemon->min_samples,
                         "Refuse collaborative (summary) tasks on datasets with fewer rows "
                         "(0 or 1: allow all)")

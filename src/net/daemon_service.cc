@@ -3,6 +3,10 @@
 #include <spdlog/spdlog.h>
 #include <sys/sysinfo.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
 #include <thread>
 
 #include "core/infer/device.h"
@@ -10,6 +14,101 @@
 #include "net/node_convert.h"
 
 namespace dim::net {
+namespace {
+
+// The longest a GetJobStatus may wait for its task's end (wait_ms beyond it is cut).
+constexpr std::chrono::milliseconds kMaxStatusWait{60'000};
+
+bool Ended(const std::string& status) {
+  return status == "completed" || status == "failed" || status == "cancelled";
+}
+
+void FillStatus(const core::TaskView& view, dim::daemon::JobStatusResponse* resp) {
+  resp->set_job_id(view.job_id);
+  resp->set_status(view.status);
+  resp->set_result_json(view.result_json);
+  resp->set_error(view.error);
+  if (view.error_code != core::StatusCode::kOk) {
+    resp->set_error_code(std::string(core::StatusCodeName(view.error_code)));
+  }
+  resp->set_started_at(view.started_at);
+  resp->set_completed_at(view.completed_at);
+  if (!view.completed_at.empty()) {
+    resp->set_execution_time(core::FormatDuration(view.execution_seconds));
+  }
+}
+
+// GetJobStatus with wait_ms: answers when the task ends or the wait passes, with no gRPC
+// thread held meanwhile. The queue calls the waiter exactly once (the end, the deadline, or
+// CancelWait from OnDone); the reactor finishes once, on the first of that call and OnCancel,
+// and deletes itself when both gRPC (OnDone) and the waiter's call are done with it.
+class StatusWaitReactor final : public grpc::ServerUnaryReactor {
+ public:
+  StatusWaitReactor(core::TaskQueue& tasks, dim::daemon::JobStatusResponse* resp)
+      : tasks_(tasks), resp_(resp) {}
+
+  void Start(const std::string& job_id, std::chrono::steady_clock::time_point deadline) {
+    auto handle =
+        tasks_.WaitForEnd(job_id, deadline, [this](const core::TaskView& v) { OnTaskView(v); });
+    if (!handle.ok()) {  // forgotten since the handler looked: the waiter will not be called
+      {
+        std::lock_guard lock(mu_);
+        FinishOnceLocked(ToGrpc(handle.status()));
+      }
+      Unref();
+      return;
+    }
+    std::lock_guard lock(mu_);
+    handle_ = *handle;
+  }
+
+  void OnCancel() override {
+    std::lock_guard lock(mu_);
+    FinishOnceLocked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    int64_t handle;
+    {
+      std::lock_guard lock(mu_);
+      handle = handle_;
+    }
+    tasks_.CancelWait(handle);  // the waiter is called now if it has not been
+    Unref();
+  }
+
+ private:
+  void OnTaskView(const core::TaskView& view) {
+    {
+      std::lock_guard lock(mu_);
+      if (!finished_) {
+        FillStatus(view, resp_);
+        FinishOnceLocked(grpc::Status::OK);
+      }
+    }
+    Unref();
+  }
+
+  void FinishOnceLocked(const grpc::Status& status) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  void Unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  core::TaskQueue& tasks_;
+  dim::daemon::JobStatusResponse* resp_;
+  std::mutex mu_;
+  bool finished_ = false;
+  int64_t handle_ = 0;
+  std::atomic<int> refs_{2};  // gRPC's OnDone, and the queue's one call of the waiter
+};
+
+}  // namespace
+
 void FillResources(dim::daemon::ResourceStatus* out) {
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   out->set_cpu_available(static_cast<int32_t>(cores));
@@ -63,19 +162,22 @@ grpc::ServerUnaryReactor* DaemonService::GetJobStatus(grpc::CallbackServerContex
                                                       dim::daemon::JobStatusResponse* resp) {
   auto view = tasks_.Get(req->job_id());
   if (!view.ok()) return FinishUnary(ctx, view.status());
-  resp->set_job_id(view->job_id);
-  resp->set_status(view->status);
-  resp->set_result_json(view->result_json);
-  resp->set_error(view->error);
-  if (view->error_code != core::StatusCode::kOk) {
-    resp->set_error_code(std::string(core::StatusCodeName(view->error_code)));
+  if (req->wait_ms() <= 0 || Ended(view->status)) {
+    FillStatus(*view, resp);
+    return FinishUnary(ctx, core::Status::Ok());
   }
-  resp->set_started_at(view->started_at);
-  resp->set_completed_at(view->completed_at);
-  if (!view->completed_at.empty()) {
-    resp->set_execution_time(core::FormatDuration(view->execution_seconds));
+  // Answer a little before the caller's deadline, so that it gets the task's view rather
+  // than DEADLINE_EXCEEDED.
+  const auto now = std::chrono::system_clock::now();
+  auto wait = std::min<std::chrono::milliseconds>(std::chrono::milliseconds(req->wait_ms()),
+                                                  kMaxStatusWait);
+  if (ctx->deadline() != std::chrono::system_clock::time_point::max()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx->deadline() - now);
+    wait = std::max(std::chrono::milliseconds(0), std::min(wait, left * 9 / 10));
   }
-  return FinishUnary(ctx, core::Status::Ok());
+  auto* reactor = new StatusWaitReactor(tasks_, resp);
+  reactor->Start(req->job_id(), std::chrono::steady_clock::now() + wait);
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* DaemonService::CancelJob(grpc::CallbackServerContext* ctx,
@@ -110,15 +212,16 @@ grpc::ServerUnaryReactor* DaemonService::GetStats(grpc::CallbackServerContext* c
   resp->set_successful_jobs(stats.successful);
   resp->set_failed_jobs(stats.failed);
   resp->set_avg_execution_time(static_cast<float>(stats.avg_execution_seconds));
-  const auto models = models_.List();
-  resp->set_cached_models_count(static_cast<int32_t>(models.size()));
-  int64_t bytes = 0;
-  for (const auto& m : models) {
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(models_.dir() / (m + ".onnx"), ec);
-    if (!ec) bytes += static_cast<int64_t>(size);
-  }
-  resp->set_cache_size_bytes(bytes);
+  const core::ModelCacheStats cache = models_.Stats();
+  resp->set_cached_models_count(static_cast<int32_t>(cache.models));
+  resp->set_cache_size_bytes(cache.total_bytes);
+  resp->set_cache_fetched_models(static_cast<int32_t>(cache.fetched_models));
+  resp->set_cache_fetched_bytes(cache.fetched_bytes);
+  resp->set_cache_max_bytes(cache.max_bytes);
+  resp->set_cache_hits(cache.hits);
+  resp->set_cache_misses(cache.misses);
+  resp->set_cache_evictions(cache.evictions);
+  resp->set_cache_fetch_failures(cache.fetch_failures);
   FillResources(resp->mutable_resources());
   return FinishUnary(ctx, core::Status::Ok());
 }
@@ -136,6 +239,11 @@ void DaemonService::Describe(dim::daemon::DescribeNodeResponse* out) const {
   for (const auto& m : models_.List()) out->add_models(m);
   out->set_max_concurrent_jobs(max_concurrent_jobs_);
   out->set_version(DIM_VERSION);
+  FillResources(out->mutable_resources());
+  for (const auto& [key, value] : labels_) (*out->mutable_labels())[key] = value;
+  const auto stats = tasks_.Stats();
+  out->set_active_jobs(stats.active);
+  out->set_queued_jobs(stats.queued);
 }
 
 }  // namespace dim::net

@@ -1,6 +1,7 @@
 // The Daemon gRPC service (callback API): a node's datasets, models and task queue.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "core/node/dataset_catalog.h"
@@ -11,6 +12,9 @@
 namespace dim::net {
 
 // Handlers only touch the queue's bookkeeping; tasks run on the queue's workers.
+// GetJobStatus with wait_ms > 0 answers when the task ends or after wait_ms (cut to a minute,
+// and to just before the caller's deadline), whichever comes first, holding no thread while
+// it waits; wait_ms 0 (what older orchestrators send) answers at once.
 class DaemonService final : public dim::daemon::Daemon::CallbackService {
  public:
   DaemonService(std::string node_id, core::ModelRepository& models,
@@ -36,7 +40,10 @@ class DaemonService final : public dim::daemon::Daemon::CallbackService {
                                          const dim::daemon::DescribeNodeRequest* req,
                                          dim::daemon::DescribeNodeResponse* resp) override;
 
-  // The same description the node sends when it registers.
+  // The node's labels (--label KEY=VALUE), reported for node selection. Before serving.
+  void SetLabels(std::map<std::string, std::string> labels) { labels_ = std::move(labels); }
+
+  // The same description the node sends when it registers (and, partly, in heartbeats).
   void Describe(dim::daemon::DescribeNodeResponse* out) const;
 
  private:
@@ -45,6 +52,7 @@ class DaemonService final : public dim::daemon::Daemon::CallbackService {
   const core::DatasetCatalog& datasets_;
   core::TaskQueue& tasks_;
   int max_concurrent_jobs_;
+  std::map<std::string, std::string> labels_;
 };
 
 // Fills the machine's resources (cores, memory, load).

@@ -1,5 +1,6 @@
 #include "net/grpc_node.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -19,9 +20,10 @@ std::unique_ptr<grpc::ClientContext> Context(std::chrono::milliseconds deadline)
 }  // namespace
 
 GrpcNode::GrpcNode(std::string node_id, std::string address,
-                   std::shared_ptr<grpc::Channel> channel)
+                   std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds lost_after)
     : node_id_(std::move(node_id)),
       address_(std::move(address)),
+      lost_after_(lost_after),
       stub_(dim::daemon::Daemon::NewStub(std::move(channel))) {}
 
 core::Status GrpcNode::Unreachable(const grpc::Status& status) const {
@@ -46,7 +48,7 @@ core::Result<nlohmann::json> GrpcNode::RunTask(const core::NodeTask& task,
   req.set_data_source(task.dataset);
   req.set_input_data_json(core::NodeTaskParamsJson(task));
   req.set_timeout(static_cast<int32_t>((timeout.count() + 999) / 1000));
-  req.set_priority(dim::common::PRIORITY_NORMAL);
+  req.set_priority(static_cast<dim::common::Priority>(task.priority));
   dim::daemon::SubmitJobResponse submitted;
   {
     auto ctx = Context(kRpcDeadline);
@@ -70,17 +72,25 @@ core::Result<nlohmann::json> GrpcNode::RunTask(const core::NodeTask& task,
       CancelOnNode(task.job_id);
       return core::Status::DeadlineExceeded("node '" + node_id_ + "' ran past the time limit");
     }
+    auto wait = kStatusWait;
+    if (timeout.count() > 0) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          start + timeout - steady_clock::now());
+      wait = std::clamp(left + std::chrono::milliseconds(1), std::chrono::milliseconds(1), wait);
+    }
     dim::daemon::GetJobStatusRequest status_req;
     status_req.set_job_id(task.job_id);
+    status_req.set_wait_ms(static_cast<int32_t>(wait.count()));
     dim::daemon::JobStatusResponse st;
-    auto ctx = Context(std::chrono::seconds(2));
+    auto ctx = Context(wait + std::chrono::seconds(2));
+    const auto asked = steady_clock::now();
     grpc::Status s = stub_->GetJobStatus(ctx.get(), status_req, &st);
     if (!s.ok()) {
       if (s.error_code() != grpc::StatusCode::UNAVAILABLE &&
           s.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
         return FromGrpc(s).WithPrefix("node '" + node_id_ + "'");
       }
-      if (steady_clock::now() - last_contact > kLostAfter) return Unreachable(s);
+      if (steady_clock::now() - last_contact > lost_after_) return Unreachable(s);
     } else {
       last_contact = steady_clock::now();
       if (st.status() == "completed") {
@@ -93,8 +103,12 @@ core::Result<nlohmann::json> GrpcNode::RunTask(const core::NodeTask& task,
       if (st.status() == "failed") return core::Status(core::ParseStatusCode(st.error_code()), st.error());
       if (st.status() == "cancelled") return core::Status::Cancelled("task cancelled on the node");
     }
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    // An answer well before the wait was up, of a task still going: a daemon that does not
+    // know wait_ms, or an unreachable one. Poll it with a backoff rather than spin.
+    if (steady_clock::now() - asked < wait / 2) {
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    }
   }
 }
 

@@ -14,14 +14,21 @@ namespace dim::net {
 // Thread-safe (the stub is).
 class GrpcNode final : public core::NodeClient {
  public:
-  GrpcNode(std::string node_id, std::string address, std::shared_ptr<grpc::Channel> channel);
+  // A node that stays unreachable for `lost_after` while it runs a task has lost it.
+  GrpcNode(std::string node_id, std::string address, std::shared_ptr<grpc::Channel> channel,
+           std::chrono::milliseconds lost_after = kLostAfter);
 
-  // SubmitJob, then GetJobStatus until the task ends; CancelJob when `cancel` is raised or
-  // the time limit passes. A node that stays unreachable for kLostAfter is UNAVAILABLE.
+  // SubmitJob, then GetJobStatus with wait_ms (the daemon answers when the task ends, or
+  // after kStatusWait) until the task ends; CancelJob when `cancel` is raised (seen within
+  // kStatusWait) or the time limit passes. A daemon that answers at once (one without
+  // wait_ms) is polled with a backoff of 1 to 50 ms. A node that stays unreachable for
+  // lost_after is UNAVAILABLE.
   core::Result<nlohmann::json> RunTask(const core::NodeTask& task, const core::CancelToken& cancel,
                                        std::chrono::milliseconds timeout) override;
 
-  static constexpr std::chrono::seconds kLostAfter{5};
+  static constexpr std::chrono::milliseconds kLostAfter{5000};
+  // The longest one GetJobStatus waits on the daemon: bounds how late a cancel is seen.
+  static constexpr std::chrono::milliseconds kStatusWait{200};
 
  private:
   void CancelOnNode(const std::string& job_id);
@@ -29,6 +36,7 @@ class GrpcNode final : public core::NodeClient {
 
   std::string node_id_;
   std::string address_;
+  std::chrono::milliseconds lost_after_;
   std::unique_ptr<dim::daemon::Daemon::Stub> stub_;
 };
 

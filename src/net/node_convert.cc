@@ -23,6 +23,29 @@ std::vector<core::DatasetEntry> DatasetsFromProto(const DatasetInfos& datasets) 
   return out;
 }
 
+std::map<std::string, std::string> LabelsFromProto(const Labels& labels) {
+  return {labels.begin(), labels.end()};
+}
+
+void ToProto(const core::NodeResources& r, dim::daemon::ResourceStatus* out) {
+  out->set_cpu_available(r.cpu_available);
+  out->set_memory_available_gb(r.memory_available_gb);
+  out->set_gpu_available(r.gpu_available);
+  out->set_cpu_percent(static_cast<float>(r.cpu_percent));
+  out->set_memory_percent(static_cast<float>(r.memory_percent));
+}
+
+core::NodeResources ResourcesFromProto(const dim::daemon::ResourceStatus& r) {
+  core::NodeResources out;
+  out.known = true;
+  out.cpu_available = r.cpu_available();
+  out.memory_available_gb = r.memory_available_gb();
+  out.gpu_available = r.gpu_available();
+  out.cpu_percent = r.cpu_percent();
+  out.memory_percent = r.memory_percent();
+  return out;
+}
+
 void ToProto(const core::NodeDescription& d, dim::orchestrator::NodeInfo* n) {
   n->set_node_id(d.id);
   n->set_address(d.address);
@@ -35,6 +58,11 @@ void ToProto(const core::NodeDescription& d, dim::orchestrator::NodeInfo* n) {
   n->set_queued_jobs(d.queued_jobs);
   n->set_max_concurrent_jobs(d.max_concurrent_jobs);
   n->set_error(d.error);
+  for (const auto& [key, value] : d.labels) (*n->mutable_labels())[key] = value;
+  if (d.resources.known) ToProto(d.resources, n->mutable_resources());
+  n->set_reputation(d.reputation);
+  n->set_tasks_succeeded(d.tasks_succeeded);
+  n->set_tasks_failed(d.tasks_failed);
 }
 
 core::NodeDescription FromProto(const dim::orchestrator::NodeInfo& n) {
@@ -51,6 +79,11 @@ core::NodeDescription FromProto(const dim::orchestrator::NodeInfo& n) {
   d.queued_jobs = n.queued_jobs();
   d.max_concurrent_jobs = n.max_concurrent_jobs();
   d.error = n.error();
+  d.labels = LabelsFromProto(n.labels());
+  if (n.has_resources()) d.resources = ResourcesFromProto(n.resources());
+  d.reputation = n.reputation();
+  d.tasks_succeeded = n.tasks_succeeded();
+  d.tasks_failed = n.tasks_failed();
   return d;
 }
 

@@ -9,16 +9,29 @@
 
 namespace dim::net {
 NodeRegistry::NodeRegistry(const core::Clock& clock, NodeRegistryOptions options)
-    : clock_(clock), options_(options) {}
+    : clock_(clock), options_(options) {
+  // Three heartbeats fit in the timeout, so one lost heartbeat does not make a node inactive.
+  options_.heartbeat_interval = std::max(
+      std::chrono::milliseconds(50),
+      std::min(options_.heartbeat_interval, options_.heartbeat_timeout / 3));
+}
 
 NodeRegistry::~NodeRegistry() { Stop(); }
 
-std::shared_ptr<core::NodeClient> NodeRegistry::MakeClient(const std::string& id,
-                                                           const std::string& address) {
+void NodeRegistry::Connect(Entry& e, const std::string& id, const std::string& address) const {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(16 * 1024 * 1024);
-  auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-  return std::make_shared<GrpcNode>(id, address, std::move(channel));
+  // A restarted daemon is reached again within a fraction of a second, not after gRPC's
+  // reconnect backoff of 1 s and growing.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  e.channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  // A node unreachable for half the heartbeat timeout (at most GrpcNode::kLostAfter) has
+  // lost its running task: the job learns it before the node is even marked inactive.
+  const auto lost_after = std::min<std::chrono::milliseconds>(GrpcNode::kLostAfter,
+                                                              options_.heartbeat_timeout / 2);
+  e.client = std::make_shared<GrpcNode>(id, address, e.channel, lost_after);
 }
 
 core::Status NodeRegistry::AddStatic(const std::string& id, const std::string& address) {
@@ -32,7 +45,7 @@ core::Status NodeRegistry::AddStatic(const std::string& id, const std::string& a
   e.description.address = address;
   e.description.source = "static";
   e.description.active = false;  // until it answers
-  e.client = MakeClient(id, address);
+  Connect(e, id, address);
   nodes_.emplace(id, std::move(e));
   return core::Status::Ok();
 }
@@ -69,30 +82,42 @@ void NodeRegistry::PollStaticNodes() {
       if (e.description.source == "static") targets.emplace_back(id, e.description.address);
     }
   }
-  for (const auto& [id, address] : targets) {
-    auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-    auto stub = dim::daemon::Daemon::NewStub(channel);
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-    dim::daemon::DescribeNodeResponse resp;
-    grpc::Status s = stub->DescribeNode(&ctx, dim::daemon::DescribeNodeRequest{}, &resp);
+  for (const auto& [id, address] : targets) PollStaticNode(id);
+}
+
+void NodeRegistry::PollStaticNode(const std::string& id) {
+  std::shared_ptr<grpc::Channel> channel;
+  {
     std::lock_guard lock(mu_);
     auto it = nodes_.find(id);
-    if (it == nodes_.end()) continue;
-    auto& d = it->second.description;
-    if (s.ok()) {
-      d.active = true;
-      d.described = true;
-      d.error.clear();
-      d.datasets = DatasetsFromProto(resp.datasets());
-      d.models.assign(resp.models().begin(), resp.models().end());
-      d.max_concurrent_jobs = resp.max_concurrent_jobs();
-      d.last_seen = core::FormatIso8601(clock_.Now());
-      it->second.last_seen = std::chrono::steady_clock::now();
-    } else {
-      d.active = false;
-      d.error = s.error_message();
-    }
+    if (it == nodes_.end()) return;
+    channel = it->second.channel;
+  }
+  auto stub = dim::daemon::Daemon::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  dim::daemon::DescribeNodeResponse resp;
+  grpc::Status s = stub->DescribeNode(&ctx, dim::daemon::DescribeNodeRequest{}, &resp);
+  std::lock_guard lock(mu_);
+  auto it = nodes_.find(id);
+  if (it == nodes_.end()) return;
+  auto& d = it->second.description;
+  if (s.ok()) {
+    d.active = true;
+    d.described = true;
+    d.error.clear();
+    d.datasets = DatasetsFromProto(resp.datasets());
+    d.models.assign(resp.models().begin(), resp.models().end());
+    d.max_concurrent_jobs = resp.max_concurrent_jobs();
+    d.active_jobs = resp.active_jobs();
+    d.queued_jobs = resp.queued_jobs();
+    d.labels = LabelsFromProto(resp.labels());
+    if (resp.has_resources()) d.resources = ResourcesFromProto(resp.resources());
+    d.last_seen = core::FormatIso8601(clock_.Now());
+    it->second.last_seen = std::chrono::steady_clock::now();
+  } else {
+    d.active = false;
+    d.error = "health check failed: " + s.error_message();
   }
 }
 
@@ -120,9 +145,7 @@ core::Status NodeRegistry::Register(const dim::orchestrator::RegisterNodeRequest
   }
   Entry& e = nodes_[request.node_id()];
   auto& d = e.description;
-  if (!e.client || d.address != request.address()) {
-    e.client = MakeClient(request.node_id(), request.address());
-  }
+  if (!e.client || d.address != request.address()) Connect(e, request.node_id(), request.address());
   d.id = request.node_id();
   d.address = request.address();
   d.source = "registered";
@@ -132,6 +155,9 @@ core::Status NodeRegistry::Register(const dim::orchestrator::RegisterNodeRequest
   d.datasets = DatasetsFromProto(request.datasets());
   d.models.assign(request.models().begin(), request.models().end());
   d.max_concurrent_jobs = request.max_concurrent_jobs();
+  d.can_get_model = request.fetches_models() ? options_.model_in_store : nullptr;
+  d.labels = LabelsFromProto(request.labels());
+  if (request.has_resources()) d.resources = ResourcesFromProto(request.resources());
   d.last_seen = core::FormatIso8601(clock_.Now());
   e.last_seen = std::chrono::steady_clock::now();
   return core::Status::Ok();
@@ -148,16 +174,47 @@ bool NodeRegistry::Heartbeat(const dim::orchestrator::HeartbeatRequest& request)
   d.queued_jobs = request.queued_jobs();
   d.datasets = DatasetsFromProto(request.datasets());
   d.models.assign(request.models().begin(), request.models().end());
+  if (request.has_resources()) d.resources = ResourcesFromProto(request.resources());
   d.last_seen = core::FormatIso8601(clock_.Now());
   it->second.last_seen = std::chrono::steady_clock::now();
   return true;
 }
 
 core::Result<std::shared_ptr<core::NodeClient>> NodeRegistry::Client(const std::string& node_id) {
+  bool check_static = false;
+  {
+    std::lock_guard lock(mu_);
+    auto it = nodes_.find(node_id);
+    if (it == nodes_.end()) return core::Status::NotFound("node '" + node_id + "' not found");
+    const auto& d = it->second.description;
+    if (d.active) return it->second.client;
+    if (d.source != "static") return Inactive(d);
+    check_static = true;
+  }
+  if (check_static) PollStaticNode(node_id);
   std::lock_guard lock(mu_);
   auto it = nodes_.find(node_id);
   if (it == nodes_.end()) return core::Status::NotFound("node '" + node_id + "' not found");
+  if (!it->second.description.active) return Inactive(it->second.description);
   return it->second.client;
+}
+
+core::Status NodeRegistry::Inactive(const core::NodeDescription& d) {
+  return core::Status::Unavailable("node '" + d.id + "' is inactive" +
+                                   (d.error.empty() ? std::string() : ": " + d.error));
+}
+
+void NodeRegistry::RecordTaskOutcome(const std::string& node_id, const core::Status& status) {
+  std::lock_guard lock(mu_);
+  auto it = nodes_.find(node_id);
+  if (it == nodes_.end()) return;
+  auto& d = it->second.description;
+  d.reputation = core::NextReputation(d.reputation, status);
+  if (status.ok()) {
+    ++d.tasks_succeeded;
+  } else if (core::CountsAgainstNode(status)) {
+    ++d.tasks_failed;
+  }
 }
 
 std::vector<core::NodeDescription> NodeRegistry::Describe() {

@@ -4,12 +4,15 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <grpcpp/channel.h>
 
 #include "core/clock.h"
 #include "core/node/node_client.h"
@@ -22,8 +25,11 @@ struct NodeRegistryOptions {
   std::chrono::milliseconds heartbeat_timeout{15000};
   // How often static nodes are asked to describe themselves.
   std::chrono::milliseconds poll_interval{5000};
-  // Interval the daemons are told to heartbeat at.
+  // Interval the daemons are told to heartbeat at (at most a third of heartbeat_timeout).
   std::chrono::milliseconds heartbeat_interval{2000};
+  // Whether the orchestrator's model store has a model (a name or sha256:<hex>). A daemon
+  // that registers with fetches_models may be given any such model. Empty: no store.
+  std::function<bool(const std::string&)> model_in_store;
 };
 
 // Thread-safe.
@@ -43,18 +49,26 @@ class NodeRegistry final : public core::NodeDirectory {
   bool Heartbeat(const dim::orchestrator::HeartbeatRequest& request);
   std::chrono::milliseconds heartbeat_interval() const { return options_.heartbeat_interval; }
 
+  // NOT_FOUND for an unknown node; UNAVAILABLE for an inactive one (it gets no new tasks),
+  // except that an inactive static node is asked once, then and there, whether it is back.
   core::Result<std::shared_ptr<core::NodeClient>> Client(const std::string& node_id) override;
   std::vector<core::NodeDescription> Describe() override;
+  void RecordTaskOutcome(const std::string& node_id, const core::Status& status) override;
 
  private:
   struct Entry {
     core::NodeDescription description;
     std::chrono::steady_clock::time_point last_seen{};
+    std::shared_ptr<grpc::Channel> channel;
     std::shared_ptr<core::NodeClient> client;
   };
+  // A channel to the node and a client on it.
+  void Connect(Entry& e, const std::string& id, const std::string& address) const;
+  static core::Status Inactive(const core::NodeDescription& d);
   void PollStaticNodes();
+  // Asks one static node to describe itself and records the answer.
+  void PollStaticNode(const std::string& id);
   void ExpireSilentNodes();
-  std::shared_ptr<core::NodeClient> MakeClient(const std::string& id, const std::string& address);
 
   const core::Clock& clock_;
   NodeRegistryOptions options_;

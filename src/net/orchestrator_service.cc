@@ -5,6 +5,7 @@
 #include "core/job/config_reader.h"
 #include "net/grpc_status.h"
 #include "net/job_convert.h"
+#include "net/job_watch.h"
 #include "net/node_convert.h"
 
 namespace dim::net {
@@ -16,8 +17,9 @@ using dim::orchestrator::ListNodesResponse;
 
 }  // namespace
 
-OrchestratorService::OrchestratorService(core::JobService& jobs, NodeRegistry& registry)
-    : jobs_(jobs), registry_(registry) {}
+OrchestratorService::OrchestratorService(core::JobService& jobs, NodeRegistry& registry,
+                                         core::ModelStore* models)
+    : jobs_(jobs), registry_(registry), models_(models) {}
 
 grpc::ServerUnaryReactor* OrchestratorService::SubmitJob(
     grpc::CallbackServerContext* ctx, const dim::orchestrator::SubmitJobRequest* req,
@@ -46,6 +48,11 @@ grpc::ServerUnaryReactor* OrchestratorService::SubmitJob(
   spdlog::info("job rejected: {}", status.ToString());
   FillError(status, resp->mutable_error());
   return FinishUnary(ctx, status);
+}
+
+grpc::ServerWriteReactor<dim::orchestrator::JobStatusResponse>* OrchestratorService::WatchJob(
+    grpc::CallbackServerContext* /*ctx*/, const dim::orchestrator::WatchJobRequest* req) {
+  return WatchJobReactor(jobs_, *req);
 }
 
 grpc::ServerUnaryReactor* OrchestratorService::GetJobStatus(
@@ -158,6 +165,22 @@ grpc::ServerUnaryReactor* OrchestratorService::ListNodes(
   for (const auto& d : registry_.Describe()) ToProto(d, resp->add_nodes());
   resp->set_version(DIM_VERSION);
   return FinishUnary(ctx, core::Status::Ok());
+}
+
+grpc::ServerReadReactor<dim::orchestrator::PushModelRequest>* OrchestratorService::PushModel(
+    grpc::CallbackServerContext* ctx, dim::orchestrator::PushModelResponse* resp) {
+  return models_.Push(ctx, resp);
+}
+
+grpc::ServerUnaryReactor* OrchestratorService::ListModels(
+    grpc::CallbackServerContext* ctx, const dim::orchestrator::ListModelsRequest* req,
+    dim::orchestrator::ListModelsResponse* resp) {
+  return models_.List(ctx, req, resp);
+}
+
+grpc::ServerWriteReactor<dim::orchestrator::ModelChunk>* OrchestratorService::FetchModel(
+    grpc::CallbackServerContext* ctx, const dim::orchestrator::FetchModelRequest* req) {
+  return models_.Fetch(ctx, req);
 }
 
 }  // namespace dim::net

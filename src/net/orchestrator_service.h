@@ -2,6 +2,8 @@
 #pragma once
 
 #include "core/engine/job_service.h"
+#include "core/models/model_store.h"
+#include "net/model_store_rpcs.h"
 #include "net/node_registry.h"
 #include "orchestrator.grpc.pb.h"
 
@@ -10,7 +12,10 @@ namespace dim::net {
 // Every handler answers from memory or the job store; none waits on a node.
 class OrchestratorService final : public dim::orchestrator::Orchestrator::CallbackService {
  public:
-  OrchestratorService(core::JobService& jobs, NodeRegistry& registry);
+  // `models`: the model store behind PushModel, ListModels and FetchModel (not owned; null:
+  // those calls fail with UNIMPLEMENTED).
+  OrchestratorService(core::JobService& jobs, NodeRegistry& registry,
+                      core::ModelStore* models = nullptr);
 
   grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext* ctx,
                                       const dim::orchestrator::SubmitJobRequest* req,
@@ -36,10 +41,22 @@ class OrchestratorService final : public dim::orchestrator::Orchestrator::Callba
   grpc::ServerUnaryReactor* ListNodes(grpc::CallbackServerContext* ctx,
                                       const dim::orchestrator::ListNodesRequest* req,
                                       dim::orchestrator::ListNodesResponse* resp) override;
+  grpc::ServerWriteReactor<dim::orchestrator::JobStatusResponse>* WatchJob(
+      grpc::CallbackServerContext* ctx, const dim::orchestrator::WatchJobRequest* req) override;
+
+  // Models (ModelStoreRpcs).
+  grpc::ServerReadReactor<dim::orchestrator::PushModelRequest>* PushModel(
+      grpc::CallbackServerContext* ctx, dim::orchestrator::PushModelResponse* resp) override;
+  grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* ctx,
+                                       const dim::orchestrator::ListModelsRequest* req,
+                                       dim::orchestrator::ListModelsResponse* resp) override;
+  grpc::ServerWriteReactor<dim::orchestrator::ModelChunk>* FetchModel(
+      grpc::CallbackServerContext* ctx, const dim::orchestrator::FetchModelRequest* req) override;
 
  private:
   core::JobService& jobs_;
   NodeRegistry& registry_;
+  ModelStoreRpcs models_;
 };
 
 }  // namespace dim::net

@@ -119,7 +119,8 @@ class CollaborativeTest(DimTestCase):
         r = self.dim("submit", "-p", "collaborative", "-m", "heart_mlp", "--nodes", nodes, "--wait",
                      server=orch)
         self.assertEqual(r.returncode, 1)
-        self.assertIn("2 of 3 nodes succeeded (quorum 3): clinic-x:", r.stderr)
+        # Nodes still running when clinic-x failed are stopped, not waited for.
+        self.assertRegex(r.stderr, r"[0-2] of 3 nodes succeeded \(quorum 3\): (.*; )?clinic-x:")
 
     def test_jobs_survive_an_orchestrator_restart(self):
         db = self.path("jobs.db")

@@ -138,8 +138,9 @@ class CollaborativeMethodsTest(DimTestCase):
         res = self.dim("submit", "-p", "collaborative", "-m", "heart_mlp", "--aggregation",
                        "median", "--nodes", ",".join(all_nodes), "--wait", server=orch)
         self.assertEqual(res.returncode, 1, res.stderr)
-        self.assertIn("3 of 4 nodes succeeded (quorum 4): clinic-small: FAILED_PRECONDITION",
-                      res.stderr)
+        # The nodes still running when clinic-small failed are stopped, not waited for.
+        self.assertRegex(res.stderr, r"[0-3] of 4 nodes succeeded \(quorum 4\): "
+                                     r"(.*; )?clinic-small: FAILED_PRECONDITION")
 
     def test_timed_out_node_is_dropped_with_its_error(self):
         orch = self.start_orchestrator()

@@ -101,19 +101,21 @@ class DimTestCase(unittest.TestCase):
         self.services.append(service)
         return service
 
-    def start_orchestrator(self, db=None, extra=()):
+    def start_orchestrator(self, db=None, extra=(), name="orchestrator"):
+        """`name` names the log file: give a restarted service a new one."""
         db = db or self.path("orchestrator.db")
         return self.start(["orchestrator", "serve", "--listen", "127.0.0.1:0", "--db", db,
-                           *extra], "orchestrator")
+                           *extra], name)
 
-    def start_daemon(self, node_id, datasets, models=MODELS, orchestrator=None, extra=()):
+    def start_daemon(self, node_id, datasets, models=MODELS, orchestrator=None, extra=(),
+                     name=None):
         args = ["daemon", "serve", "--node-id", node_id, "--listen", "127.0.0.1:0",
                 "--models", models]
-        for name, path in datasets.items():
-            args += ["--dataset", f"{name}={path}"]
+        for dataset, path in datasets.items():
+            args += ["--dataset", f"{dataset}={path}"]
         if orchestrator:
             args += ["--orchestrator", orchestrator.address]
-        return self.start(args + list(extra), "daemon-" + node_id)
+        return self.start(args + list(extra), name or "daemon-" + node_id)
 
     def dim(self, *args, server=None, stdin=None, timeout=60):
         """Runs the client; returns CompletedProcess with text stdout/stderr."""
@@ -139,6 +141,70 @@ class DimTestCase(unittest.TestCase):
                     return
             time.sleep(0.05)
         self.fail(f"nodes {node_ids} did not become active:\n{r.stdout}{r.stderr}")
+
+
+    def wait_until(self, predicate, timeout=20, what="the condition"):
+        """Polls predicate() until it returns something truthy, which is returned."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.02)
+        self.fail(f"timed out after {timeout} s waiting for {what}")
+
+    def job(self, orchestrator, job_id):
+        return self.dim_json("status", job_id, server=orchestrator)
+
+    def grpc_stubs(self):
+        """The protocol's Python modules, generated from proto/ into the test's folder:
+        (orchestrator_pb2, orchestrator_pb2_grpc, daemon_pb2, daemon_pb2_grpc)."""
+        import sys
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), "seed"))
+        import python_example
+        root = self.path("stubs")
+        sys.path[:0] = [root, python_example.generate_stubs(root)]
+        from dim.proto import (daemon_pb2, daemon_pb2_grpc, orchestrator_pb2,
+                               orchestrator_pb2_grpc)
+        return orchestrator_pb2, orchestrator_pb2_grpc, daemon_pb2, daemon_pb2_grpc
+
+    def make_slow_model(self, folder, name="slow", inputs=8, width=1024, outputs=3):
+        """An MLP inputs-width-width-outputs (MatMul, Relu, Softmax) that costs about 2·width²
+        FLOPs a row: tens of microseconds, so a dataset of tens of thousands of rows keeps a
+        node busy for seconds. Written to folder/name.onnx."""
+        import numpy as np
+        import onnx
+        from onnx import TensorProto, helper, numpy_helper
+        rng = np.random.default_rng(0)
+        nodes, weights, prev, fan_in = [], [], "x", inputs
+        for i, fan_out in enumerate([width, width, outputs]):
+            w = (rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_in)).astype(np.float32)
+            weights.append(numpy_helper.from_array(w, f"w{i}"))
+            nodes.append(helper.make_node("MatMul", [prev, f"w{i}"], [f"h{i}"]))
+            prev, fan_in = f"h{i}", fan_out
+            if i < 2:
+                nodes.append(helper.make_node("Relu", [prev], [f"r{i}"]))
+                prev = f"r{i}"
+        nodes.append(helper.make_node("Softmax", [prev], ["y"], axis=1))
+        graph = helper.make_graph(
+            nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", inputs])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", outputs])], weights)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+        model.ir_version = 8
+        os.makedirs(folder, exist_ok=True)
+        onnx.save(model, os.path.join(folder, name + ".onnx"))
+
+    def make_dataset(self, name, rows, columns=8):
+        """A CSV of `rows` rows of `columns` numbers (a 1,000-row block repeated); its path."""
+        import numpy as np
+        block = np.random.default_rng(1).random((1000, columns))
+        text = "".join(",".join(f"{v:.4f}" for v in row) + "\n" for row in block)
+        path = self.path(name + ".csv")
+        with open(path, "w") as f:
+            f.write(",".join(f"c{i}" for i in range(columns)) + "\n")
+            for _ in range(rows // 1000):
+                f.write(text)
+        return path
 
 
 def hospitals():

@@ -15,6 +15,40 @@ namespace {
 constexpr char kRestartReason[] =
     "the orchestrator stopped while this job was running; submit it again";
 
+// A job's view of the nodes: its tasks carry the job's priority to the nodes' queues.
+class PriorityNode final : public NodeClient {
+ public:
+  PriorityNode(std::shared_ptr<NodeClient> node, Priority priority)
+      : node_(std::move(node)), priority_(priority) {}
+  Result<nlohmann::json> RunTask(const NodeTask& task, const CancelToken& cancel,
+                                 std::chrono::milliseconds timeout) override {
+    NodeTask with_priority = task;
+    with_priority.priority = priority_;
+    return node_->RunTask(with_priority, cancel, timeout);
+  }
+
+ private:
+  std::shared_ptr<NodeClient> node_;
+  Priority priority_;
+};
+
+class PriorityNodes final : public NodeDirectory {
+ public:
+  PriorityNodes(NodeDirectory& nodes, Priority priority) : nodes_(nodes), priority_(priority) {}
+  Result<std::shared_ptr<NodeClient>> Client(const std::string& node_id) override {
+    DIM_ASSIGN_OR_RETURN(auto node, nodes_.Client(node_id));
+    return std::shared_ptr<NodeClient>(std::make_shared<PriorityNode>(std::move(node), priority_));
+  }
+  std::vector<NodeDescription> Describe() override { return nodes_.Describe(); }
+  void RecordTaskOutcome(const std::string& node_id, const Status& status) override {
+    nodes_.RecordTaskOutcome(node_id, status);
+  }
+
+ private:
+  NodeDirectory& nodes_;
+  Priority priority_;
+};
+
 }  // namespace
 
 JobService::JobService(JobStore& store, NodeDirectory& nodes, const Clock& clock,
@@ -51,7 +85,7 @@ void JobService::Stop() {
     std::lock_guard lock(mu_);
     if (stopping_ && workers_.empty()) return;
     stopping_ = true;
-    for (auto& [id, token] : running_) token->Cancel();
+    for (auto& [id, job] : running_) job.token->Cancel();
   }
   queue_cv_.notify_all();
   changed_cv_.notify_all();
@@ -118,39 +152,108 @@ Result<JobRecord> JobService::Submit(const SubmitRequest& request) {
   }
   job.state = JobState::kPending;
   job.created_at = FormatIso8601(clock_.Now());
-  std::lock_guard lock(mu_);
-  if (stopping_) return Status::Unavailable("the job service is shutting down");
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return Status::Unavailable("the job service is shutting down");
+    // Checked before the insert, which runs unlocked: concurrent submits may overshoot the
+    // limit by their number, no more.
+    if (queue_.size() >= static_cast<size_t>(std::max(1, options_.max_queued))) {
+      return Status::ResourceExhausted("the orchestrator's queue is full (" +
+                                       std::to_string(queue_.size()) +
+                                       " jobs waiting); submit again later");
+    }
+  }
   for (int attempt = 0;; ++attempt) {
     job.id = NewJobId();
     Status s = store_.Insert(&job);
     if (s.ok()) break;
     if (s.code() != StatusCode::kAlreadyExists || attempt > 3) return s;
   }
+  // Stored PENDING, so acknowledged even if Stop() came meanwhile: the next Start() runs it.
+  std::lock_guard lock(mu_);
   queue_.push(Queued{job.priority, job.seq, job.id});
   queue_cv_.notify_one();
   return job;
 }
 
-Result<JobRecord> JobService::Get(const std::string& id) { return store_.Get(id); }
+Result<JobRecord> JobService::FindLocked(const std::string& id) {
+  if (auto it = running_.find(id); it != running_.end()) return it->second.shown;
+  return store_.Get(id);
+}
+
+Result<JobRecord> JobService::Get(const std::string& id) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = running_.find(id); it != running_.end()) return it->second.shown;
+  }
+  // Not running here: pending, or its end is stored (a job leaves running_ only after that).
+  return store_.Get(id);
+}
 
 Result<JobPage> JobService::List(const JobQuery& query) { return store_.List(query); }
 
-Result<JobRecord> JobService::Cancel(const std::string& id) {
-  std::lock_guard lock(mu_);
-  DIM_ASSIGN_OR_RETURN(JobRecord job, store_.Get(id));
-  if (IsTerminal(job.state)) {
-    return Status::FailedPrecondition("job '" + id + "' already ended (" +
-                                      std::string(JobStateName(job.state)) + ")");
+JobService::Running* JobService::WaitForWritesLocked(std::unique_lock<std::mutex>& lock,
+                                                    const std::string& id) {
+  for (;;) {
+    auto it = running_.find(id);
+    if (it == running_.end()) return nullptr;
+    if (!it->second.writing) return &it->second;
+    changed_cv_.wait(lock);
   }
+}
+
+namespace {
+
+JobRecord CancelledRecord(JobRecord job, const Clock& clock) {
   job.state = JobState::kCancelled;
   job.error = "cancelled by request";
-  job.completed_at = FormatIso8601(clock_.Now());
+  job.completed_at = FormatIso8601(clock.Now());
   for (auto& n : job.nodes) {
     if (n.status == "pending" || n.status == "running") n.status = "cancelled";
   }
-  DIM_RETURN_IF_ERROR(store_.Update(job));
-  if (auto it = running_.find(id); it != running_.end()) it->second->Cancel();
+  return job;
+}
+
+Status AlreadyEnded(const JobRecord& job) {
+  return Status::FailedPrecondition("job '" + job.id + "' already ended (" +
+                                    std::string(JobStateName(job.state)) + ")");
+}
+
+}  // namespace
+
+Result<JobRecord> JobService::Cancel(const std::string& id) {
+  std::unique_lock lock(mu_);
+  Running* running = WaitForWritesLocked(lock, id);
+  if (running == nullptr) {
+    // Pending (or ended): stored under mu_, so that no worker takes the job meanwhile; a
+    // rare call, and a pending job's only write besides its insert.
+    DIM_ASSIGN_OR_RETURN(JobRecord job, store_.Get(id));
+    if (IsTerminal(job.state)) return AlreadyEnded(job);
+    job = CancelledRecord(std::move(job), clock_);
+    DIM_RETURN_IF_ERROR(store_.UpdateUnlessEnded(job));
+    Notify(job);
+    return job;
+  }
+  if (running->ended) return AlreadyEnded(running->shown);  // CANCELLED, stored by a Cancel()
+  // Claim the job's end, store it unlocked, and stop the job's node tasks once it is stored.
+  JobRecord job = CancelledRecord(running->shown, clock_);
+  running->ended = true;
+  running->writing = true;
+  lock.unlock();
+  Status stored = store_.UpdateUnlessEnded(job);
+  lock.lock();
+  running = &running_.at(id);  // RunJob keeps the entry while a write is in flight
+  running->writing = false;
   changed_cv_.notify_all();
+  if (!stored.ok()) {
+    // Not cancelled: the job goes on, and stores its own end. (FAILED_PRECONDITION: another
+    // process sharing the store ended it; RunJob finds that when it stores its end.)
+    running->ended = false;
+    return stored;
+  }
+  running->token->Cancel();
+  running->shown = job;
+  Notify(job);
   return job;
 }
 
@@ -158,7 +261,7 @@ Result<JobRecord> JobService::Wait(const std::string& id, std::chrono::milliseco
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::unique_lock lock(mu_);
   for (;;) {
-    DIM_ASSIGN_OR_RETURN(JobRecord job, store_.Get(id));
+    DIM_ASSIGN_OR_RETURN(JobRecord job, FindLocked(id));
     if (IsTerminal(job.state)) return job;
     if (std::chrono::steady_clock::now() >= deadline) {
       return Status::DeadlineExceeded("job '" + id + "' is still " +
@@ -183,11 +286,45 @@ void JobService::WorkerLoop() {
   }
 }
 
-void JobService::Save(const JobRecord& record) {
-  // A store failure here cannot be reported to anyone: the record in memory stays right
-  // and the next successful write carries it.
-  (void)store_.Update(record);
+void JobService::Notify(const JobRecord& record) {
   changed_cv_.notify_all();
+  auto [first, last] = watchers_by_job_.equal_range(record.id);
+  for (auto it = first; it != last;) {
+    auto entry = watchers_.find(it->second);
+    if (entry != watchers_.end()) entry->second.watcher(record);
+    if (IsTerminal(record.state)) {  // the last call: the watcher is done
+      if (entry != watchers_.end()) watchers_.erase(entry);
+      it = watchers_by_job_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+Result<int64_t> JobService::Watch(const std::string& id, Watcher watcher) {
+  std::lock_guard lock(mu_);
+  DIM_ASSIGN_OR_RETURN(JobRecord job, FindLocked(id));
+  watcher(job);
+  if (IsTerminal(job.state)) return int64_t{0};
+  const int64_t handle = next_watch_++;
+  watchers_.emplace(handle, WatchEntry{id, std::move(watcher)});
+  watchers_by_job_.emplace(id, handle);
+  return handle;
+}
+
+void JobService::Unwatch(int64_t handle) {
+  if (handle == 0) return;
+  std::lock_guard lock(mu_);
+  auto it = watchers_.find(handle);
+  if (it == watchers_.end()) return;
+  auto [first, last] = watchers_by_job_.equal_range(it->second.job_id);
+  for (auto j = first; j != last; ++j) {
+    if (j->second == handle) {
+      watchers_by_job_.erase(j);
+      break;
+    }
+  }
+  watchers_.erase(it);
 }
 
 Result<nlohmann::json> JobService::RunPattern(const JobRecord& job,
@@ -195,10 +332,11 @@ Result<nlohmann::json> JobService::RunPattern(const JobRecord& job,
                                               const CancelToken& cancel,
                                               const NodeUpdateFn& on_update,
                                               nlohmann::json* failed_result) {
+  PriorityNodes nodes(nodes_, job.priority);
   switch (job.pattern) {
     case Pattern::kCollaborative: {
       DIM_ASSIGN_OR_RETURN(CollaborativeConfig config, ParseCollaborativeConfig(job.config_json));
-      return RunCollaborative(job.id, config, node_ids, nodes_, cancel, clock_, on_update);
+      return RunCollaborative(job.id, config, node_ids, nodes, cancel, clock_, on_update);
     }
     case Pattern::kComparative: {
       DIM_ASSIGN_OR_RETURN(ComparativeConfig config, ParseComparativeConfig(job.config_json));
@@ -206,11 +344,11 @@ Result<nlohmann::json> JobService::RunPattern(const JobRecord& job,
         return Status::Internal("a comparative job has one node task, this one has " +
                                 std::to_string(node_ids.size()));
       }
-      return RunComparative(job.id, config, node_ids[0], nodes_, cancel, clock_, on_update);
+      return RunComparative(job.id, config, node_ids[0], nodes, cancel, clock_, on_update);
     }
     case Pattern::kChained: {
       DIM_ASSIGN_OR_RETURN(ChainedConfig config, ParseChainedConfig(job.config_json));
-      return RunChained(job.id, config, nodes_, cancel, clock_, on_update, failed_result);
+      return RunChained(job.id, config, nodes, cancel, clock_, on_update, failed_result);
     }
     default:
       return Status::InvalidArgument("job '" + job.id + "' has no pattern");
@@ -218,31 +356,51 @@ Result<nlohmann::json> JobService::RunPattern(const JobRecord& job,
 }
 
 void JobService::RunJob(const std::string& id) {
+  // Store writes of a job's state run without mu_; `writing` makes Cancel() wait for them,
+  // and UpdateUnlessEnded keeps any end stored meanwhile (a Cancel() of the pending job, or
+  // another process sharing the store) from being overwritten.
+  auto loaded = store_.Get(id);
+  if (!loaded.ok() || loaded->state != JobState::kPending) return;  // e.g. cancelled
+  JobRecord job = std::move(*loaded);
   auto token = std::make_shared<CancelToken>();
-  JobRecord job;
   {
     std::lock_guard lock(mu_);
-    auto loaded = store_.Get(id);
-    if (!loaded.ok() || loaded->state != JobState::kPending) return;  // e.g. cancelled
-    job = std::move(*loaded);
-    job.state = JobState::kRunning;
-    job.started_at = FormatIso8601(clock_.Now());
-    Save(job);
-    running_[id] = token;
+    if (!running_.emplace(id, Running{job, token, false, /*writing=*/true}).second) return;
+  }
+  job.state = JobState::kRunning;
+  job.started_at = FormatIso8601(clock_.Now());
+  Status stored = store_.UpdateUnlessEnded(job);
+  {
+    std::lock_guard lock(mu_);
+    Running& r = running_.at(id);
+    r.writing = false;
+    changed_cv_.notify_all();
+    if (stored.code() == StatusCode::kFailedPrecondition) {  // cancelled before it started
+      running_.erase(id);
+      return;
+    }
+    // Any other store failure cannot be reported to anyone: the job runs, and its end,
+    // when stored, carries the record.
+    r.shown = job;
+    Notify(job);
   }
 
-  // Per-node progress goes to the store as it happens; the job's final state comes after.
+  // Node progress is shown from memory (and stored only with store_progress).
   auto on_update = [&](size_t index, const NodeTaskRecord& node) {
     std::lock_guard lock(mu_);
-    if (index < job.nodes.size()) job.nodes[index] = node;
+    Running& r = running_.at(id);
+    if (r.ended && !r.writing) return;  // Cancel() stored the job's end: the record stays
+    if (index < r.shown.nodes.size()) r.shown.nodes[index] = node;
     int done = 0;
-    for (auto& n : job.nodes) {
+    for (auto& n : r.shown.nodes) {
       if (n.status == "completed" || n.status == "failed" || n.status == "cancelled") ++done;
     }
-    job.completed_steps = done;
-    // Cancel() raises the token under mu_ when it stores the job CANCELLED (as does Stop());
-    // after that the record must not be overwritten with RUNNING progress.
-    if (!token->cancelled()) Save(job);
+    r.shown.completed_steps = done;
+    // While a Cancel() is being stored the progress is kept (should that write fail) but not
+    // shown; after Stop() the job ends FAILED, not with its nodes' "cancelled" steps.
+    if (r.ended || token->cancelled()) return;
+    if (options_.store_progress) (void)store_.UpdateUnlessEnded(r.shown);
+    Notify(r.shown);
   };
 
   std::vector<std::string> node_ids;
@@ -250,10 +408,13 @@ void JobService::RunJob(const std::string& id) {
   nlohmann::json failed_result;
   Result<nlohmann::json> result = RunPattern(job, node_ids, *token, on_update, &failed_result);
 
-  std::lock_guard lock(mu_);
-  running_.erase(id);
-  auto current = store_.Get(id);
-  if (current.ok() && current->state == JobState::kCancelled) return;  // Cancel() stored it
+  std::unique_lock lock(mu_);
+  Running* r = WaitForWritesLocked(lock, id);
+  if (r->ended) {  // Cancel() stored the job's end
+    running_.erase(id);
+    return;
+  }
+  job = r->shown;
   job.completed_at = FormatIso8601(clock_.Now());
   if (result.ok()) {
     job.state = JobState::kCompleted;
@@ -270,7 +431,20 @@ void JobService::RunJob(const std::string& id) {
   }
   // A pattern may leave a document for a job that did not complete (a pipeline's trace).
   if (!result.ok() && !failed_result.is_null()) job.result_json = failed_result.dump();
-  Save(job);
+  r->ended = true;
+  r->writing = true;
+  lock.unlock();
+  stored = store_.UpdateUnlessEnded(job);
+  lock.lock();
+  running_.erase(id);
+  changed_cv_.notify_all();
+  if (stored.code() == StatusCode::kFailedPrecondition) {
+    // Another process sharing the store ended the job: that end stands.
+    if (auto current = store_.Get(id); current.ok()) Notify(*current);
+    return;
+  }
+  // Any other failure cannot be reported to anyone; the watchers still learn the end.
+  Notify(job);
 }
 
 }  // namespace dim::core

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,13 +32,24 @@ struct SubmitRequest {
 
 struct JobServiceOptions {
   int workers = 4;  // jobs run at once
+  // Jobs waiting to run beyond which Submit is RESOURCE_EXHAUSTED.
+  int max_queued = 10000;
   // Whether Start() takes over the store's unfinished jobs. Off where several processes
   // share one store (local mode), since another process may be running them.
   bool recover = true;
+  // Whether node progress (a node task starting or ending, completed_steps) is written to
+  // the store as it happens. Off, a running job's record is kept in memory, answered from
+  // there, and stored with the job's end: a job costs three commits (PENDING, RUNNING, its
+  // end), and progress not yet stored is lost with the process, whose RUNNING jobs the next
+  // Start() fails anyway. On where other processes read the same store (local mode).
+  bool store_progress = false;
 };
 
 // Thread-safe. Start() before use; Stop() (or the destructor) before the store and the
-// directory go away.
+// directory go away. Every state a job is shown in (Get, List, Watch, Wait) is stored first;
+// a running job's node progress is shown from memory (see JobServiceOptions::store_progress).
+// No lock is held across a write of a running job's state, so store writes of different jobs
+// and reads of running ones do not wait for each other.
 class JobService final {
  public:
   JobService(JobStore& store, NodeDirectory& nodes, const Clock& clock,
@@ -59,14 +71,27 @@ class JobService final {
   // task per node, a comparative job one node task, a chained job one per step (its entry
   // in JobRecord::nodes follows the step to a fallback node).
   Result<JobRecord> Submit(const SubmitRequest& request);
-  // NOT_FOUND when absent.
+  // A running job's record comes from memory, with its node progress; the others from the
+  // store. NOT_FOUND when absent.
   Result<JobRecord> Get(const std::string& id);
   Result<JobPage> List(const JobQuery& query);
-  // Cancels a pending or running job: its state is CANCELLED once stored. NOT_FOUND;
-  // FAILED_PRECONDITION for a job that already ended.
+  // Cancels a pending or running job: returns once CANCELLED is stored, and the job's end is
+  // never stored over it. NOT_FOUND; FAILED_PRECONDITION for a job that already ended
+  // (including one whose end is being stored as Cancel is called: it waits for that write).
   Result<JobRecord> Cancel(const std::string& id);
   // Blocks until the job ends or `timeout` passes (DEADLINE_EXCEEDED); returns the record.
   Result<JobRecord> Wait(const std::string& id, std::chrono::milliseconds timeout);
+
+  // Follows a job: `watcher` is called at once with the job's record (as Get answers), then
+  // with the record after every change (stored states, and node progress), the last call
+  // carrying the state the job ended in.
+  // It runs under the service's lock, so it must be quick and must not call the service.
+  // Returns a handle for Unwatch, or 0 when the job had already ended (the one call made);
+  // NOT_FOUND when there is no such job.
+  using Watcher = std::function<void(const JobRecord&)>;
+  Result<int64_t> Watch(const std::string& id, Watcher watcher);
+  // Stops calls to the watcher; once it returns, none is running or will run. 0 is ignored.
+  void Unwatch(int64_t handle);
 
   NodeDirectory& nodes() { return nodes_; }
 
@@ -81,16 +106,29 @@ class JobService final {
     }
   };
 
+  // A job this process runs, from the moment a worker takes it until its end is stored.
+  struct Running {
+    JobRecord shown;  // what Get/Watch answer: the last stored state, with node progress
+    std::shared_ptr<CancelToken> token;
+    bool ended = false;    // its end was claimed (by Cancel() or RunJob): no one else stores one
+    bool writing = false;  // a write of its state is in flight; Cancel() and RunJob wait for it
+  };
+
   void WorkerLoop();
   void RunJob(const std::string& id);
+  // Under mu_: the running job's shown record, or the stored one.
+  Result<JobRecord> FindLocked(const std::string& id);
+  // Under mu_ (through `lock`): waits until no write of the running job is in flight; the
+  // entry, or nullptr once the job is no longer running here.
+  Running* WaitForWritesLocked(std::unique_lock<std::mutex>& lock, const std::string& id);
   // The job's pattern on its nodes; the result document, or why the job did not complete
   // (and then, in *failed_result, what the pattern reports of a job that did not complete,
   // if anything: a pipeline's trace).
   Result<nlohmann::json> RunPattern(const JobRecord& job, const std::vector<std::string>& node_ids,
                                     const CancelToken& cancel, const NodeUpdateFn& on_update,
                                     nlohmann::json* failed_result);
-  // Stores a change made to the running job's record under mu_ and wakes waiters.
-  void Save(const JobRecord& record);
+  // Under mu_: wakes waiters and calls the job's watchers with its record.
+  void Notify(const JobRecord& record);
   std::string NewJobId();
 
   JobStore& store_;
@@ -102,7 +140,14 @@ class JobService final {
   std::condition_variable queue_cv_;
   std::condition_variable changed_cv_;
   std::priority_queue<Queued> queue_;
-  std::map<std::string, std::shared_ptr<CancelToken>> running_;
+  std::map<std::string, Running> running_;
+  struct WatchEntry {
+    std::string job_id;
+    Watcher watcher;
+  };
+  std::map<int64_t, WatchEntry> watchers_;
+  std::multimap<std::string, int64_t> watchers_by_job_;
+  int64_t next_watch_ = 1;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
 };

@@ -17,8 +17,9 @@ constexpr std::string_view kTrimmedMean = "trimmed_mean";
 
 const KeyRules& TopLevelKeys() {
   static const KeyRules kRules{
-      {"model_id", "nodes", "dataset", "columns", "aggregation", "task", "min_nodes", "timeout"},
-      {"reputation_min", "labels"},
+      {"model_id", "nodes", "dataset", "columns", "aggregation", "task", "min_nodes", "timeout",
+       "reputation_min", "labels", "max_nodes"},
+      {},
   };
   return kRules;
 }
@@ -144,6 +145,48 @@ Status ReadAggregation(const json& value, const std::string& path, Collaborative
   return Status::Ok();
 }
 
+// reputation_min, labels and max_nodes: how the orchestrator chooses nodes when the config
+// lists none.
+Status ReadSelection(const ConfigObject& object, CollaborativeConfig& config) {
+  for (const char* key : {"reputation_min", "labels", "max_nodes"}) {
+    if (object.Find(key) != nullptr && !config.nodes.empty()) {
+      return Status::InvalidArgument(object.PathOf(key) +
+                                     ": only when the orchestrator chooses the nodes; this "
+                                     "config lists them in $.nodes");
+    }
+  }
+  if (const json* min = object.Find("reputation_min")) {
+    const std::string path = object.PathOf("reputation_min");
+    if (!min->is_number()) return TypeError(path, "a number", *min);
+    config.reputation_min = min->get<double>();
+    if (!(config.reputation_min >= 0 && config.reputation_min <= 1)) {
+      return Status::InvalidArgument(path + ": must be in [0, 1], got " + min->dump());
+    }
+  }
+  if (const json* labels = object.Find("labels")) {
+    const std::string path = object.PathOf("labels");
+    if (!labels->is_object()) return TypeError(path, "an object of strings", *labels);
+    for (const auto& [key, value] : labels->items()) {
+      const std::string at = ChildPath(path, key);
+      if (key.empty()) return Status::InvalidArgument(path + ": a label name must not be empty");
+      DIM_ASSIGN_OR_RETURN(std::string text, ReadString(value, at));
+      config.labels[key] = std::move(text);
+    }
+  }
+  if (const json* max_nodes = object.Find("max_nodes")) {
+    const std::string path = object.PathOf("max_nodes");
+    DIM_ASSIGN_OR_RETURN(int64_t n,
+                         ReadInteger(*max_nodes, path, 1, std::numeric_limits<int>::max()));
+    if (config.min_nodes > n) {
+      return Status::InvalidArgument(path + ": must be >= min_nodes (" +
+                                     std::to_string(config.min_nodes) + "), got " +
+                                     std::to_string(n));
+    }
+    config.max_nodes = static_cast<int>(n);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<CollaborativeConfig> ParseCollaborativeConfig(std::string_view json_text) {
@@ -185,6 +228,7 @@ Result<CollaborativeConfig> ParseCollaborativeConfig(std::string_view json_text)
     DIM_ASSIGN_OR_RETURN(config.timeout_seconds,
                          ReadPositiveNumber(*timeout, object.PathOf("timeout")));
   }
+  DIM_RETURN_IF_ERROR(ReadSelection(object, config));
   return config;
 }
 
@@ -207,6 +251,9 @@ json CollaborativeConfigToJson(const CollaborativeConfig& config) {
   if (!config.task.empty()) out["task"] = config.task;
   if (config.min_nodes > 0) out["min_nodes"] = config.min_nodes;
   if (config.timeout_seconds > 0) out["timeout"] = config.timeout_seconds;
+  if (config.reputation_min > 0) out["reputation_min"] = config.reputation_min;
+  if (!config.labels.empty()) out["labels"] = config.labels;
+  if (config.max_nodes > 0) out["max_nodes"] = config.max_nodes;
   return out;
 }
 

@@ -24,7 +24,7 @@ struct CollaborativeConfig {
   // federated_averaging, weighted_average, median or trimmed_mean (see RunCollaborative).
   std::string aggregation_method = "federated_averaging";
   // weighted_average: the weight of each node, by node id, as given (not normalised).
-  // Empty: each node weighs its reputation, which is 1.0 for every node in this version.
+  // Empty: each node weighs its reputation (NodeDescription::reputation).
   std::map<std::string, double> weights = {};
   // trimmed_mean: the fraction of nodes dropped from each end, in [0, 0.5).
   double trim = 0.1;
@@ -36,6 +36,12 @@ struct CollaborativeConfig {
   int min_nodes = 0;
   // Per-node time limit in seconds; 0 means none.
   double timeout_seconds = 0;
+  // When the orchestrator chooses the nodes (no `nodes`): only nodes whose reputation is at
+  // least this, that carry every one of these labels, and at most max_nodes of them (0: no
+  // limit), those with the most free task slots first.
+  double reputation_min = 0;
+  std::map<std::string, std::string> labels = {};
+  int max_nodes = 0;
 };
 
 // Parses config_json. Keys are accepted in snake_case and camelCase alike (model_id,
@@ -55,7 +61,9 @@ struct CollaborativeConfig {
 //   task         "classification" or "regression"
 //   min_nodes    integer >= 1, and <= the number of nodes when nodes are listed
 //   timeout      number of seconds > 0
-// reputation_min and labels (SPEC) are rejected as not available in this version.
+//   reputation_min  number in [0, 1]           } only without `nodes`: they say how the
+//   labels       {"name": "value", ...}         } orchestrator chooses nodes
+//   max_nodes    integer >= 1, and >= min_nodes }
 // Errors are INVALID_ARGUMENT with a message that starts with the JSON path of the
 // offending field (as the config spells it), e.g. "$.aggregation.method: unknown method
 // 'mean' (expected federated_averaging, weighted_average, median or trimmed_mean)",
@@ -67,8 +75,8 @@ struct CollaborativeConfig {
 Result<CollaborativeConfig> ParseCollaborativeConfig(std::string_view json_text);
 
 // Canonical form (snake_case keys, defaults filled), parseable by ParseCollaborativeConfig.
-// task, min_nodes and timeout are left out when unset ("", 0, 0); weights when empty, trim
-// unless the method is trimmed_mean, differential_privacy when unset.
+// task, min_nodes, timeout, reputation_min, labels and max_nodes are left out when unset;
+// weights when empty, trim unless the method is trimmed_mean, differential_privacy when unset.
 nlohmann::json CollaborativeConfigToJson(const CollaborativeConfig& config);
 
 }  // namespace dim::core

@@ -1,5 +1,6 @@
 #include "core/node/in_process_node.h"
 
+#include "core/models/model_ref.h"
 #include "core/node/task_runner.h"
 
 namespace dim::core {
@@ -23,6 +24,10 @@ NodeDescription InProcessNode::Describe() const {
   d.described = true;
   d.datasets = datasets_.entries();
   d.models = models_->List();
+  // Models by content: a file of the folder whose sha256 is the id's.
+  d.can_get_model = [models = models_](const std::string& id) {
+    return Sha256OfModelId(id) && models->CheckAvailable(id).ok();
+  };
   return d;
 }
 

@@ -2,6 +2,30 @@
 
 namespace dim::core {
 
+bool CountsAgainstNode(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kOk:
+    case StatusCode::kCancelled:
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kUnauthenticated:
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kResourceExhausted:  // busy, not unreliable: capacity covers it
+      return false;
+    default:
+      return true;
+  }
+}
+
+double NextReputation(double reputation, const Status& status) {
+  constexpr double kStep = 0.1;
+  if (status.ok()) return reputation + kStep * (1.0 - reputation);
+  if (CountsAgainstNode(status)) return reputation - kStep * reputation;
+  return reputation;
+}
+
 Result<Summary> NodeClient::RunSummaryTask(const NodeTask& task, const CancelToken& cancel,
                                            std::chrono::milliseconds timeout) {
   DIM_ASSIGN_OR_RETURN(nlohmann::json document, RunTask(task, cancel, timeout));

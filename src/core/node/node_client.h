@@ -2,6 +2,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -13,6 +15,16 @@
 #include "core/stats/summary.h"
 
 namespace dim::core {
+
+// A node's machine, as it reports it.
+struct NodeResources {
+  bool known = false;  // false until the node has reported them
+  int cpu_available = 0;
+  int memory_available_gb = 0;
+  bool gpu_available = false;
+  double cpu_percent = 0;
+  double memory_percent = 0;
+};
 
 // What the orchestrator knows of a node, for selection, validation and `dim health`.
 struct NodeDescription {
@@ -28,7 +40,30 @@ struct NodeDescription {
   int queued_jobs = 0;
   int max_concurrent_jobs = 0;
   std::string error;          // last contact error, if any
+  std::map<std::string, std::string> labels;
+  NodeResources resources;
+  // Share of the node's recent tasks that succeeded, from 1.0 for a new node: each task
+  // that ends moves it a tenth of the way towards 1 (succeeded) or 0 (failed by the node:
+  // unreachable, out of time, internal error). Errors in the job's own config do not count.
+  double reputation = 1.0;
+  int tasks_succeeded = 0;
+  int tasks_failed = 0;
+  // Whether the node can run a model (a name or sha256:<hex>) that `models` does not list:
+  // one of the orchestrator's model store, for a daemon that fetches from it (registered
+  // with --orchestrator); a sha256:<hex> id of a file of its folder, for a local node.
+  // Empty: `models` is all it has.
+  std::function<bool(const std::string&)> can_get_model;
 };
+
+// Free task slots: max_concurrent_jobs less the tasks running and queued (may be negative).
+inline int FreeCapacity(const NodeDescription& node) {
+  return node.max_concurrent_jobs - node.active_jobs - node.queued_jobs;
+}
+
+// Whether a node task that ended with `status` speaks against the node (see reputation).
+bool CountsAgainstNode(const Status& status);
+// The reputation after one more task that ended with `status`.
+double NextReputation(double reputation, const Status& status);
 
 class NodeClient {
  public:
@@ -57,6 +92,8 @@ class NodeDirectory {
   virtual Result<std::shared_ptr<NodeClient>> Client(const std::string& node_id) = 0;
   // Every known node, sorted by id.
   virtual std::vector<NodeDescription> Describe() = 0;
+  // Told how each node task ended, for the node's reputation. Nothing by default.
+  virtual void RecordTaskOutcome(const std::string& /*node_id*/, const Status& /*status*/) {}
 };
 
 }  // namespace dim::core

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/job_types.h"
 #include "core/matrix.h"
 #include "core/stats/consensus.h"
 #include "core/stats/private_summary.h"
@@ -52,6 +53,8 @@ struct NodeTask {
   // Step only: the input rows when they came from the client (directly or through earlier
   // steps); unset: the step reads `dataset` (with `columns`).
   std::optional<Matrix> input_rows;
+  // The job's priority, for the node's queue.
+  Priority priority = Priority::kNormal;
 };
 
 // The task's parameters as carried in daemon.SubmitJobRequest.input_data_json:

@@ -10,6 +10,7 @@ TaskQueue::TaskQueue(ModelRepository& models, const DatasetCatalog& datasets, co
   for (int i = 0; i < std::max(1, options_.max_concurrent); ++i) {
     workers_.emplace_back([this] { WorkerLoop(); });
   }
+  timer_ = std::thread([this] { TimerLoop(); });
 }
 
 TaskQueue::~TaskQueue() {
@@ -19,16 +20,29 @@ TaskQueue::~TaskQueue() {
     for (auto& [id, t] : tasks_) t->cancel->Cancel();
   }
   cv_.notify_all();
+  timer_cv_.notify_all();
   for (auto& w : workers_) w.join();
+  timer_.join();
+  // Waiters of tasks that never ran (still queued) get their answer now.
+  std::vector<Call> calls;
+  {
+    std::lock_guard lock(mu_);
+    while (!waiters_.empty()) {
+      auto task = tasks_.find(waiters_.begin()->second.job_id);
+      TaskView view = task != tasks_.end() ? task->second->view : TaskView{};
+      calls.push_back(TakeWaiterLocked(waiters_.begin(), std::move(view)));
+    }
+  }
+  for (auto& [done, view] : calls) done(view);
 }
 
 Status TaskQueue::Submit(NodeTask task, Priority priority) {
   // Fail fast, before queueing, on what the caller got wrong.
   if (!datasets_.Has(task.dataset)) return datasets_.Find(task.dataset).status();
-  if (auto model = models_.Get(task.model_id); !model.ok()) return model.status();
-  for (const auto& id : task.model_ids) {
-    if (auto model = models_.Get(id); !model.ok()) return model.status();
-  }
+  // A model the node lacks but can fetch passes here: the worker fetches it (Get), so that
+  // no request thread waits on a download.
+  DIM_RETURN_IF_ERROR(models_.CheckAvailable(task.model_id));
+  for (const auto& id : task.model_ids) DIM_RETURN_IF_ERROR(models_.CheckAvailable(id));
   DIM_RETURN_IF_ERROR(CheckNodePolicy(options_.policy, datasets_, task));
 
   std::lock_guard lock(mu_);
@@ -68,7 +82,8 @@ Result<TaskView> TaskQueue::Get(const std::string& job_id) const {
 }
 
 Status TaskQueue::Cancel(const std::string& job_id) {
-  std::lock_guard lock(mu_);
+  std::vector<Call> calls;
+  std::unique_lock lock(mu_);
   auto it = tasks_.find(job_id);
   if (it == tasks_.end()) return Status::NotFound("task '" + job_id + "' not found on this node");
   Task& t = *it->second;
@@ -79,6 +94,9 @@ Status TaskQueue::Cancel(const std::string& job_id) {
     t.view.error_code = StatusCode::kCancelled;
     t.view.completed_at = FormatIso8601(clock_.Now());
     finished_order_.push_back(job_id);
+    TakeWaitersLocked(t.view, calls);
+    lock.unlock();
+    for (auto& [done, view] : calls) done(view);
     return Status::Ok();
   }
   if (t.view.status == "running") {
@@ -131,7 +149,8 @@ void TaskQueue::WorkerLoop() {
 }
 
 void TaskQueue::Finish(Task& task, Result<std::string> result) {
-  std::lock_guard lock(mu_);
+  std::vector<Call> calls;
+  std::unique_lock lock(mu_);
   --active_;
   ++total_;
   auto& v = task.view;
@@ -149,6 +168,7 @@ void TaskQueue::Finish(Task& task, Result<std::string> result) {
     v.error = result.status().message();
     v.error_code = result.status().code();
   }
+  TakeWaitersLocked(v, calls);
   finished_order_.push_back(v.job_id);
   while (finished_order_.size() > options_.keep_finished) {
     auto it = tasks_.find(finished_order_.front());
@@ -157,6 +177,86 @@ void TaskQueue::Finish(Task& task, Result<std::string> result) {
       tasks_.erase(it);
     }
     finished_order_.pop_front();
+  }
+  lock.unlock();
+  for (auto& [done, view] : calls) done(view);
+}
+
+Result<int64_t> TaskQueue::WaitForEnd(const std::string& job_id,
+                                      std::chrono::steady_clock::time_point deadline,
+                                      TaskWaiter done) {
+  std::unique_lock lock(mu_);
+  auto it = tasks_.find(job_id);
+  if (it == tasks_.end()) return Status::NotFound("task '" + job_id + "' not found on this node");
+  const std::string& status = it->second->view.status;
+  if ((status != "queued" && status != "running") || stopping_) {
+    TaskView view = it->second->view;
+    lock.unlock();
+    done(view);
+    return int64_t{0};
+  }
+  const int64_t handle = next_waiter_++;
+  waiters_.emplace(handle, Waiter{job_id, deadline, std::move(done)});
+  waiters_by_task_.emplace(job_id, handle);
+  const bool earliest = deadlines_.empty() || deadline < deadlines_.begin()->first;
+  deadlines_.emplace(deadline, handle);
+  if (earliest) timer_cv_.notify_all();
+  return handle;
+}
+
+void TaskQueue::CancelWait(int64_t handle) {
+  std::unique_lock lock(mu_);
+  auto it = waiters_.find(handle);
+  if (it == waiters_.end()) return;
+  auto task = tasks_.find(it->second.job_id);
+  Call call = TakeWaiterLocked(it, task != tasks_.end() ? task->second->view : TaskView{});
+  lock.unlock();
+  call.first(call.second);
+}
+
+TaskQueue::Call TaskQueue::TakeWaiterLocked(std::map<int64_t, Waiter>::iterator it,
+                                            TaskView view) {
+  const int64_t handle = it->first;
+  auto [first, last] = waiters_by_task_.equal_range(it->second.job_id);
+  for (auto j = first; j != last; ++j) {
+    if (j->second == handle) {
+      waiters_by_task_.erase(j);
+      break;
+    }
+  }
+  deadlines_.erase({it->second.deadline, handle});
+  Call call{std::move(it->second.done), std::move(view)};
+  waiters_.erase(it);
+  return call;
+}
+
+void TaskQueue::TakeWaitersLocked(const TaskView& view, std::vector<Call>& calls) {
+  for (;;) {
+    auto by_task = waiters_by_task_.find(view.job_id);
+    if (by_task == waiters_by_task_.end()) return;
+    calls.push_back(TakeWaiterLocked(waiters_.find(by_task->second), view));
+  }
+}
+
+void TaskQueue::TimerLoop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    if (deadlines_.empty()) {
+      timer_cv_.wait(lock);
+      continue;
+    }
+    const auto next = deadlines_.begin()->first;
+    if (std::chrono::steady_clock::now() < next) {
+      timer_cv_.wait_until(lock, next);
+      continue;
+    }
+    const int64_t handle = deadlines_.begin()->second;
+    auto it = waiters_.find(handle);
+    auto task = tasks_.find(it->second.job_id);
+    Call call = TakeWaiterLocked(it, task != tasks_.end() ? task->second->view : TaskView{});
+    lock.unlock();
+    call.first(call.second);
+    lock.lock();
   }
 }
 

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <queue>
@@ -51,18 +53,23 @@ struct TaskStats {
   double avg_execution_seconds = 0;
 };
 
+// Called once with a task's view; see TaskQueue::WaitForEnd.
+using TaskWaiter = std::function<void(const TaskView&)>;
+
 // Thread-safe.
 class TaskQueue final {
  public:
   TaskQueue(ModelRepository& models, const DatasetCatalog& datasets, const Clock& clock,
             TaskQueueOptions options);
-  ~TaskQueue();  // cancels running tasks and joins the workers
+  ~TaskQueue();  // cancels running tasks, joins the workers, and calls the waiters left
 
   // Checks the task can run here (dataset and models exist, models load, the node's policy
-  // allows it) and queues it. A finished task's result_json is the document RunNodeTask
-  // returns, run under options.policy. NOT_FOUND / INVALID_ARGUMENT from those checks;
-  // FAILED_PRECONDITION from CheckNodePolicy; ALREADY_EXISTS when a task with this
-  // id is queued or running; RESOURCE_EXHAUSTED when the queue is full.
+  // allows it) and queues it. A model the repository can fetch but does not hold yet is
+  // accepted, and fetched by the worker that runs the task (its errors fail the task).
+  // A finished task's result_json is the document RunNodeTask returns, run under
+  // options.policy. NOT_FOUND / INVALID_ARGUMENT from those checks; FAILED_PRECONDITION
+  // from CheckNodePolicy; ALREADY_EXISTS when a task with this id is queued or running;
+  // RESOURCE_EXHAUSTED when the queue is full.
   [[nodiscard]] Status Submit(NodeTask task, Priority priority);
   // NOT_FOUND for an unknown id.
   Result<TaskView> Get(const std::string& job_id) const;
@@ -70,6 +77,19 @@ class TaskQueue final {
   // NOT_FOUND; FAILED_PRECONDITION when it already ended.
   [[nodiscard]] Status Cancel(const std::string& job_id);
   TaskStats Stats() const;
+
+  // Calls `done` exactly once with the task's view: when the task ends (completed, failed,
+  // or cancelled, also while queued), or with its view then (queued or running) when
+  // `deadline` passes or CancelWait is called, whichever comes first. A task that has
+  // already ended is answered at once, from this thread, and 0 is returned; otherwise a
+  // handle for CancelWait. `done` runs outside the queue's lock, on a worker, the queue's
+  // timer thread or the caller of Cancel/CancelWait; it must be quick (it may call Get).
+  // NOT_FOUND for an unknown id.
+  Result<int64_t> WaitForEnd(const std::string& job_id,
+                             std::chrono::steady_clock::time_point deadline, TaskWaiter done);
+  // Calls the waiter now, from this thread, unless it has already been called (or is being
+  // called elsewhere). Unknown handles and 0 are ignored.
+  void CancelWait(int64_t handle);
 
  private:
   struct Task {
@@ -89,8 +109,21 @@ class TaskQueue final {
       return seq > o.seq;
     }
   };
+  struct Waiter {
+    std::string job_id;
+    std::chrono::steady_clock::time_point deadline;
+    TaskWaiter done;
+  };
+  // A waiter taken out of the books under mu_, to be called once mu_ is released.
+  using Call = std::pair<TaskWaiter, TaskView>;
+
   void WorkerLoop();
+  void TimerLoop();
   void Finish(Task& task, Result<std::string> result);
+  // Under mu_: takes the waiter out of every index; its call, with `view`.
+  Call TakeWaiterLocked(std::map<int64_t, Waiter>::iterator it, TaskView view);
+  // Under mu_: takes out the waiters of a task that ended.
+  void TakeWaitersLocked(const TaskView& view, std::vector<Call>& calls);
 
   ModelRepository& models_;
   const DatasetCatalog& datasets_;
@@ -108,7 +141,13 @@ class TaskQueue final {
   int queued_ = 0;
   int total_ = 0, successful_ = 0, failed_ = 0;
   double total_seconds_ = 0;
+  std::map<int64_t, Waiter> waiters_;
+  std::multimap<std::string, int64_t> waiters_by_task_;
+  std::set<std::pair<std::chrono::steady_clock::time_point, int64_t>> deadlines_;
+  int64_t next_waiter_ = 1;
+  std::condition_variable timer_cv_;
   std::vector<std::thread> workers_;
+  std::thread timer_;
 };
 
 }  // namespace dim::core

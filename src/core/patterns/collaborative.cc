@@ -9,14 +9,13 @@
 namespace dim::core {
 namespace {
 
-// Nodes have no reputation yet: every node's is this, so weighted_average without weights
-// weighs the nodes equally until reputations exist.
-constexpr double kDefaultReputation = 1.0;
-
 // The aggregate of the summaries of the nodes that succeeded, by the config's method; fills
-// `extra` with what the method used (weights, trim).
+// `extra` with what the method used (weights, trim). weighted_average without weights in
+// the config weighs each node by its reputation (when the job started).
 Result<Summary> Aggregate(const CollaborativeConfig& config, const std::vector<Summary>& parts,
-                          const std::vector<std::string>& ids, nlohmann::json& extra) {
+                          const std::vector<std::string>& ids,
+                          const std::map<std::string, double>& reputations,
+                          nlohmann::json& extra) {
   const std::string& method = config.aggregation_method;
   if (method == "federated_averaging") return PoolSummaries(parts);
   // Node-mean methods: a node with no rows has no mean to give.
@@ -34,7 +33,12 @@ Result<Summary> Aggregate(const CollaborativeConfig& config, const std::vector<S
     double total = 0;
     for (const auto& id : with_rows_ids) {
       auto it = config.weights.find(id);
-      weights.push_back(!given ? kDefaultReputation : it == config.weights.end() ? 0 : it->second);
+      if (given) {
+        weights.push_back(it == config.weights.end() ? 0 : it->second);
+      } else {
+        auto rep = reputations.find(id);
+        weights.push_back(rep == reputations.end() ? 1.0 : rep->second);
+      }
       total += weights.back();
     }
     if (!with_rows.empty() && total <= 0) {
@@ -59,6 +63,87 @@ Result<Summary> Aggregate(const CollaborativeConfig& config, const std::vector<S
     return MedianOfNodes(with_rows);
   }
   return Status::InvalidArgument("$.aggregation.method: unknown method '" + method + "'");
+}
+
+bool HasLabels(const NodeDescription& node, const std::map<std::string, std::string>& labels) {
+  for (const auto& [key, value] : labels) {
+    auto it = node.labels.find(key);
+    if (it == node.labels.end() || it->second != value) return false;
+  }
+  return true;
+}
+
+std::string LabelsText(const std::map<std::string, std::string>& labels) {
+  std::string out;
+  for (const auto& [key, value] : labels) {
+    if (!out.empty()) out += ", ";
+    out += key;
+    out += '=';
+    out += value;
+  }
+  return out;
+}
+
+// The nodes the orchestrator picks for a config without `nodes`: active nodes that hold the
+// dataset and the model, carry the labels and reach reputation_min; the ones with the most
+// free task slots first (then the best reputation, then by id), at most max_nodes. The
+// error names the filter that left no node.
+Result<std::vector<std::string>> ChooseNodes(const CollaborativeConfig& config,
+                                             const std::vector<NodeDescription>& known) {
+  std::vector<const NodeDescription*> candidates;
+  for (const auto& n : known) {
+    if (n.active && n.described && HoldsDataset(n, config.dataset)) candidates.push_back(&n);
+  }
+  if (candidates.empty()) {
+    return Status::NotFound("$.dataset: no active node holds dataset '" + config.dataset + "'");
+  }
+  // Each filter in turn, so that the error says which one left nothing.
+  auto keep = [&](auto&& pred, auto&& error) -> Status {
+    std::vector<const NodeDescription*> kept;
+    for (const auto* n : candidates) {
+      if (pred(*n)) kept.push_back(n);
+    }
+    if (kept.empty()) return error(JoinNames(candidates, [](const auto* n) { return n->id; }));
+    candidates = std::move(kept);
+    return Status::Ok();
+  };
+  DIM_RETURN_IF_ERROR(keep([&](const NodeDescription& n) { return HoldsModel(n, config.model_id); },
+                           [&](const std::string& names) {
+                             return Status::NotFound("$.model_id: model '" + config.model_id +
+                                                     "' is on none of the nodes that hold "
+                                                     "dataset '" + config.dataset + "' (" +
+                                                     names + ")");
+                           }));
+  DIM_RETURN_IF_ERROR(keep([&](const NodeDescription& n) { return HasLabels(n, config.labels); },
+                           [&](const std::string& names) {
+                             return Status::NotFound("$.labels: none of the nodes that could "
+                                                     "run this job (" + names + ") has " +
+                                                     LabelsText(config.labels));
+                           }));
+  DIM_RETURN_IF_ERROR(keep(
+      [&](const NodeDescription& n) { return n.reputation >= config.reputation_min; },
+      [&](const std::string& names) {
+        return Status::NotFound("$.reputation_min: none of the nodes that could run this job (" +
+                                names + ") has a reputation of " +
+                                nlohmann::json(config.reputation_min).dump() + " or more");
+      }));
+  std::stable_sort(candidates.begin(), candidates.end(), [](const auto* a, const auto* b) {
+    if (FreeCapacity(*a) != FreeCapacity(*b)) return FreeCapacity(*a) > FreeCapacity(*b);
+    if (a->reputation != b->reputation) return a->reputation > b->reputation;
+    return a->id < b->id;
+  });
+  if (config.max_nodes > 0 && candidates.size() > static_cast<size_t>(config.max_nodes)) {
+    candidates.resize(config.max_nodes);
+  }
+  std::vector<std::string> chosen;
+  for (const auto* n : candidates) chosen.push_back(n->id);
+  std::sort(chosen.begin(), chosen.end());
+  return chosen;
+}
+
+// The node tasks that must succeed: min_nodes, or every node.
+size_t Quorum(const CollaborativeConfig& config, size_t nodes) {
+  return config.min_nodes > 0 ? static_cast<size_t>(config.min_nodes) : nodes;
 }
 
 }  // namespace
@@ -89,21 +174,7 @@ Result<std::vector<std::string>> SelectCollaborativeNodes(const CollaborativeCon
       chosen.push_back(id);
     }
   } else {
-    std::vector<std::string> with_dataset;
-    for (const auto& n : known) {
-      if (!n.active || !n.described || !HoldsDataset(n, config.dataset)) continue;
-      with_dataset.push_back(n.id);
-      if (HoldsModel(n, config.model_id)) chosen.push_back(n.id);
-    }
-    if (with_dataset.empty()) {
-      return Status::NotFound("$.dataset: no active node holds dataset '" + config.dataset + "'");
-    }
-    if (chosen.empty()) {
-      const std::string names = JoinNames(with_dataset);
-      return Status::NotFound("$.model_id: model '" + config.model_id +
-                              "' is on none of the nodes that hold dataset '" + config.dataset +
-                              "' (" + names + ")");
-    }
+    DIM_ASSIGN_OR_RETURN(chosen, ChooseNodes(config, known));
   }
   // Weights by node id for nodes the orchestrator chose: every chosen node needs one.
   if (config.nodes.empty() && !config.weights.empty()) {
@@ -143,9 +214,12 @@ Result<nlohmann::json> RunCollaborative(const std::string& job_id,
   task.differential_privacy = config.differential_privacy;
   std::vector<NodeRunRequest> requests;
   for (const auto& id : nodes) requests.push_back({id, task});
+  std::map<std::string, double> reputations;
+  for (const auto& n : directory.Describe()) reputations[n.id] = n.reputation;
   DIM_ASSIGN_OR_RETURN(
       std::vector<NodeRunOutcome> outcomes,
-      RunNodeTasks(requests, directory, cancel, clock, config.timeout_seconds, on_update));
+      RunNodeTasks(requests, directory, cancel, clock, config.timeout_seconds, on_update,
+                   Quorum(config, nodes.size())));
 
   std::vector<Summary> parts;
   std::vector<std::string> part_ids;
@@ -174,14 +248,14 @@ Result<nlohmann::json> RunCollaborative(const std::string& job_id,
     }
     per_node.push_back(std::move(n));
   }
-  const size_t quorum = config.min_nodes > 0 ? static_cast<size_t>(config.min_nodes) : nodes.size();
+  const size_t quorum = Quorum(config, nodes.size());
   if (parts.size() < quorum) {
     return Status::FailedPrecondition(
         std::to_string(parts.size()) + " of " + std::to_string(nodes.size()) +
         " nodes succeeded (quorum " + std::to_string(quorum) + "): " + failures);
   }
   nlohmann::json extra = nlohmann::json::object();
-  DIM_ASSIGN_OR_RETURN(Summary pooled, Aggregate(config, parts, part_ids, extra));
+  DIM_ASSIGN_OR_RETURN(Summary pooled, Aggregate(config, parts, part_ids, reputations, extra));
   nlohmann::json aggregate = SummaryToJson(pooled);
   aggregate["nodes_used"] = parts.size();
   nlohmann::json result = {{"pattern", "collaborative"},

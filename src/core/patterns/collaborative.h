@@ -16,8 +16,11 @@ namespace dim::core {
 
 // The nodes a job will use. With config.nodes: each must exist (NOT_FOUND "$.nodes[i]: ..."),
 // and, where the node has described itself, hold the dataset and the model (NOT_FOUND
-// "$.dataset: ..." / "$.model_id: ..."). Without: every active node that holds the dataset
-// and the model (NOT_FOUND "$.dataset: ..." or "$.model_id: ..." when there is none).
+// "$.dataset: ..." / "$.model_id: ..."). Without: the active nodes that hold the dataset
+// and the model, carry config.labels and reach config.reputation_min, at most
+// config.max_nodes of them, those with the most free task slots (FreeCapacity) first, then
+// the best reputation; sorted by id (NOT_FOUND "$.dataset: ...", "$.model_id: ...",
+// "$.labels: ..." or "$.reputation_min: ..." naming the filter that left no node).
 // INVALID_ARGUMENT when min_nodes exceeds the node count, and, when the orchestrator chose
 // the nodes, when aggregation.weights lacks a chosen node ("$.aggregation.weights: no weight
 // for node 'x'") or names one not chosen ("$.aggregation.weights.y: ...").
@@ -29,9 +32,9 @@ Result<std::vector<std::string>> SelectCollaborativeNodes(const CollaborativeCon
 //   federated_averaging  the exact figures of all rows pooled (PoolSummaries);
 //   weighted_average     per column the weighted mean of the node means, and the variance of
 //                        that weighted mixture (WeightedAverageOfNodes); the weights are
-//                        config.weights, else each node's reputation, 1.0 for every node in
-//                        this version (nodes have no reputation yet); either way normalised
-//                        over the nodes that succeeded;
+//                        config.weights, else each node's reputation when the job started
+//                        (NodeDescription::reputation); either way normalised over the nodes
+//                        that succeeded;
 //   median               per column the median of the node means, and the median of the node
 //                        variances (MedianOfNodes);
 //   trimmed_mean         per column the mean of the node means left after dropping

@@ -44,14 +44,20 @@ Result<std::string> SelectComparativeNode(const ComparativeConfig& config,
   }
   std::vector<std::string> lacking;
   bool any_dataset = false;
-  for (const auto& n : known) {  // sorted by id: the first that fits is chosen
+  const NodeDescription* best = nullptr;
+  for (const auto& n : known) {  // sorted by id, so ties go to the first id
     if (!n.active || !n.described || !HoldsDataset(n, config.dataset)) continue;
     any_dataset = true;
     auto missing = std::find_if(config.model_ids.begin(), config.model_ids.end(),
                                 [&](const std::string& m) { return !HoldsModel(n, m); });
-    if (missing == config.model_ids.end()) return n.id;
-    lacking.push_back(n.id + " lacks '" + *missing + "'");
+    if (missing != config.model_ids.end()) {
+      lacking.push_back(n.id + " lacks '" + *missing + "'");
+    } else if (best == nullptr || FreeCapacity(n) > FreeCapacity(*best) ||
+               (FreeCapacity(n) == FreeCapacity(*best) && n.reputation > best->reputation)) {
+      best = &n;
+    }
   }
+  if (best != nullptr) return best->id;
   if (!any_dataset) {
     return Status::NotFound("$.dataset: no active node holds dataset '" + config.dataset + "'");
   }

@@ -15,8 +15,9 @@ namespace dim::core {
 // The node that runs the job. With config.node_id: the node must exist (NOT_FOUND
 // "$.node_id: node 'x' not found (known nodes: ...)") and, where it has described itself,
 // hold the dataset ("$.dataset: node 'x' has no dataset 'd' (it has: ...)") and every model
-// ("$.model_ids[i]: model 'm' not found on node 'x'"). Without: the first node, by id, of
-// the active described nodes that hold the dataset and every model; NOT_FOUND
+// ("$.model_ids[i]: model 'm' not found on node 'x'"). Without: of the active described
+// nodes that hold the dataset and every model, the one with the most free task slots
+// (FreeCapacity), then the best reputation, then the first by id; NOT_FOUND
 // "$.dataset: no active node holds dataset 'd'", or "$.model_ids: no active node that holds
 // dataset 'd' has all the models (a lacks 'm'; b lacks 'n')".
 Result<std::string> SelectComparativeNode(const ComparativeConfig& config,

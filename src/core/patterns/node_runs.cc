@@ -37,6 +37,7 @@ std::string DatasetNames(const NodeDescription& node) {
 }
 
 bool HoldsModel(const NodeDescription& node, const std::string& model) {
+  if (node.can_get_model && node.can_get_model(model)) return true;
   return std::find(node.models.begin(), node.models.end(), model) != node.models.end();
 }
 
@@ -51,7 +52,7 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
                                                  NodeDirectory& directory,
                                                  const CancelToken& cancel, const Clock& clock,
                                                  double timeout_seconds,
-                                                 const NodeUpdateFn& on_update) {
+                                                 const NodeUpdateFn& on_update, size_t quorum) {
   std::mutex mu;
   std::condition_variable cv;
   std::vector<Run> runs(requests.size());
@@ -106,6 +107,10 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
       const bool all_done =
           std::all_of(runs.begin(), runs.end(), [](const Run& r) { return r.done; });
       if (all_done) break;
+      const auto failed = static_cast<size_t>(std::count_if(runs.begin(), runs.end(), [](const Run& r) {
+        return r.done && r.outcome.record.status != "completed";
+      }));
+      const bool quorum_lost = quorum > 0 && runs.size() - failed < quorum;
       const auto now = steady_clock::now();
       for (size_t i = 0; i < runs.size(); ++i) {
         Run& r = runs[i];
@@ -115,6 +120,15 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
           r.cancel->Cancel();
           r.done = true;
           r.outcome.status = Status::Cancelled("job cancelled");
+          record.status = "cancelled";
+          record.error = r.outcome.status.ToString();
+        } else if (quorum_lost) {
+          r.cancel->Cancel();
+          r.done = true;
+          r.outcome.status = Status::Cancelled(
+              "stopped: " + std::to_string(failed) + " of " + std::to_string(runs.size()) +
+              " node tasks failed, so the quorum of " + std::to_string(quorum) +
+              " can no longer be reached");
           record.status = "cancelled";
           record.error = r.outcome.status.ToString();
         } else if (timeout.count() > 0 && now - r.started > timeout) {
@@ -135,6 +149,7 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
     }
   }
   for (auto& t : threads) t.join();
+  for (const auto& r : runs) directory.RecordTaskOutcome(r.outcome.record.node_id, r.outcome.status);
 
   if (cancel.cancelled()) return Status::Cancelled("job cancelled");
   std::vector<NodeRunOutcome> outcomes;

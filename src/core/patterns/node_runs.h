@@ -35,13 +35,17 @@ struct NodeRunOutcome {
 // Runs every request at once, one thread each, and returns their outcomes in the order of
 // `requests`. A task that runs past timeout_seconds (0: none) is told to stop and fails with
 // DEADLINE_EXCEEDED; when `cancel` is raised every running task is told to stop and
-// CANCELLED is returned. on_update sees each task start ("running") and end, with the
-// task's index in `requests`.
+// CANCELLED is returned. Once so many tasks failed that fewer than `quorum` can succeed
+// (0: no quorum), the others are told to stop and end "cancelled" with that reason, so a
+// lost quorum does not wait for the slowest node. on_update sees each task start
+// ("running") and end, with the task's index in `requests`. Each task's end is reported to
+// directory.RecordTaskOutcome.
 Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunRequest>& requests,
                                                  NodeDirectory& directory,
                                                  const CancelToken& cancel, const Clock& clock,
                                                  double timeout_seconds,
-                                                 const NodeUpdateFn& on_update);
+                                                 const NodeUpdateFn& on_update,
+                                                 size_t quorum = 0);
 
 // Whether a node holds the dataset; a node that has not described itself yet is given the
 // benefit of the doubt (it answers for itself when the task reaches it). "default" is held
@@ -49,7 +53,8 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
 bool HoldsDataset(const NodeDescription& node, const std::string& dataset);
 // The node's dataset names ("a, b"), or "none".
 std::string DatasetNames(const NodeDescription& node);
-// Whether the node lists the model (meaningful once the node has described itself).
+// Whether the node lists the model (meaningful once the node has described itself), or can
+// get it otherwise, e.g. from the orchestrator's model store (NodeDescription::can_get_model).
 bool HoldsModel(const NodeDescription& node, const std::string& model);
 // NOT_FOUND "<path>: node '<id>' not found (known nodes: a, b)" ("none" when there are none).
 Status UnknownNode(const std::string& path, const std::string& id,

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -42,6 +43,7 @@ class ScriptedNode final : public dim::testing::SummaryNode {
                          std::chrono::milliseconds /*timeout*/) override {
     std::unique_lock lock(mu_);
     started_.push_back(task.job_id);
+    priorities_[task.job_id] = task.priority;
     cv_.notify_all();
     const auto give_up = std::chrono::steady_clock::now() + 10s;
     while (hold_ && !cancel.cancelled() && std::chrono::steady_clock::now() < give_up) {
@@ -70,6 +72,11 @@ class ScriptedNode final : public dim::testing::SummaryNode {
     std::lock_guard lock(mu_);
     return started_;
   }
+  Priority PriorityOf(const std::string& job_id) {
+    std::lock_guard lock(mu_);
+    auto it = priorities_.find(job_id);
+    return it == priorities_.end() ? Priority::kUnspecified : it->second;
+  }
   bool WasCancelled(const std::string& job_id) {
     std::lock_guard lock(mu_);
     return cancelled_.count(job_id) > 0;
@@ -81,6 +88,7 @@ class ScriptedNode final : public dim::testing::SummaryNode {
   std::condition_variable cv_;
   bool hold_ = false;
   std::vector<std::string> started_;
+  std::map<std::string, Priority> priorities_;
   std::set<std::string> cancelled_;
 };
 
@@ -575,6 +583,112 @@ TEST_F(JobServiceTest, QueuedJobsRunHighBeforeNormalBeforeLowInArrivalOrder) {
     EXPECT_EQ(done->state, JobState::kCompleted) << id;
   }
   EXPECT_THAT(node_->started(), ElementsAre(blocker, high1, high2, normal1, normal2, low1, low2));
+}
+
+TEST_F(JobServiceTest, NodeTasksCarryTheJobsPriority) {
+  auto service = StartService();
+  for (Priority p : {Priority::kHigh, Priority::kLow, Priority::kUnspecified}) {
+    const std::string id = SubmitOrDie(*service, p);
+    auto done = service->Wait(id, 10s);
+    ASSERT_TRUE(done.ok()) << done.status().ToString();
+    EXPECT_EQ(node_->PriorityOf(id), p == Priority::kUnspecified ? Priority::kNormal : p);
+  }
+}
+
+TEST_F(JobServiceTest, FullQueueIsResourceExhaustedAndStoresNothing) {
+  node_->Hold(true);
+  auto service = StartService({.workers = 1, .max_queued = 2});
+  const std::string blocker = SubmitOrDie(*service);
+  ASSERT_TRUE(node_->WaitStarted(blocker));
+  SubmitOrDie(*service);
+  SubmitOrDie(*service);
+  auto refused = service->Submit(Collaborative());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(refused.status().message(),
+            "the orchestrator's queue is full (2 jobs waiting); submit again later");
+  EXPECT_EQ(service->List(JobQuery{})->total, 3);
+  node_->Hold(false);
+  ASSERT_TRUE(service->Wait(blocker, 10s).ok());
+  // Room again once the queue moves.
+  for (int i = 0; i < 50 && !service->Submit(Collaborative()).ok(); ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(service->List(JobQuery{})->total, 4);
+}
+
+// Every record a watcher saw, in order.
+struct WatchLog {
+  JobService::Watcher Fn() {
+    return [this](const JobRecord& job) {
+      std::lock_guard lock(mu);
+      states.push_back(job.state);
+      steps.push_back(job.completed_steps);
+      cv.notify_all();
+    };
+  }
+  bool WaitFor(JobState state) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, 10s, [&] {
+      return !states.empty() && states.back() == state;
+    });
+  }
+  std::vector<JobState> States() {
+    std::lock_guard lock(mu);
+    return states;
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<JobState> states;
+  std::vector<int> steps;
+};
+
+TEST_F(JobServiceTest, WatchSeesEveryStoredChangeUntilTheJobEnds) {
+  node_->Hold(true);
+  auto service = StartService();
+  const std::string id = SubmitOrDie(*service);
+  ASSERT_TRUE(node_->WaitStarted(id));
+  WatchLog log;
+  auto handle = service->Watch(id, log.Fn());
+  ASSERT_TRUE(handle.ok()) << handle.status().ToString();
+  EXPECT_NE(*handle, 0);
+  EXPECT_THAT(log.States(), ElementsAre(JobState::kRunning));  // at once, as stored
+  node_->Hold(false);
+  ASSERT_TRUE(log.WaitFor(JobState::kCompleted));
+  // The node's end (1 of 1 steps) was stored, then the job's.
+  EXPECT_EQ(log.steps.back(), 1);
+  const auto seen = log.States();
+  EXPECT_TRUE(std::all_of(seen.begin(), seen.end() - 1,
+                          [](JobState s) { return s == JobState::kRunning; }));
+  service->Unwatch(*handle);  // already done: harmless
+
+  // A job that already ended: one call, and no handle.
+  WatchLog again;
+  auto ended = service->Watch(id, again.Fn());
+  ASSERT_TRUE(ended.ok());
+  EXPECT_EQ(*ended, 0);
+  EXPECT_THAT(again.States(), ElementsAre(JobState::kCompleted));
+
+  EXPECT_EQ(service->Watch("job-none", again.Fn()).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(JobServiceTest, WatchSeesACancelAndUnwatchStopsTheCalls) {
+  node_->Hold(true);
+  auto service = StartService({.workers = 1});
+  const std::string running = SubmitOrDie(*service);
+  ASSERT_TRUE(node_->WaitStarted(running));
+  const std::string queued = SubmitOrDie(*service);
+  WatchLog watched, dropped;
+  auto h1 = service->Watch(queued, watched.Fn());
+  auto h2 = service->Watch(running, dropped.Fn());
+  ASSERT_TRUE(h1.ok() && h2.ok());
+  EXPECT_THAT(watched.States(), ElementsAre(JobState::kPending));
+  service->Unwatch(*h2);
+  ASSERT_TRUE(service->Cancel(queued).ok());
+  EXPECT_THAT(watched.States(), ElementsAre(JobState::kPending, JobState::kCancelled));
+  node_->Hold(false);
+  ASSERT_TRUE(service->Wait(running, 10s).ok());
+  EXPECT_THAT(dropped.States(), ElementsAre(JobState::kRunning));
 }
 
 TEST_F(JobServiceTest, FailedNodeFailsTheJobWithItsError) {

@@ -38,6 +38,9 @@ void ExpectSame(const CollaborativeConfig& a, const CollaborativeConfig& b) {
   EXPECT_EQ(a.timeout_seconds, b.timeout_seconds);
   EXPECT_EQ(a.weights, b.weights);
   EXPECT_EQ(a.trim, b.trim);
+  EXPECT_EQ(a.reputation_min, b.reputation_min);
+  EXPECT_EQ(a.labels, b.labels);
+  EXPECT_EQ(a.max_nodes, b.max_nodes);
   ASSERT_EQ(a.differential_privacy.has_value(), b.differential_privacy.has_value());
   if (a.differential_privacy) {
     EXPECT_EQ(a.differential_privacy->epsilon, b.differential_privacy->epsilon);
@@ -273,12 +276,27 @@ TEST(CollaborativeConfig, ReportsEachErrorWithItsPath) {
       {R"({"model_id": "m", "timeout": 0})", "$.timeout: must be > 0, got 0"},
       {R"({"model_id": "m", "timeout": -1.5})", "$.timeout: must be > 0, got -1.5"},
       {R"({"model_id": "m", "timeout": "30s"})", "$.timeout: expected a number, got string"},
-      // SPEC keys this version does not implement.
-      {R"({"model_id": "m", "reputation_min": 0.5})",
-       "$.reputation_min: not available in this version"},
-      {R"({"model_id": "m", "reputationMin": 0.5})",
-       "$.reputationMin: not available in this version"},
-      {R"({"model_id": "m", "labels": {"site": "a"}})", "$.labels: not available in this version"},
+      // Node selection: only when the orchestrator chooses the nodes.
+      {R"({"model_id": "m", "nodes": ["a"], "reputation_min": 0.5})",
+       "$.reputation_min: only when the orchestrator chooses the nodes; this config lists them "
+       "in $.nodes"},
+      {R"({"model_id": "m", "nodes": ["a"], "labels": {"site": "a"}})",
+       "$.labels: only when the orchestrator chooses the nodes; this config lists them in $.nodes"},
+      {R"({"model_id": "m", "nodes": ["a"], "maxNodes": 1})",
+       "$.maxNodes: only when the orchestrator chooses the nodes; this config lists them in "
+       "$.nodes"},
+      {R"({"model_id": "m", "reputationMin": 1.5})", "$.reputationMin: must be in [0, 1], got 1.5"},
+      {R"({"model_id": "m", "reputation_min": -0.1})",
+       "$.reputation_min: must be in [0, 1], got -0.1"},
+      {R"({"model_id": "m", "reputation_min": "high"})",
+       "$.reputation_min: expected a number, got string"},
+      {R"({"model_id": "m", "labels": ["site=a"]})",
+       "$.labels: expected an object of strings, got array"},
+      {R"({"model_id": "m", "labels": {"site": 3}})", "$.labels.site: expected a string, got number"},
+      {R"({"model_id": "m", "labels": {"": "x"}})", "$.labels: a label name must not be empty"},
+      {R"({"model_id": "m", "max_nodes": 0})", "$.max_nodes: must be >= 1, got 0"},
+      {R"({"model_id": "m", "min_nodes": 3, "max_nodes": 2})",
+       "$.max_nodes: must be >= min_nodes (3), got 2"},
       // Unknown keys.
       {R"({"modelid": "m"})", "$.modelid: unknown key (did you mean 'model_id'?)"},
       {R"({"model_id": "m", "timeoutSeconds": 3})", "$.timeoutSeconds: unknown key"},
@@ -331,6 +349,24 @@ TEST(CollaborativeConfig, CanonicalJsonRoundTrips) {
     "min_nodes": 2, "timeout": 0.25
   })"));
   ExpectSame(ParseOk(canonical.dump()), c);
+}
+
+TEST(CollaborativeConfig, ReadsNodeSelectionKeys) {
+  CollaborativeConfig c = ParseOk(R"({"model_id": "m", "reputationMin": 0.75,
+      "labels": {"region": "eu", "gpu": "yes"}, "max_nodes": 3, "min_nodes": 2})");
+  EXPECT_EQ(c.reputation_min, 0.75);
+  EXPECT_EQ(c.labels, (std::map<std::string, std::string>{{"gpu", "yes"}, {"region", "eu"}}));
+  EXPECT_EQ(c.max_nodes, 3);
+  json canonical = CollaborativeConfigToJson(c);
+  EXPECT_EQ(canonical["reputation_min"], 0.75);
+  EXPECT_EQ(canonical["labels"], json::parse(R"({"region": "eu", "gpu": "yes"})"));
+  EXPECT_EQ(canonical["max_nodes"], 3);
+  ExpectSame(ParseOk(canonical.dump()), c);
+  // Unset: left out of the canonical form.
+  json plain = CollaborativeConfigToJson(ParseOk(R"({"model_id": "m"})"));
+  EXPECT_FALSE(plain.contains("reputation_min"));
+  EXPECT_FALSE(plain.contains("labels"));
+  EXPECT_FALSE(plain.contains("max_nodes"));
 }
 
 TEST(CollaborativeConfig, CanonicalJsonRoundTripsAggregationSettings) {

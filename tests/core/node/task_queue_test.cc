@@ -10,14 +10,19 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/stats/summary.h"
+#include "tests/core/node/fake_model_fetcher.h"
 #include "tests/core/test_support.h"
 
 namespace dim::core {
@@ -405,6 +410,163 @@ TEST_F(TaskQueueTest, SubmitRefusesASummaryTaskBelowTheNodesMinSamples) {
   EXPECT_EQ(s.message(), "dataset 'slow' has 3 rows, fewer than this node's min_samples 10");
   EXPECT_EQ(queue_->Get("small").status().code(), StatusCode::kNotFound);
   ASSERT_TRUE(queue_->Submit(Task("big", "a"), Priority::kNormal).ok());
+}
+
+
+// WaitForEnd: the daemon's long poll. Each waiter is called exactly once.
+class WaitLog {
+ public:
+  TaskWaiter Fn() {
+    return [this](const TaskView& v) {
+      std::lock_guard lock(mu_);
+      views_.push_back(v);
+      cv_.notify_all();
+    };
+  }
+  // The calls so far, after waiting up to 10 s for at least `n`.
+  std::vector<TaskView> Wait(size_t n) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, 10s, [&] { return views_.size() >= n; });
+    return views_;
+  }
+  size_t Count() {
+    std::lock_guard lock(mu_);
+    return views_.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<TaskView> views_;
+};
+
+TEST_F(TaskQueueTest, WaitForEndIsCalledOnceWhenTheTaskEnds) {
+  Start({.max_concurrent = 1});
+  ASSERT_TRUE(queue_->Submit(Task("w", "slow"), Priority::kNormal).ok());
+  WaitRunning("w");
+  WaitLog log;
+  auto handle = queue_->WaitForEnd("w", std::chrono::steady_clock::now() + 60s, log.Fn());
+  ASSERT_TRUE(handle.ok()) << handle.status().ToString();
+  EXPECT_NE(*handle, 0);
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(log.Count(), 0u);  // still running
+  Release();
+  auto views = log.Wait(1);
+  ASSERT_EQ(views.size(), 1u);
+  EXPECT_EQ(views[0].job_id, "w");
+  EXPECT_EQ(views[0].status, "completed") << views[0].error;
+  EXPECT_FALSE(views[0].result_json.empty());
+  queue_->CancelWait(*handle);  // already called: nothing more
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(log.Count(), 1u);
+
+  // A task that already ended is answered at once, from the caller's thread.
+  WaitLog ended;
+  auto at_once = queue_->WaitForEnd("w", std::chrono::steady_clock::now() + 60s, ended.Fn());
+  ASSERT_TRUE(at_once.ok());
+  EXPECT_EQ(*at_once, 0);
+  ASSERT_EQ(ended.Count(), 1u);
+  EXPECT_EQ(ended.Wait(1)[0].status, "completed");
+
+  EXPECT_EQ(queue_->WaitForEnd("nope", std::chrono::steady_clock::now(), ended.Fn())
+                .status()
+                .code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(TaskQueueTest, WaitForEndAnswersWithTheCurrentViewAtItsDeadlineOrOnCancelWait) {
+  Start({.max_concurrent = 1});
+  ASSERT_TRUE(queue_->Submit(Task("busy", "slow"), Priority::kNormal).ok());
+  WaitRunning("busy");
+  ASSERT_TRUE(queue_->Submit(Task("queued"), Priority::kNormal).ok());
+
+  WaitLog late, early, dropped;
+  const auto asked = std::chrono::steady_clock::now();
+  ASSERT_TRUE(queue_->WaitForEnd("busy", asked + 60s, late.Fn()).ok());  // earliest last
+  ASSERT_TRUE(queue_->WaitForEnd("busy", asked + 50ms, early.Fn()).ok());
+  auto handle = queue_->WaitForEnd("queued", asked + 60s, dropped.Fn());
+  ASSERT_TRUE(handle.ok());
+
+  auto views = early.Wait(1);
+  ASSERT_EQ(views.size(), 1u);
+  EXPECT_EQ(views[0].status, "running");
+  EXPECT_GE(std::chrono::steady_clock::now() - asked, 50ms);
+  EXPECT_EQ(late.Count(), 0u);
+
+  queue_->CancelWait(*handle);  // called at once, from this thread
+  ASSERT_EQ(dropped.Count(), 1u);
+  EXPECT_EQ(dropped.Wait(1)[0].status, "queued");
+  queue_->CancelWait(*handle);
+  queue_->CancelWait(0);
+  EXPECT_EQ(dropped.Count(), 1u);
+
+  Release();
+  EXPECT_EQ(late.Wait(1).at(0).status, "completed");
+  EXPECT_EQ(early.Count(), 1u);
+}
+
+TEST_F(TaskQueueTest, WaitForEndSeesAQueuedTaskCancelled) {
+  Start({.max_concurrent = 1});
+  ASSERT_TRUE(queue_->Submit(Task("busy", "slow"), Priority::kNormal).ok());
+  WaitRunning("busy");
+  ASSERT_TRUE(queue_->Submit(Task("victim"), Priority::kNormal).ok());
+  ASSERT_TRUE(queue_->Submit(Task("left"), Priority::kNormal).ok());
+  WaitLog cancelled, left;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  ASSERT_TRUE(queue_->WaitForEnd("victim", deadline, cancelled.Fn()).ok());
+  auto handle = queue_->WaitForEnd("left", deadline, left.Fn());
+  ASSERT_TRUE(handle.ok());
+  ASSERT_TRUE(queue_->Cancel("victim").ok());
+  ASSERT_EQ(cancelled.Count(), 1u);  // from Cancel's thread, before it returned
+  EXPECT_EQ(cancelled.Wait(1)[0].status, "cancelled");
+  EXPECT_EQ(left.Count(), 0u);
+  queue_->CancelWait(*handle);  // before `left` goes
+  EXPECT_EQ(left.Count(), 1u);
+  Release();
+  EXPECT_EQ(WaitEnded("left").status, "completed");
+  EXPECT_EQ(left.Count(), 1u);
+}
+
+// A node that fetches models: Submit accepts a model it lacks, and the worker fetches it.
+TEST_F(TaskQueueTest, AFetchableModelIsAcceptedAtOnceAndFetchedByTheWorker) {
+  std::ifstream in(ExampleModelsDir() / "heart_mlp.onnx", std::ios::binary);
+  dim::testing::FakeModelFetcher store;
+  store.Add("fetched_mlp", {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()});
+  store.Hold();
+  ModelCacheOptions options;
+  options.fetcher = &store;
+  ModelRepository models(dir_ / "cache", Device::kCpu, options);
+  TaskQueue queue(models, datasets_, clock_, TaskQueueOptions{});
+  auto wait_ended = [&](const std::string& id) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    for (;;) {
+      auto view = queue.Get(id);
+      if (!view.ok() || Ended(view->status) || std::chrono::steady_clock::now() > deadline) {
+        return view.ok() ? *view : TaskView{};
+      }
+      std::this_thread::sleep_for(1ms);
+    }
+  };
+
+  NodeTask task = Task("f1");
+  task.model_id = "fetched_mlp";
+  ASSERT_TRUE(queue.Submit(task, Priority::kNormal).ok());  // not waiting for the fetch
+  while (store.waiting() == 0) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(queue.Get("f1")->status, "running");  // the worker is fetching
+  store.Release();
+  TaskView done = wait_ended("f1");
+  ASSERT_EQ(done.status, "completed") << done.error;
+  EXPECT_TRUE(fs::exists(dir_ / "cache" / "fetched_mlp.onnx"));
+  EXPECT_EQ(SummaryFromJson(nlohmann::json::parse(done.result_json))->rows, 240);
+
+  // A model the store lacks fails the task, with the store's answer.
+  task.job_id = "f2";
+  task.model_id = "ghost";
+  ASSERT_TRUE(queue.Submit(task, Priority::kNormal).ok());
+  TaskView failed = wait_ended("f2");
+  EXPECT_EQ(failed.status, "failed");
+  EXPECT_EQ(failed.error_code, StatusCode::kNotFound);
+  EXPECT_THAT(failed.error, HasSubstr("cannot fetch model 'ghost' from fake store"));
 }
 
 }  // namespace

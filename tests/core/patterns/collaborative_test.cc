@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -144,10 +146,22 @@ class FakeDirectory final : public NodeDirectory {
     return std::shared_ptr<NodeClient>(it->second);
   }
   std::vector<NodeDescription> Describe() override { return descriptions_; }
+  void RecordTaskOutcome(const std::string& node_id, const Status& status) override {
+    outcomes_.emplace_back(node_id, status.code());
+  }
+
+  NodeDescription& Node(const std::string& id) {
+    for (auto& d : descriptions_) {
+      if (d.id == id) return d;
+    }
+    throw std::out_of_range(id);
+  }
+  const std::vector<std::pair<std::string, StatusCode>>& outcomes() const { return outcomes_; }
 
  private:
   std::map<std::string, std::shared_ptr<FakeNode>> nodes_;
   std::vector<NodeDescription> descriptions_;
+  std::vector<std::pair<std::string, StatusCode>> outcomes_;
 };
 
 CollaborativeConfig Config(std::vector<std::string> nodes = {}) {
@@ -267,6 +281,82 @@ TEST(SelectCollaborativeNodes, AutoSelectsActiveNodesHoldingDatasetAndModel) {
   auto chosen = SelectCollaborativeNodes(Config(), dir);
   ASSERT_TRUE(chosen.ok()) << chosen.status().ToString();
   EXPECT_THAT(*chosen, ElementsAre("a-ok", "f-ok"));
+}
+
+TEST(SelectCollaborativeNodes, AutoSelectionKeepsNodesWithEveryLabel) {
+  FakeDirectory dir;
+  for (const char* id : {"eu-gpu", "eu-cpu", "us-gpu", "bare"}) {
+    dir.Add(Described(id, {"cardio"}, {"heart_mlp"}));
+  }
+  dir.Node("eu-gpu").labels = {{"region", "eu"}, {"gpu", "yes"}};
+  dir.Node("eu-cpu").labels = {{"region", "eu"}};
+  dir.Node("us-gpu").labels = {{"region", "us"}, {"gpu", "yes"}};
+  CollaborativeConfig config = Config();
+  config.labels = {{"region", "eu"}};
+  auto chosen = SelectCollaborativeNodes(config, dir);
+  ASSERT_TRUE(chosen.ok()) << chosen.status().ToString();
+  EXPECT_THAT(*chosen, ElementsAre("eu-cpu", "eu-gpu"));
+  config.labels = {{"region", "eu"}, {"gpu", "yes"}};
+  chosen = SelectCollaborativeNodes(config, dir);
+  ASSERT_TRUE(chosen.ok());
+  EXPECT_THAT(*chosen, ElementsAre("eu-gpu"));
+  config.labels = {{"region", "mars"}};
+  EXPECT_EQ(SelectionError(config, dir),
+            "$.labels: none of the nodes that could run this job (bare, eu-cpu, eu-gpu, us-gpu) "
+            "has region=mars");
+}
+
+TEST(SelectCollaborativeNodes, AutoSelectionDropsNodesBelowReputationMin) {
+  FakeDirectory dir;
+  dir.Add(Described("good", {"cardio"}, {"heart_mlp"}));
+  dir.Add(Described("flaky", {"cardio"}, {"heart_mlp"}));
+  dir.Add(Described("other-data", {"renal"}, {"heart_mlp"}));
+  dir.Node("flaky").reputation = 0.4;
+  dir.Node("other-data").reputation = 0.1;
+  CollaborativeConfig config = Config();
+  config.reputation_min = 0.5;
+  auto chosen = SelectCollaborativeNodes(config, dir);
+  ASSERT_TRUE(chosen.ok()) << chosen.status().ToString();
+  EXPECT_THAT(*chosen, ElementsAre("good"));
+  config.reputation_min = 0.4;  // inclusive
+  chosen = SelectCollaborativeNodes(config, dir);
+  ASSERT_TRUE(chosen.ok());
+  EXPECT_THAT(*chosen, ElementsAre("flaky", "good"));
+  dir.Node("good").reputation = 0.3;
+  config.reputation_min = 0.5;
+  EXPECT_EQ(SelectionError(config, dir),
+            "$.reputation_min: none of the nodes that could run this job (flaky, good) has a "
+            "reputation of 0.5 or more");
+}
+
+TEST(SelectCollaborativeNodes, MaxNodesTakesTheNodesWithMostFreeSlots) {
+  FakeDirectory dir;
+  for (const char* id : {"busy", "idle", "half", "idle-flaky"}) {
+    dir.Add(Described(id, {"cardio"}, {"heart_mlp"}));
+    dir.Node(id).max_concurrent_jobs = 4;
+  }
+  dir.Node("busy").active_jobs = 4;
+  dir.Node("busy").queued_jobs = 3;  // 7 tasks for 4 slots: -3 free
+  dir.Node("half").active_jobs = 2;
+  dir.Node("idle-flaky").reputation = 0.6;  // as free as "idle", less reliable
+  CollaborativeConfig config = Config();
+  config.max_nodes = 2;
+  auto chosen = SelectCollaborativeNodes(config, dir);
+  ASSERT_TRUE(chosen.ok()) << chosen.status().ToString();
+  EXPECT_THAT(*chosen, ElementsAre("idle", "idle-flaky"));
+  config.max_nodes = 3;
+  chosen = SelectCollaborativeNodes(config, dir);
+  ASSERT_TRUE(chosen.ok());
+  EXPECT_THAT(*chosen, ElementsAre("half", "idle", "idle-flaky"));
+  config.max_nodes = 1;
+  dir.Node("idle").queued_jobs = 1;
+  chosen = SelectCollaborativeNodes(config, dir);
+  ASSERT_TRUE(chosen.ok());
+  EXPECT_THAT(*chosen, ElementsAre("idle-flaky"));
+  config.max_nodes = 0;  // no limit: every node, however busy
+  chosen = SelectCollaborativeNodes(config, dir);
+  ASSERT_TRUE(chosen.ok());
+  EXPECT_EQ(chosen->size(), 4u);
 }
 
 TEST(SelectCollaborativeNodes, NoActiveNodeWithTheDatasetIsNotFound) {
@@ -498,13 +588,49 @@ TEST(RunCollaborative, WeightedAverageUsesConfigWeightsOrEqualReputation) {
   result = run2.Run(config, n->dir);
   ASSERT_TRUE(result.ok());
   ExpectAggregateIs((*result)["aggregate"], SummaryOf(Concat({kRowsA, kRowsB, kRowsC}), true));
-  // Without weights: reputation, 1.0 for every node in this version.
+  // Without weights: each node's reputation, equal for new nodes.
   config.weights.clear();
   CollaborativeRun run3;
   result = run3.Run(config, n->dir);
   ASSERT_TRUE(result.ok());
   EXPECT_EQ((*result)["weights_source"], "reputation");
   EXPECT_NEAR(Col0Mean(*result), (1.4 / 3 + 0.55 + 0.275) / 3, 1e-12);
+  n->dir.Node("a").reputation = 0.5;
+  n->dir.Node("c").reputation = 0.25;
+  CollaborativeRun run4;
+  result = run4.Run(config, n->dir);
+  ASSERT_TRUE(result.ok());
+  EXPECT_NEAR(Col0Mean(*result), (0.5 * 1.4 / 3 + 1.0 * 0.55 + 0.25 * 0.275) / 1.75, 1e-12);
+  EXPECT_EQ((*result)["weights"], nlohmann::json::parse(R"({"a": 0.2857142857142857,
+      "b": 0.5714285714285714, "c": 0.14285714285714285})"));
+}
+
+TEST(RunCollaborative, TellsTheDirectoryHowEachNodeTaskEnded) {
+  auto n = ThreeNodes(std::make_shared<FakeNode>(Status::Unavailable("node down")));
+  CollaborativeConfig config = Config({"a", "b", "c"});
+  config.min_nodes = 2;
+  CollaborativeRun run;
+  ASSERT_TRUE(run.Run(config, n->dir).ok());
+  EXPECT_THAT(n->dir.outcomes(),
+              ElementsAre(std::pair<std::string, StatusCode>("a", StatusCode::kOk),
+                          std::pair<std::string, StatusCode>("b", StatusCode::kUnavailable),
+                          std::pair<std::string, StatusCode>("c", StatusCode::kOk)));
+}
+
+TEST(NodeReputation, MovesATenthOfTheWayAndIgnoresTheJobsOwnErrors) {
+  EXPECT_DOUBLE_EQ(NextReputation(1.0, Status::Unavailable("gone")), 0.9);
+  EXPECT_DOUBLE_EQ(NextReputation(0.9, Status::DeadlineExceeded("slow")), 0.81);
+  EXPECT_DOUBLE_EQ(NextReputation(0.5, Status::Ok()), 0.55);
+  EXPECT_DOUBLE_EQ(NextReputation(0.5, Status::Internal("bug")), 0.45);
+  for (const Status& s : {Status::InvalidArgument("bad column"), Status::NotFound("no model"),
+                          Status::FailedPrecondition("min_samples"), Status::Cancelled("stop"),
+                          Status::ResourceExhausted("queue full")}) {
+    EXPECT_FALSE(CountsAgainstNode(s)) << s.ToString();
+    EXPECT_DOUBLE_EQ(NextReputation(0.7, s), 0.7) << s.ToString();
+  }
+  double r = 1.0;
+  for (int i = 0; i < 10; ++i) r = NextReputation(r, Status::Unavailable("gone"));
+  EXPECT_NEAR(r, std::pow(0.9, 10), 1e-12);
 }
 
 TEST(RunCollaborative, WeightedAverageWhoseSurvivorsWeighNothingFails) {

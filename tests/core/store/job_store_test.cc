@@ -184,6 +184,45 @@ TEST_F(JobStoreTest, UpdateOfUnknownIdIsNotFound) {
   EXPECT_EQ(store->Get("ghost").status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(JobStoreTest, UpdateUnlessEndedLeavesAnEndedJobAsItIs) {
+  auto store = OpenOrDie(":memory:");
+  ASSERT_NE(store, nullptr);
+  JobRecord job = MakeJob("job-1");
+  ASSERT_TRUE(store->Insert(&job).ok());
+  job.state = JobState::kRunning;
+  ASSERT_TRUE(store->UpdateUnlessEnded(job).ok());
+  EXPECT_EQ(store->Get("job-1")->state, JobState::kRunning);
+
+  job.state = JobState::kCancelled;
+  ASSERT_TRUE(store->UpdateUnlessEnded(job).ok());
+  JobRecord late = job;
+  late.state = JobState::kCompleted;
+  late.result_json = R"({"rows":3})";
+  Status s = store->UpdateUnlessEnded(late);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("CANCELLED"));
+  auto got = store->Get("job-1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->state, JobState::kCancelled);
+  EXPECT_TRUE(got->result_json.empty());
+
+  EXPECT_EQ(store->UpdateUnlessEnded(MakeJob("ghost")).code(), StatusCode::kNotFound);
+}
+
+TEST_F(JobStoreTest, ListLeavesResultsOutAndGetKeepsThem) {
+  auto store = OpenOrDie(":memory:");
+  ASSERT_NE(store, nullptr);
+  JobRecord job = FullJob("job-1");
+  ASSERT_TRUE(store->Insert(&job).ok());
+  auto page = store->List(JobQuery{});
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->jobs.size(), 1u);
+  EXPECT_TRUE(page->jobs[0].result_json.empty());
+  EXPECT_EQ(page->jobs[0].nodes.size(), job.nodes.size());
+  EXPECT_EQ(page->jobs[0].config_json, job.config_json);
+  EXPECT_EQ(store->Get("job-1")->result_json, job.result_json);
+}
+
 TEST_F(JobStoreTest, GetOfUnknownIdIsNotFoundNamingIt) {
   auto store = OpenOrDie(":memory:");
   ASSERT_NE(store, nullptr);

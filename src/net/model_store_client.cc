@@ -1,0 +1,141 @@
+#include "net/model_store_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <fstream>
+#include <system_error>
+
+#include "core/sha256.h"
+#include "net/grpc_status.h"
+#include "net/model_store_rpcs.h"
+
+namespace dim::net {
+namespace {
+
+namespace pb = dim::orchestrator;
+
+core::StoredModel FromProto(const pb::ModelInfo& m) {
+  return core::StoredModel{m.name(), m.sha256(), m.size_bytes(), m.pushed_at()};
+}
+
+std::chrono::system_clock::time_point After(std::chrono::milliseconds d) {
+  return std::chrono::system_clock::now() + d;
+}
+
+}  // namespace
+
+ModelStoreClient::ModelStoreClient(std::string address, ModelStoreClientOptions options)
+    : address_(std::move(address)),
+      options_(options),
+      stub_(pb::Orchestrator::NewStub(
+          grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()))) {}
+
+core::Status ModelStoreClient::Check(const grpc::Status& status) const {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    return core::Status::Unavailable("cannot reach the orchestrator at " + address_ + ": " +
+                                     status.error_message());
+  }
+  return FromGrpc(status);
+}
+
+core::Result<core::ModelHeader> ModelStoreClient::Resolve(const std::string& model_id) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(After(options_.rpc_timeout));
+  pb::ListModelsRequest req;
+  req.set_model_id(model_id);
+  pb::ListModelsResponse resp;
+  DIM_RETURN_IF_ERROR(Check(stub_->ListModels(&ctx, req, &resp)));
+  if (resp.models().empty()) {
+    return core::Status::NotFound("model '" + model_id + "' not found in the model store of " +
+                                  source());
+  }
+  const auto& m = resp.models(0);
+  return core::ModelHeader{m.name(), m.sha256(), m.size_bytes()};
+}
+
+core::Status ModelStoreClient::Fetch(
+    const std::string& model_id,
+    const std::function<core::Status(const core::ModelHeader&)>& on_header,
+    const std::function<core::Status(std::string_view)>& on_data) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(After(options_.fetch_timeout));
+  pb::FetchModelRequest req;
+  req.set_model_id(model_id);
+  std::unique_ptr<grpc::ClientReader<pb::ModelChunk>> reader = stub_->FetchModel(&ctx, req);
+  pb::ModelChunk chunk;
+  core::Status stopped;  // a callback's error
+  bool first = true;
+  while (stopped.ok() && reader->Read(&chunk)) {
+    if (first) {
+      stopped = on_header(core::ModelHeader{chunk.name(), chunk.sha256(), chunk.size_bytes()});
+      first = false;
+    }
+    if (stopped.ok()) stopped = on_data(chunk.data());
+  }
+  if (!stopped.ok()) {
+    ctx.TryCancel();
+    (void)reader->Finish();
+    return stopped;
+  }
+  DIM_RETURN_IF_ERROR(Check(reader->Finish()));
+  if (first) {
+    return core::Status::Internal(source() + " ended the fetch of '" + model_id +
+                                  "' without sending anything");
+  }
+  return core::Status::Ok();
+}
+
+core::Result<core::StoredModel> ModelStoreClient::Push(const std::string& name,
+                                                       const std::filesystem::path& file) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  std::ifstream in(file, std::ios::binary);
+  if (ec || !in || !std::filesystem::is_regular_file(file, ec)) {
+    return core::Status::InvalidArgument(file.string() + ": cannot read the file" +
+                                         (ec ? " (" + ec.message() + ")" : std::string()));
+  }
+  grpc::ClientContext ctx;
+  ctx.set_deadline(
+      After(options_.rpc_timeout + options_.push_time_per_mib * static_cast<int64_t>(size >> 20)));
+  pb::PushModelResponse resp;
+  std::unique_ptr<grpc::ClientWriter<pb::PushModelRequest>> writer = stub_->PushModel(&ctx, &resp);
+  pb::PushModelRequest msg;
+  msg.set_name(name);
+  core::Sha256Hasher hasher;
+  std::string* data = msg.mutable_data();
+  bool sent_all = true;
+  for (;;) {
+    data->resize(kModelChunkBytes);
+    in.read(data->data(), static_cast<std::streamsize>(data->size()));
+    data->resize(static_cast<size_t>(in.gcount()));
+    if (in.bad()) {
+      ctx.TryCancel();
+      (void)writer->Finish();
+      return core::Status::InvalidArgument(file.string() + ": cannot read the file");
+    }
+    hasher.Update(*data);
+    if (in.eof()) msg.set_sha256(hasher.HexDigest());  // the last message
+    // A failed write means the call has ended: Finish says why.
+    if (!writer->Write(msg)) {
+      sent_all = false;
+      break;
+    }
+    if (in.eof()) break;
+    msg.clear_name();
+  }
+  if (sent_all) writer->WritesDone();
+  DIM_RETURN_IF_ERROR(Check(writer->Finish()));
+  return core::StoredModel{resp.name(), resp.sha256(), resp.size_bytes(), resp.pushed_at()};
+}
+
+core::Result<std::vector<core::StoredModel>> ModelStoreClient::List() {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(After(options_.rpc_timeout));
+  pb::ListModelsResponse resp;
+  DIM_RETURN_IF_ERROR(Check(stub_->ListModels(&ctx, pb::ListModelsRequest{}, &resp)));
+  std::vector<core::StoredModel> out;
+  for (const auto& m : resp.models()) out.push_back(FromProto(m));
+  return out;
+}
+
+}  // namespace dim::net

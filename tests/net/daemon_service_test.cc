@@ -1,0 +1,212 @@
+// The Daemon service's GetJobStatus over a real gRPC connection: wait_ms makes it a long poll
+// that answers when the task ends, when the wait passes, or before the caller's deadline.
+#include "net/daemon_service.h"
+
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "core/clock.h"
+#include "net/server_runner.h"
+#include "tests/core/test_support.h"
+
+namespace dim::net {
+namespace {
+
+namespace fs = std::filesystem;
+namespace pb = dim::daemon;
+using namespace std::chrono_literals;
+using std::chrono::steady_clock;
+
+using dim::testing::ExampleDataFile;
+using dim::testing::ExampleModelExists;
+using dim::testing::ExampleModelsDir;
+
+constexpr char kSmallCsv[] =
+    "age,bmi,systolic_bp,diastolic_bp,cholesterol,glucose,heart_rate,smoker\n"
+    "42.47,18.825,110.13,55.52,182.23,85.03,56.66,0\n"
+    "46.91,25.196,131.42,70.42,197.66,90.46,85.08,1\n"
+    "61.2,31.5,150.1,95.3,240.8,130.2,90.0,1\n";
+
+// A daemon on a loopback port. Dataset "slow" is a named pipe: a task that reads it blocks
+// in open() until Release(), so the task stays running for as long as a test needs.
+class DaemonServiceTest : public dim::testing::ScratchDirTest {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(ExampleModelExists("heart_mlp"));
+    ASSERT_TRUE(datasets_.Add("a", ExampleDataFile("hospital_a.csv")).ok());
+    fifo_ = Write("slow.csv", kSmallCsv);
+    ASSERT_TRUE(datasets_.Add("slow", fifo_).ok());
+    fs::remove(fifo_);
+    ASSERT_EQ(mkfifo(fifo_.c_str(), 0600), 0) << std::strerror(errno);
+    tasks_ = std::make_unique<core::TaskQueue>(
+        models_, datasets_, clock_,
+        core::TaskQueueOptions{.max_concurrent = 1, .policy = {.min_samples = 0}});
+    service_ = std::make_unique<DaemonService>("n1", models_, datasets_, *tasks_, 1);
+    auto server = StartServer("127.0.0.1:0", {service_.get()});
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(*server);
+    stub_ = pb::Daemon::NewStub(
+        grpc::CreateChannel(server_.address, grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    if (server_.server) server_.server->Shutdown(std::chrono::system_clock::now() + 5s);
+    // Destroy the queue while letting any task still blocked on the pipe go.
+    std::atomic<bool> gone{false};
+    std::thread destroy([&] {
+      tasks_.reset();
+      gone = true;
+    });
+    while (!gone) ReleaseIfWaiting();
+    destroy.join();
+  }
+
+  bool ReleaseIfWaiting() {
+    const int fd = open(fifo_.c_str(), O_WRONLY | O_NONBLOCK);
+    if (fd < 0) {
+      std::this_thread::sleep_for(1ms);
+      return false;
+    }
+    fcntl(fd, F_SETFL, 0);
+    const std::string content = kSmallCsv;
+    EXPECT_EQ(write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+    close(fd);
+    return true;
+  }
+
+  void Submit(const std::string& id, const std::string& dataset) {
+    pb::SubmitJobRequest req;
+    req.set_job_id(id);
+    req.set_model_id("heart_mlp");
+    req.set_data_source(dataset);
+    pb::SubmitJobResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+    grpc::Status s = stub_->SubmitJob(&ctx, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  grpc::Status Status(const std::string& id, int wait_ms, pb::JobStatusResponse* resp,
+                      std::chrono::milliseconds deadline = 10s) {
+    pb::GetJobStatusRequest req;
+    req.set_job_id(id);
+    req.set_wait_ms(wait_ms);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + deadline);
+    return stub_->GetJobStatus(&ctx, req, resp);
+  }
+
+  void WaitRunning(const std::string& id) {
+    const auto give_up = steady_clock::now() + 10s;
+    for (;;) {
+      auto view = tasks_->Get(id);
+      ASSERT_TRUE(view.ok());
+      if (view->status == "running") return;
+      ASSERT_LT(steady_clock::now(), give_up) << id << " is " << view->status;
+      std::this_thread::sleep_for(1ms);
+    }
+  }
+
+  fs::path fifo_;
+  core::SystemClock clock_;
+  core::ModelRepository models_{ExampleModelsDir()};
+  core::DatasetCatalog datasets_;
+  std::unique_ptr<core::TaskQueue> tasks_;
+  std::unique_ptr<DaemonService> service_;
+  RunningServer server_;
+  std::unique_ptr<pb::Daemon::Stub> stub_;
+};
+
+TEST_F(DaemonServiceTest, WaitMsAnswersWhenTheTaskEnds) {
+  Submit("t1", "slow");
+  WaitRunning("t1");
+  std::thread release([&] {
+    std::this_thread::sleep_for(100ms);
+    while (!ReleaseIfWaiting()) {
+    }
+  });
+  const auto asked = steady_clock::now();
+  pb::JobStatusResponse resp;
+  grpc::Status s = Status("t1", 5000, &resp);
+  const auto took = steady_clock::now() - asked;
+  release.join();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.job_id(), "t1");
+  EXPECT_EQ(resp.status(), "completed") << resp.error();
+  EXPECT_FALSE(resp.result_json().empty());
+  EXPECT_FALSE(resp.execution_time().empty());
+  EXPECT_GE(took, 90ms);
+  EXPECT_LT(took, 4s);
+}
+
+TEST_F(DaemonServiceTest, WaitMsAnswersWithTheRunningTaskWhenItPasses) {
+  Submit("t1", "slow");
+  WaitRunning("t1");
+  pb::JobStatusResponse resp;
+  auto asked = steady_clock::now();
+  ASSERT_TRUE(Status("t1", 0, &resp).ok());  // as older clients ask: at once
+  EXPECT_EQ(resp.status(), "running");
+  EXPECT_LT(steady_clock::now() - asked, 2s);
+
+  asked = steady_clock::now();
+  grpc::Status s = Status("t1", 150, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.status(), "running");
+  EXPECT_GE(steady_clock::now() - asked, 140ms);
+
+  // A wait past the caller's deadline is cut to answer before it.
+  s = Status("t1", 60'000, &resp, 300ms);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.status(), "running");
+}
+
+TEST_F(DaemonServiceTest, WaitMsOnAnEndedOrUnknownTaskAnswersAtOnce) {
+  Submit("done", "a");
+  pb::JobStatusResponse resp;
+  ASSERT_TRUE(Status("done", 10'000, &resp).ok());
+  EXPECT_EQ(resp.status(), "completed") << resp.error();
+  const auto asked = steady_clock::now();
+  ASSERT_TRUE(Status("done", 10'000, &resp).ok());
+  EXPECT_LT(steady_clock::now() - asked, 2s);
+  EXPECT_EQ(Status("nope", 10'000, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(DaemonServiceTest, ACancelledLongPollEndsAndTheDaemonGoesOn) {
+  Submit("t1", "slow");
+  WaitRunning("t1");
+  pb::GetJobStatusRequest req;
+  req.set_job_id("t1");
+  req.set_wait_ms(30'000);
+  pb::JobStatusResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 60s);
+  std::thread cancel([&] {
+    std::this_thread::sleep_for(100ms);
+    ctx.TryCancel();
+  });
+  const auto asked = steady_clock::now();
+  grpc::Status s = stub_->GetJobStatus(&ctx, req, &resp);
+  cancel.join();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_LT(steady_clock::now() - asked, 10s);
+
+  // The waiter left behind is answered when the task ends; the daemon still serves.
+  while (!ReleaseIfWaiting()) {
+  }
+  ASSERT_TRUE(Status("t1", 5000, &resp).ok());
+  EXPECT_EQ(resp.status(), "completed") << resp.error();
+}
+
+}  // namespace
+}  // namespace dim::net
