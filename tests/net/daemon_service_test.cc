@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -59,6 +60,9 @@ class DaemonServiceTest : public dim::testing::ScratchDirTest {
     stub_ = pb::Daemon::NewStub(
         grpc::CreateChannel(server_.address, grpc::InsecureChannelCredentials()));
   }
+
+  // The pipe's writer (the test) may find its reader gone: EPIPE, not a fatal SIGPIPE.
+  static void SetUpTestSuite() { std::signal(SIGPIPE, SIG_IGN); }
 
   void TearDown() override {
     if (server_.server) server_.server->Shutdown(std::chrono::system_clock::now() + 5s);
