@@ -84,7 +84,13 @@ class DaemonServiceTest : public dim::testing::ScratchDirTest {
     }
     fcntl(fd, F_SETFL, 0);
     const std::string content = kSmallCsv;
-    EXPECT_EQ(write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+    const ssize_t written = write(fd, content.data(), content.size());
+    // EPIPE: the reader (a cancelled task) closed the pipe after opening it; nothing to feed.
+    if (written < 0 && errno == EPIPE) {
+      close(fd);
+      return true;
+    }
+    EXPECT_EQ(written, static_cast<ssize_t>(content.size()));
     close(fd);
     return true;
   }
