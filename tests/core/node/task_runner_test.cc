@@ -9,6 +9,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -312,7 +313,20 @@ TEST_F(TaskRunnerTest, DifferentialPrivacyClipsAndAddsNoise) {
   auto b = Run(task);
   ASSERT_TRUE(a.ok() && b.ok()) << a.status().ToString();
   EXPECT_EQ(a->rows, 240);
-  EXPECT_NE(a->columns[0].mean, b->columns[0].mean);
+  // Noisy means clipped to the band can land on its edge in both runs: four runs, every
+  // column, and not all the same.
+  auto means = [](const Summary& s) {
+    std::vector<double> m;
+    for (const auto& c : s.columns) m.push_back(c.mean);
+    return m;
+  };
+  std::set<std::vector<double>> distinct{means(*a), means(*b)};
+  for (int i = 0; i < 2; ++i) {
+    auto more = Run(task);
+    ASSERT_TRUE(more.ok());
+    distinct.insert(means(*more));
+  }
+  EXPECT_GT(distinct.size(), 1u);
   for (const auto& c : a->columns) {
     EXPECT_GE(c.mean, 0);
     EXPECT_LE(c.mean, 0.05);

@@ -65,8 +65,10 @@ Rows Concat(std::initializer_list<Rows> parts) {
 // A node that answers with a given summary or error, or blocks until its task is cancelled.
 class FakeNode final : public dim::testing::SummaryNode {
  public:
-  explicit FakeNode(Result<Summary> answer, bool block = false)
-      : answer_(std::move(answer)), block_(block) {}
+  // block: runs until cancelled; delay: answers after this long.
+  explicit FakeNode(Result<Summary> answer, bool block = false,
+                    std::chrono::milliseconds delay = 0ms)
+      : answer_(std::move(answer)), block_(block), delay_(delay) {}
 
   Result<Summary> Answer(const NodeTask& task, const CancelToken& cancel,
                          std::chrono::milliseconds timeout) override {
@@ -83,6 +85,7 @@ class FakeNode final : public dim::testing::SummaryNode {
       saw_cancel_ = cancel.cancelled();
       return Status::Cancelled("node task stopped");
     }
+    std::this_thread::sleep_for(delay_);
     return answer_;
   }
 
@@ -99,6 +102,7 @@ class FakeNode final : public dim::testing::SummaryNode {
  private:
   Result<Summary> answer_;
   bool block_;
+  std::chrono::milliseconds delay_;
   std::mutex mu_;
   std::vector<NodeTask> tasks_;
   std::vector<std::chrono::milliseconds> timeouts_;
@@ -679,7 +683,9 @@ TEST(SelectCollaborativeNodes, WeightsMustCoverTheChosenNodes) {
 }
 
 TEST(RunCollaborative, BrokenQuorumIsFailedPreconditionNamingTheFailedNode) {
-  auto n = ThreeNodes(std::make_shared<FakeNode>(Status::Unavailable("node down")));
+  // b fails after a and c succeeded (a failure first would stop them: see the quorum tests).
+  auto n = ThreeNodes(std::make_shared<FakeNode>(Status::Unavailable("node down"),
+                                                 /*block=*/false, 100ms));
   CollaborativeConfig config = Config({"a", "b", "c"});  // min_nodes 0: every node
   CollaborativeRun run;
   auto result = run.Run(config, n->dir);
