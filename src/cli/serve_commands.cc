@@ -93,7 +93,7 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
   SetUpLogging(global.log_level, "info");
   core::SystemClock clock;
 
-  auto store = core::JobStore::Open(o.db);
+  auto store = core::JobStore::Open(o.db, core::JobStore::Sharing::kExclusive);
   if (!store.ok()) return Fail(store.status());
   const std::string model_dir = ModelStoreDir(o);
   auto model_store = core::ModelStore::Open(

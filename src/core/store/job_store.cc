@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <system_error>
@@ -139,27 +140,45 @@ JobRecord ReadRow(const Statement& s) {
 
 }  // namespace
 
-Result<std::unique_ptr<JobStore>> JobStore::Open(const std::filesystem::path& path) {
+Result<std::unique_ptr<JobStore>> JobStore::Open(const std::filesystem::path& path,
+                                                 Sharing sharing) {
   if (path != ":memory:" && path.has_parent_path()) {
     std::error_code ec;
     std::filesystem::create_directories(path.parent_path(), ec);
     if (ec) {
-      return Status::Unavailable("job store: cannot create folder " +
-                                 path.parent_path().string() + ": " + ec.message());
+      return Status::Unavailable("job store: cannot create folder " + path.parent_path().string() +
+                                 ": " + ec.message());
     }
   }
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                     SQLITE_OPEN_FULLMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
     return Status::Unavailable("job store: cannot open " + path.string() + ": " + msg);
   }
-  sqlite3_busy_timeout(db, 5000);
   std::unique_ptr<JobStore> store(new JobStore(db));
+  if (sharing == Sharing::kExclusive && path != ":memory:") {
+    // Set before WAL, which then keeps its index in this process's memory rather than in a
+    // shared file. The lock is taken by the first write and kept until the file is closed:
+    // take it now, so that a second process fails here, not at its first job.
+    sqlite3_busy_timeout(db, 1000);
+    Status locked = store->Exec("PRAGMA locking_mode=EXCLUSIVE");
+    if (locked.ok()) locked = store->Exec("PRAGMA journal_mode=WAL");
+    if (locked.ok()) locked = store->Exec("BEGIN IMMEDIATE");
+    if (locked.ok()) locked = store->Exec("COMMIT");
+    if (!locked.ok()) {
+      if ((sqlite3_errcode(db) & 0xff) == SQLITE_BUSY) {
+        return Status::Unavailable("job store: " + path.string() +
+                                   " is in use by another process (another orchestrator on "
+                                   "the same --db?)");
+      }
+      return locked.WithPrefix(path.string());
+    }
+  }
+  sqlite3_busy_timeout(db, 5000);
   if (path != ":memory:") {
     DIM_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL").WithPrefix(path.string()));
   }
@@ -187,44 +206,105 @@ Status JobStore::Exec(const char* sql) {
   return Status::Ok();
 }
 
-Status JobStore::Insert(JobRecord* record) {
-  std::lock_guard lock(mu_);
-  Statement s(db_, statements_,
-              "INSERT INTO jobs (id, user_id, pattern, priority, config_json, state, "
-              "result_json, error, nodes_json, completed_steps, total_steps, created_at, "
-              "started_at, completed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  if (!s.ok()) return s.Error("insert");
-  s.Bind(1, record->id);
-  s.Bind(2, record->user_id);
-  s.Bind(3, static_cast<int64_t>(record->pattern));
-  s.Bind(4, static_cast<int64_t>(record->priority));
-  s.Bind(5, record->config_json);
-  s.Bind(6, static_cast<int64_t>(record->state));
-  s.Bind(7, record->result_json);
-  s.Bind(8, record->error);
-  s.Bind(9, NodesToJson(record->nodes));
-  s.Bind(10, static_cast<int64_t>(record->completed_steps));
-  s.Bind(11, static_cast<int64_t>(record->total_steps));
-  s.Bind(12, record->created_at);
-  s.Bind(13, record->started_at);
-  s.Bind(14, record->completed_at);
-  const int rc = s.Step();
-  if (rc == SQLITE_CONSTRAINT) {
-    return {StatusCode::kAlreadyExists, "job '" + record->id + "' already exists"};
-  }
-  if (rc != SQLITE_DONE) return s.Error("insert");
-  record->seq = sqlite3_last_insert_rowid(db_);
+Status JobStore::Step(const std::string& sql) {
+  Statement s(db_, statements_, sql);
+  if (!s.ok() || s.Step() != SQLITE_DONE) return s.Error(sql);
   return Status::Ok();
 }
 
+struct JobStore::PendingWrite {
+  explicit PendingWrite(const std::function<Status()>* f) : apply(f) {}
+  const std::function<Status()>* apply;
+  Status status = Status::Ok();
+  bool done = false;
+  std::condition_variable cv;
+};
+
+Status JobStore::Write(const std::function<Status()>& apply) {
+  // Bounds a transaction, so that reads of the connection wait for at most this many writes.
+  constexpr size_t kMaxGroup = 64;
+  PendingWrite self(&apply);
+  std::unique_lock queue(write_mu_);
+  writers_.push_back(&self);
+  self.cv.wait(queue, [&] { return self.done || writers_.front() == &self; });
+  if (self.done) return self.status;
+
+  // This writer leads: it commits itself and the writes queued behind it.
+  const size_t count = std::min(writers_.size(), kMaxGroup);
+  std::vector<PendingWrite*> group(writers_.begin(), writers_.begin() + static_cast<long>(count));
+  queue.unlock();
+  {
+    std::lock_guard lock(mu_);
+    Status begin = Step("BEGIN IMMEDIATE");
+    if (!begin.ok()) {
+      for (PendingWrite* w : group) w->status = begin;
+    } else {
+      // A statement that fails on a constraint (a taken id) is undone alone and the
+      // transaction goes on; one that ends the transaction (an I/O error, a full disk)
+      // fails the whole group.
+      Status ended = Status::Ok();
+      for (PendingWrite* w : group) {
+        w->status = (*w->apply)();
+        if (sqlite3_get_autocommit(db_) != 0) {
+          ended = w->status.ok() ? Status::Unavailable("job store: the transaction was rolled back")
+                                 : w->status;
+          break;
+        }
+      }
+      Status commit = ended.ok() ? Step("COMMIT") : ended;
+      if (!commit.ok()) {
+        if (sqlite3_get_autocommit(db_) == 0) (void)Step("ROLLBACK");
+        for (PendingWrite* w : group) w->status = commit;
+      }
+    }
+  }
+  queue.lock();
+  for (PendingWrite* w : group) {
+    writers_.pop_front();
+    w->done = true;
+    if (w != &self) w->cv.notify_one();
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  return self.status;
+}
+
+Status JobStore::Insert(JobRecord* record) {
+  return Write([&]() -> Status {
+    Statement s(db_, statements_,
+                "INSERT INTO jobs (id, user_id, pattern, priority, config_json, state, "
+                "result_json, error, nodes_json, completed_steps, total_steps, created_at, "
+                "started_at, completed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!s.ok()) return s.Error("insert");
+    s.Bind(1, record->id);
+    s.Bind(2, record->user_id);
+    s.Bind(3, static_cast<int64_t>(record->pattern));
+    s.Bind(4, static_cast<int64_t>(record->priority));
+    s.Bind(5, record->config_json);
+    s.Bind(6, static_cast<int64_t>(record->state));
+    s.Bind(7, record->result_json);
+    s.Bind(8, record->error);
+    s.Bind(9, NodesToJson(record->nodes));
+    s.Bind(10, static_cast<int64_t>(record->completed_steps));
+    s.Bind(11, static_cast<int64_t>(record->total_steps));
+    s.Bind(12, record->created_at);
+    s.Bind(13, record->started_at);
+    s.Bind(14, record->completed_at);
+    const int rc = s.Step();
+    if (rc == SQLITE_CONSTRAINT) {
+      return Status(StatusCode::kAlreadyExists, "job '" + record->id + "' already exists");
+    }
+    if (rc != SQLITE_DONE) return s.Error("insert");
+    record->seq = sqlite3_last_insert_rowid(db_);
+    return Status::Ok();
+  });
+}
+
 Status JobStore::Update(const JobRecord& record) {
-  std::lock_guard lock(mu_);
-  return UpdateLocked(record, /*unless_ended=*/false);
+  return Write([&] { return UpdateLocked(record, /*unless_ended=*/false); });
 }
 
 Status JobStore::UpdateUnlessEnded(const JobRecord& record) {
-  std::lock_guard lock(mu_);
-  return UpdateLocked(record, /*unless_ended=*/true);
+  return Write([&] { return UpdateLocked(record, /*unless_ended=*/true); });
 }
 
 Status JobStore::UpdateLocked(const JobRecord& record, bool unless_ended) {
@@ -255,9 +335,9 @@ Status JobStore::UpdateLocked(const JobRecord& record, bool unless_ended) {
     if (!q.ok()) return q.Error("update");
     q.Bind(1, record.id);
     if (q.Step() == SQLITE_ROW) {
-      return Status::FailedPrecondition(
-          "job '" + record.id + "' already ended (" +
-          std::string(JobStateName(static_cast<JobState>(q.Int(0)))) + ")");
+      return Status::FailedPrecondition("job '" + record.id + "' already ended (" +
+                                        std::string(JobStateName(static_cast<JobState>(q.Int(0)))) +
+                                        ")");
     }
   }
   return Status::NotFound("job '" + record.id + "' not found");

@@ -1,8 +1,11 @@
 // Durable job records in SQLite. Every state change is written before it is acknowledged.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -29,16 +32,27 @@ struct JobPage {
   int64_t total = 0;            // matching jobs, before limit/offset
 };
 
-// Thread-safe: one connection guarded by a mutex. WAL journal with synchronous=NORMAL: a
+// Thread-safe: one connection guarded by a mutex. Writes made at the same time from several
+// threads are committed together, in one transaction (each still gets its own result, and
+// returns only once its transaction is committed): under load a commit's cost is shared.
+// WAL journal with synchronous=NORMAL: a
 // committed write survives a crash of the process (kill -9), which is what the orchestrator
 // must survive; an OS crash or power loss may lose the last commits (the WAL is synced at
 // checkpoints, not at every commit), but never corrupts the database. FULL would sync every
 // commit, at 1.5–4 ms each on ordinary disks.
 class JobStore final {
  public:
+  // Who may use the file while it is open.
+  enum class Sharing {
+    kShared,     // other processes too (local mode: each `dim --local` command opens it)
+    kExclusive,  // this process alone, until it closes the file (the orchestrator): cheaper
+                 // commits, and a second process on the same file is refused
+  };
   // Opens or creates the database (parent folders too) and its schema. ":memory:" works.
-  // UNAVAILABLE when the file cannot be opened or is not a dim database.
-  static Result<std::unique_ptr<JobStore>> Open(const std::filesystem::path& path);
+  // UNAVAILABLE when the file cannot be opened, is not a dim database, or (kExclusive) is
+  // open in another process.
+  static Result<std::unique_ptr<JobStore>> Open(const std::filesystem::path& path,
+                                                Sharing sharing = Sharing::kShared);
   ~JobStore();
   JobStore(const JobStore&) = delete;
   JobStore& operator=(const JobStore&) = delete;
@@ -60,11 +74,23 @@ class JobStore final {
   Result<std::vector<JobRecord>> ListInStates(const std::vector<JobState>& states);
 
  private:
+  // One write waiting for its transaction.
+  struct PendingWrite;
+
   explicit JobStore(sqlite3* db);
   Status Exec(const char* sql);
+  // Runs one statement without results, prepared once (under mu_).
+  Status Step(const std::string& sql);
+  // Runs `apply` (statements on the connection, under mu_) in a transaction shared with the
+  // writes queued meanwhile, and returns its status once that transaction is committed (or
+  // the commit's error). The first writer in the queue commits for the others, as leveldb's
+  // DBImpl::Write does.
+  Status Write(const std::function<Status()>& apply);
   Status UpdateLocked(const JobRecord& record, bool unless_ended);
 
-  std::mutex mu_;
+  std::mutex write_mu_;                  // guards writers_
+  std::deque<PendingWrite*> writers_;    // the first one commits for the others
+  std::mutex mu_;                        // guards the connection
   sqlite3* db_;
   std::unordered_map<std::string, sqlite3_stmt*> statements_;  // prepared once, by SQL text
 };

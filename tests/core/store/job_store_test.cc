@@ -3,8 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/core/test_support.h"
@@ -143,6 +146,67 @@ TEST_F(JobStoreTest, InsertOfTakenIdIsAlreadyExists) {
   auto got = store->Get("dup");
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->user_id, "alice");
+}
+
+// Writes from many threads at once share transactions; each still gets its own result, a
+// taken id fails alone, and every acknowledged write is in the file when reopened.
+TEST_F(JobStoreTest, ConcurrentWritersEachGetTheirOwnResultAndAllAreStored) {
+  const fs::path db = dir_ / "jobs.db";
+  constexpr int kThreads = 8;
+  constexpr int kJobsEach = 60;
+  {
+    auto store = OpenOrDie(db);
+    ASSERT_NE(store, nullptr);
+    JobRecord taken = MakeJob("taken");
+    ASSERT_TRUE(store->Insert(&taken).ok());
+    std::vector<std::thread> threads;
+    std::vector<std::vector<int64_t>> seqs(kThreads);
+    std::atomic<int> already_exists{0}, other_errors{0};
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kJobsEach; ++i) {
+          std::string id = "t";  // built with += (GCC 12's -Wrestrict misfires on a + chain)
+          id += std::to_string(t);
+          id += '-';
+          id += std::to_string(i);
+          JobRecord job = MakeJob(id);
+          if (!store->Insert(&job).ok()) ++other_errors;
+          seqs[static_cast<size_t>(t)].push_back(job.seq);
+          job.state = JobState::kCompleted;
+          job.result_json = R"({"thread":)";
+          job.result_json += std::to_string(t);
+          job.result_json += '}';
+          if (!store->UpdateUnlessEnded(job).ok()) ++other_errors;
+          // Ended: a second end is refused, alone.
+          if (store->UpdateUnlessEnded(job).code() != StatusCode::kFailedPrecondition) {
+            ++other_errors;
+          }
+          JobRecord dup = MakeJob("taken");
+          if (store->Insert(&dup).code() == StatusCode::kAlreadyExists) ++already_exists;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(other_errors.load(), 0);
+    EXPECT_EQ(already_exists.load(), kThreads * kJobsEach);
+    std::vector<int64_t> all;
+    for (const auto& s : seqs) all.insert(all.end(), s.begin(), s.end());
+    std::sort(all.begin(), all.end());
+    EXPECT_EQ(std::adjacent_find(all.begin(), all.end()), all.end()) << "a seq given twice";
+  }
+  auto reopened = OpenOrDie(db);
+  ASSERT_NE(reopened, nullptr);
+  JobQuery completed;
+  completed.state = JobState::kCompleted;
+  completed.limit = 1;
+  auto page = reopened->List(completed);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_EQ(page->total, kThreads * kJobsEach);
+  auto one = reopened->Get("t3-17");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(one->state, JobState::kCompleted);
+  EXPECT_EQ(one->result_json, R"({"thread":3})");
+  EXPECT_EQ(reopened->Get("taken")->state, JobState::kPending);
 }
 
 TEST_F(JobStoreTest, UpdateReplacesMutableFieldsIncludingNodes) {
@@ -398,6 +462,23 @@ TEST_F(JobStoreTest, RecordsSurviveReopeningTheFile) {
   JobRecord later = MakeJob("later");
   ASSERT_TRUE(store->Insert(&later).ok());
   EXPECT_GT(later.seq, full.seq);
+}
+
+TEST_F(JobStoreTest, AnExclusiveStoreRefusesASecondOpenUntilItCloses) {
+  const fs::path db = dir_ / "orchestrator.db";
+  {
+    auto first = JobStore::Open(db, JobStore::Sharing::kExclusive);
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    JobRecord job = MakeJob("kept");
+    ASSERT_TRUE((*first)->Insert(&job).ok());
+    auto second = JobStore::Open(db, JobStore::Sharing::kExclusive);
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
+    EXPECT_THAT(second.status().message(), HasSubstr("is in use by another process"));
+  }
+  auto reopened = JobStore::Open(db, JobStore::Sharing::kExclusive);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ((*reopened)->Get("kept")->id, "kept");
 }
 
 TEST_F(JobStoreTest, OpenCreatesMissingParentFolders) {
