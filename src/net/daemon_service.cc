@@ -107,6 +107,24 @@ class StatusWaitReactor final : public grpc::ServerUnaryReactor {
   std::atomic<int> refs_{2};  // gRPC's OnDone, and the queue's one call of the waiter
 };
 
+// Answers `ctx` with the task's view in `resp` when the task ends or after wait_ms (cut to
+// kMaxStatusWait, and to a little before the caller's deadline, so that it gets the view
+// rather than DEADLINE_EXCEEDED).
+grpc::ServerUnaryReactor* StartStatusWait(grpc::CallbackServerContext* ctx,
+                                          core::TaskQueue& tasks, const std::string& job_id,
+                                          int32_t wait_ms, dim::daemon::JobStatusResponse* resp) {
+  const auto now = std::chrono::system_clock::now();
+  auto wait = std::min<std::chrono::milliseconds>(std::chrono::milliseconds(wait_ms),
+                                                  kMaxStatusWait);
+  if (ctx->deadline() != std::chrono::system_clock::time_point::max()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx->deadline() - now);
+    wait = std::max(std::chrono::milliseconds(0), std::min(wait, left * 9 / 10));
+  }
+  auto* reactor = new StatusWaitReactor(tasks, resp);
+  reactor->Start(job_id, std::chrono::steady_clock::now() + wait);
+  return reactor;
+}
+
 }  // namespace
 
 void FillResources(dim::daemon::ResourceStatus* out) {
@@ -154,7 +172,8 @@ grpc::ServerUnaryReactor* DaemonService::SubmitJob(grpc::CallbackServerContext* 
   spdlog::info("task {} queued (model {}, dataset {})", req->job_id(), req->model_id(),
                req->data_source());
   resp->set_status("queued");
-  return FinishUnary(ctx, core::Status::Ok());
+  if (req->wait_ms() <= 0) return FinishUnary(ctx, core::Status::Ok());
+  return StartStatusWait(ctx, tasks_, req->job_id(), req->wait_ms(), resp->mutable_task());
 }
 
 grpc::ServerUnaryReactor* DaemonService::GetJobStatus(grpc::CallbackServerContext* ctx,
@@ -166,18 +185,7 @@ grpc::ServerUnaryReactor* DaemonService::GetJobStatus(grpc::CallbackServerContex
     FillStatus(*view, resp);
     return FinishUnary(ctx, core::Status::Ok());
   }
-  // Answer a little before the caller's deadline, so that it gets the task's view rather
-  // than DEADLINE_EXCEEDED.
-  const auto now = std::chrono::system_clock::now();
-  auto wait = std::min<std::chrono::milliseconds>(std::chrono::milliseconds(req->wait_ms()),
-                                                  kMaxStatusWait);
-  if (ctx->deadline() != std::chrono::system_clock::time_point::max()) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx->deadline() - now);
-    wait = std::max(std::chrono::milliseconds(0), std::min(wait, left * 9 / 10));
-  }
-  auto* reactor = new StatusWaitReactor(tasks_, resp);
-  reactor->Start(req->job_id(), std::chrono::steady_clock::now() + wait);
-  return reactor;
+  return StartStatusWait(ctx, tasks_, req->job_id(), req->wait_ms(), resp);
 }
 
 grpc::ServerUnaryReactor* DaemonService::CancelJob(grpc::CallbackServerContext* ctx,

@@ -14,7 +14,9 @@ namespace dim::net {
 // Handlers only touch the queue's bookkeeping; tasks run on the queue's workers.
 // GetJobStatus with wait_ms > 0 answers when the task ends or after wait_ms (cut to a minute,
 // and to just before the caller's deadline), whichever comes first, holding no thread while
-// it waits; wait_ms 0 (what older orchestrators send) answers at once.
+// it waits; wait_ms 0 (what older orchestrators send) answers at once. SubmitJob with wait_ms
+// > 0 queues the task and then waits the same way, answering with the task's status in
+// SubmitJobResponse.task: a short task costs one call.
 class DaemonService final : public dim::daemon::Daemon::CallbackService {
  public:
   DaemonService(std::string node_id, core::ModelRepository& models,

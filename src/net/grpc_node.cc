@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "net/grpc_status.h"
@@ -39,9 +40,36 @@ void GrpcNode::CancelOnNode(const std::string& job_id) {
   (void)stub_->CancelJob(ctx.get(), req, &resp);  // best effort: the node may be gone
 }
 
+std::optional<core::Result<nlohmann::json>> GrpcNode::Ended(
+    const dim::daemon::JobStatusResponse& st) const {
+  if (st.status() == "completed") {
+    auto json = nlohmann::json::parse(st.result_json(), nullptr, false);
+    if (json.is_discarded() || !json.is_object()) {
+      return core::Status::Internal("node '" + node_id_ + "' sent a malformed result");
+    }
+    return json;
+  }
+  if (st.status() == "failed") return core::Status(core::ParseStatusCode(st.error_code()), st.error());
+  if (st.status() == "cancelled") return core::Status::Cancelled("task cancelled on the node");
+  return std::nullopt;
+}
+
 core::Result<nlohmann::json> GrpcNode::RunTask(const core::NodeTask& task,
                                                const core::CancelToken& cancel,
                                                std::chrono::milliseconds timeout) {
+  const auto start = steady_clock::now();
+  // How long the next call may wait on the daemon: kStatusWait, cut to the time left.
+  auto next_wait = [&] {
+    auto wait = kStatusWait;
+    if (timeout.count() > 0) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          start + timeout - steady_clock::now());
+      wait = std::clamp(left + std::chrono::milliseconds(1), std::chrono::milliseconds(1), wait);
+    }
+    return wait;
+  };
+
+  // SubmitJob waits for the task's end like GetJobStatus does: a short task takes one call.
   dim::daemon::SubmitJobRequest req;
   req.set_job_id(task.job_id);
   req.set_model_id(task.model_id);
@@ -49,9 +77,11 @@ core::Result<nlohmann::json> GrpcNode::RunTask(const core::NodeTask& task,
   req.set_input_data_json(core::NodeTaskParamsJson(task));
   req.set_timeout(static_cast<int32_t>((timeout.count() + 999) / 1000));
   req.set_priority(static_cast<dim::common::Priority>(task.priority));
+  const auto submit_wait = next_wait();
+  req.set_wait_ms(static_cast<int32_t>(submit_wait.count()));
   dim::daemon::SubmitJobResponse submitted;
   {
-    auto ctx = Context(kRpcDeadline);
+    auto ctx = Context(kRpcDeadline + submit_wait);
     grpc::Status s = stub_->SubmitJob(ctx.get(), req, &submitted);
     if (s.error_code() == grpc::StatusCode::UNAVAILABLE ||
         s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
@@ -59,9 +89,12 @@ core::Result<nlohmann::json> GrpcNode::RunTask(const core::NodeTask& task,
     }
     if (!s.ok()) return FromGrpc(s);
   }
+  // A daemon without the extension answers at once, with no task status.
+  if (submitted.has_task()) {
+    if (auto end = Ended(submitted.task())) return std::move(*end);
+  }
 
-  const auto start = steady_clock::now();
-  auto last_contact = start;
+  auto last_contact = steady_clock::now();
   auto pause = std::chrono::milliseconds(1);
   for (;;) {
     if (cancel.cancelled()) {
@@ -72,12 +105,7 @@ core::Result<nlohmann::json> GrpcNode::RunTask(const core::NodeTask& task,
       CancelOnNode(task.job_id);
       return core::Status::DeadlineExceeded("node '" + node_id_ + "' ran past the time limit");
     }
-    auto wait = kStatusWait;
-    if (timeout.count() > 0) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          start + timeout - steady_clock::now());
-      wait = std::clamp(left + std::chrono::milliseconds(1), std::chrono::milliseconds(1), wait);
-    }
+    const auto wait = next_wait();
     dim::daemon::GetJobStatusRequest status_req;
     status_req.set_job_id(task.job_id);
     status_req.set_wait_ms(static_cast<int32_t>(wait.count()));
@@ -93,15 +121,7 @@ core::Result<nlohmann::json> GrpcNode::RunTask(const core::NodeTask& task,
       if (steady_clock::now() - last_contact > lost_after_) return Unreachable(s);
     } else {
       last_contact = steady_clock::now();
-      if (st.status() == "completed") {
-        auto json = nlohmann::json::parse(st.result_json(), nullptr, false);
-        if (json.is_discarded() || !json.is_object()) {
-          return core::Status::Internal("node '" + node_id_ + "' sent a malformed result");
-        }
-        return json;
-      }
-      if (st.status() == "failed") return core::Status(core::ParseStatusCode(st.error_code()), st.error());
-      if (st.status() == "cancelled") return core::Status::Cancelled("task cancelled on the node");
+      if (auto end = Ended(st)) return std::move(*end);
     }
     // An answer well before the wait was up, of a task still going: a daemon that does not
     // know wait_ms, or an unreachable one. Poll it with a backoff rather than spin.

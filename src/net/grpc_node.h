@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/node/node_client.h"
@@ -18,8 +19,8 @@ class GrpcNode final : public core::NodeClient {
   GrpcNode(std::string node_id, std::string address, std::shared_ptr<grpc::Channel> channel,
            std::chrono::milliseconds lost_after = kLostAfter);
 
-  // SubmitJob, then GetJobStatus with wait_ms (the daemon answers when the task ends, or
-  // after kStatusWait) until the task ends; CancelJob when `cancel` is raised (seen within
+  // SubmitJob with wait_ms (the daemon answers when the task ends, or after kStatusWait),
+  // then GetJobStatus with wait_ms until the task ends; CancelJob when `cancel` is raised (seen within
   // kStatusWait) or the time limit passes. A daemon that answers at once (one without
   // wait_ms) is polled with a backoff of 1 to 50 ms. A node that stays unreachable for
   // lost_after is UNAVAILABLE.
@@ -33,6 +34,8 @@ class GrpcNode final : public core::NodeClient {
  private:
   void CancelOnNode(const std::string& job_id);
   core::Status Unreachable(const grpc::Status& status) const;
+  // How the task ended, from the daemon's status of it; nullopt while it goes on.
+  std::optional<core::Result<nlohmann::json>> Ended(const dim::daemon::JobStatusResponse& st) const;
 
   std::string node_id_;
   std::string address_;

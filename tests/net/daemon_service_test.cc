@@ -1,5 +1,6 @@
-// The Daemon service's GetJobStatus over a real gRPC connection: wait_ms makes it a long poll
-// that answers when the task ends, when the wait passes, or before the caller's deadline.
+// The Daemon service's GetJobStatus and SubmitJob over a real gRPC connection: wait_ms makes
+// them a long poll that answers when the task ends, when the wait passes, or before the
+// caller's deadline; and GrpcNode, the orchestrator's side of it.
 #include "net/daemon_service.h"
 
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "net/grpc_node.h"
 #include "net/server_runner.h"
 #include "tests/core/test_support.h"
 
@@ -95,16 +97,37 @@ class DaemonServiceTest : public dim::testing::ScratchDirTest {
     return true;
   }
 
-  void Submit(const std::string& id, const std::string& dataset) {
+  grpc::Status SubmitWaiting(const std::string& id, const std::string& dataset, int wait_ms,
+                             pb::SubmitJobResponse* resp, const std::string& model = "heart_mlp") {
     pb::SubmitJobRequest req;
     req.set_job_id(id);
-    req.set_model_id("heart_mlp");
+    req.set_model_id(model);
     req.set_data_source(dataset);
-    pb::SubmitJobResponse resp;
+    req.set_wait_ms(wait_ms);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + 10s);
-    grpc::Status s = stub_->SubmitJob(&ctx, req, &resp);
+    return stub_->SubmitJob(&ctx, req, resp);
+  }
+
+  void Submit(const std::string& id, const std::string& dataset) {
+    pb::SubmitJobResponse resp;
+    grpc::Status s = SubmitWaiting(id, dataset, 0, &resp);
     ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(resp.status(), "queued");
+    EXPECT_FALSE(resp.has_task());  // as older clients see it
+  }
+
+  GrpcNode Node() {
+    return GrpcNode("n1", server_.address,
+                    grpc::CreateChannel(server_.address, grpc::InsecureChannelCredentials()));
+  }
+
+  static core::NodeTask Task(const std::string& id, const std::string& dataset) {
+    core::NodeTask task;
+    task.job_id = id;
+    task.model_id = "heart_mlp";
+    task.dataset = dataset;
+    return task;
   }
 
   grpc::Status Status(const std::string& id, int wait_ms, pb::JobStatusResponse* resp,
@@ -216,6 +239,82 @@ TEST_F(DaemonServiceTest, ACancelledLongPollEndsAndTheDaemonGoesOn) {
   }
   ASSERT_TRUE(Status("t1", 5000, &resp).ok());
   EXPECT_EQ(resp.status(), "completed") << resp.error();
+}
+
+TEST_F(DaemonServiceTest, SubmitWithWaitMsAnswersWithTheEndedTask) {
+  pb::SubmitJobResponse resp;
+  grpc::Status s = SubmitWaiting("quick", "a", 5000, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.status(), "queued");
+  ASSERT_TRUE(resp.has_task());
+  EXPECT_EQ(resp.task().job_id(), "quick");
+  EXPECT_EQ(resp.task().status(), "completed") << resp.task().error();
+  EXPECT_NE(resp.task().result_json().find("\"rows\""), std::string::npos);
+}
+
+TEST_F(DaemonServiceTest, SubmitWithWaitMsAnswersWithTheRunningTaskWhenItPasses) {
+  pb::SubmitJobResponse resp;
+  const auto asked = steady_clock::now();
+  grpc::Status s = SubmitWaiting("t1", "slow", 150, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_GE(steady_clock::now() - asked, 140ms);
+  ASSERT_TRUE(resp.has_task());
+  EXPECT_EQ(resp.task().status(), "running");
+  while (!ReleaseIfWaiting()) {
+  }
+  pb::JobStatusResponse status;
+  ASSERT_TRUE(Status("t1", 5000, &status).ok());
+  EXPECT_EQ(status.status(), "completed") << status.error();
+}
+
+TEST_F(DaemonServiceTest, ARefusedSubmitWithWaitMsAnswersAtOnce) {
+  pb::SubmitJobResponse resp;
+  const auto asked = steady_clock::now();
+  grpc::Status s = SubmitWaiting("bad", "a", 60'000, &resp, "no_such_model");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+  EXPECT_LT(steady_clock::now() - asked, 5s);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("no_such_model"));
+}
+
+TEST_F(DaemonServiceTest, GrpcNodeRunsAQuickTaskToItsResult) {
+  GrpcNode node = Node();
+  core::CancelToken cancel;
+  auto result = node.RunTask(Task("quick", "a"), cancel, 10s);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_TRUE(result->is_object());
+  EXPECT_TRUE(result->contains("rows")) << result->dump();
+}
+
+TEST_F(DaemonServiceTest, GrpcNodeFollowsATaskLongerThanOneWait) {
+  GrpcNode node = Node();
+  core::CancelToken cancel;
+  std::thread release([&] {
+    std::this_thread::sleep_for(GrpcNode::kStatusWait * 2);
+    while (!ReleaseIfWaiting()) {
+    }
+  });
+  auto result = node.RunTask(Task("t1", "slow"), cancel, 10s);
+  release.join();
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_TRUE(result->contains("rows")) << result->dump();
+}
+
+TEST_F(DaemonServiceTest, GrpcNodeStopsATaskPastItsTimeLimitOrCancelled) {
+  GrpcNode node = Node();
+  core::CancelToken never;
+  const auto asked = steady_clock::now();
+  auto late = node.RunTask(Task("late", "slow"), never, 300ms);
+  EXPECT_EQ(late.status().code(), core::StatusCode::kDeadlineExceeded) << late.status().ToString();
+  EXPECT_LT(steady_clock::now() - asked, 3s);
+
+  core::CancelToken cancel;
+  std::thread stop([&] {
+    std::this_thread::sleep_for(100ms);
+    cancel.Cancel();
+  });
+  auto cancelled = node.RunTask(Task("stopped", "slow"), cancel, 10s);
+  stop.join();
+  EXPECT_EQ(cancelled.status().code(), core::StatusCode::kCancelled);
 }
 
 }  // namespace
