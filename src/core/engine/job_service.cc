@@ -14,6 +14,12 @@ namespace {
 
 constexpr char kRestartReason[] =
     "the orchestrator stopped while this job was running; submit it again";
+// Pending jobs with a larger config are read back from the store when they start, so that a
+// full queue of them does not have to fit in memory.
+constexpr size_t kMaxConfigKeptBytes = 64 * 1024;
+// Idle node-task threads kept for reuse, per worker: enough for the node tasks of as many
+// jobs of a few nodes each; a job over more nodes starts threads that end with it.
+constexpr size_t kIdleThreadsPerWorker = 4;
 
 // A job's view of the nodes: its tasks carry the job's priority to the nodes' queues.
 class PriorityNode final : public NodeClient {
@@ -32,9 +38,11 @@ class PriorityNode final : public NodeClient {
   Priority priority_;
 };
 
+// A job's directory: its node tasks carry its priority and run on the service's threads.
 class PriorityNodes final : public NodeDirectory {
  public:
-  PriorityNodes(NodeDirectory& nodes, Priority priority) : nodes_(nodes), priority_(priority) {}
+  PriorityNodes(NodeDirectory& nodes, Priority priority, ThreadPool& threads)
+      : nodes_(nodes), priority_(priority), threads_(threads) {}
   Result<std::shared_ptr<NodeClient>> Client(const std::string& node_id) override {
     DIM_ASSIGN_OR_RETURN(auto node, nodes_.Client(node_id));
     return std::shared_ptr<NodeClient>(std::make_shared<PriorityNode>(std::move(node), priority_));
@@ -43,17 +51,23 @@ class PriorityNodes final : public NodeDirectory {
   void RecordTaskOutcome(const std::string& node_id, const Status& status) override {
     nodes_.RecordTaskOutcome(node_id, status);
   }
+  void StartThread(std::function<void()> work) override { threads_.Run(std::move(work)); }
 
  private:
   NodeDirectory& nodes_;
   Priority priority_;
+  ThreadPool& threads_;
 };
 
 }  // namespace
 
 JobService::JobService(JobStore& store, NodeDirectory& nodes, const Clock& clock,
                        JobServiceOptions options)
-    : store_(store), nodes_(nodes), clock_(clock), options_(options) {}
+    : store_(store),
+      nodes_(nodes),
+      clock_(clock),
+      options_(options),
+      node_threads_(static_cast<size_t>(std::max(1, options.workers)) * kIdleThreadsPerWorker) {}
 
 JobService::~JobService() { Stop(); }
 
@@ -70,7 +84,7 @@ Status JobService::Start() {
       job.completed_at = FormatIso8601(clock_.Now());
       DIM_RETURN_IF_ERROR(store_.Update(job));
     } else {
-      queue_.push(Queued{job.priority, job.seq, job.id});
+      QueueLocked(job);
     }
   }
   stopping_ = false;
@@ -157,9 +171,9 @@ Result<JobRecord> JobService::Submit(const SubmitRequest& request) {
     if (stopping_) return Status::Unavailable("the job service is shutting down");
     // Checked before the insert, which runs unlocked: concurrent submits may overshoot the
     // limit by their number, no more.
-    if (queue_.size() >= static_cast<size_t>(std::max(1, options_.max_queued))) {
+    if (pending_.size() >= static_cast<size_t>(std::max(1, options_.max_queued))) {
       return Status::ResourceExhausted("the orchestrator's queue is full (" +
-                                       std::to_string(queue_.size()) +
+                                       std::to_string(pending_.size()) +
                                        " jobs waiting); submit again later");
     }
   }
@@ -171,13 +185,20 @@ Result<JobRecord> JobService::Submit(const SubmitRequest& request) {
   }
   // Stored PENDING, so acknowledged even if Stop() came meanwhile: the next Start() runs it.
   std::lock_guard lock(mu_);
-  queue_.push(Queued{job.priority, job.seq, job.id});
+  QueueLocked(job);
   queue_cv_.notify_one();
   return job;
 }
 
+void JobService::QueueLocked(const JobRecord& job) {
+  pending_[job.id] =
+      job.config_json.size() <= kMaxConfigKeptBytes ? std::make_shared<const JobRecord>(job) : nullptr;
+  queue_.push(Queued{job.priority, job.seq, job.id});
+}
+
 Result<JobRecord> JobService::FindLocked(const std::string& id) {
   if (auto it = running_.find(id); it != running_.end()) return it->second.shown;
+  if (auto it = pending_.find(id); it != pending_.end() && it->second) return *it->second;
   return store_.Get(id);
 }
 
@@ -185,8 +206,10 @@ Result<JobRecord> JobService::Get(const std::string& id) {
   {
     std::lock_guard lock(mu_);
     if (auto it = running_.find(id); it != running_.end()) return it->second.shown;
+    if (auto it = pending_.find(id); it != pending_.end() && it->second) return *it->second;
   }
-  // Not running here: pending, or its end is stored (a job leaves running_ only after that).
+  // Not here: ended (a job leaves running_ only once its end is stored), pending with a large
+  // config, or another process's.
   return store_.Get(id);
 }
 
@@ -227,10 +250,11 @@ Result<JobRecord> JobService::Cancel(const std::string& id) {
   if (running == nullptr) {
     // Pending (or ended): stored under mu_, so that no worker takes the job meanwhile; a
     // rare call, and a pending job's only write besides its insert.
-    DIM_ASSIGN_OR_RETURN(JobRecord job, store_.Get(id));
+    DIM_ASSIGN_OR_RETURN(JobRecord job, FindLocked(id));
     if (IsTerminal(job.state)) return AlreadyEnded(job);
     job = CancelledRecord(std::move(job), clock_);
     DIM_RETURN_IF_ERROR(store_.UpdateUnlessEnded(job));
+    pending_.erase(id);  // its entry in queue_ is skipped
     Notify(job);
     return job;
   }
@@ -275,14 +299,19 @@ Result<JobRecord> JobService::Wait(const std::string& id, std::chrono::milliseco
 void JobService::WorkerLoop() {
   for (;;) {
     std::string id;
+    std::shared_ptr<const JobRecord> record;
     {
       std::unique_lock lock(mu_);
       queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
       id = queue_.top().id;
       queue_.pop();
+      auto it = pending_.find(id);
+      if (it == pending_.end()) continue;  // cancelled while it waited
+      record = std::move(it->second);
+      pending_.erase(it);
     }
-    RunJob(id);
+    RunJob(id, std::move(record));
   }
 }
 
@@ -332,7 +361,7 @@ Result<nlohmann::json> JobService::RunPattern(const JobRecord& job,
                                               const CancelToken& cancel,
                                               const NodeUpdateFn& on_update,
                                               nlohmann::json* failed_result) {
-  PriorityNodes nodes(nodes_, job.priority);
+  PriorityNodes nodes(nodes_, job.priority, node_threads_);
   switch (job.pattern) {
     case Pattern::kCollaborative: {
       DIM_ASSIGN_OR_RETURN(CollaborativeConfig config, ParseCollaborativeConfig(job.config_json));
@@ -355,13 +384,18 @@ Result<nlohmann::json> JobService::RunPattern(const JobRecord& job,
   }
 }
 
-void JobService::RunJob(const std::string& id) {
+void JobService::RunJob(const std::string& id, std::shared_ptr<const JobRecord> pending) {
   // Store writes of a job's state run without mu_; `writing` makes Cancel() wait for them,
-  // and UpdateUnlessEnded keeps any end stored meanwhile (a Cancel() of the pending job, or
-  // another process sharing the store) from being overwritten.
-  auto loaded = store_.Get(id);
-  if (!loaded.ok() || loaded->state != JobState::kPending) return;  // e.g. cancelled
-  JobRecord job = std::move(*loaded);
+  // and UpdateUnlessEnded keeps any end stored meanwhile (another process sharing the store
+  // may have cancelled the pending job) from being overwritten.
+  JobRecord job;
+  if (pending) {
+    job = *pending;
+  } else {
+    auto loaded = store_.Get(id);
+    if (!loaded.ok() || loaded->state != JobState::kPending) return;
+    job = std::move(*loaded);
+  }
   auto token = std::make_shared<CancelToken>();
   {
     std::lock_guard lock(mu_);

@@ -17,6 +17,7 @@
 #include "core/job_types.h"
 #include "core/node/cancel_token.h"
 #include "core/node/node_client.h"
+#include "core/node/thread_pool.h"
 #include "core/patterns/node_runs.h"
 #include "core/status.h"
 #include "core/store/job_store.h"
@@ -99,7 +100,7 @@ class JobService final {
   struct Queued {
     Priority priority;
     int64_t seq;
-    std::string id;
+    std::string id;  // a job of pending_, or one cancelled since (skipped)
     bool operator<(const Queued& o) const {  // std::priority_queue pops the largest
       if (priority != o.priority) return priority < o.priority;
       return seq > o.seq;
@@ -115,7 +116,11 @@ class JobService final {
   };
 
   void WorkerLoop();
-  void RunJob(const std::string& id);
+  // Runs a job taken from pending_: its record, or null to read it from the store.
+  void RunJob(const std::string& id, std::shared_ptr<const JobRecord> pending);
+  // Under mu_: queues a PENDING job (stored already), keeping its record in memory unless
+  // its config is large.
+  void QueueLocked(const JobRecord& job);
   // Under mu_: the running job's shown record, or the stored one.
   Result<JobRecord> FindLocked(const std::string& id);
   // Under mu_ (through `lock`): waits until no write of the running job is in flight; the
@@ -140,6 +145,10 @@ class JobService final {
   std::condition_variable queue_cv_;
   std::condition_variable changed_cv_;
   std::priority_queue<Queued> queue_;
+  // The jobs waiting to run, each with its record as stored (null where the config is too
+  // large to keep: read from the store when the job starts). Get, Watch and the workers
+  // answer from here; a pending job's Cancel() removes it.
+  std::map<std::string, std::shared_ptr<const JobRecord>> pending_;
   std::map<std::string, Running> running_;
   struct WatchEntry {
     std::string job_id;
@@ -150,6 +159,9 @@ class JobService final {
   int64_t next_watch_ = 1;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
+  // The threads that wait on node tasks (RunNodeTasks), reused across jobs. Declared last:
+  // destroyed first, once Stop() has ended every job.
+  ThreadPool node_threads_;
 };
 
 }  // namespace dim::core

@@ -1,5 +1,7 @@
 #include "core/node/node_client.h"
 
+#include <thread>
+
 namespace dim::core {
 
 bool CountsAgainstNode(const Status& status) {
@@ -34,6 +36,10 @@ Result<Summary> NodeClient::RunSummaryTask(const NodeTask& task, const CancelTok
     return Status::Internal("the node sent a malformed summary: " + summary.status().message());
   }
   return summary;
+}
+
+void NodeDirectory::StartThread(std::function<void()> work) {
+  std::thread(std::move(work)).detach();
 }
 
 }  // namespace dim::core

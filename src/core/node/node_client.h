@@ -94,6 +94,9 @@ class NodeDirectory {
   virtual std::vector<NodeDescription> Describe() = 0;
   // Told how each node task ended, for the node's reputation. Nothing by default.
   virtual void RecordTaskOutcome(const std::string& /*node_id*/, const Status& /*status*/) {}
+  // Starts `work` at once on a thread of its own: it runs a node task, and blocks until the
+  // task ends. A new thread each time by default; the job service reuses its threads.
+  virtual void StartThread(std::function<void()> work);
 };
 
 }  // namespace dim::core

@@ -5,7 +5,6 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 #include "core/name_list.h"
 
@@ -56,8 +55,7 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
   std::mutex mu;
   std::condition_variable cv;
   std::vector<Run> runs(requests.size());
-  std::vector<std::thread> threads;
-  threads.reserve(requests.size());
+  size_t returned = 0;  // threads done with runs, mu and cv (they live on this stack)
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000.0));
 
   // Held while launching so that a fast node's final update cannot run alongside the
@@ -70,7 +68,7 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
     run.outcome.record.started_at = FormatIso8601(clock.Now());
     run.started = steady_clock::now();
     on_update(i, run.outcome.record);
-    threads.emplace_back([&, i] {
+    directory.StartThread([&, i] {
       Run& r = runs[i];
       Result<nlohmann::json> result = Status::Unavailable("not run");
       auto client = directory.Client(requests[i].node_id);
@@ -80,6 +78,8 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
         result = (*client)->RunTask(requests[i].task, *r.cancel, timeout);
       }
       std::lock_guard lock(mu);
+      ++returned;
+      cv.notify_all();
       if (r.done) return;  // already timed out or cancelled by the monitor
       r.done = true;
       NodeTaskRecord& record = r.outcome.record;
@@ -95,7 +95,6 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
         record.error = result.status().ToString();
       }
       on_update(i, record);
-      cv.notify_all();
     });
   }
   launch_lock.unlock();
@@ -148,7 +147,11 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
       cv.wait_for(lock, std::chrono::milliseconds(20));
     }
   }
-  for (auto& t : threads) t.join();
+  {
+    // A task the monitor ended may still be running: wait for its thread to let go.
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return returned == runs.size(); });
+  }
   for (const auto& r : runs) directory.RecordTaskOutcome(r.outcome.record.node_id, r.outcome.status);
 
   if (cancel.cancelled()) return Status::Cancelled("job cancelled");

@@ -32,7 +32,7 @@ struct NodeRunOutcome {
   Status status = Status::Ok();
 };
 
-// Runs every request at once, one thread each, and returns their outcomes in the order of
+// Runs every request at once, each on a thread of directory.StartThread, and returns their outcomes in the order of
 // `requests`. A task that runs past timeout_seconds (0: none) is told to stop and fails with
 // DEADLINE_EXCEEDED; when `cancel` is raised every running task is told to stop and
 // CANCELLED is returned. Once so many tasks failed that fewer than `quorum` can succeed

@@ -24,9 +24,11 @@
 namespace dim::core {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::StartsWith;
 using namespace std::chrono_literals;
 
@@ -615,6 +617,26 @@ TEST_F(JobServiceTest, FullQueueIsResourceExhaustedAndStoresNothing) {
     std::this_thread::sleep_for(10ms);
   }
   EXPECT_EQ(service->List(JobQuery{})->total, 4);
+}
+
+TEST_F(JobServiceTest, ACancelledPendingJobFreesItsPlaceInTheQueueAtOnce) {
+  node_->Hold(true);
+  auto service = StartService({.workers = 1, .max_queued = 2});
+  const std::string blocker = SubmitOrDie(*service);
+  ASSERT_TRUE(node_->WaitStarted(blocker));
+  const std::string first = SubmitOrDie(*service);
+  SubmitOrDie(*service);
+  ASSERT_EQ(service->Submit(Collaborative()).status().code(), StatusCode::kResourceExhausted);
+  auto cancelled = service->Cancel(first);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
+  // The worker is still busy: the place is free without it.
+  const std::string after = SubmitOrDie(*service);
+  EXPECT_EQ(service->Get(first)->state, JobState::kCancelled);
+  node_->Hold(false);
+  auto done = service->Wait(after, 10s);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->state, JobState::kCompleted);
+  EXPECT_THAT(node_->started(), Not(Contains(first)));
 }
 
 // Every record a watcher saw, in order.
