@@ -1,5 +1,7 @@
 #include "core/data/csv_reader.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -270,7 +272,14 @@ Result<std::unique_ptr<CsvReader>> OpenCsvWithBufferSize(const std::filesystem::
     if (err == EACCES || err == EPERM) return Status::PermissionDenied(std::move(message));
     return Status::Internal(std::move(message));
   }
-  impl->buffer.resize(std::max<size_t>(buffer_bytes, 1));
+  // A small file gets a buffer of its size (the buffer is zeroed, and most datasets of short
+  // tasks are far below buffer_bytes); it grows should the file grow meanwhile.
+  size_t size = std::max<size_t>(buffer_bytes, 1);
+  if (struct stat st {}; fstat(fileno(impl->file.get()), &st) == 0 && S_ISREG(st.st_mode)) {
+    constexpr size_t kMinBufferBytes = 64 * 1024;
+    size = std::min(size, std::max(static_cast<size_t>(st.st_size) + 1, kMinBufferBytes));
+  }
+  impl->buffer.resize(size);
   DIM_RETURN_IF_ERROR(impl->ReadHeader());
   // The constructor is private, so make_unique cannot reach it.
   return std::unique_ptr<CsvReader>(new CsvReader(std::move(impl)));
