@@ -3,8 +3,10 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "net/server_runner.h"
 
 int main(int argc, char** argv) {
+  dim::net::ConfigureGrpcRuntime();
   CLI::App app{"dim: run AI inference across nodes whose data never leaves them", "dim"};
   dim::cli::GlobalOptions options;
   int exit_code = dim::cli::kExitOk;

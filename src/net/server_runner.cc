@@ -1,10 +1,15 @@
 #include "net/server_runner.h"
 
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 
 namespace dim::net {
+
+void ConfigureGrpcRuntime() {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+}
 
 core::Result<RunningServer> StartServer(const std::string& listen,
                                         const std::vector<grpc::Service*>& services) {

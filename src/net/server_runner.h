@@ -23,6 +23,11 @@ struct RunningServer {
 core::Result<RunningServer> StartServer(const std::string& listen,
                                         const std::vector<grpc::Service*>& services);
 
+// Process-wide settings for gRPC: once, at the top of main, before any channel or server.
+// Turns off Abseil's lock-order (deadlock) tracking, which Debian's Abseil leaves on and
+// which makes each of gRPC's mutex locks update a process-wide graph.
+void ConfigureGrpcRuntime();
+
 // Blocks until SIGINT or SIGTERM arrives (the signals are blocked in every thread first;
 // call BlockStopSignals() at the top of main before any thread starts).
 void BlockStopSignals();
