@@ -1,15 +1,17 @@
 // End-to-end job throughput and `dim ls` latency, each beside a baseline measured in the same
 // run (bench/README.md, "Jobs").
 //
-//   job_bench [--dim PATH] [--clients 32] [--seconds 10] [--warmup 2] [--poll-ms 1]
+//   job_bench [--dim PATH] [--clients 32] [--seconds 10] [--warmup 2]
+//             [--follow watch|poll] [--poll-ms 1]
 //             [--workers N] [--jobs-in-db 100000] [--ls-calls 50] [--ls-runs 20]
 //             [--skip-jobs] [--skip-echo] [--skip-ls] [--keep]
 //
 // 1. Jobs: starts `dim orchestrator serve` and two `dim daemon serve` on 127.0.0.1 port 0
 //    (the address each chose is read from its log), with a 2-input Gemm model and a 16-row
 //    dataset per node, all written to a temporary folder. `--clients` threads each submit a
-//    collaborative job over both nodes and poll GetJobStatus every --poll-ms until it ends,
-//    for --warmup then --seconds. Prints completed jobs/s, submit->COMPLETED latency as the
+//    collaborative job over both nodes and follow it to its end, as `dim submit --wait`
+//    does, with WatchJob (--follow watch) or by polling GetJobStatus every --poll-ms
+//    (--follow poll), for --warmup then --seconds. Prints completed jobs/s, submit->COMPLETED latency as the
 //    client saw it and as the orchestrator stamped it, where the time went, and the CPU
 //    time each process spent per job.
 // 2. Baseline: a plain unary echo served in this process (job_bench.proto, by the same
@@ -73,6 +75,7 @@ struct Options {
   int clients = 32;
   double seconds = 10;
   double warmup = 2;
+  bool watch = true;  // --follow watch (WatchJob) or poll (GetJobStatus every poll_ms)
   double poll_ms = 1;
   int workers = 0;  // orchestrator --workers; 0: its default
   int latency_clients = 1;  // a second, lightly loaded pass for latency; 0: none
@@ -89,7 +92,7 @@ struct Options {
   std::fprintf(stderr,
                "job_bench: %s\n"
                "usage: job_bench [--dim PATH] [--clients N] [--seconds S] [--warmup S]\n"
-               "                 [--poll-ms MS] [--workers N] [--latency-clients N] [--jobs-in-db N]\n"
+               "                 [--follow watch|poll] [--poll-ms MS] [--workers N] [--latency-clients N] [--jobs-in-db N]\n"
                "                 [--ls-calls N]"
                " [--ls-runs N] [--skip-jobs] [--skip-echo] [--skip-ls] [--keep]\n",
                error.c_str());
@@ -120,6 +123,11 @@ Options ParseOptions(int argc, char** argv) {
     else if (a == "--seconds") o.seconds = number();
     else if (a == "--warmup") o.warmup = number();
     else if (a == "--poll-ms") o.poll_ms = number();
+    else if (a == "--follow") {
+      const std::string how = value();
+      if (how != "watch" && how != "poll") Usage("--follow: watch or poll, not " + how);
+      o.watch = how == "watch";
+    }
     else if (a == "--workers") o.workers = static_cast<int>(number());
     else if (a == "--latency-clients") o.latency_clients = static_cast<int>(number());
     else if (a == "--jobs-in-db") o.jobs_in_db = static_cast<int>(number());
@@ -555,10 +563,23 @@ LoadResult RunJobs(const Options& o, const std::string& address) {
       return;
     }
     pb::JobStatusResponse st;
-    int polls = 0;
+    int polls = 0;  // GetJobStatus calls, or WatchJob messages
+    if (o.watch) {
+      pb::WatchJobRequest watch_req;
+      watch_req.set_job_id(submitted.job_id());
+      grpc::ClientContext ctx;
+      SetDeadline(ctx, std::chrono::seconds(60));
+      auto reader = stub->WatchJob(&ctx, watch_req);
+      while (reader->Read(&st)) ++polls;
+      const grpc::Status ws = reader->Finish();
+      if (!ws.ok()) {
+        fail("WatchJob: " + ws.error_message());
+        return;
+      }
+    }
     pb::GetJobStatusRequest status_req;
     status_req.set_job_id(submitted.job_id());
-    for (;;) {
+    while (!o.watch) {
       std::this_thread::sleep_for(poll);
       st.Clear();
       grpc::ClientContext ctx;
@@ -889,9 +910,9 @@ void PrintLoad(const char* what, const LoadResult& r, int clients) {
 
 int Main(const Options& o) {
   TempDir dir(o.keep);
-  std::printf("job_bench dim=%s clients=%d seconds=%.1f warmup=%.1f poll_ms=%.2f workers=%s "
-              "cores=%u\n",
-              o.dim.c_str(), o.clients, o.seconds, o.warmup, o.poll_ms,
+  std::printf("job_bench dim=%s clients=%d seconds=%.1f warmup=%.1f follow=%s poll_ms=%.2f "
+              "workers=%s cores=%u\n",
+              o.dim.c_str(), o.clients, o.seconds, o.warmup, o.watch ? "watch" : "poll", o.poll_ms,
               o.workers > 0 ? std::to_string(o.workers).c_str() : "default",
               std::thread::hardware_concurrency());
   LoadResult jobs;
@@ -917,8 +938,12 @@ int Main(const Options& o) {
     for (int i = 0; i < 3; ++i) cpu1[i] = ProcessCpuSeconds(pids[i]);
     const double self1 = SelfCpuSeconds();
     PrintLoad("jobs", jobs, o.clients);
-    std::printf("jobs polls_per_job mean=%.1f (every %.2f ms)\n", Summarise(jobs.polls).mean,
-                o.poll_ms);
+    if (o.watch) {
+      std::printf("jobs watch_messages_per_job mean=%.1f\n", Summarise(jobs.polls).mean);
+    } else {
+      std::printf("jobs polls_per_job mean=%.1f (every %.2f ms)\n", Summarise(jobs.polls).mean,
+                  o.poll_ms);
+    }
     std::printf("jobs orchestrator-stamped created->completed %s\n",
                 Fmt(Summarise(jobs.server_ms)).c_str());
     std::printf("jobs phases (ms, 1 ms stamps; mean/p50): queued %.2f/%.0f  setup %.2f/%.0f  "
@@ -1045,6 +1070,8 @@ int Main(const Options& o) {
 
 int main(int argc, char** argv) {
   const Options options = ParseOptions(argc, argv);
+  // The echo baseline runs with the same gRPC settings as dim's processes.
+  dim::net::ConfigureGrpcRuntime();
   InstallSignalHandlers();
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   try {
