@@ -3,17 +3,11 @@
 // caller's deadline; and GrpcNode, the orchestrator's side of it.
 #include "net/daemon_service.h"
 
-#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <csignal>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -21,6 +15,7 @@
 #include "core/clock.h"
 #include "net/grpc_node.h"
 #include "net/server_runner.h"
+#include "tests/core/node/slow_dataset.h"
 #include "tests/core/test_support.h"
 
 namespace dim::net {
@@ -35,12 +30,6 @@ using dim::testing::ExampleDataFile;
 using dim::testing::ExampleModelExists;
 using dim::testing::ExampleModelsDir;
 
-constexpr char kSmallCsv[] =
-    "age,bmi,systolic_bp,diastolic_bp,cholesterol,glucose,heart_rate,smoker\n"
-    "42.47,18.825,110.13,55.52,182.23,85.03,56.66,0\n"
-    "46.91,25.196,131.42,70.42,197.66,90.46,85.08,1\n"
-    "61.2,31.5,150.1,95.3,240.8,130.2,90.0,1\n";
-
 // A daemon on a loopback port. Dataset "slow" is a named pipe: a task that reads it blocks
 // in open() until Release(), so the task stays running for as long as a test needs.
 class DaemonServiceTest : public dim::testing::ScratchDirTest {
@@ -48,10 +37,7 @@ class DaemonServiceTest : public dim::testing::ScratchDirTest {
   void SetUp() override {
     ASSERT_TRUE(ExampleModelExists("heart_mlp"));
     ASSERT_TRUE(datasets_.Add("a", ExampleDataFile("hospital_a.csv")).ok());
-    fifo_ = Write("slow.csv", kSmallCsv);
-    ASSERT_TRUE(datasets_.Add("slow", fifo_).ok());
-    fs::remove(fifo_);
-    ASSERT_EQ(mkfifo(fifo_.c_str(), 0600), 0) << std::strerror(errno);
+    slow_.Create(datasets_, "slow", dir_ / "slow.csv");
     tasks_ = std::make_unique<core::TaskQueue>(
         models_, datasets_, clock_,
         core::TaskQueueOptions{.max_concurrent = 1, .policy = {.min_samples = 0}});
@@ -63,39 +49,13 @@ class DaemonServiceTest : public dim::testing::ScratchDirTest {
         grpc::CreateChannel(server_.address, grpc::InsecureChannelCredentials()));
   }
 
-  // The pipe's writer (the test) may find its reader gone: EPIPE, not a fatal SIGPIPE.
-  static void SetUpTestSuite() { std::signal(SIGPIPE, SIG_IGN); }
-
   void TearDown() override {
     if (server_.server) server_.server->Shutdown(std::chrono::system_clock::now() + 5s);
     // Destroy the queue while letting any task still blocked on the pipe go.
-    std::atomic<bool> gone{false};
-    std::thread destroy([&] {
-      tasks_.reset();
-      gone = true;
-    });
-    while (!gone) ReleaseIfWaiting();
-    destroy.join();
+    slow_.ReleaseWhile([&] { tasks_.reset(); });
   }
 
-  bool ReleaseIfWaiting() {
-    const int fd = open(fifo_.c_str(), O_WRONLY | O_NONBLOCK);
-    if (fd < 0) {
-      std::this_thread::sleep_for(1ms);
-      return false;
-    }
-    fcntl(fd, F_SETFL, 0);
-    const std::string content = kSmallCsv;
-    const ssize_t written = write(fd, content.data(), content.size());
-    // EPIPE: the reader (a cancelled task) closed the pipe after opening it; nothing to feed.
-    if (written < 0 && errno == EPIPE) {
-      close(fd);
-      return true;
-    }
-    EXPECT_EQ(written, static_cast<ssize_t>(content.size()));
-    close(fd);
-    return true;
-  }
+  bool ReleaseIfWaiting() { return slow_.ReleaseIfWaiting(); }
 
   grpc::Status SubmitWaiting(const std::string& id, const std::string& dataset, int wait_ms,
                              pb::SubmitJobResponse* resp, const std::string& model = "heart_mlp") {
@@ -151,7 +111,7 @@ class DaemonServiceTest : public dim::testing::ScratchDirTest {
     }
   }
 
-  fs::path fifo_;
+  dim::testing::SlowDataset slow_;
   core::SystemClock clock_;
   core::ModelRepository models_{ExampleModelsDir()};
   core::DatasetCatalog datasets_;

@@ -1,18 +1,12 @@
 #include "core/node/task_queue.h"
 
-#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <csignal>
-#include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -24,6 +18,7 @@
 
 #include "core/stats/summary.h"
 #include "tests/core/node/fake_model_fetcher.h"
+#include "tests/core/node/slow_dataset.h"
 #include "tests/core/test_support.h"
 
 namespace dim::core {
@@ -50,12 +45,6 @@ class CountingClock final : public Clock {
   mutable std::atomic<int64_t> ticks_{0};
 };
 
-constexpr char kSmallCsv[] =
-    "age,bmi,systolic_bp,diastolic_bp,cholesterol,glucose,heart_rate,smoker\n"
-    "42.47,18.825,110.13,55.52,182.23,85.03,56.66,0\n"
-    "46.91,25.196,131.42,70.42,197.66,90.46,85.08,1\n"
-    "61.2,31.5,150.1,95.3,240.8,130.2,90.0,1\n";
-
 bool Ended(const std::string& status) {
   return status == "completed" || status == "failed" || status == "cancelled";
 }
@@ -67,26 +56,14 @@ class TaskQueueTest : public dim::testing::ScratchDirTest {
   void SetUp() override {
     ASSERT_TRUE(ExampleModelExists("heart_mlp"));
     ASSERT_TRUE(datasets_.Add("a", ExampleDataFile("hospital_a.csv")).ok());
-    fifo_ = Write("slow.csv", kSmallCsv);
-    ASSERT_TRUE(datasets_.Add("slow", fifo_).ok());
-    fs::remove(fifo_);
-    ASSERT_EQ(mkfifo(fifo_.c_str(), 0600), 0) << std::strerror(errno);
+    slow_.Create(datasets_, "slow", dir_ / "slow.csv");
     const fs::path narrow = Write("narrow.csv", "a,b,c,d,e,f,g\n1,2,3,4,5,6,7\n");
     ASSERT_TRUE(datasets_.Add("narrow", narrow).ok());
   }
 
-  // The pipe's writer (the test) may find its reader gone: EPIPE, not a fatal SIGPIPE.
-  static void SetUpTestSuite() { std::signal(SIGPIPE, SIG_IGN); }
-
+  // Destroys the queue while letting any task still blocked on the pipe go.
   void TearDown() override {
-    // Destroy the queue while letting any task still blocked on the pipe go.
-    std::atomic<bool> gone{false};
-    std::thread destroy([&] {
-      queue_.reset();
-      gone = true;
-    });
-    while (!gone) ReleaseIfWaiting();
-    destroy.join();
+    slow_.ReleaseWhile([&] { queue_.reset(); });
   }
 
   // The fixture's "slow" dataset has 3 rows: allow it, unless a test sets a policy.
@@ -103,33 +80,8 @@ class TaskQueueTest : public dim::testing::ScratchDirTest {
     return t;
   }
 
-  // Feeds the pipe to a reader that is opening it; false when none is there.
-  bool ReleaseIfWaiting() {
-    const int fd = open(fifo_.c_str(), O_WRONLY | O_NONBLOCK);
-    if (fd < 0) {
-      std::this_thread::sleep_for(1ms);
-      return false;
-    }
-    fcntl(fd, F_SETFL, 0);
-    const std::string content = kSmallCsv;
-    const ssize_t written = write(fd, content.data(), content.size());
-    // EPIPE: the reader (a cancelled task) closed the pipe after opening it; nothing to feed.
-    if (written < 0 && errno == EPIPE) {
-      close(fd);
-      return true;
-    }
-    EXPECT_EQ(written, static_cast<ssize_t>(content.size()));
-    close(fd);
-    return true;
-  }
-
   // Lets the one task that reads "slow" go on.
-  void Release() {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (!ReleaseIfWaiting()) {
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no task is reading the pipe";
-    }
-  }
+  void Release() { slow_.Release(); }
 
   TaskView WaitFor(const std::string& id, bool (*done)(const std::string&)) {
     const auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -147,7 +99,7 @@ class TaskQueueTest : public dim::testing::ScratchDirTest {
     ASSERT_EQ(v.status, "running");
   }
 
-  fs::path fifo_;
+  dim::testing::SlowDataset slow_;
   CountingClock clock_;
   ModelRepository models_{ExampleModelsDir()};
   DatasetCatalog datasets_;
