@@ -252,6 +252,7 @@ void DaemonService::Describe(dim::daemon::DescribeNodeResponse* out) const {
   const auto stats = tasks_.Stats();
   out->set_active_jobs(stats.active);
   out->set_queued_jobs(stats.queued);
+  out->set_fetches_models(models_.can_fetch());
 }
 
 }  // namespace dim::net

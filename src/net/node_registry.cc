@@ -113,6 +113,9 @@ void NodeRegistry::PollStaticNode(const std::string& id) {
     d.queued_jobs = resp.queued_jobs();
     d.labels = LabelsFromProto(resp.labels());
     if (resp.has_resources()) d.resources = ResourcesFromProto(resp.resources());
+    // A static daemon started with --orchestrator (this one, as the operator set it up)
+    // fetches models from the store like a registered one.
+    d.can_get_model = resp.fetches_models() ? options_.model_in_store : nullptr;
     d.last_seen = core::FormatIso8601(clock_.Now());
     it->second.last_seen = std::chrono::steady_clock::now();
   } else {

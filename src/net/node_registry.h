@@ -28,7 +28,8 @@ struct NodeRegistryOptions {
   // Interval the daemons are told to heartbeat at (at most a third of heartbeat_timeout).
   std::chrono::milliseconds heartbeat_interval{2000};
   // Whether the orchestrator's model store has a model (a name or sha256:<hex>). A daemon
-  // that registers with fetches_models may be given any such model. Empty: no store.
+  // that registers with fetches_models, or a static one whose DescribeNode says it fetches
+  // models, may be given any such model. Empty: no store.
   std::function<bool(const std::string&)> model_in_store;
 };
 
