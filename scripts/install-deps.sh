@@ -5,7 +5,7 @@ set -euo pipefail
 
 BUILD_PACKAGES=(
   meson ninja-build pkg-config g++
-  protobuf-compiler libprotobuf-dev libgrpc++-dev protobuf-compiler-grpc
+  protobuf-compiler libprotobuf-dev libgrpc++-dev protobuf-compiler-grpc libabsl-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libeigen3-dev
   libsqlite3-dev libssl-dev libonnx-dev libgtest-dev libgmock-dev
 )
