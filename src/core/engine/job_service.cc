@@ -196,17 +196,21 @@ void JobService::QueueLocked(const JobRecord& job) {
   queue_.push(Queued{job.priority, job.seq, job.id});
 }
 
-Result<JobRecord> JobService::FindLocked(const std::string& id) {
+std::optional<JobRecord> JobService::InMemoryLocked(const std::string& id) const {
   if (auto it = running_.find(id); it != running_.end()) return it->second.shown;
   if (auto it = pending_.find(id); it != pending_.end() && it->second) return *it->second;
+  return std::nullopt;
+}
+
+Result<JobRecord> JobService::FindLocked(const std::string& id) {
+  if (auto job = InMemoryLocked(id)) return *std::move(job);
   return store_.Get(id);
 }
 
 Result<JobRecord> JobService::Get(const std::string& id) {
   {
     std::lock_guard lock(mu_);
-    if (auto it = running_.find(id); it != running_.end()) return it->second.shown;
-    if (auto it = pending_.find(id); it != pending_.end() && it->second) return *it->second;
+    if (auto job = InMemoryLocked(id)) return *std::move(job);
   }
   // Not here: ended (a job leaves running_ only once its end is stored), pending with a large
   // config, or another process's.

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <string>
 #include <thread>
@@ -121,7 +122,9 @@ class JobService final {
   // Under mu_: queues a PENDING job (stored already), keeping its record in memory unless
   // its config is large.
   void QueueLocked(const JobRecord& job);
-  // Under mu_: the running job's shown record, or the stored one.
+  // Under mu_: a running job's shown record, or a pending one's kept record.
+  std::optional<JobRecord> InMemoryLocked(const std::string& id) const;
+  // Under mu_: InMemoryLocked, or else the stored record.
   Result<JobRecord> FindLocked(const std::string& id);
   // Under mu_ (through `lock`): waits until no write of the running job is in flight; the
   // entry, or nullptr once the job is no longer running here.
