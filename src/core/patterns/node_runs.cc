@@ -71,11 +71,14 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
     directory.StartThread([&, i] {
       Run& r = runs[i];
       Result<nlohmann::json> result = Status::Unavailable("not run");
-      auto client = directory.Client(requests[i].node_id);
-      if (!client.ok()) {
-        result = client.status();
-      } else {
-        result = (*client)->RunTask(requests[i].task, *r.cancel, timeout);
+      {
+        // Let go of the node before the caller can return (and its directory go).
+        auto client = directory.Client(requests[i].node_id);
+        if (!client.ok()) {
+          result = client.status();
+        } else {
+          result = (*client)->RunTask(requests[i].task, *r.cancel, timeout);
+        }
       }
       std::lock_guard lock(mu);
       ++returned;
