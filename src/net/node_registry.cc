@@ -8,6 +8,24 @@
 #include "net/node_convert.h"
 
 namespace dim::net {
+namespace {
+
+// Records what a node has just said of itself (its DescribeNode answer, its registration or
+// a heartbeat: the three share these fields), and that it is active.
+template <typename Report>
+void RecordReport(const Report& report, const core::Clock& clock, core::NodeDescription& d,
+                  std::chrono::steady_clock::time_point& last_seen) {
+  d.active = true;
+  d.error.clear();
+  d.datasets = DatasetsFromProto(report.datasets());
+  d.models.assign(report.models().begin(), report.models().end());
+  if (report.has_resources()) d.resources = ResourcesFromProto(report.resources());
+  d.last_seen = core::FormatIso8601(clock.Now());
+  last_seen = std::chrono::steady_clock::now();
+}
+
+}  // namespace
+
 NodeRegistry::NodeRegistry(const core::Clock& clock, NodeRegistryOptions options)
     : clock_(clock), options_(options) {
   // Three heartbeats fit in the timeout, so one lost heartbeat does not make a node inactive.
@@ -103,21 +121,15 @@ void NodeRegistry::PollStaticNode(const std::string& id) {
   if (it == nodes_.end()) return;
   auto& d = it->second.description;
   if (s.ok()) {
-    d.active = true;
+    RecordReport(resp, clock_, d, it->second.last_seen);
     d.described = true;
-    d.error.clear();
-    d.datasets = DatasetsFromProto(resp.datasets());
-    d.models.assign(resp.models().begin(), resp.models().end());
     d.max_concurrent_jobs = resp.max_concurrent_jobs();
     d.active_jobs = resp.active_jobs();
     d.queued_jobs = resp.queued_jobs();
     d.labels = LabelsFromProto(resp.labels());
-    if (resp.has_resources()) d.resources = ResourcesFromProto(resp.resources());
     // A static daemon started with --orchestrator (this one, as the operator set it up)
     // fetches models from the store like a registered one.
     d.can_get_model = resp.fetches_models() ? options_.model_in_store : nullptr;
-    d.last_seen = core::FormatIso8601(clock_.Now());
-    it->second.last_seen = std::chrono::steady_clock::now();
   } else {
     d.active = false;
     d.error = "health check failed: " + s.error_message();
@@ -152,17 +164,11 @@ core::Status NodeRegistry::Register(const dim::orchestrator::RegisterNodeRequest
   d.id = request.node_id();
   d.address = request.address();
   d.source = "registered";
-  d.active = true;
+  RecordReport(request, clock_, d, e.last_seen);
   d.described = true;
-  d.error.clear();
-  d.datasets = DatasetsFromProto(request.datasets());
-  d.models.assign(request.models().begin(), request.models().end());
   d.max_concurrent_jobs = request.max_concurrent_jobs();
   d.can_get_model = request.fetches_models() ? options_.model_in_store : nullptr;
   d.labels = LabelsFromProto(request.labels());
-  if (request.has_resources()) d.resources = ResourcesFromProto(request.resources());
-  d.last_seen = core::FormatIso8601(clock_.Now());
-  e.last_seen = std::chrono::steady_clock::now();
   return core::Status::Ok();
 }
 
@@ -171,15 +177,9 @@ bool NodeRegistry::Heartbeat(const dim::orchestrator::HeartbeatRequest& request)
   auto it = nodes_.find(request.node_id());
   if (it == nodes_.end() || it->second.description.source != "registered") return false;
   auto& d = it->second.description;
-  d.active = true;
-  d.error.clear();
+  RecordReport(request, clock_, d, it->second.last_seen);
   d.active_jobs = request.active_jobs();
   d.queued_jobs = request.queued_jobs();
-  d.datasets = DatasetsFromProto(request.datasets());
-  d.models.assign(request.models().begin(), request.models().end());
-  if (request.has_resources()) d.resources = ResourcesFromProto(request.resources());
-  d.last_seen = core::FormatIso8601(clock_.Now());
-  it->second.last_seen = std::chrono::steady_clock::now();
   return true;
 }
 
