@@ -207,5 +207,28 @@ class DimTestCase(unittest.TestCase):
         return path
 
 
+class SlowNodesTestCase(DimTestCase):
+    """For tests of node tasks that must still be running when the test acts: a slow model
+    in self.models, a dataset a task over which runs for seconds (self.slow, SLOW_ROWS rows)
+    and a quick one (self.quick)."""
+
+    # About 45 µs a row on one core of the 2-core CI machine.
+    SLOW_ROWS = 60_000
+
+    def setUp(self):
+        super().setUp()
+        self.models = self.path("models")
+        self.make_slow_model(self.models)
+        self.slow = self.make_dataset("slow", self.SLOW_ROWS)
+        self.quick = self.make_dataset("quick", 1000)
+
+    def submit(self, orch, config, *flags):
+        """Submits a collaborative job with this config (a dict); its id."""
+        r = self.dim("submit", "-p", "collaborative", "--config-json", json.dumps(config), "-q",
+                     *flags, server=orch)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout.strip()
+
+
 def hospitals():
     return {s: os.path.join(DATA, f"hospital_{s}.csv") for s in "abc"}

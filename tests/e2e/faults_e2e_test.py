@@ -14,31 +14,16 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dim_harness import DimTestCase  # noqa: E402
+from dim_harness import SlowNodesTestCase  # noqa: E402
 
-# Rows of the slow dataset: a node task over them runs for seconds (about 45 µs a row on
-# one core of the 2-core CI machine).
-SLOW_ROWS = 60_000
+SLOW_ROWS = SlowNodesTestCase.SLOW_ROWS
 RESTART_REASON = "the orchestrator stopped while this job was running; submit it again"
 
 
-class FaultsTest(DimTestCase):
-    def setUp(self):
-        super().setUp()
-        self.models = self.path("models")
-        self.make_slow_model(self.models)
-        self.slow = self.make_dataset("slow", SLOW_ROWS)
-        self.quick = self.make_dataset("quick", 1000)
-
+class FaultsTest(SlowNodesTestCase):
     def start_nodes(self, orch, ids, dataset=None, extra=()):
         return {i: self.start_daemon(i, {"default": dataset or self.slow}, models=self.models,
                                      orchestrator=orch, extra=extra) for i in ids}
-
-    def submit(self, orch, config):
-        r = self.dim("submit", "-p", "collaborative", "--config-json", json.dumps(config), "-q",
-                     server=orch)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        return r.stdout.strip()
 
     def wait_running(self, orch, job_id, count):
         """Until `count` of the job's node tasks are running; the job's status."""

@@ -9,25 +9,10 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dim_harness import DimTestCase  # noqa: E402
-
-SLOW_ROWS = 60_000  # a node task over these runs for seconds with the slow model
+from dim_harness import SlowNodesTestCase  # noqa: E402
 
 
-class SchedulingTest(DimTestCase):
-    def setUp(self):
-        super().setUp()
-        self.models = self.path("models")
-        self.make_slow_model(self.models)
-        self.slow = self.make_dataset("slow", SLOW_ROWS)
-        self.quick = self.make_dataset("quick", 1000)
-
-    def submit(self, orch, config, *flags):
-        r = self.dim("submit", "-p", "collaborative", "--config-json", json.dumps(config), "-q",
-                     *flags, server=orch)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        return r.stdout.strip()
-
+class SchedulingTest(SlowNodesTestCase):
     def test_labels_choose_the_nodes_and_health_shows_every_node_in_full(self):
         orch = self.start_orchestrator()
         for node_id, labels in {"eu-1": ["region=eu", "tier=gold"], "eu-2": ["region=eu"],
