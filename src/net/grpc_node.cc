@@ -1,6 +1,10 @@
 #include "net/grpc_node.h"
 
+#include <grpcpp/alarm.h>
+
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
@@ -12,13 +16,185 @@ namespace {
 
 using std::chrono::steady_clock;
 
+// A result larger than this is parsed on a thread of its own, not on gRPC's (a pipeline
+// step's rows may run to megabytes).
+constexpr size_t kParseInlineBytes = 256 * 1024;
+
 std::unique_ptr<grpc::ClientContext> Context(std::chrono::milliseconds deadline) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now() + deadline);
   return ctx;
 }
 
+bool IsUnreachable(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+         status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+}
+
 }  // namespace
+
+// One task's calls, from SubmitJob to the task's end; each call's callback makes the next.
+// Owns itself: deleted once `done` has been called. Holds the stub, so it may outlive the
+// GrpcNode. Only one call is in flight at a time, so its members need no lock.
+class GrpcNode::TaskCalls final {
+ public:
+  TaskCalls(const GrpcNode& node, const core::NodeTask& task, const core::CancelToken& cancel,
+            std::chrono::milliseconds timeout, TaskDone done)
+      : node_id_(node.node_id_),
+        address_(node.address_),
+        lost_after_(node.lost_after_),
+        stub_(node.stub_),
+        job_id_(task.job_id),
+        cancel_(cancel),
+        timeout_(timeout),
+        done_(std::move(done)) {
+    submit_req_.set_job_id(task.job_id);
+    submit_req_.set_model_id(task.model_id);
+    submit_req_.set_data_source(task.dataset);
+    submit_req_.set_input_data_json(core::NodeTaskParamsJson(task));
+    submit_req_.set_timeout(static_cast<int32_t>((timeout.count() + 999) / 1000));
+    submit_req_.set_priority(static_cast<dim::common::Priority>(task.priority));
+    status_req_.set_job_id(task.job_id);
+  }
+
+  // SubmitJob waits for the task's end like GetJobStatus does: a short task takes one call.
+  void Start() {
+    const auto wait = NextWait();
+    submit_req_.set_wait_ms(static_cast<int32_t>(wait.count()));
+    ctx_ = Context(kRpcDeadline + wait);
+    stub_->async()->SubmitJob(ctx_.get(), &submit_req_, &submit_resp_,
+                              [this](grpc::Status s) { Submitted(s); });
+  }
+
+ private:
+  // How long the next call may wait on the daemon: kStatusWait, cut to the time left.
+  std::chrono::milliseconds NextWait() const {
+    auto wait = kStatusWait;
+    if (timeout_.count() > 0) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(start_ + timeout_ - steady_clock::now());
+      wait = std::clamp(left + std::chrono::milliseconds(1), std::chrono::milliseconds(1), wait);
+    }
+    return wait;
+  }
+
+  void Submitted(const grpc::Status& s) {
+    if (IsUnreachable(s)) return Finish(Unreachable(s));
+    if (!s.ok()) return Finish(FromGrpc(s));
+    last_contact_ = steady_clock::now();
+    // A daemon without the extension answers at once, with no task status.
+    if (submit_resp_.has_task() && Ended(*submit_resp_.mutable_task())) return;
+    Poll();
+  }
+
+  void Poll() {
+    if (cancel_.cancelled()) return CancelOnNodeThenFinish(core::Status::Cancelled("task cancelled"));
+    if (timeout_.count() > 0 && steady_clock::now() - start_ > timeout_) {
+      return CancelOnNodeThenFinish(
+          core::Status::DeadlineExceeded("node '" + node_id_ + "' ran past the time limit"));
+    }
+    wait_ = NextWait();
+    status_req_.set_wait_ms(static_cast<int32_t>(wait_.count()));
+    status_resp_.Clear();
+    ctx_ = Context(wait_ + std::chrono::seconds(2));
+    asked_ = steady_clock::now();
+    stub_->async()->GetJobStatus(ctx_.get(), &status_req_, &status_resp_,
+                                 [this](grpc::Status s) { Answered(s); });
+  }
+
+  void Answered(const grpc::Status& s) {
+    if (!s.ok()) {
+      if (!IsUnreachable(s)) return Finish(FromGrpc(s).WithPrefix("node '" + node_id_ + "'"));
+      if (steady_clock::now() - last_contact_ > lost_after_) return Finish(Unreachable(s));
+    } else {
+      last_contact_ = steady_clock::now();
+      if (Ended(status_resp_)) return;
+    }
+    // An answer well before the wait was up, of a task still going: a daemon that does not
+    // know wait_ms, or an unreachable one. Poll it with a backoff rather than spin.
+    if (steady_clock::now() - asked_ < wait_ / 2) {
+      // A new alarm each time: gRPC does not promise that one can be set again.
+      alarm_ = std::make_unique<grpc::Alarm>();
+      alarm_->Set(std::chrono::system_clock::now() + pause_, [this](bool) { Poll(); });
+      pause_ = std::min(pause_ * 2, std::chrono::milliseconds(50));
+      return;
+    }
+    Poll();
+  }
+
+  // Finishes with the task's end when the daemon's status says it ended; false while it
+  // goes on. Takes the result text out of `st`.
+  bool Ended(dim::daemon::JobStatusResponse& st) {
+    if (st.status() == "completed") {
+      std::string text = std::move(*st.mutable_result_json());
+      if (text.size() <= kParseInlineBytes) {
+        Finish(ParseResult(text));
+      } else {
+        std::thread([this, text = std::move(text)] { Finish(ParseResult(text)); }).detach();
+      }
+      return true;
+    }
+    if (st.status() == "failed") {
+      Finish(core::Status(core::ParseStatusCode(st.error_code()), st.error()));
+      return true;
+    }
+    if (st.status() == "cancelled") {
+      Finish(core::Status::Cancelled("task cancelled on the node"));
+      return true;
+    }
+    return false;
+  }
+
+  core::Result<nlohmann::json> ParseResult(const std::string& text) const {
+    auto json = nlohmann::json::parse(text, nullptr, false);
+    if (json.is_discarded() || !json.is_object()) {
+      return core::Status::Internal("node '" + node_id_ + "' sent a malformed result");
+    }
+    return json;
+  }
+
+  core::Status Unreachable(const grpc::Status& status) const {
+    return core::Status::Unavailable("node '" + node_id_ + "' at " + address_ +
+                                     " is unreachable: " + status.error_message());
+  }
+
+  // Tells the node to stop the task, then finishes with `end` whatever the node answered
+  // (it may be gone): the task's end is reported once the node was told.
+  void CancelOnNodeThenFinish(core::Status end) {
+    ctx_ = Context(std::chrono::seconds(2));
+    cancel_req_.set_job_id(job_id_);
+    stub_->async()->CancelJob(ctx_.get(), &cancel_req_, &cancel_resp_,
+                              [this, end = std::move(end)](const grpc::Status&) { Finish(end); });
+  }
+
+  void Finish(core::Result<nlohmann::json> result) {
+    done_(std::move(result));
+    delete this;
+  }
+
+  const std::string node_id_;
+  const std::string address_;
+  const std::chrono::milliseconds lost_after_;
+  const std::shared_ptr<dim::daemon::Daemon::Stub> stub_;
+  const std::string job_id_;
+  const core::CancelToken& cancel_;
+  const std::chrono::milliseconds timeout_;
+  const TaskDone done_;
+  const steady_clock::time_point start_ = steady_clock::now();
+
+  std::unique_ptr<grpc::ClientContext> ctx_;  // the call in flight
+  dim::daemon::SubmitJobRequest submit_req_;
+  dim::daemon::SubmitJobResponse submit_resp_;
+  dim::daemon::GetJobStatusRequest status_req_;
+  dim::daemon::JobStatusResponse status_resp_;
+  dim::daemon::CancelJobRequest cancel_req_;
+  dim::daemon::CancelJobResponse cancel_resp_;
+  steady_clock::time_point last_contact_;
+  steady_clock::time_point asked_;
+  std::chrono::milliseconds wait_{0};
+  std::chrono::milliseconds pause_{1};
+  std::unique_ptr<grpc::Alarm> alarm_;  // the pause before the next poll
+};
 
 GrpcNode::GrpcNode(std::string node_id, std::string address,
                    std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds lost_after)
@@ -27,109 +203,28 @@ GrpcNode::GrpcNode(std::string node_id, std::string address,
       lost_after_(lost_after),
       stub_(dim::daemon::Daemon::NewStub(std::move(channel))) {}
 
-core::Status GrpcNode::Unreachable(const grpc::Status& status) const {
-  return core::Status::Unavailable("node '" + node_id_ + "' at " + address_ +
-                                   " is unreachable: " + status.error_message());
-}
-
-void GrpcNode::CancelOnNode(const std::string& job_id) {
-  dim::daemon::CancelJobRequest req;
-  req.set_job_id(job_id);
-  dim::daemon::CancelJobResponse resp;
-  auto ctx = Context(std::chrono::seconds(2));
-  (void)stub_->CancelJob(ctx.get(), req, &resp);  // best effort: the node may be gone
-}
-
-std::optional<core::Result<nlohmann::json>> GrpcNode::Ended(
-    const dim::daemon::JobStatusResponse& st) const {
-  if (st.status() == "completed") {
-    auto json = nlohmann::json::parse(st.result_json(), nullptr, false);
-    if (json.is_discarded() || !json.is_object()) {
-      return core::Status::Internal("node '" + node_id_ + "' sent a malformed result");
-    }
-    return json;
-  }
-  if (st.status() == "failed") return core::Status(core::ParseStatusCode(st.error_code()), st.error());
-  if (st.status() == "cancelled") return core::Status::Cancelled("task cancelled on the node");
-  return std::nullopt;
+bool GrpcNode::StartTask(const core::NodeTask& task, const core::CancelToken& cancel,
+                         std::chrono::milliseconds timeout, TaskDone& done) {
+  (new TaskCalls(*this, task, cancel, timeout, std::move(done)))->Start();
+  return true;
 }
 
 core::Result<nlohmann::json> GrpcNode::RunTask(const core::NodeTask& task,
                                                const core::CancelToken& cancel,
                                                std::chrono::milliseconds timeout) {
-  const auto start = steady_clock::now();
-  // How long the next call may wait on the daemon: kStatusWait, cut to the time left.
-  auto next_wait = [&] {
-    auto wait = kStatusWait;
-    if (timeout.count() > 0) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          start + timeout - steady_clock::now());
-      wait = std::clamp(left + std::chrono::milliseconds(1), std::chrono::milliseconds(1), wait);
-    }
-    return wait;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<core::Result<nlohmann::json>> end;
+  TaskDone done = [&](core::Result<nlohmann::json> result) {
+    // Notified under the lock: once it is released the waiter may return, and mu and cv go.
+    std::lock_guard lock(mu);
+    end = std::move(result);
+    cv.notify_one();
   };
-
-  // SubmitJob waits for the task's end like GetJobStatus does: a short task takes one call.
-  dim::daemon::SubmitJobRequest req;
-  req.set_job_id(task.job_id);
-  req.set_model_id(task.model_id);
-  req.set_data_source(task.dataset);
-  req.set_input_data_json(core::NodeTaskParamsJson(task));
-  req.set_timeout(static_cast<int32_t>((timeout.count() + 999) / 1000));
-  req.set_priority(static_cast<dim::common::Priority>(task.priority));
-  const auto submit_wait = next_wait();
-  req.set_wait_ms(static_cast<int32_t>(submit_wait.count()));
-  dim::daemon::SubmitJobResponse submitted;
-  {
-    auto ctx = Context(kRpcDeadline + submit_wait);
-    grpc::Status s = stub_->SubmitJob(ctx.get(), req, &submitted);
-    if (s.error_code() == grpc::StatusCode::UNAVAILABLE ||
-        s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-      return Unreachable(s);
-    }
-    if (!s.ok()) return FromGrpc(s);
-  }
-  // A daemon without the extension answers at once, with no task status.
-  if (submitted.has_task()) {
-    if (auto end = Ended(submitted.task())) return std::move(*end);
-  }
-
-  auto last_contact = steady_clock::now();
-  auto pause = std::chrono::milliseconds(1);
-  for (;;) {
-    if (cancel.cancelled()) {
-      CancelOnNode(task.job_id);
-      return core::Status::Cancelled("task cancelled");
-    }
-    if (timeout.count() > 0 && steady_clock::now() - start > timeout) {
-      CancelOnNode(task.job_id);
-      return core::Status::DeadlineExceeded("node '" + node_id_ + "' ran past the time limit");
-    }
-    const auto wait = next_wait();
-    dim::daemon::GetJobStatusRequest status_req;
-    status_req.set_job_id(task.job_id);
-    status_req.set_wait_ms(static_cast<int32_t>(wait.count()));
-    dim::daemon::JobStatusResponse st;
-    auto ctx = Context(wait + std::chrono::seconds(2));
-    const auto asked = steady_clock::now();
-    grpc::Status s = stub_->GetJobStatus(ctx.get(), status_req, &st);
-    if (!s.ok()) {
-      if (s.error_code() != grpc::StatusCode::UNAVAILABLE &&
-          s.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
-        return FromGrpc(s).WithPrefix("node '" + node_id_ + "'");
-      }
-      if (steady_clock::now() - last_contact > lost_after_) return Unreachable(s);
-    } else {
-      last_contact = steady_clock::now();
-      if (auto end = Ended(st)) return std::move(*end);
-    }
-    // An answer well before the wait was up, of a task still going: a daemon that does not
-    // know wait_ms, or an unreachable one. Poll it with a backoff rather than spin.
-    if (steady_clock::now() - asked < wait / 2) {
-      std::this_thread::sleep_for(pause);
-      pause = std::min(pause * 2, std::chrono::milliseconds(50));
-    }
-  }
+  (void)StartTask(task, cancel, timeout, done);
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return end.has_value(); });
+  return *std::move(end);
 }
 
 }  // namespace dim::net

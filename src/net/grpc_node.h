@@ -4,7 +4,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "core/node/node_client.h"
@@ -20,10 +19,15 @@ class GrpcNode final : public core::NodeClient {
            std::chrono::milliseconds lost_after = kLostAfter);
 
   // SubmitJob with wait_ms (the daemon answers when the task ends, or after kStatusWait),
-  // then GetJobStatus with wait_ms until the task ends; CancelJob when `cancel` is raised (seen within
-  // kStatusWait) or the time limit passes. A daemon that answers at once (one without
-  // wait_ms) is polled with a backoff of 1 to 50 ms. A node that stays unreachable for
-  // lost_after is UNAVAILABLE.
+  // then GetJobStatus with wait_ms until the task ends; CancelJob when `cancel` is raised
+  // (seen within kStatusWait) or the time limit passes. A daemon that answers at once (one
+  // without wait_ms) is polled with a backoff of 1 to 50 ms. A node that stays unreachable
+  // for lost_after is UNAVAILABLE. The calls are gRPC's callback API: no thread waits on
+  // them, and `done` runs on a gRPC thread (a large result is parsed on a thread of its
+  // own). Always returns true. The task may outlive this object.
+  bool StartTask(const core::NodeTask& task, const core::CancelToken& cancel,
+                 std::chrono::milliseconds timeout, TaskDone& done) override;
+  // StartTask, waiting for its end on the calling thread.
   core::Result<nlohmann::json> RunTask(const core::NodeTask& task, const core::CancelToken& cancel,
                                        std::chrono::milliseconds timeout) override;
 
@@ -32,15 +36,12 @@ class GrpcNode final : public core::NodeClient {
   static constexpr std::chrono::milliseconds kStatusWait{200};
 
  private:
-  void CancelOnNode(const std::string& job_id);
-  core::Status Unreachable(const grpc::Status& status) const;
-  // How the task ended, from the daemon's status of it; nullopt while it goes on.
-  std::optional<core::Result<nlohmann::json>> Ended(const dim::daemon::JobStatusResponse& st) const;
+  class TaskCalls;
 
   std::string node_id_;
   std::string address_;
   std::chrono::milliseconds lost_after_;
-  std::unique_ptr<dim::daemon::Daemon::Stub> stub_;
+  std::shared_ptr<dim::daemon::Daemon::Stub> stub_;
 };
 
 }  // namespace dim::net

@@ -28,12 +28,20 @@ class PriorityNode final : public NodeClient {
       : node_(std::move(node)), priority_(priority) {}
   Result<nlohmann::json> RunTask(const NodeTask& task, const CancelToken& cancel,
                                  std::chrono::milliseconds timeout) override {
-    NodeTask with_priority = task;
-    with_priority.priority = priority_;
-    return node_->RunTask(with_priority, cancel, timeout);
+    return node_->RunTask(WithPriority(task), cancel, timeout);
+  }
+  bool StartTask(const NodeTask& task, const CancelToken& cancel,
+                 std::chrono::milliseconds timeout, TaskDone& done) override {
+    return node_->StartTask(WithPriority(task), cancel, timeout, done);
   }
 
  private:
+  NodeTask WithPriority(const NodeTask& task) const {
+    NodeTask with_priority = task;
+    with_priority.priority = priority_;
+    return with_priority;
+  }
+
   std::shared_ptr<NodeClient> node_;
   Priority priority_;
 };

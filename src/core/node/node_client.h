@@ -78,6 +78,18 @@ class NodeClient {
   virtual Result<nlohmann::json> RunTask(const NodeTask& task, const CancelToken& cancel,
                                          std::chrono::milliseconds timeout) = 0;
 
+  // What StartTask reports when the task ends: what RunTask would have returned.
+  using TaskDone = std::function<void(Result<nlohmann::json>)>;
+  // Runs the task as RunTask does, without holding a thread for it, where the client can:
+  // returns true, having taken `done`, and calls it exactly once, from any thread (also
+  // before StartTask returns), when the task ends; `cancel` must stay valid until then, and
+  // that call is the client's last use of it. Returns false, leaving `done` as it was, for a
+  // client that runs tasks only on the caller's thread (RunTask): the default.
+  virtual bool StartTask(const NodeTask& /*task*/, const CancelToken& /*cancel*/,
+                         std::chrono::milliseconds /*timeout*/, TaskDone& /*done*/) {
+    return false;
+  }
+
   // RunTask for a summary task, with the summary read back from the node's document
   // (INTERNAL when it is not one).
   Result<Summary> RunSummaryTask(const NodeTask& task, const CancelToken& cancel,

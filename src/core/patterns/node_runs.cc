@@ -55,34 +55,28 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
   std::mutex mu;
   std::condition_variable cv;
   std::vector<Run> runs(requests.size());
-  size_t returned = 0;  // threads done with runs, mu and cv (they live on this stack)
+  size_t returned = 0;  // tasks whose end was reported: done with runs, mu and cv (this stack)
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000.0));
 
-  // Held while launching so that a fast node's final update cannot run alongside the
-  // "running" update of a node launched after it: on_update calls stay serialised.
-  std::unique_lock launch_lock(mu);
+  // Every task is shown running before any is started, so that a fast node's end cannot be
+  // reported before another node's start: on_update calls stay serialised.
+  {
+    std::lock_guard lock(mu);
+    for (size_t i = 0; i < requests.size(); ++i) {
+      NodeTaskRecord& record = runs[i].outcome.record;
+      record.node_id = requests[i].node_id;
+      record.status = "running";
+      record.started_at = FormatIso8601(clock.Now());
+      runs[i].started = steady_clock::now();
+      on_update(i, record);
+    }
+  }
   for (size_t i = 0; i < requests.size(); ++i) {
-    Run& run = runs[i];
-    run.outcome.record.node_id = requests[i].node_id;
-    run.outcome.record.status = "running";
-    run.outcome.record.started_at = FormatIso8601(clock.Now());
-    run.started = steady_clock::now();
-    on_update(i, run.outcome.record);
-    directory.StartThread([&, i] {
-      Run& r = runs[i];
-      Result<nlohmann::json> result = Status::Unavailable("not run");
-      {
-        // Let go of the node before the caller can return (and its directory go).
-        auto client = directory.Client(requests[i].node_id);
-        if (!client.ok()) {
-          result = client.status();
-        } else {
-          result = (*client)->RunTask(requests[i].task, *r.cancel, timeout);
-        }
-      }
+    NodeClient::TaskDone finish = [&, i](Result<nlohmann::json> result) {
       std::lock_guard lock(mu);
       ++returned;
       cv.notify_all();
+      Run& r = runs[i];
       if (r.done) return;  // already timed out or cancelled by the monitor
       r.done = true;
       NodeTaskRecord& record = r.outcome.record;
@@ -98,9 +92,20 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
         record.error = result.status().ToString();
       }
       on_update(i, record);
+    };
+    auto client = directory.Client(requests[i].node_id);
+    if (!client.ok()) {
+      finish(client.status());
+      continue;
+    }
+    // A client that runs tasks without a thread of its own (gRPC) needs none of ours.
+    if ((*client)->StartTask(requests[i].task, *runs[i].cancel, timeout, finish)) continue;
+    directory.StartThread([&, i, finish = std::move(finish), node = *std::move(client)]() mutable {
+      Result<nlohmann::json> result = node->RunTask(requests[i].task, *runs[i].cancel, timeout);
+      node.reset();  // let go of the node before the caller can return (and its directory go)
+      finish(std::move(result));
     });
   }
-  launch_lock.unlock();
 
   // Monitor: cancellation and per-node time limits, without trusting nodes to honour them.
   {

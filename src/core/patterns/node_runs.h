@@ -32,8 +32,10 @@ struct NodeRunOutcome {
   Status status = Status::Ok();
 };
 
-// Runs every request at once, each on a thread of directory.StartThread, and returns their outcomes in the order of
-// `requests`. A task that runs past timeout_seconds (0: none) is told to stop and fails with
+// Runs every request at once, and returns their outcomes in the order of `requests`: with
+// NodeClient::StartTask where the node's client runs tasks without a thread (gRPC), else with
+// RunTask on a thread of directory.StartThread. Node clients are looked up as the tasks
+// start. A task that runs past timeout_seconds (0: none) is told to stop and fails with
 // DEADLINE_EXCEEDED; when `cancel` is raised every running task is told to stop and
 // CANCELLED is returned. Once so many tasks failed that fewer than `quorum` can succeed
 // (0: no quorum), the others are told to stop and end "cancelled" with that reason, so a
