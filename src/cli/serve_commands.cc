@@ -270,6 +270,19 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
   return kExitOk;
 }
 
+// A size in bytes with an optional suffix (500M, 2G); a negative one is refused by name
+// (AsSizeValue alone takes "-1" as a huge size, or reports "-5K" as an overflow).
+CLI::Validator ByteSize() {
+  const CLI::Validator size = CLI::AsSizeValue(false);
+  return CLI::Validator(
+      [size](std::string& value) -> std::string {
+        const auto first = value.find_first_not_of(" \t");
+        if (first != std::string::npos && value[first] == '-') return "must not be negative";
+        return size(value);
+      },
+      size.get_description());
+}
+
 }  // namespace
 
 void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
@@ -297,7 +310,7 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   orch_serve
       ->add_option("--max-model-bytes", orchestrator->max_model_bytes,
                    "Largest model a push may send (e.g. 512M, 1G)")
-      ->transform(CLI::AsSizeValue(false))
+      ->transform(ByteSize())
       ->capture_default_str();
   orch_serve->add_option("--heartbeat-timeout", orchestrator->heartbeat_timeout,
                          "Seconds without a heartbeat before a node is inactive")
@@ -335,7 +348,7 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
                    "With --orchestrator: keep the models fetched into --models within this "
                    "size (e.g. 500M, 2G; 0: no limit), evicting the least recently used; "
                    "files put there by hand are never deleted")
-      ->transform(CLI::AsSizeValue(false))
+      ->transform(ByteSize())
       ->capture_default_str();
   dmn_serve->add_option("--label", daemon->labels,
                         "A label for node selection: KEY=VALUE (repeatable)");

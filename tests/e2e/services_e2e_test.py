@@ -86,6 +86,12 @@ class ServicesTest(DimTestCase):
             (["orchestrator", "serve", "--listen", "nonsense"], 2, "is not HOST:PORT"),
             (["orchestrator", "serve", "--listen", "127.0.0.1:0", "--db", self.path("x.db"),
               "--node", "broken"], 2, "--node 'broken': expected NAME=VALUE"),
+            (["daemon", "serve", "--node-id", "n", "--cache-max-bytes", "-1"], 2,
+             "--cache-max-bytes: must not be negative"),
+            (["daemon", "serve", "--node-id", "n", "--cache-max-bytes", "-5K"], 2,
+             "--cache-max-bytes: must not be negative"),
+            (["orchestrator", "serve", "--listen", "127.0.0.1:0", "--db", self.path("x.db"),
+              "--max-model-bytes", "-1"], 2, "--max-model-bytes: must not be negative"),
         ]
         for args, code, message in cases:
             with self.subTest(args=args):
