@@ -74,8 +74,10 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
   for (size_t i = 0; i < requests.size(); ++i) {
     NodeClient::TaskDone finish = [&, i](Result<nlohmann::json> result) {
       std::lock_guard lock(mu);
+      // The monitor is woken when it has something to do: every task has reported, or one
+      // failed (the quorum may be lost); a task that succeeded while others run needs nothing.
       ++returned;
-      cv.notify_all();
+      if (returned == runs.size() || !result.ok()) cv.notify_all();
       Run& r = runs[i];
       if (r.done) return;  // already timed out or cancelled by the monitor
       r.done = true;
