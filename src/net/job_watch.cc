@@ -1,5 +1,8 @@
 #include "net/job_watch.h"
 
+#include <grpcpp/alarm.h>
+
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -11,6 +14,11 @@ namespace dim::net {
 namespace {
 
 using dim::orchestrator::JobStatusResponse;
+
+// A job's progress (a change that is not its end) goes out at most this often: a watcher of
+// a job over many nodes, or of many short jobs, is not sent a message per node task. The
+// first state and the end go out at once.
+constexpr auto kProgressInterval = std::chrono::milliseconds(100);
 
 class WatchReactor final : public grpc::ServerWriteReactor<JobStatusResponse> {
  public:
@@ -41,8 +49,17 @@ class WatchReactor final : public grpc::ServerWriteReactor<JobStatusResponse> {
   }
 
   void OnDone() override {
-    // After Unwatch no call of OnChange runs or will run, so `this` may go.
+    // After Unwatch no call of OnChange runs or will run; a pending alarm still calls OnAlarm,
+    // which then deletes `this`.
     jobs_.Unwatch(handle_);
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+      if (alarm_set_) {
+        alarm_->Cancel();
+        return;
+      }
+    }
     delete this;
   }
 
@@ -56,15 +73,43 @@ class WatchReactor final : public grpc::ServerWriteReactor<JobStatusResponse> {
     if (!writing_) WriteNextLocked();
   }
 
+  void OnAlarm() {
+    {
+      std::lock_guard lock(mu_);
+      alarm_set_ = false;
+      if (!done_) {
+        if (!writing_ && !finished_ && !cancelled_) WriteNextLocked();
+        return;
+      }
+    }
+    delete this;
+  }
+
+  // Writes the pending record, unless it is progress that comes too soon after the last
+  // write: then an alarm writes it (or what replaced it) at the interval's end.
   void WriteNextLocked() {
     if (!pending_) {
       if (ended_) FinishOnce(grpc::Status::OK);
       return;
     }
+    const auto now = std::chrono::steady_clock::now();
+    const bool end = core::IsTerminal(static_cast<core::JobState>(pending_->status()));
+    if (!end && wrote_ && now < last_write_ + kProgressInterval) {
+      if (!alarm_set_) {
+        alarm_set_ = true;
+        // A new alarm each time: gRPC does not promise that one can be set again.
+        alarm_ = std::make_unique<grpc::Alarm>();
+        alarm_->Set(std::chrono::system_clock::now() + (last_write_ + kProgressInterval - now),
+                    [this](bool) { OnAlarm(); });
+      }
+      return;
+    }
     current_ = std::move(*pending_);
     pending_.reset();
-    ended_ = core::IsTerminal(static_cast<core::JobState>(current_.status()));
+    ended_ = end;
     writing_ = true;
+    wrote_ = true;
+    last_write_ = now;
     StartWrite(&current_);
   }
 
@@ -80,9 +125,14 @@ class WatchReactor final : public grpc::ServerWriteReactor<JobStatusResponse> {
   std::optional<JobStatusResponse> pending_;
   JobStatusResponse current_;
   bool writing_ = false;
+  bool wrote_ = false;      // a write was started; last_write_ is when
+  std::chrono::steady_clock::time_point last_write_;
   bool ended_ = false;      // current_ carries the state the job ended in
   bool cancelled_ = false;  // the reader went away
   bool finished_ = false;   // Finish was called
+  std::unique_ptr<grpc::Alarm> alarm_;  // writes held-back progress
+  bool alarm_set_ = false;  // alarm_'s callback has yet to run
+  bool done_ = false;       // OnDone ran: the alarm's callback deletes `this`
 };
 
 }  // namespace
