@@ -19,7 +19,7 @@ function __dim_is
             case '--*=*'
             case --server -o --output --log-level --local-db --models --local-node --rpc-timeout \
                     --listen --db --node --nodes-file --workers --max-queued-jobs --heartbeat-timeout --node-id --dataset --label \
-                    --device --orchestrator --advertise --max-concurrent-jobs --max-queued --min-samples -p --pattern -c \
+                    --device --orchestrator --advertise --max-concurrent-jobs --max-queued --abandon-after --min-samples -p --pattern -c \
                     --config --config-json --input-data -m --model --nodes --columns --aggregation --min-nodes \
                     --trim --dp-epsilon --dp-clip \
                     --consensus --weights --min-agreement \
@@ -115,6 +115,7 @@ complete -c dim -n $dmn -l advertise -x -d 'Address the orchestrator should dial
 complete -c dim -n $dmn -l label -x -d 'A label for node selection: KEY=VALUE'
 complete -c dim -n $dmn -l max-concurrent-jobs -x -d 'Tasks run at once'
 complete -c dim -n $dmn -l max-queued -x -d 'Tasks waiting before new ones are refused'
+complete -c dim -n $dmn -l abandon-after -x -d 'Cancel a task its orchestrator stopped following this many seconds ago'
 complete -c dim -n $dmn -l min-samples -x -d 'Refuse collaborative tasks and chained dataset steps on datasets with fewer rows'
 complete -c dim -n $dmn -l cache-max-bytes -x -d 'Keep fetched models within this size (e.g. 500M; 0: no limit)'
 

@@ -1,6 +1,8 @@
 // dim orchestrator serve, dim daemon serve: the two services, in the foreground.
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -54,6 +56,7 @@ struct DaemonOptions {
   int64_t min_samples = 10;
   std::vector<std::string> labels;
   int64_t cache_max_bytes = 0;  // fetched models kept within this many bytes; 0: no limit
+  double abandon_after = 30;    // seconds; see TaskQueueOptions::abandon_after
 };
 
 int Fail(const core::Status& status) {
@@ -210,7 +213,9 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
   core::TaskQueue tasks(models, datasets, clock,
                         core::TaskQueueOptions{.max_concurrent = o.max_concurrent_jobs,
                                                .max_queued = o.max_queued,
-                                               .policy = {.min_samples = o.min_samples}});
+                                               .policy = {.min_samples = o.min_samples},
+                                               .abandon_after = std::chrono::milliseconds(
+                                                   std::llround(o.abandon_after * 1000))});
   net::DaemonService service(o.node_id, models, datasets, tasks, o.max_concurrent_jobs);
   std::map<std::string, std::string> labels;
   for (const auto& spec : o.labels) {
@@ -349,6 +354,11 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
                    "size (e.g. 500M, 2G; 0: no limit), evicting the least recently used; "
                    "files put there by hand are never deleted")
       ->transform(ByteSize())
+      ->capture_default_str();
+  dmn_serve->add_option("--abandon-after", daemon->abandon_after,
+                        "Cancel a task its orchestrator stopped following this many seconds ago "
+                        "(it restarted, or lost this node); 0: never")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   dmn_serve->add_option("--label", daemon->labels,
                         "A label for node selection: KEY=VALUE (repeatable)");

@@ -1,6 +1,7 @@
 """End to end: faults, with real processes. Cancel reaches every node task; a daemon killed
 with -9 during a collaborative job, with and without quorum; an orchestrator killed with -9
-and started again on the same --db; a daemon that restarts registers again and takes work.
+and started again on the same --db (its running task stops on the daemon, abandoned); a
+daemon that restarts registers again and takes work.
 Each test asserts the final states and the messages; nothing may hang.
 
 The node tasks run a slow model (tens of microseconds a row) over a synthetic dataset, so
@@ -122,7 +123,9 @@ class FaultsTest(SlowNodesTestCase):
         self.assertIn("quorum 2", r.stderr)
 
     def test_killed_orchestrator_restarts_on_the_same_db_with_every_acknowledged_job(self):
-        a = self.start_daemon("a", {"default": self.slow}, models=self.models)
+        # A task its orchestrator stops following is cancelled after --abandon-after.
+        a = self.start_daemon("a", {"default": self.slow}, models=self.models,
+                              extra=["--abandon-after", "0.3"])
         q = self.start_daemon("q", {"default": self.quick}, models=self.models)
         db = self.path("jobs.db")
         flags = ["--node", f"a={a.address}", "--node", f"q={q.address}",
@@ -139,6 +142,23 @@ class FaultsTest(SlowNodesTestCase):
         for job_id in pending:
             self.assertEqual(self.job(orch, job_id)["state"], "PENDING")
         orch.stop(signal.SIGKILL)
+        killed = time.time()
+        # The running job's task, which nobody follows any more, stops on its daemon.
+        import grpc
+        _, _, daemon_pb2, daemon_pb2_grpc = self.grpc_stubs()
+        with grpc.insecure_channel(a.address) as channel:
+            stub = daemon_pb2_grpc.DaemonStub(channel)
+
+            def abandoned():
+                task = stub.GetJobStatus(daemon_pb2.GetJobStatusRequest(job_id=running),
+                                         timeout=5)
+                return task if task.status != "running" else None
+            task = self.wait_until(abandoned, timeout=10, what="node a to stop the task")
+            self.assertEqual(task.status, "cancelled", task.error)
+            self.assertIn("abandoned: no one followed this task for 300ms", task.error)
+            self.assertLess(time.time() - killed, 2.0)
+            health = stub.GetHealth(daemon_pb2.GetHealthRequest(), timeout=5)
+            self.assertEqual(health.active_jobs, 0)
 
         orch = self.start_orchestrator(db=db, extra=flags, name="orchestrator-restarted")
         listed = {j["job_id"]: j for j in self.dim_json("ls", server=orch)["jobs"]}

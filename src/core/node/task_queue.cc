@@ -87,23 +87,58 @@ Status TaskQueue::Cancel(const std::string& job_id) {
   auto it = tasks_.find(job_id);
   if (it == tasks_.end()) return Status::NotFound("task '" + job_id + "' not found on this node");
   Task& t = *it->second;
-  if (t.view.status == "queued") {
-    --queued_;
-    t.view.status = "cancelled";
-    t.view.error = "cancelled by request";
-    t.view.error_code = StatusCode::kCancelled;
-    t.view.completed_at = FormatIso8601(clock_.Now());
-    finished_order_.push_back(job_id);
-    TakeWaitersLocked(t.view, calls);
-    lock.unlock();
-    for (auto& [done, view] : calls) done(view);
-    return Status::Ok();
+  if (t.view.status != "queued" && t.view.status != "running") {
+    return Status::FailedPrecondition("task '" + job_id + "' already ended (" + t.view.status +
+                                      ")");
   }
+  CancelLocked(t, "cancelled by request", calls);
+  lock.unlock();
+  for (auto& [done, view] : calls) done(view);
+  return Status::Ok();
+}
+
+void TaskQueue::CancelLocked(Task& t, const std::string& why, std::vector<Call>& calls) {
   if (t.view.status == "running") {
-    t.cancel->Cancel();
-    return Status::Ok();
+    t.cancel->Cancel();  // Finish records the end
+    return;
   }
-  return Status::FailedPrecondition("task '" + job_id + "' already ended (" + t.view.status + ")");
+  --queued_;
+  t.view.status = "cancelled";
+  t.view.error = why;
+  t.view.error_code = StatusCode::kCancelled;
+  t.view.completed_at = FormatIso8601(clock_.Now());
+  finished_order_.push_back(t.view.job_id);
+  TakeWaitersLocked(t.view, calls);
+}
+
+void TaskQueue::ScheduleAbandonCheckLocked(Task& t) {
+  const auto check = t.last_waiter + options_.abandon_after;
+  if (abandon_checks_.empty() || check < abandon_checks_.begin()->first) timer_cv_.notify_all();
+  abandon_checks_.emplace(check, t.view.job_id);
+  t.check_pending = true;
+}
+
+void TaskQueue::AbandonIfUnfollowedLocked(const std::string& job_id, std::vector<Call>& calls) {
+  auto it = tasks_.find(job_id);
+  if (it == tasks_.end()) return;
+  Task& t = *it->second;
+  if (!t.check_pending) return;  // a task of the same id that has not been followed yet
+  t.check_pending = false;
+  // Ended, or followed now: the next waiter to go schedules the next look.
+  if (t.view.status != "queued" && t.view.status != "running") return;
+  if (waiters_by_task_.count(job_id) > 0) return;
+  if (std::chrono::steady_clock::now() - t.last_waiter < options_.abandon_after) {
+    ScheduleAbandonCheckLocked(t);  // a waiter came and went since this look was set
+    return;
+  }
+  t.abandoned = true;
+  CancelLocked(t, AbandonedReason(), calls);
+}
+
+std::string TaskQueue::AbandonedReason() const {
+  return "abandoned: no one followed this task for " +
+         FormatDuration(std::chrono::duration<double>(options_.abandon_after).count()) +
+         " (the orchestrator that sent it restarted, or lost this node)";
 }
 
 TaskStats TaskQueue::Stats() const {
@@ -167,6 +202,7 @@ void TaskQueue::Finish(Task& task, Result<std::string> result) {
     v.status = result.status().code() == StatusCode::kCancelled ? "cancelled" : "failed";
     v.error = result.status().message();
     v.error_code = result.status().code();
+    if (task.abandoned && v.status == "cancelled") v.error = AbandonedReason();
   }
   TakeWaitersLocked(v, calls);
   finished_order_.push_back(v.job_id);
@@ -225,6 +261,14 @@ TaskQueue::Call TaskQueue::TakeWaiterLocked(std::map<int64_t, Waiter>::iterator 
     }
   }
   deadlines_.erase({it->second.deadline, handle});
+  const bool live = view.status == "queued" || view.status == "running";
+  if (live && options_.abandon_after.count() > 0 &&
+      waiters_by_task_.count(it->second.job_id) == 0) {
+    if (auto task = tasks_.find(it->second.job_id); task != tasks_.end()) {
+      task->second->last_waiter = std::chrono::steady_clock::now();
+      if (!task->second->check_pending) ScheduleAbandonCheckLocked(*task->second);
+    }
+  }
   Call call{std::move(it->second.done), std::move(view)};
   waiters_.erase(it);
   return call;
@@ -241,21 +285,32 @@ void TaskQueue::TakeWaitersLocked(const TaskView& view, std::vector<Call>& calls
 void TaskQueue::TimerLoop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
-    if (deadlines_.empty()) {
+    if (deadlines_.empty() && abandon_checks_.empty()) {
       timer_cv_.wait(lock);
       continue;
     }
-    const auto next = deadlines_.begin()->first;
+    const auto max = std::chrono::steady_clock::time_point::max();
+    const auto next_deadline = deadlines_.empty() ? max : deadlines_.begin()->first;
+    const auto next_check = abandon_checks_.empty() ? max : abandon_checks_.begin()->first;
+    const auto next = std::min(next_deadline, next_check);
     if (std::chrono::steady_clock::now() < next) {
       timer_cv_.wait_until(lock, next);
       continue;
     }
-    const int64_t handle = deadlines_.begin()->second;
-    auto it = waiters_.find(handle);
-    auto task = tasks_.find(it->second.job_id);
-    Call call = TakeWaiterLocked(it, task != tasks_.end() ? task->second->view : TaskView{});
+    std::vector<Call> calls;
+    if (next_deadline <= next_check) {
+      const int64_t handle = deadlines_.begin()->second;
+      auto it = waiters_.find(handle);
+      auto task = tasks_.find(it->second.job_id);
+      calls.push_back(
+          TakeWaiterLocked(it, task != tasks_.end() ? task->second->view : TaskView{}));
+    } else {
+      const std::string job_id = abandon_checks_.begin()->second;
+      abandon_checks_.erase(abandon_checks_.begin());
+      AbandonIfUnfollowedLocked(job_id, calls);
+    }
     lock.unlock();
-    call.first(call.second);
+    for (auto& [done, view] : calls) done(view);
     lock.lock();
   }
 }

@@ -30,6 +30,11 @@ struct TaskQueueOptions {
   int max_queued = 256;         // waiting tasks beyond which Submit is RESOURCE_EXHAUSTED
   size_t keep_finished = 4096;  // finished tasks remembered for GetJobStatus
   NodePolicy policy = {};       // what this node's data may be used for (min_samples)
+  // A task that was followed (WaitForEnd, as an orchestrator follows its tasks) and then had
+  // no waiter for this long is cancelled as abandoned: whoever sent it is gone (an
+  // orchestrator that restarted, or gave the node up as unreachable). Zero: never. Tasks
+  // nobody ever waited on (clients that poll Get) are never abandoned.
+  std::chrono::milliseconds abandon_after{0};
 };
 
 // The state of one task as the daemon protocol reports it.
@@ -99,6 +104,9 @@ class TaskQueue final {
     TaskView view;
     std::shared_ptr<CancelToken> cancel = std::make_shared<CancelToken>();
     std::chrono::steady_clock::time_point started;
+    std::chrono::steady_clock::time_point last_waiter;   // when its last waiter went
+    bool check_pending = false;                          // in abandon_checks_
+    bool abandoned = false;                              // cancelled as abandoned
   };
   struct Order {
     Priority priority;
@@ -118,7 +126,16 @@ class TaskQueue final {
   using Call = std::pair<TaskWaiter, TaskView>;
 
   void WorkerLoop();
+  // Calls waiters whose deadline passed, and abandons tasks whose followers are gone.
   void TimerLoop();
+  // Under mu_: stops a queued task at once (its waiters go to `calls`), or a running one at
+  // its next batch; `why` becomes the task's error.
+  void CancelLocked(Task& task, const std::string& why, std::vector<Call>& calls);
+  // Under mu_: looks at the task abandon_after after its last waiter went.
+  void ScheduleAbandonCheckLocked(Task& task);
+  // Under mu_: cancels the task if it has been abandoned (see abandon_after).
+  void AbandonIfUnfollowedLocked(const std::string& job_id, std::vector<Call>& calls);
+  std::string AbandonedReason() const;
   void Finish(Task& task, Result<std::string> result);
   // Under mu_: takes the waiter out of every index; its call, with `view`.
   Call TakeWaiterLocked(std::map<int64_t, Waiter>::iterator it, TaskView view);
@@ -144,6 +161,8 @@ class TaskQueue final {
   std::map<int64_t, Waiter> waiters_;
   std::multimap<std::string, int64_t> waiters_by_task_;
   std::set<std::pair<std::chrono::steady_clock::time_point, int64_t>> deadlines_;
+  // When to look whether a task whose last waiter went has been abandoned.
+  std::set<std::pair<std::chrono::steady_clock::time_point, std::string>> abandon_checks_;
   int64_t next_waiter_ = 1;
   std::condition_variable timer_cv_;
   std::vector<std::thread> workers_;

@@ -489,6 +489,61 @@ TEST_F(TaskQueueTest, WaitForEndSeesAQueuedTaskCancelled) {
   EXPECT_EQ(left.Count(), 1u);
 }
 
+// A task whose follower left (its last waiter went, none came back) is cancelled after
+// abandon_after, queued or running; one that is followed again in time, or was never
+// followed (a client that polls Get), is left alone.
+TEST_F(TaskQueueTest, ATaskItsFollowerLeftIsAbandoned) {
+  Start({.max_concurrent = 1, .abandon_after = 150ms});
+  ASSERT_TRUE(queue_->Submit(Task("busy", "slow"), Priority::kNormal).ok());
+  WaitRunning("busy");
+  for (const char* id : {"left", "polled", "followed"}) {
+    ASSERT_TRUE(queue_->Submit(Task(id), Priority::kNormal).ok());
+  }
+  const auto far = std::chrono::steady_clock::now() + 60s;
+  WaitLog busy_log, left_log, followed_log;
+  auto busy = queue_->WaitForEnd("busy", far, busy_log.Fn());
+  auto left = queue_->WaitForEnd("left", far, left_log.Fn());
+  ASSERT_TRUE(busy.ok() && left.ok());
+  ASSERT_TRUE(queue_->WaitForEnd("followed", far, followed_log.Fn()).ok());
+  const auto gone = std::chrono::steady_clock::now();
+  queue_->CancelWait(*busy);  // their followers go, as a killed orchestrator's calls do
+  queue_->CancelWait(*left);
+
+  TaskView v = WaitEnded("left");
+  EXPECT_GE(std::chrono::steady_clock::now() - gone, 150ms);
+  EXPECT_EQ(v.status, "cancelled");
+  EXPECT_EQ(v.error_code, StatusCode::kCancelled);
+  EXPECT_THAT(v.error, HasSubstr("abandoned: no one followed this task for 150ms"));
+  EXPECT_EQ(queue_->Get("polled")->status, "queued");
+  EXPECT_EQ(queue_->Get("followed")->status, "queued");
+
+  // The running one was told to stop when its look came, before the queued one's.
+  Release();
+  v = WaitEnded("busy");
+  EXPECT_EQ(v.status, "cancelled");
+  EXPECT_THAT(v.error, HasSubstr("abandoned"));
+  EXPECT_EQ(WaitEnded("polled").status, "completed");
+  EXPECT_EQ(followed_log.Wait(1).at(0).status, "completed");
+}
+
+TEST_F(TaskQueueTest, ATaskFollowedByOneLongPollAfterAnotherIsNotAbandoned) {
+  Start({.max_concurrent = 1, .abandon_after = 100ms});
+  ASSERT_TRUE(queue_->Submit(Task("long", "slow"), Priority::kNormal).ok());
+  WaitRunning("long");
+  // Long polls of 30 ms, one after another, for three times abandon_after.
+  const auto until = std::chrono::steady_clock::now() + 300ms;
+  size_t polls = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    WaitLog log;
+    ASSERT_TRUE(queue_->WaitForEnd("long", std::chrono::steady_clock::now() + 30ms, log.Fn()).ok());
+    ASSERT_EQ(log.Wait(1).at(0).status, "running");
+    ++polls;
+  }
+  EXPECT_GE(polls, 5u);
+  Release();
+  EXPECT_EQ(WaitEnded("long").status, "completed");
+}
+
 // A node that fetches models: Submit accepts a model it lacks, and the worker fetches it.
 TEST_F(TaskQueueTest, AFetchableModelIsAcceptedAtOnceAndFetchedByTheWorker) {
   std::ifstream in(ExampleModelsDir() / "heart_mlp.onnx", std::ios::binary);
