@@ -74,10 +74,11 @@ Status TaskQueue::Submit(NodeTask task, Priority priority) {
   return Status::Ok();
 }
 
-Result<TaskView> TaskQueue::Get(const std::string& job_id) const {
+Result<TaskView> TaskQueue::Get(const std::string& job_id) {
   std::lock_guard lock(mu_);
   auto it = tasks_.find(job_id);
   if (it == tasks_.end()) return Status::NotFound("task '" + job_id + "' not found on this node");
+  it->second->last_waiter = std::chrono::steady_clock::now();
   return it->second->view;
 }
 

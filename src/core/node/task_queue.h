@@ -31,9 +31,9 @@ struct TaskQueueOptions {
   size_t keep_finished = 4096;  // finished tasks remembered for GetJobStatus
   NodePolicy policy = {};       // what this node's data may be used for (min_samples)
   // A task that was followed (WaitForEnd, as an orchestrator follows its tasks) and then had
-  // no waiter for this long is cancelled as abandoned: whoever sent it is gone (an
-  // orchestrator that restarted, or gave the node up as unreachable). Zero: never. Tasks
-  // nobody ever waited on (clients that poll Get) are never abandoned.
+  // no waiter, nor a look (Get), for this long is cancelled as abandoned: whoever sent it is
+  // gone (an orchestrator that restarted, or gave the node up as unreachable). Zero: never.
+  // Tasks nobody ever waited on (clients that only poll Get) are never abandoned.
   std::chrono::milliseconds abandon_after{0};
 };
 
@@ -76,8 +76,9 @@ class TaskQueue final {
   // from CheckNodePolicy; ALREADY_EXISTS when a task with this id is queued or running;
   // RESOURCE_EXHAUSTED when the queue is full.
   [[nodiscard]] Status Submit(NodeTask task, Priority priority);
-  // NOT_FOUND for an unknown id.
-  Result<TaskView> Get(const std::string& job_id) const;
+  // NOT_FOUND for an unknown id. A look at a task counts as following it: it puts off the
+  // task's abandonment (see abandon_after) as a waiter leaving now would.
+  Result<TaskView> Get(const std::string& job_id);
   // Stops a queued or running task (running ones at their next batch).
   // NOT_FOUND; FAILED_PRECONDITION when it already ended.
   [[nodiscard]] Status Cancel(const std::string& job_id);
@@ -104,7 +105,7 @@ class TaskQueue final {
     TaskView view;
     std::shared_ptr<CancelToken> cancel = std::make_shared<CancelToken>();
     std::chrono::steady_clock::time_point started;
-    std::chrono::steady_clock::time_point last_waiter;   // when its last waiter went
+    std::chrono::steady_clock::time_point last_waiter;   // its last waiter went, or a Get
     bool check_pending = false;                          // in abandon_checks_
     bool abandoned = false;                              // cancelled as abandoned
   };

@@ -489,9 +489,10 @@ TEST_F(TaskQueueTest, WaitForEndSeesAQueuedTaskCancelled) {
   EXPECT_EQ(left.Count(), 1u);
 }
 
-// A task whose follower left (its last waiter went, none came back) is cancelled after
-// abandon_after, queued or running; one that is followed again in time, or was never
-// followed (a client that polls Get), is left alone.
+// A task whose follower left (its last waiter went, none came back, nobody looked) is
+// cancelled after abandon_after, queued or running; one that is followed again in time, or
+// was never followed (a client that polls Get), is left alone. The test watches the queue's
+// counts, since a look at a task (Get) counts as following it.
 TEST_F(TaskQueueTest, ATaskItsFollowerLeftIsAbandoned) {
   Start({.max_concurrent = 1, .abandon_after = 150ms});
   ASSERT_TRUE(queue_->Submit(Task("busy", "slow"), Priority::kNormal).ok());
@@ -509,8 +510,12 @@ TEST_F(TaskQueueTest, ATaskItsFollowerLeftIsAbandoned) {
   queue_->CancelWait(*busy);  // their followers go, as a killed orchestrator's calls do
   queue_->CancelWait(*left);
 
-  TaskView v = WaitEnded("left");
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (queue_->Stats().queued > 2 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(1ms);
+  }
   EXPECT_GE(std::chrono::steady_clock::now() - gone, 150ms);
+  TaskView v = *queue_->Get("left");
   EXPECT_EQ(v.status, "cancelled");
   EXPECT_EQ(v.error_code, StatusCode::kCancelled);
   EXPECT_THAT(v.error, HasSubstr("abandoned: no one followed this task for 150ms"));
@@ -524,6 +529,24 @@ TEST_F(TaskQueueTest, ATaskItsFollowerLeftIsAbandoned) {
   EXPECT_THAT(v.error, HasSubstr("abandoned"));
   EXPECT_EQ(WaitEnded("polled").status, "completed");
   EXPECT_EQ(followed_log.Wait(1).at(0).status, "completed");
+}
+
+TEST_F(TaskQueueTest, ALookAtATaskPutsOffItsAbandonment) {
+  Start({.max_concurrent = 1, .abandon_after = 100ms});
+  ASSERT_TRUE(queue_->Submit(Task("busy", "slow"), Priority::kNormal).ok());
+  WaitRunning("busy");
+  ASSERT_TRUE(queue_->Submit(Task("looked-at"), Priority::kNormal).ok());
+  WaitLog log;
+  auto handle = queue_->WaitForEnd("looked-at", std::chrono::steady_clock::now() + 60s, log.Fn());
+  ASSERT_TRUE(handle.ok());
+  queue_->CancelWait(*handle);  // followed once, then only looked at, for 3x abandon_after
+  const auto until = std::chrono::steady_clock::now() + 300ms;
+  while (std::chrono::steady_clock::now() < until) {
+    ASSERT_EQ(queue_->Get("looked-at")->status, "queued");
+    std::this_thread::sleep_for(20ms);
+  }
+  Release();
+  EXPECT_EQ(WaitEnded("looked-at").status, "completed");
 }
 
 TEST_F(TaskQueueTest, ATaskFollowedByOneLongPollAfterAnotherIsNotAbandoned) {
