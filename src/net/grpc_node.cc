@@ -71,8 +71,8 @@ class GrpcNode::TaskCalls final {
   std::chrono::milliseconds NextWait() const {
     auto wait = kStatusWait;
     if (timeout_.count() > 0) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(start_ + timeout_ - steady_clock::now());
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(start_ + timeout_ -
+                                                                              steady_clock::now());
       wait = std::clamp(left + std::chrono::milliseconds(1), std::chrono::milliseconds(1), wait);
     }
     return wait;
@@ -88,7 +88,9 @@ class GrpcNode::TaskCalls final {
   }
 
   void Poll() {
-    if (cancel_.cancelled()) return CancelOnNodeThenFinish(core::Status::Cancelled("task cancelled"));
+    if (cancel_.cancelled()) {
+      return CancelOnNodeThenFinish(core::Status::Cancelled("task cancelled"));
+    }
     if (timeout_.count() > 0 && steady_clock::now() - start_ > timeout_) {
       return CancelOnNodeThenFinish(
           core::Status::DeadlineExceeded("node '" + node_id_ + "' ran past the time limit"));
@@ -196,8 +198,8 @@ class GrpcNode::TaskCalls final {
   std::unique_ptr<grpc::Alarm> alarm_;  // the pause before the next poll
 };
 
-GrpcNode::GrpcNode(std::string node_id, std::string address,
-                   std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds lost_after)
+GrpcNode::GrpcNode(std::string node_id, std::string address, std::shared_ptr<grpc::Channel> channel,
+                   std::chrono::milliseconds lost_after)
     : node_id_(std::move(node_id)),
       address_(std::move(address)),
       lost_after_(lost_after),

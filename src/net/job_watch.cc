@@ -125,14 +125,14 @@ class WatchReactor final : public grpc::ServerWriteReactor<JobStatusResponse> {
   std::optional<JobStatusResponse> pending_;
   JobStatusResponse current_;
   bool writing_ = false;
-  bool wrote_ = false;      // a write was started; last_write_ is when
+  bool wrote_ = false;  // a write was started; last_write_ is when
   std::chrono::steady_clock::time_point last_write_;
-  bool ended_ = false;      // current_ carries the state the job ended in
-  bool cancelled_ = false;  // the reader went away
-  bool finished_ = false;   // Finish was called
+  bool ended_ = false;                  // current_ carries the state the job ended in
+  bool cancelled_ = false;              // the reader went away
+  bool finished_ = false;               // Finish was called
   std::unique_ptr<grpc::Alarm> alarm_;  // writes held-back progress
-  bool alarm_set_ = false;  // alarm_'s callback has yet to run
-  bool done_ = false;       // OnDone ran: the alarm's callback deletes `this`
+  bool alarm_set_ = false;              // alarm_'s callback has yet to run
+  bool done_ = false;                   // OnDone ran: the alarm's callback deletes `this`
 };
 
 }  // namespace

@@ -52,8 +52,7 @@ class ScriptedDaemon final : public pb::Daemon::CallbackService {
     resp->set_job_id(req->job_id());
     return Finish(ctx);
   }
-  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* ctx,
-                                      const pb::CancelJobRequest*,
+  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* ctx, const pb::CancelJobRequest*,
                                       pb::CancelJobResponse* resp) override {
     ++cancels;
     resp->set_success(true);

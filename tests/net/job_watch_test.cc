@@ -55,10 +55,9 @@ class GatedNode final : public dim::testing::SummaryNode {
 // Nodes "a", "b", "c", each holding dataset "default" and model "m".
 class GatedDirectory final : public core::NodeDirectory {
  public:
-  std::map<std::string, std::shared_ptr<GatedNode>> nodes{
-      {"a", std::make_shared<GatedNode>()},
-      {"b", std::make_shared<GatedNode>()},
-      {"c", std::make_shared<GatedNode>()}};
+  std::map<std::string, std::shared_ptr<GatedNode>> nodes{{"a", std::make_shared<GatedNode>()},
+                                                          {"b", std::make_shared<GatedNode>()},
+                                                          {"c", std::make_shared<GatedNode>()}};
 
   core::Result<std::shared_ptr<core::NodeClient>> Client(const std::string& id) override {
     auto it = nodes.find(id);
@@ -147,9 +146,8 @@ TEST(WatchJob, ProgressIsPacedAndTheEndGoesOutAtOnce) {
   directory.nodes["b"]->Release();
   {
     std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] {
-      return !messages.empty() && messages.back().completed_steps == 2;
-    }));
+    ASSERT_TRUE(cv.wait_for(
+        lock, 10s, [&] { return !messages.empty() && messages.back().completed_steps == 2; }));
   }
   // Quiet for a while, then the end: it goes out at once.
   std::this_thread::sleep_for(300ms);

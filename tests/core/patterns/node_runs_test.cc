@@ -99,7 +99,9 @@ class BlockingNode final : public NodeClient {
 // Counts the threads it is asked for.
 class Directory final : public NodeDirectory {
  public:
-  void Add(const std::string& id, std::shared_ptr<NodeClient> node) { nodes_[id] = std::move(node); }
+  void Add(const std::string& id, std::shared_ptr<NodeClient> node) {
+    nodes_[id] = std::move(node);
+  }
   Result<std::shared_ptr<NodeClient>> Client(const std::string& node_id) override {
     auto it = nodes_.find(node_id);
     if (it == nodes_.end()) return Status::NotFound("node '" + node_id + "' not found");
