@@ -44,7 +44,6 @@ class GrpcNode::TaskCalls final {
         address_(node.address_),
         lost_after_(node.lost_after_),
         stub_(node.stub_),
-        job_id_(task.job_id),
         cancel_(cancel),
         timeout_(timeout),
         done_(std::move(done)) {
@@ -55,6 +54,7 @@ class GrpcNode::TaskCalls final {
     submit_req_.set_timeout(static_cast<int32_t>((timeout.count() + 999) / 1000));
     submit_req_.set_priority(static_cast<dim::common::Priority>(task.priority));
     status_req_.set_job_id(task.job_id);
+    cancel_req_.set_job_id(task.job_id);
   }
 
   // SubmitJob waits for the task's end like GetJobStatus does: a short task takes one call.
@@ -164,7 +164,6 @@ class GrpcNode::TaskCalls final {
   // (it may be gone): the task's end is reported once the node was told.
   void CancelOnNodeThenFinish(core::Status end) {
     ctx_ = Context(std::chrono::seconds(2));
-    cancel_req_.set_job_id(job_id_);
     stub_->async()->CancelJob(ctx_.get(), &cancel_req_, &cancel_resp_,
                               [this, end = std::move(end)](const grpc::Status&) { Finish(end); });
   }
@@ -178,7 +177,6 @@ class GrpcNode::TaskCalls final {
   const std::string address_;
   const std::chrono::milliseconds lost_after_;
   const std::shared_ptr<dim::daemon::Daemon::Stub> stub_;
-  const std::string job_id_;
   const core::CancelToken& cancel_;
   const std::chrono::milliseconds timeout_;
   const TaskDone done_;
