@@ -3,6 +3,12 @@
 #include "core/node/task_runner.h"
 
 namespace dim::core {
+namespace {
+
+// Whether a task with this status has yet to end (queued or running).
+bool Live(const std::string& status) { return status == "queued" || status == "running"; }
+
+}  // namespace
 
 TaskQueue::TaskQueue(ModelRepository& models, const DatasetCatalog& datasets, const Clock& clock,
                      TaskQueueOptions options)
@@ -49,7 +55,7 @@ Status TaskQueue::Submit(NodeTask task, Priority priority) {
   if (stopping_) return Status::Unavailable("the node is shutting down");
   if (auto it = tasks_.find(task.job_id); it != tasks_.end()) {
     const auto& st = it->second->view.status;
-    if (st == "queued" || st == "running") {
+    if (Live(st)) {
       return {StatusCode::kAlreadyExists, "task '" + task.job_id + "' is already " + st};
     }
     // A finished task with this id is replaced by the new one, which must not be trimmed
@@ -78,7 +84,7 @@ Result<TaskView> TaskQueue::Get(const std::string& job_id) {
   std::lock_guard lock(mu_);
   auto it = tasks_.find(job_id);
   if (it == tasks_.end()) return Status::NotFound("task '" + job_id + "' not found on this node");
-  it->second->last_waiter = std::chrono::steady_clock::now();
+  it->second->last_followed = std::chrono::steady_clock::now();
   return it->second->view;
 }
 
@@ -88,7 +94,7 @@ Status TaskQueue::Cancel(const std::string& job_id) {
   auto it = tasks_.find(job_id);
   if (it == tasks_.end()) return Status::NotFound("task '" + job_id + "' not found on this node");
   Task& t = *it->second;
-  if (t.view.status != "queued" && t.view.status != "running") {
+  if (!Live(t.view.status)) {
     return Status::FailedPrecondition("task '" + job_id + "' already ended (" + t.view.status +
                                       ")");
   }
@@ -113,7 +119,7 @@ void TaskQueue::CancelLocked(Task& t, const std::string& why, std::vector<Call>&
 }
 
 void TaskQueue::ScheduleAbandonCheckLocked(Task& t) {
-  const auto check = t.last_waiter + options_.abandon_after;
+  const auto check = t.last_followed + options_.abandon_after;
   if (abandon_checks_.empty() || check < abandon_checks_.begin()->first) timer_cv_.notify_all();
   abandon_checks_.emplace(check, t.view.job_id);
   t.check_pending = true;
@@ -126,9 +132,9 @@ void TaskQueue::AbandonIfUnfollowedLocked(const std::string& job_id, std::vector
   if (!t.check_pending) return;  // a task of the same id that has not been followed yet
   t.check_pending = false;
   // Ended, or followed now: the next waiter to go schedules the next look.
-  if (t.view.status != "queued" && t.view.status != "running") return;
+  if (!Live(t.view.status)) return;
   if (waiters_by_task_.count(job_id) > 0) return;
-  if (std::chrono::steady_clock::now() - t.last_waiter < options_.abandon_after) {
+  if (std::chrono::steady_clock::now() - t.last_followed < options_.abandon_after) {
     ScheduleAbandonCheckLocked(t);  // a waiter came and went since this look was set
     return;
   }
@@ -209,8 +215,7 @@ void TaskQueue::Finish(Task& task, Result<std::string> result) {
   finished_order_.push_back(v.job_id);
   while (finished_order_.size() > options_.keep_finished) {
     auto it = tasks_.find(finished_order_.front());
-    if (it != tasks_.end() && it->second->view.status != "queued" &&
-        it->second->view.status != "running") {
+    if (it != tasks_.end() && !Live(it->second->view.status)) {
       tasks_.erase(it);
     }
     finished_order_.pop_front();
@@ -225,8 +230,7 @@ Result<int64_t> TaskQueue::WaitForEnd(const std::string& job_id,
   std::unique_lock lock(mu_);
   auto it = tasks_.find(job_id);
   if (it == tasks_.end()) return Status::NotFound("task '" + job_id + "' not found on this node");
-  const std::string& status = it->second->view.status;
-  if ((status != "queued" && status != "running") || stopping_) {
+  if (!Live(it->second->view.status) || stopping_) {
     TaskView view = it->second->view;
     lock.unlock();
     done(view);
@@ -262,11 +266,10 @@ TaskQueue::Call TaskQueue::TakeWaiterLocked(std::map<int64_t, Waiter>::iterator 
     }
   }
   deadlines_.erase({it->second.deadline, handle});
-  const bool live = view.status == "queued" || view.status == "running";
-  if (live && options_.abandon_after.count() > 0 &&
+  if (Live(view.status) && options_.abandon_after.count() > 0 &&
       waiters_by_task_.count(it->second.job_id) == 0) {
     if (auto task = tasks_.find(it->second.job_id); task != tasks_.end()) {
-      task->second->last_waiter = std::chrono::steady_clock::now();
+      task->second->last_followed = std::chrono::steady_clock::now();
       if (!task->second->check_pending) ScheduleAbandonCheckLocked(*task->second);
     }
   }

@@ -105,7 +105,7 @@ class TaskQueue final {
     TaskView view;
     std::shared_ptr<CancelToken> cancel = std::make_shared<CancelToken>();
     std::chrono::steady_clock::time_point started;
-    std::chrono::steady_clock::time_point last_waiter;   // its last waiter went, or a Get
+    std::chrono::steady_clock::time_point last_followed;  // its last waiter went, or a Get
     bool check_pending = false;                          // in abandon_checks_
     bool abandoned = false;                              // cancelled as abandoned
   };
