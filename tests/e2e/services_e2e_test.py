@@ -92,6 +92,8 @@ class ServicesTest(DimTestCase):
              "--cache-max-bytes: must not be negative"),
             (["orchestrator", "serve", "--listen", "127.0.0.1:0", "--db", self.path("x.db"),
               "--max-model-bytes", "-1"], 2, "--max-model-bytes: must not be negative"),
+            (["daemon", "serve", "--node-id", "n", "--abandon-after", "-1"], 2,
+             "--abandon-after: Value -1 not in range 0"),
         ]
         for args, code, message in cases:
             with self.subTest(args=args):
