@@ -1,11 +1,14 @@
 #include "core/sha256.h"
 
+#include <cstdio>
 #include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
 #include <fstream>
 #include <stdexcept>
+
+#include "core/regular_file.h"
 
 namespace dim::core {
 
@@ -48,15 +51,15 @@ std::string Sha256Hex(std::string_view bytes) {
 }
 
 Result<std::string> Sha256File(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot open " + path.string());
+  DIM_ASSIGN_OR_RETURN(FilePtr file, OpenRegularFile(path));
   Sha256Hasher hasher;
   std::string buffer(1 << 20, '\0');
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    hasher.Update(std::string_view(buffer.data(), static_cast<size_t>(in.gcount())));
+  for (;;) {
+    const size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get());
+    hasher.Update(std::string_view(buffer.data(), n));
+    if (n < buffer.size()) break;
   }
-  if (in.bad()) return Status::Unavailable("cannot read " + path.string());
+  if (std::ferror(file.get()) != 0) return Status::Unavailable("cannot read " + path.string());
   return hasher.HexDigest();
 }
 

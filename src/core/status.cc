@@ -1,5 +1,7 @@
 #include "core/status.h"
 
+#include "core/text.h"
+
 namespace dim::core {
 
 std::string_view StatusCodeName(StatusCode code) {
@@ -31,6 +33,10 @@ StatusCode ParseStatusCode(std::string_view name) {
     if (StatusCodeName(code) == name) return code;
   }
   return StatusCode::kUnknown;
+}
+
+Status::Status(StatusCode code, std::string message) : code_(code) {
+  message_ = IsValidUtf8(message) ? std::move(message) : ToValidUtf8(message);
 }
 
 std::string Status::ToString() const {

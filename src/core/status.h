@@ -39,7 +39,10 @@ StatusCode ParseStatusCode(std::string_view name);
 class [[nodiscard]] Status final {
  public:
   Status() = default;
-  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  // A message that is not valid UTF-8 (it quotes a file's bytes, a file name or a peer's
+  // words) is kept with each bad byte read as Latin-1, so every message can be written to
+  // JSON, a log or a gRPC status as it is.
+  Status(StatusCode code, std::string message);
 
   static Status Ok() { return {}; }
   static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }

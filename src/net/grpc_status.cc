@@ -2,16 +2,22 @@
 
 #include <grpcpp/server_context.h>
 
+#include "core/text.h"
+
 namespace dim::net {
 
 grpc::Status ToGrpc(const core::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return {static_cast<grpc::StatusCode>(status.code()), status.message()};
+  // Capped: gRPC carries the message in a header, and a reply whose headers pass the peer's
+  // limit reaches it as RESOURCE_EXHAUSTED instead of the error it was.
+  return {static_cast<grpc::StatusCode>(status.code()), core::SafeMessage(status.message())};
 }
 
 core::Status FromGrpc(const grpc::Status& status) {
   if (status.ok()) return core::Status::Ok();
-  return {static_cast<core::StatusCode>(status.error_code()), status.error_message()};
+  // A peer's words: core::Status makes them valid UTF-8; they are capped here.
+  return {static_cast<core::StatusCode>(status.error_code()),
+          core::SafeMessage(status.error_message())};
 }
 
 grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* ctx,
@@ -23,7 +29,7 @@ grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* ctx,
 
 void FillError(const core::Status& status, dim::common::Error* error) {
   error->set_code(std::string(core::StatusCodeName(status.code())));
-  error->set_message(status.message());
+  error->set_message(core::SafeMessage(status.message()));
 }
 
 }  // namespace dim::net

@@ -2,12 +2,16 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <sys/stat.h>
+
+#include <cstdio>
 #include <fstream>
 #include <system_error>
 
 #include "core/sha256.h"
 #include "net/grpc_status.h"
 #include "net/model_store_rpcs.h"
+#include "core/regular_file.h"
 
 namespace dim::net {
 namespace {
@@ -87,13 +91,14 @@ core::Status ModelStoreClient::Fetch(
 
 core::Result<core::StoredModel> ModelStoreClient::Push(const std::string& name,
                                                        const std::filesystem::path& file) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(file, ec);
-  std::ifstream in(file, std::ios::binary);
-  if (ec || !in || !std::filesystem::is_regular_file(file, ec)) {
-    return core::Status::InvalidArgument(file.string() + ": cannot read the file" +
-                                         (ec ? " (" + ec.message() + ")" : std::string()));
+  auto opened = core::OpenRegularFile(file);
+  if (!opened.ok()) {
+    // Whatever the reason (missing, a FIFO, no rights), it is the user's file to fix.
+    return core::Status::InvalidArgument(opened.status().message());
   }
+  core::FilePtr in = std::move(*opened);
+  struct stat st {};
+  const auto size = ::fstat(::fileno(in.get()), &st) == 0 ? static_cast<uintmax_t>(st.st_size) : 0;
   grpc::ClientContext ctx;
   ctx.set_deadline(
       After(options_.rpc_timeout + options_.push_time_per_mib * static_cast<int64_t>(size >> 20)));
@@ -106,21 +111,20 @@ core::Result<core::StoredModel> ModelStoreClient::Push(const std::string& name,
   bool sent_all = true;
   for (;;) {
     data->resize(kModelChunkBytes);
-    in.read(data->data(), static_cast<std::streamsize>(data->size()));
-    data->resize(static_cast<size_t>(in.gcount()));
-    if (in.bad()) {
+    data->resize(std::fread(data->data(), 1, data->size(), in.get()));
+    if (std::ferror(in.get()) != 0) {
       ctx.TryCancel();
       (void)writer->Finish();
       return core::Status::InvalidArgument(file.string() + ": cannot read the file");
     }
     hasher.Update(*data);
-    if (in.eof()) msg.set_sha256(hasher.HexDigest());  // the last message
+    if (std::feof(in.get()) != 0) msg.set_sha256(hasher.HexDigest());  // the last message
     // A failed write means the call has ended: Finish says why.
     if (!writer->Write(msg)) {
       sent_all = false;
       break;
     }
-    if (in.eof()) break;
+    if (std::feof(in.get()) != 0) break;
     msg.clear_name();
   }
   if (sent_all) writer->WritesDone();

@@ -11,15 +11,16 @@
 #include <limits>
 #include <string_view>
 #include <system_error>
+#include <unordered_set>
 #include <utility>
+
+#include "core/regular_file.h"
+#include "core/text.h"
 
 namespace dim::core {
 namespace {
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
+
 
 // The first rows of a batch are allocated at once; more only as rows actually arrive, so a
 // huge max_rows ("read everything") does not allocate for rows the file does not have.
@@ -37,17 +38,9 @@ std::string_view Trim(std::string_view s) {
 
 bool IsBlankLine(std::string_view line) { return Trim(line).empty(); }
 
-std::string Quote(std::string_view cell) {
-  std::string out = "'";
-  if (cell.size() > kMaxQuotedCell) {
-    out.append(cell.substr(0, kMaxQuotedCell));
-    out += "...";
-  } else {
-    out.append(cell);
-  }
-  out += "'";
-  return out;
-}
+// A cell as an error message quotes it: valid UTF-8 (a Latin-1 "h\xe9" is "hé"), cut on a
+// character boundary.
+std::string Quote(std::string_view cell) { return "'" + Snippet(cell, kMaxQuotedCell) + "'"; }
 
 enum class CellError { kNone, kEmpty, kNotANumber, kNotFinite, kOutOfRange };
 
@@ -147,7 +140,13 @@ struct CsvReader::Impl {
       end -= begin;
       begin = 0;
     }
-    if (end == buffer.size()) buffer.resize(buffer.size() * 2);
+    if (end == buffer.size()) {
+      if (buffer.size() >= CsvReader::kMaxLineBytes) {
+        return Status::InvalidArgument(Where(line_number + 1) + ": a line longer than " +
+                                       std::to_string(CsvReader::kMaxLineBytes >> 20) + " MiB");
+      }
+      buffer.resize(std::min(buffer.size() * 2, CsvReader::kMaxLineBytes));
+    }
     size_t n = std::fread(buffer.data() + end, 1, buffer.size() - end, file.get());
     end += n;
     if (n == 0) {
@@ -169,6 +168,15 @@ struct CsvReader::Impl {
     if (IsBlankLine(line)) {
       return Status::InvalidArgument(Where(1) + ": the header row is empty");
     }
+    const size_t columns = static_cast<size_t>(std::count(line.begin(), line.end(), ',')) + 1;
+    if (columns > CsvReader::kMaxColumns) {
+      return Status::InvalidArgument(Where(1) + ": " + std::to_string(columns) +
+                                     " columns, more than the " +
+                                     std::to_string(CsvReader::kMaxColumns) + " allowed");
+    }
+    header.reserve(columns);
+    std::unordered_set<std::string> seen;  // hashed: a wide header is checked in linear time
+    seen.reserve(columns);
     for (;;) {
       size_t comma = line.find(',');
       std::string_view cell = Trim(line.substr(0, comma));
@@ -176,11 +184,14 @@ struct CsvReader::Impl {
         return Status::InvalidArgument(Where(1) + ": empty column name (column " +
                                        std::to_string(header.size() + 1) + ")");
       }
-      if (std::find(header.begin(), header.end(), cell) != header.end()) {
-        return Status::InvalidArgument(Where(1) + ": duplicate column name '" + std::string(cell) +
+      // A name that is not UTF-8 is read as Latin-1 (a spreadsheet's "\xe2ge" is "âge"), so
+      // that it can be shown, sent and named in a job like any other.
+      std::string name = ToValidUtf8(cell);
+      if (!seen.insert(name).second) {
+        return Status::InvalidArgument(Where(1) + ": duplicate column name '" + Snippet(name) +
                                        "'");
       }
-      header.emplace_back(cell);
+      header.push_back(std::move(name));
       if (comma == std::string_view::npos) break;
       line.remove_prefix(comma + 1);
     }
@@ -257,21 +268,19 @@ CsvReader::CsvReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 CsvReader::~CsvReader() = default;
 
 Result<std::unique_ptr<CsvReader>> OpenCsvWithBufferSize(const std::filesystem::path& path,
-                                                         size_t buffer_bytes) {
+                                                         size_t buffer_bytes, CsvSource source) {
   auto impl = std::make_unique<CsvReader::Impl>();
   impl->name = path.filename().string();
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    return Status::InvalidArgument(impl->name + ": is a directory, not a CSV file");
+  auto opened = OpenRegularFile(path, impl->name);
+  if (!opened.ok() && source == CsvSource::kRegularFileOrPipe) {
+    std::error_code ec;
+    if (std::filesystem::is_fifo(path, ec)) opened = FilePtr(std::fopen(path.c_str(), "rb"));
+    if (opened.ok() && *opened == nullptr) {
+      return Status::Internal(impl->name + ": cannot open: " + std::strerror(errno));
+    }
   }
-  impl->file.reset(std::fopen(path.c_str(), "rb"));
-  if (impl->file == nullptr) {
-    int err = errno;
-    std::string message = impl->name + ": cannot open: " + std::strerror(err);
-    if (err == ENOENT || err == ENOTDIR) return Status::NotFound(std::move(message));
-    if (err == EACCES || err == EPERM) return Status::PermissionDenied(std::move(message));
-    return Status::Internal(std::move(message));
-  }
+  if (!opened.ok()) return opened.status();
+  impl->file = std::move(*opened);
   // A small file gets a buffer of its size (the buffer is zeroed, and most datasets of short
   // tasks are far below buffer_bytes); it grows should the file grow meanwhile.
   size_t size = std::max<size_t>(buffer_bytes, 1);
@@ -285,8 +294,9 @@ Result<std::unique_ptr<CsvReader>> OpenCsvWithBufferSize(const std::filesystem::
   return std::unique_ptr<CsvReader>(new CsvReader(std::move(impl)));
 }
 
-Result<std::unique_ptr<CsvReader>> CsvReader::Open(const std::filesystem::path& path) {
-  return OpenCsvWithBufferSize(path, kDefaultBufferBytes);
+Result<std::unique_ptr<CsvReader>> CsvReader::Open(const std::filesystem::path& path,
+                                                   CsvSource source) {
+  return OpenCsvWithBufferSize(path, kDefaultBufferBytes, source);
 }
 
 const std::vector<std::string>& CsvReader::header() const { return impl_->header; }

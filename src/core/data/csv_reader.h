@@ -22,15 +22,26 @@ namespace dim::core {
 // Error messages name the file by its file name only (never its directory): they may be
 // sent to other nodes, e.g. "data.csv line 7, column 'bmi': not a number: 'abc'".
 // Not thread-safe: one reader per task.
+// The files Open takes: regular files only (a FIFO, device or directory is refused at once,
+// never waited on), or also a named pipe, which is then read as it is written.
+enum class CsvSource { kRegularFile, kRegularFileOrPipe };
+
 class CsvReader final {
  public:
   // Size of the chunks in which the file is read.
   static constexpr size_t kDefaultBufferBytes = size_t{1} << 20;
+  // The longest line (header or row) a file may have, and the most columns.
+  static constexpr size_t kMaxLineBytes = size_t{64} << 20;
+  static constexpr size_t kMaxColumns = 100000;
 
-  // Opens the file and reads the header. NOT_FOUND when the file is missing;
-  // PERMISSION_DENIED when it cannot be read for lack of rights;
-  // INVALID_ARGUMENT for a directory, an empty file, an empty or duplicate column name.
-  static Result<std::unique_ptr<CsvReader>> Open(const std::filesystem::path& path);
+  // Opens the file and reads the header; with kRegularFile (as OpenRegularFile: never
+  // waiting on a FIFO). NOT_FOUND when the file is missing; PERMISSION_DENIED when it cannot
+  // be read for lack of rights; INVALID_ARGUMENT for a file `source` does not take (a
+  // directory, a FIFO), an empty file, an empty or duplicate column name, more than
+  // kMaxColumns columns, or a line longer than kMaxLineBytes. Column names that are not
+  // UTF-8 are read as Latin-1.
+  static Result<std::unique_ptr<CsvReader>> Open(const std::filesystem::path& path,
+                                                 CsvSource source = CsvSource::kRegularFile);
 
   ~CsvReader();
   CsvReader(const CsvReader&) = delete;
@@ -59,14 +70,15 @@ class CsvReader final {
   struct Impl;
   explicit CsvReader(std::unique_ptr<Impl> impl);
   friend Result<std::unique_ptr<CsvReader>> OpenCsvWithBufferSize(
-      const std::filesystem::path& path, size_t buffer_bytes);
+      const std::filesystem::path& path, size_t buffer_bytes, CsvSource source);
   std::unique_ptr<Impl> impl_;
 };
 
 // Open() with chunks of buffer_bytes (at least 1) instead of kDefaultBufferBytes; lets tests
 // put chunk boundaries anywhere in a small file.
-Result<std::unique_ptr<CsvReader>> OpenCsvWithBufferSize(const std::filesystem::path& path,
-                                                         size_t buffer_bytes);
+Result<std::unique_ptr<CsvReader>> OpenCsvWithBufferSize(
+    const std::filesystem::path& path, size_t buffer_bytes,
+    CsvSource source = CsvSource::kRegularFile);
 
 // What a node says about a dataset without showing it: row count and column names.
 struct DatasetShape {

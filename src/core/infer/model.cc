@@ -12,6 +12,7 @@
 #include "core/infer/graph.h"
 #include "core/infer/graph_builder.h"
 #include "onnx.pb.h"
+#include "core/regular_file.h"
 
 namespace dim::core {
 namespace {
@@ -75,26 +76,14 @@ Model::~Model() = default;
 Result<std::shared_ptr<const Model>> Model::LoadFile(const std::filesystem::path& path,
                                                      Device device) {
   const std::string name = path.stem().string();
-  std::error_code ec;
-  const std::filesystem::file_status status = std::filesystem::status(path, ec);
-  if (!std::filesystem::exists(status)) {
-    return Status::NotFound("model file '" + path.string() + "' not found");
+  auto bytes = ReadRegularFile(path, static_cast<size_t>(INT_MAX));
+  if (!bytes.ok()) {
+    if (bytes.status().code() == StatusCode::kNotFound) {
+      return Status::NotFound("model file '" + path.string() + "' not found");
+    }
+    return Status::InvalidArgument("model '" + name + "': " + bytes.status().message());
   }
-  if (!std::filesystem::is_regular_file(status)) {
-    return Status::InvalidArgument("model '" + name + "': '" + path.string() +
-                                   "' is not a regular file");
-  }
-  const std::uintmax_t size = std::filesystem::file_size(path, ec);
-  if (ec || size > static_cast<std::uintmax_t>(INT_MAX)) {
-    return Status::InvalidArgument("model '" + name + "': not a valid ONNX model (" +
-                                   (ec ? "cannot get its size" : "larger than 2 GiB") + ")");
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) {
-    return Status::InvalidArgument("model '" + name + "': cannot read '" + path.string() + "'");
-  }
-  return LoadBytes(bytes, name, device);
+  return LoadBytes(*bytes, name, device);
 }
 
 Result<std::shared_ptr<const Model>> Model::LoadBytes(std::string_view bytes, std::string name,

@@ -42,7 +42,7 @@ Result<std::string> ReadMethod(const json& value, const std::string& path) {
 Result<double> ReadWeight(const json& value, const std::string& path) {
   if (!value.is_number()) return TypeError(path, "a number", value);
   const double w = value.get<double>();
-  if (!(w >= 0)) return Status::InvalidArgument(path + ": must be >= 0, got " + value.dump());
+  if (!(w >= 0)) return Status::InvalidArgument(path + ": must be >= 0, got " + DescribeValue(value));
   return w;
 }
 
@@ -96,12 +96,12 @@ Result<DifferentialPrivacy> ReadPrivacy(const json& value, const std::string& pa
   if (!clip->is_array() || clip->size() != 2 || !(*clip)[0].is_number() ||
       !(*clip)[1].is_number()) {
     return Status::InvalidArgument(clip_path + ": expected [lo, hi], two numbers, got " +
-                                   clip->dump());
+                                   DescribeValue(*clip));
   }
   dp.clip_lo = (*clip)[0].get<double>();
   dp.clip_hi = (*clip)[1].get<double>();
   if (!(dp.clip_lo < dp.clip_hi)) {
-    return Status::InvalidArgument(clip_path + ": lo must be < hi, got " + clip->dump());
+    return Status::InvalidArgument(clip_path + ": lo must be < hi, got " + DescribeValue(*clip));
   }
   return dp;
 }
@@ -135,7 +135,7 @@ Status ReadAggregation(const json& value, const std::string& path, Collaborative
     if (!trim->is_number()) return TypeError(at, "a number", *trim);
     config.trim = trim->get<double>();
     if (!(config.trim >= 0 && config.trim < 0.5)) {
-      return Status::InvalidArgument(at + ": must be in [0, 0.5), got " + trim->dump());
+      return Status::InvalidArgument(at + ": must be in [0, 0.5), got " + DescribeValue(*trim));
     }
   }
   if (const json* dp = aggregation.Find("differential_privacy")) {
@@ -160,7 +160,7 @@ Status ReadSelection(const ConfigObject& object, CollaborativeConfig& config) {
     if (!min->is_number()) return TypeError(path, "a number", *min);
     config.reputation_min = min->get<double>();
     if (!(config.reputation_min >= 0 && config.reputation_min <= 1)) {
-      return Status::InvalidArgument(path + ": must be in [0, 1], got " + min->dump());
+      return Status::InvalidArgument(path + ": must be in [0, 1], got " + DescribeValue(*min));
     }
   }
   if (const json* labels = object.Find("labels")) {
@@ -198,13 +198,18 @@ Result<CollaborativeConfig> ParseCollaborativeConfig(std::string_view json_text)
   DIM_ASSIGN_OR_RETURN(config.model_id, ReadNonEmptyString(*model_id, object.PathOf("model_id")));
 
   if (const json* nodes = object.Find("nodes")) {
-    DIM_ASSIGN_OR_RETURN(config.nodes, ReadUniqueStrings(*nodes, object.PathOf("nodes")));
+    const std::string path = object.PathOf("nodes");
+    DIM_ASSIGN_OR_RETURN(config.nodes, ReadUniqueStrings(*nodes, path, kMaxNodesPerJob));
+    if (config.nodes.empty()) {
+      return Status::InvalidArgument(
+          path + ": must not be empty (leave it out to let the orchestrator choose the nodes)");
+    }
   }
   if (const json* dataset = object.Find("dataset")) {
     DIM_ASSIGN_OR_RETURN(config.dataset, ReadNonEmptyString(*dataset, object.PathOf("dataset")));
   }
   if (const json* columns = object.Find("columns")) {
-    DIM_ASSIGN_OR_RETURN(config.columns, ReadUniqueStrings(*columns, object.PathOf("columns")));
+    DIM_ASSIGN_OR_RETURN(config.columns, ReadUniqueStrings(*columns, object.PathOf("columns"), kMaxColumns));
   }
   if (const json* aggregation = object.Find("aggregation")) {
     DIM_RETURN_IF_ERROR(ReadAggregation(*aggregation, object.PathOf("aggregation"), config));
@@ -235,7 +240,6 @@ Result<CollaborativeConfig> ParseCollaborativeConfig(std::string_view json_text)
 json CollaborativeConfigToJson(const CollaborativeConfig& config) {
   json out = {
       {"model_id", config.model_id},
-      {"nodes", config.nodes},
       {"dataset", config.dataset},
       {"columns", config.columns},
       {"aggregation", {{"method", config.aggregation_method}}},
@@ -248,6 +252,7 @@ json CollaborativeConfigToJson(const CollaborativeConfig& config) {
                                                   {"clip", {dp.clip_lo, dp.clip_hi}}};
   }
   // Left out when unset: the parser requires them to be set when present.
+  if (!config.nodes.empty()) out["nodes"] = config.nodes;
   if (!config.task.empty()) out["task"] = config.task;
   if (config.min_nodes > 0) out["min_nodes"] = config.min_nodes;
   if (config.timeout_seconds > 0) out["timeout"] = config.timeout_seconds;

@@ -40,7 +40,7 @@ Result<std::vector<double>> ReadWeights(const json& value, const std::string& pa
     if (!w.is_number()) return TypeError(at, "a number", w);
     const double v = w.get<double>();
     if (!std::isfinite(v) || v < 0) {
-      return Status::InvalidArgument(at + ": must be >= 0, got " + w.dump());
+      return Status::InvalidArgument(at + ": must be >= 0, got " + DescribeValue(w));
     }
     any = any || v > 0;
     weights.push_back(v);
@@ -58,7 +58,7 @@ Result<double> ReadMinAgreement(const json& value, const std::string& path) {
   if (!value.is_number()) return TypeError(path, "a number", value);
   const double v = value.get<double>();
   if (!(v >= 0 && v <= 1)) {
-    return Status::InvalidArgument(path + ": must be between 0 and 1, got " + value.dump());
+    return Status::InvalidArgument(path + ": must be between 0 and 1, got " + DescribeValue(value));
   }
   return v;
 }
@@ -115,7 +115,7 @@ Result<ComparativeConfig> ParseComparativeConfig(std::string_view json_text) {
 
   DIM_ASSIGN_OR_RETURN(const json* model_ids, object.Require("model_ids"));
   const std::string models_path = object.PathOf("model_ids");
-  DIM_ASSIGN_OR_RETURN(config.model_ids, ReadUniqueStrings(*model_ids, models_path));
+  DIM_ASSIGN_OR_RETURN(config.model_ids, ReadUniqueStrings(*model_ids, models_path, kMaxModelsPerJob));
   if (config.model_ids.size() < 2) {
     return Status::InvalidArgument(models_path + ": a comparison needs at least 2 models, got " +
                                    std::to_string(config.model_ids.size()));
@@ -127,7 +127,7 @@ Result<ComparativeConfig> ParseComparativeConfig(std::string_view json_text) {
     DIM_ASSIGN_OR_RETURN(config.dataset, ReadNonEmptyString(*dataset, object.PathOf("dataset")));
   }
   if (const json* columns = object.Find("columns")) {
-    DIM_ASSIGN_OR_RETURN(config.columns, ReadUniqueStrings(*columns, object.PathOf("columns")));
+    DIM_ASSIGN_OR_RETURN(config.columns, ReadUniqueStrings(*columns, object.PathOf("columns"), kMaxColumns));
   }
   if (const json* consensus = object.Find("consensus")) {
     DIM_ASSIGN_OR_RETURN(config.consensus, ReadConsensus(*consensus, object.PathOf("consensus"),

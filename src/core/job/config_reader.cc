@@ -1,10 +1,14 @@
 #include "core/job/config_reader.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <cmath>
 #include <exception>
 #include <set>
+#include <unordered_map>
 #include <utility>
+
+#include "core/text.h"
 
 namespace dim::core {
 namespace {
@@ -121,9 +125,9 @@ class DuplicateKeyFinder final {
   std::string error_;
 };
 
-std::string Describe(const json& value) { return value.dump(); }
-
 }  // namespace
+
+std::string DescribeValue(const json& value) { return Snippet(DumpJson(value)); }
 
 std::string SnakeCaseKey(std::string_view key) {
   std::string out;
@@ -174,6 +178,7 @@ Status TypeError(std::string_view path, std::string_view expected, const json& v
 }
 
 Result<json> ParseJsonText(std::string_view text) {
+  DIM_RETURN_IF_ERROR(CheckJsonDepth(text));
   DuplicateKeyFinder finder;
   json::parser_callback_t callback = [&finder](int /*depth*/, json::parse_event_t event,
                                                json& parsed) {
@@ -185,9 +190,9 @@ Result<json> ParseJsonText(std::string_view text) {
     return parsed;
   } catch (const json::parse_error& e) {
     return Status::InvalidArgument("invalid JSON at byte " + std::to_string(e.byte) + ": " +
-                                   JsonErrorReason(e.what()));
+                                   Snippet(JsonErrorReason(e.what())));
   } catch (const json::exception& e) {
-    return Status::InvalidArgument("invalid JSON: " + JsonErrorReason(e.what()));
+    return Status::InvalidArgument("invalid JSON: " + Snippet(JsonErrorReason(e.what())));
   } catch (const std::exception& e) {
     return Status::ResourceExhausted(std::string("cannot parse JSON: ") + e.what());
   }
@@ -253,17 +258,28 @@ Result<std::string> ReadNonEmptyString(const json& value, std::string_view path)
   return s;
 }
 
-Result<std::vector<std::string>> ReadUniqueStrings(const json& value, std::string_view path) {
+Result<std::vector<std::string>> ReadUniqueStrings(const json& value, std::string_view path,
+                                                   size_t max_items) {
   if (!value.is_array()) return TypeError(path, "an array", value);
+  if (value.size() > max_items) {
+    return Status::InvalidArgument(std::string(path) + ": at most " + std::to_string(max_items) +
+                                   " entries, got " + std::to_string(value.size()));
+  }
   std::vector<std::string> out;
+  out.reserve(value.size());
+  // Hashed, so that a long list is checked in linear time.
+  std::unordered_map<std::string_view, size_t> seen;
+  seen.reserve(value.size());
   for (size_t i = 0; i < value.size(); ++i) {
-    DIM_ASSIGN_OR_RETURN(std::string s, ReadNonEmptyString(value[i], IndexPath(path, i)));
-    auto earlier = std::find(out.begin(), out.end(), s);
-    if (earlier != out.end()) {
-      return Status::InvalidArgument(IndexPath(path, i) + ": duplicate '" + s + "' (also at [" +
-                                     std::to_string(earlier - out.begin()) + "])");
+    if (!value[i].is_string()) return TypeError(IndexPath(path, i), "a string", value[i]);
+    const auto& s = value[i].get_ref<const std::string&>();
+    if (s.empty()) return Status::InvalidArgument(IndexPath(path, i) + ": must not be empty");
+    auto [earlier, inserted] = seen.emplace(s, i);
+    if (!inserted) {
+      return Status::InvalidArgument(IndexPath(path, i) + ": duplicate '" + Snippet(s) +
+                                     "' (also at [" + std::to_string(earlier->second) + "])");
     }
-    out.push_back(std::move(s));
+    out.push_back(s);
   }
   return out;
 }
@@ -274,7 +290,7 @@ Result<int64_t> ReadInteger(const json& value, std::string_view path, int64_t mi
   if (value.is_number_unsigned()) {
     if (value.get<uint64_t>() > static_cast<uint64_t>(max)) {
       return Status::InvalidArgument(p + ": must be <= " + std::to_string(max) + ", got " +
-                                     Describe(value));
+                                     DescribeValue(value));
     }
     n = static_cast<int64_t>(value.get<uint64_t>());
   } else if (value.is_number_integer()) {
@@ -282,16 +298,16 @@ Result<int64_t> ReadInteger(const json& value, std::string_view path, int64_t mi
   } else if (value.is_number_float()) {
     double d = value.get<double>();
     if (d != std::floor(d)) {
-      return Status::InvalidArgument(p + ": expected an integer, got " + Describe(value));
+      return Status::InvalidArgument(p + ": expected an integer, got " + DescribeValue(value));
     }
     // Compared as doubles so that huge values cannot overflow the conversion.
     if (d < static_cast<double>(min)) {
       return Status::InvalidArgument(p + ": must be >= " + std::to_string(min) + ", got " +
-                                     Describe(value));
+                                     DescribeValue(value));
     }
     if (d > static_cast<double>(max)) {
       return Status::InvalidArgument(p + ": must be <= " + std::to_string(max) + ", got " +
-                                     Describe(value));
+                                     DescribeValue(value));
     }
     n = static_cast<int64_t>(d);
   } else {
@@ -312,7 +328,7 @@ Result<double> ReadPositiveNumber(const json& value, std::string_view path) {
   if (!value.is_number()) return TypeError(path, "a number", value);
   double d = value.get<double>();
   if (!(d > 0)) {
-    return Status::InvalidArgument(std::string(path) + ": must be > 0, got " + Describe(value));
+    return Status::InvalidArgument(std::string(path) + ": must be > 0, got " + DescribeValue(value));
   }
   return d;
 }
@@ -326,8 +342,8 @@ Result<std::string> ReadChoice(const json& value, std::string_view path, std::st
     if (i > 0) expected += (i + 1 == choices.size()) ? " or " : ", ";
     expected.append(choices[i]);
   }
-  return Status::InvalidArgument(std::string(path) + ": unknown " + std::string(what) + " '" + s +
-                                 "' (expected " + expected + ")");
+  return Status::InvalidArgument(std::string(path) + ": unknown " + std::string(what) + " '" +
+                                 Snippet(s) + "' (expected " + expected + ")");
 }
 
 }  // namespace dim::core

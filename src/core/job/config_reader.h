@@ -35,6 +35,9 @@ std::string ChildPath(std::string_view parent, std::string_view key);
 // The path of element `index` of the array at `parent`: "$.nodes[1]".
 std::string IndexPath(std::string_view parent, size_t index);
 
+// A value as an error message quotes it: its JSON text, cut to core::kSnippetBytes.
+std::string DescribeValue(const nlohmann::json& value);
+
 // "<path>: expected <expected>, got <type of value>", with expected such as "a string";
 // types are named as JSON names them (null, boolean, number, string, array, object).
 Status TypeError(std::string_view path, std::string_view expected, const nlohmann::json& value);
@@ -98,9 +101,16 @@ class ConfigObject final {
 Result<std::string> ReadString(const nlohmann::json& value, std::string_view path);
 // A string with at least one character; "<path>: must not be empty".
 Result<std::string> ReadNonEmptyString(const nlohmann::json& value, std::string_view path);
-// An array of non-empty strings, none twice: "<path>[2]: duplicate 'a' (also at [0])".
+// The longest lists a config may hold: node ids of one job, and feature columns.
+inline constexpr size_t kMaxNodesPerJob = 1000;
+inline constexpr size_t kMaxColumns = 100000;
+inline constexpr size_t kMaxModelsPerJob = 100;
+
+// An array of at most `max_items` non-empty strings, none twice: "<path>[2]: duplicate 'a'
+// (also at [0])"; "<path>: at most 1000 entries, got 500000" (checked before any element).
+// Linear in the array's length.
 Result<std::vector<std::string>> ReadUniqueStrings(const nlohmann::json& value,
-                                                   std::string_view path);
+                                                   std::string_view path, size_t max_items);
 // An integer in [min, max]; a number with no fraction (3.0) counts as an integer.
 // "<path>: expected an integer, got 2.5"; "<path>: must be >= 1, got 0".
 Result<int64_t> ReadInteger(const nlohmann::json& value, std::string_view path, int64_t min,

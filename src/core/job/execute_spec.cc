@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/job/config_reader.h"
+#include "core/text.h"
 
 namespace dim::core {
 
@@ -21,7 +22,7 @@ Result<ExecuteSpec> ParseExecuteSpec(std::string_view spec_json) {
 
   DIM_ASSIGN_OR_RETURN(const nlohmann::json* config, spec.Require("config"));
   if (config->is_object()) {
-    out.config_json = config->dump();
+    out.config_json = DumpJson(*config);
   } else if (config->is_string()) {
     out.config_json = config->get<std::string>();
   } else {

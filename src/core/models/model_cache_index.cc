@@ -7,6 +7,8 @@
 
 #include "core/models/durable_file.h"
 #include "core/models/model_ref.h"
+#include "core/text.h"
+#include "core/regular_file.h"
 
 namespace dim::core {
 
@@ -17,9 +19,12 @@ Status ModelCacheIndex::Load() {
   const auto path = dir_ / kFileName;
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return Status::Ok();
-  std::ifstream in(path, std::ios::binary);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  // The folder's own record, written by this class: a few hundred bytes a model.
+  constexpr size_t kMaxIndexBytes = size_t{64} << 20;
+  auto read = ReadRegularFile(path, kMaxIndexBytes);
+  const std::string text = read.ok() ? *std::move(read) : std::string();
+  const json doc = CheckJsonDepth(text).ok() ? json::parse(text, nullptr, /*allow_exceptions=*/false)
+                                             : json(json::value_t::discarded);
   auto unreadable = [&](const std::string& why) {
     entries_.clear();
     return Status(StatusCode::kDataLoss,
@@ -68,7 +73,7 @@ Status ModelCacheIndex::Save(bool durable) const {
                       {"use_seq", m.use_seq}});
   }
   const json doc = {{"version", 1}, {"models", std::move(models)}};
-  return WriteFileAtomically(dir_ / kFileName, doc.dump(1) + "\n", durable);
+  return WriteFileAtomically(dir_ / kFileName, DumpJson(doc, 1) + "\n", durable);
 }
 
 const CachedModel* ModelCacheIndex::Find(const std::string& model_id) const {

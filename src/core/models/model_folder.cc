@@ -1,5 +1,6 @@
 #include "core/models/model_folder.h"
 
+#include <climits>
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -10,6 +11,8 @@
 #include "core/models/durable_file.h"
 #include "core/models/model_ref.h"
 #include "core/sha256.h"
+#include "core/regular_file.h"
+#include "core/text.h"
 
 namespace dim::core {
 
@@ -18,14 +21,9 @@ namespace fs = std::filesystem;
 Result<StoredModel> InstallModelFile(const fs::path& dir, const std::string& name,
                                      const fs::path& file, const Clock& clock) {
   DIM_RETURN_IF_ERROR(CheckModelName(name));
-  std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) {
-    return Status::InvalidArgument(file.string() + ": no such file");
-  }
-  std::ifstream in(file, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof())
-    return Status::InvalidArgument(file.string() + ": cannot read the file");
+  auto read = ReadRegularFile(file, static_cast<size_t>(INT_MAX));
+  if (!read.ok()) return Status::InvalidArgument(read.status().message());
+  const std::string& bytes = *read;
   if (bytes.empty()) return Status::InvalidArgument("model '" + name + "': the file is empty");
   auto model = Model::LoadBytes(bytes, name, Device::kCpu);
   if (!model.ok()) return Status::InvalidArgument(model.status().message());
@@ -40,7 +38,11 @@ std::vector<StoredModel> ListModelFolder(const fs::path& dir) {
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const fs::path& path = it->path();
     std::error_code file_ec;
-    if (path.extension() != ".onnx" || !it->is_regular_file(file_ec)) continue;
+    // A file name that is not UTF-8 names no model a job could ask for.
+    if (path.extension() != ".onnx" || !it->is_regular_file(file_ec) ||
+        !IsValidUtf8(path.stem().string())) {
+      continue;
+    }
     auto sha = Sha256File(path);
     const auto size = fs::file_size(path, file_ec);
     const auto mtime = fs::last_write_time(path, file_ec);

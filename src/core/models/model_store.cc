@@ -8,6 +8,8 @@
 
 #include "core/infer/model.h"
 #include "core/models/model_ref.h"
+#include "core/text.h"
+#include "core/regular_file.h"
 
 namespace dim::core {
 namespace {
@@ -16,10 +18,12 @@ using nlohmann::json;
 
 constexpr const char* kIndexFile = "index.json";
 
+// The store's own files: the index and the blobs it wrote (at most kMaxModelBytes each).
+constexpr size_t kMaxStoreFileBytes = size_t{4} << 30;
+
 Result<std::string> ReadFileBytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) return Status::Unavailable("cannot read " + path.string());
+  auto bytes = ReadRegularFile(path, kMaxStoreFileBytes);
+  if (!bytes.ok()) return Status::Unavailable(bytes.status().message());
   return bytes;
 }
 
@@ -51,10 +55,11 @@ Status ModelStore::LoadIndex() {
   const auto path = dir_ / kIndexFile;
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return Status::Ok();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Unavailable("model store: cannot read " + path.string());
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  auto read = ReadFileBytes(path);
+  if (!read.ok()) return read.status().WithPrefix("model store");
+  const std::string& text = *read;
+  const json doc = CheckJsonDepth(text).ok() ? json::parse(text, nullptr, /*allow_exceptions=*/false)
+                                             : json(json::value_t::discarded);
   auto bad = [&](const std::string& why) {
     return Status(StatusCode::kDataLoss, "model store: " + path.string() +
                                              " is not a model "
@@ -98,7 +103,7 @@ Status ModelStore::SaveIndexLocked() const {
     blobs.push_back({{"sha256", sha}, {"size_bytes", b.size_bytes}, {"pushed_at", b.pushed_at}});
   }
   const json doc = {{"version", 1}, {"models", std::move(models)}, {"blobs", std::move(blobs)}};
-  return WriteFileAtomically(dir_ / kIndexFile, doc.dump(1) + "\n", /*durable=*/true)
+  return WriteFileAtomically(dir_ / kIndexFile, DumpJson(doc, 1) + "\n", /*durable=*/true)
       .WithPrefix("model store");
 }
 

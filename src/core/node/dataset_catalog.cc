@@ -1,11 +1,15 @@
 #include "core/node/dataset_catalog.h"
 
 #include "core/name_list.h"
+#include "core/text.h"
 
 namespace dim::core {
 
 Status DatasetCatalog::Add(const std::string& name, const std::filesystem::path& path) {
   if (name.empty()) return Status::InvalidArgument("dataset name must not be empty");
+  if (!IsValidUtf8(name)) {
+    return Status::InvalidArgument("dataset name '" + Snippet(name) + "' is not valid UTF-8");
+  }
   for (const auto& e : entries_) {
     if (e.name == name) return Status::InvalidArgument("dataset '" + name + "' given twice");
   }
@@ -39,7 +43,10 @@ Result<std::pair<std::string, std::string>> ParseNameValue(const std::string& te
                                                            const std::string& what) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == text.size()) {
-    return Status::InvalidArgument(what + " '" + text + "': expected NAME=VALUE");
+    return Status::InvalidArgument(what + " '" + Snippet(text) + "': expected NAME=VALUE");
+  }
+  if (!IsValidUtf8(std::string_view(text).substr(0, eq))) {
+    return Status::InvalidArgument(what + " '" + Snippet(text) + "': the name is not valid UTF-8");
   }
   return std::make_pair(text.substr(0, eq), text.substr(eq + 1));
 }

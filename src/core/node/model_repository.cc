@@ -1,5 +1,6 @@
 #include "core/node/model_repository.h"
 
+#include <climits>
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -9,6 +10,8 @@
 #include "core/models/durable_file.h"
 #include "core/models/model_ref.h"
 #include "core/sha256.h"
+#include "core/regular_file.h"
+#include "core/text.h"
 
 namespace dim::core {
 namespace {
@@ -40,9 +43,8 @@ ModelCacheEvent Event(Kind kind, std::string model_id, Status status) {
 }
 
 Result<std::string> ReadBytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) return Status::Unavailable("cannot read " + path.string());
+  auto bytes = ReadRegularFile(path, static_cast<size_t>(INT_MAX));
+  if (!bytes.ok()) return Status::Unavailable(bytes.status().message());
   return bytes;
 }
 
@@ -373,7 +375,9 @@ std::vector<std::string> ModelRepository::List() const {
   for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
     const auto& p = it->path();
     std::error_code file_ec;
-    if (p.extension() == ".onnx" && it->is_regular_file(file_ec)) {
+    // A file name that is not UTF-8 names no model a job could ask for.
+    if (p.extension() == ".onnx" && it->is_regular_file(file_ec) &&
+        IsValidUtf8(p.stem().string())) {
       ids.push_back(p.stem().string());
     }
   }

@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include "core/text.h"
+
 namespace dim::core {
 
 bool CountsAgainstNode(const Status& status) {
@@ -19,6 +21,23 @@ bool CountsAgainstNode(const Status& status) {
     default:
       return true;
   }
+}
+
+Status CheckNodeId(std::string_view id) {
+  if (id.empty()) return Status::InvalidArgument("node id must not be empty");
+  if (id.size() > kMaxNodeIdBytes) {
+    return Status::InvalidArgument("node id '" + Snippet(id, 40) + "': longer than " +
+                                   std::to_string(kMaxNodeIdBytes) + " bytes");
+  }
+  if (!IsValidUtf8(id)) return Status::InvalidArgument("node id '" + Snippet(id) + "': not valid UTF-8");
+  for (const char c : id) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7F || c == ',' || c == '=') {
+      return Status::InvalidArgument("node id '" + Snippet(id) +
+                                     "': no spaces, control characters, ',' or '='");
+    }
+  }
+  return Status::Ok();
 }
 
 double NextReputation(double reputation, const Status& status) {

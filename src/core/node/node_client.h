@@ -55,6 +55,14 @@ struct NodeDescription {
   std::function<bool(const std::string&)> can_get_model;
 };
 
+// The longest node id.
+inline constexpr size_t kMaxNodeIdBytes = 128;
+// INVALID_ARGUMENT unless `id` is a usable node id: 1 to kMaxNodeIdBytes bytes of UTF-8,
+// with no space, control character, ',' or '=' (node lists are comma-separated, node specs
+// are ID=ADDR): "node id must not be empty", "node id 'a b': no spaces, control
+// characters, ',' or '='".
+Status CheckNodeId(std::string_view id);
+
 // Free task slots: max_concurrent_jobs less the tasks running and queued (may be negative).
 inline int FreeCapacity(const NodeDescription& node) {
   return node.max_concurrent_jobs - node.active_jobs - node.queued_jobs;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/job/chained_config.h"
+#include "core/text.h"
 
 namespace dim::core {
 namespace {
@@ -156,7 +157,7 @@ std::string NodeTaskParamsJson(const NodeTask& task) {
     const DifferentialPrivacy& dp = *task.differential_privacy;
     j["differential_privacy"] = {{"epsilon", dp.epsilon}, {"clip", {dp.clip_lo, dp.clip_hi}}};
   }
-  return j.dump();
+  return DumpJson(j);
 }
 
 Result<NodeTask> NodeTaskFromRequest(std::string job_id, std::string model_id,

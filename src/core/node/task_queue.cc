@@ -1,6 +1,7 @@
 #include "core/node/task_queue.h"
 
 #include "core/node/task_runner.h"
+#include "core/text.h"
 
 namespace dim::core {
 namespace {
@@ -184,7 +185,7 @@ void TaskQueue::WorkerLoop() {
       task->started = std::chrono::steady_clock::now();
     }
     auto document = RunNodeTask(models_, datasets_, task->spec, *task->cancel, options_.policy);
-    Result<std::string> result = document.ok() ? Result<std::string>(document->dump())
+    Result<std::string> result = document.ok() ? Result<std::string>(DumpJson(*document))
                                                : Result<std::string>(document.status());
     Finish(*task, std::move(result));
   }

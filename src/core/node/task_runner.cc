@@ -35,7 +35,11 @@ Result<std::unique_ptr<CsvReader>> OpenFeatures(
     const DatasetCatalog& datasets, const NodeTask& task, const std::vector<std::string>& ids,
     const std::vector<std::shared_ptr<const Model>>& models) {
   DIM_ASSIGN_OR_RETURN(DatasetEntry dataset, datasets.Find(task.dataset));
-  DIM_ASSIGN_OR_RETURN(auto reader, CsvReader::Open(dataset.path));
+  // The dataset was read whole, and so checked to be a regular file, when it was added to
+  // the catalog (a daemon refuses to start on a FIFO); a pipe put in its place since, as a
+  // site's export job may do, is read as it is written, and a cancel stops the task at its
+  // next batch.
+  DIM_ASSIGN_OR_RETURN(auto reader, CsvReader::Open(dataset.path, CsvSource::kRegularFileOrPipe));
   DIM_RETURN_IF_ERROR(
       reader->SelectColumns(task.columns).WithPrefix("dataset '" + dataset.name + "'"));
   for (size_t m = 0; m < models.size(); ++m) {
@@ -58,8 +62,11 @@ bool LeavesSummaryOfDataset(const NodeTask& task) {
          (task.kind == NodeTaskKind::kStep && !task.input_rows);
 }
 
-// Runs one model of a step on `input`, naming the model on errors.
-Result<Matrix> RunStepModel(const Model& model, const std::string& id, const Matrix& input) {
+// Runs a model on a batch whose first row is row `first_row` (from 1) of `source`, naming
+// the model on errors. An output that is not finite is an error that names its cause, so
+// that it never leaves the node as a summary no one can read.
+Result<Matrix> RunModel(const Model& model, const std::string& id, const Matrix& input,
+                        const std::string& source, int64_t first_row) {
   if (input.cols() != model.input_width()) {
     return Status::InvalidArgument("model '" + id + "' expects " +
                                    std::to_string(model.input_width()) + " input columns, got " +
@@ -67,6 +74,18 @@ Result<Matrix> RunStepModel(const Model& model, const std::string& id, const Mat
   }
   auto out = model.Run(input);
   if (!out.ok()) return out.status().WithPrefix("model '" + id + "'");
+  if (!out->allFinite()) {
+    for (Eigen::Index r = 0; r < out->rows(); ++r) {
+      if (out->row(r).allFinite()) continue;
+      const bool bad_input = !input.row(r).allFinite() ||
+                             input.row(r).cwiseAbs().maxCoeff() > 1e30f;
+      return Status::InvalidArgument(
+          "model '" + id + "' gave a non-finite output (NaN or infinity) for row " +
+          std::to_string(first_row + r) + " of " + source + ": " +
+          (bad_input ? "the row holds values near float's limits (about 3.4e38)"
+                     : "the model divides by zero or overflows on it"));
+    }
+  }
   return out;
 }
 
@@ -93,12 +112,14 @@ Result<Summary> RunSummaryTask(ModelRepository& models, const DatasetCatalog& da
   const bool classify = task.task == "classification" ||
                         (task.task.empty() && model->output_width() > 1);
   SummaryBuilder summary(classify);
+  const std::string source = "dataset '" + task.dataset + "'";
   Matrix batch;
-  for (;;) {
+  for (int64_t done = 0;;) {
     if (cancel.cancelled()) return Status::Cancelled("task cancelled");
     DIM_ASSIGN_OR_RETURN(int64_t rows, reader->ReadBatch(batch_rows, &batch));
     if (rows == 0) break;
-    DIM_ASSIGN_OR_RETURN(Matrix outputs, model->Run(batch));
+    DIM_ASSIGN_OR_RETURN(Matrix outputs, RunModel(*model, task.model_id, batch, source, done + 1));
+    done += rows;
     if (dp) ClipOutputs(*dp, outputs);
     DIM_RETURN_IF_ERROR(summary.Add(outputs));
   }
@@ -130,15 +151,16 @@ Result<ConsensusResult> RunComparativeTask(ModelRepository& models, const Datase
       ConsensusBuilder::Create(task.consensus, loaded.size(), loaded[0]->output_width()));
   Matrix batch;
   std::vector<Matrix> outputs(loaded.size());
-  for (;;) {
+  const std::string source = "dataset '" + task.dataset + "'";
+  for (int64_t done = 0;;) {
     if (cancel.cancelled()) return Status::Cancelled("task cancelled");
     DIM_ASSIGN_OR_RETURN(int64_t rows, reader->ReadBatch(batch_rows, &batch));
     if (rows == 0) break;
     for (size_t m = 0; m < loaded.size(); ++m) {
-      auto out = loaded[m]->Run(batch);
-      if (!out.ok()) return out.status().WithPrefix("model '" + task.model_ids[m] + "'");
-      outputs[m] = std::move(*out);
+      DIM_ASSIGN_OR_RETURN(outputs[m],
+                           RunModel(*loaded[m], task.model_ids[m], batch, source, done + 1));
     }
+    done += rows;
     DIM_RETURN_IF_ERROR(vote.Add(outputs));
   }
   return vote.Finish();
@@ -156,9 +178,11 @@ Result<nlohmann::json> RunStepTask(ModelRepository& models, const DatasetCatalog
   }
   const auto& last = *chain.back();
   SummaryBuilder summary(last.output_width() > 1);
-  auto run_chain = [&](Matrix batch) -> Result<Matrix> {
+  const std::string source =
+      task.input_rows ? std::string("the job's input_data") : "dataset '" + task.dataset + "'";
+  auto run_chain = [&](Matrix batch, int64_t first_row) -> Result<Matrix> {
     for (size_t m = 0; m < chain.size(); ++m) {
-      DIM_ASSIGN_OR_RETURN(batch, RunStepModel(*chain[m], ids[m], batch));
+      DIM_ASSIGN_OR_RETURN(batch, RunModel(*chain[m], ids[m], batch, source, first_row));
     }
     return batch;
   };
@@ -172,7 +196,7 @@ Result<nlohmann::json> RunStepTask(ModelRepository& models, const DatasetCatalog
           " a step may return");
     }
     if (cancel.cancelled()) return Status::Cancelled("task cancelled");
-    DIM_ASSIGN_OR_RETURN(Matrix outputs, run_chain(rows));
+    DIM_ASSIGN_OR_RETURN(Matrix outputs, run_chain(rows, 1));
     DIM_RETURN_IF_ERROR(summary.Add(outputs));
     doc["output_rows"] = RowsToJson(outputs);
   } else {
@@ -180,11 +204,12 @@ Result<nlohmann::json> RunStepTask(ModelRepository& models, const DatasetCatalog
     // each later one against its predecessor's outputs.
     DIM_ASSIGN_OR_RETURN(auto reader, OpenFeatures(datasets, task, {ids[0]}, {chain[0]}));
     Matrix batch;
-    for (;;) {
+    for (int64_t done = 0;;) {
       if (cancel.cancelled()) return Status::Cancelled("task cancelled");
       DIM_ASSIGN_OR_RETURN(int64_t rows, reader->ReadBatch(batch_rows, &batch));
       if (rows == 0) break;
-      DIM_ASSIGN_OR_RETURN(Matrix outputs, run_chain(std::move(batch)));
+      DIM_ASSIGN_OR_RETURN(Matrix outputs, run_chain(std::move(batch), done + 1));
+      done += rows;
       DIM_RETURN_IF_ERROR(summary.Add(outputs));
       batch = Matrix();
     }

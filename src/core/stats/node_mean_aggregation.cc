@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace dim::core {
 namespace {
@@ -76,23 +77,29 @@ Result<Summary> WeightedAverageOfNodes(std::span<const Summary> parts,
     return Status::InvalidArgument(std::to_string(weights.size()) + " weights for " +
                                    std::to_string(parts.size()) + " node summaries");
   }
-  double total = 0;
+  double largest = 0;
   for (size_t i = 0; i < weights.size(); ++i) {
     if (!std::isfinite(weights[i]) || weights[i] < 0) {
       return Status::InvalidArgument("weight " + std::to_string(i) +
                                      " must be a finite number >= 0");
     }
-    total += weights[i];
+    largest = std::max(largest, weights[i]);
   }
-  if (total <= 0) return Status::InvalidArgument("the weights are all zero");
+  if (largest <= 0) return Status::InvalidArgument("the weights are all zero");
+  // Normalised through the largest weight first, so that huge weights (1.7e308 each) cannot
+  // overflow their sum into infinity and every share into 0.
+  std::vector<double> share(weights.size());
+  double total = 0;
+  for (size_t i = 0; i < weights.size(); ++i) total += (share[i] = weights[i] / largest);
+  for (double& w : share) w /= total;
   DIM_ASSIGN_OR_RETURN(Summary out, CommonFigures(parts));
   for (size_t j = 0; j < out.columns.size(); ++j) {
     double mean = 0;
-    for (size_t i = 0; i < parts.size(); ++i) mean += weights[i] / total * parts[i].columns[j].mean;
+    for (size_t i = 0; i < parts.size(); ++i) mean += share[i] * parts[i].columns[j].mean;
     double variance = 0;
     for (size_t i = 0; i < parts.size(); ++i) {
       const double d = parts[i].columns[j].mean - mean;
-      variance += weights[i] / total * (parts[i].columns[j].variance + d * d);
+      variance += share[i] * (parts[i].columns[j].variance + d * d);
     }
     out.columns[j].mean = mean;
     out.columns[j].variance = variance;

@@ -1,4 +1,5 @@
 #include "core/store/job_store.h"
+#include "core/text.h"
 
 #include <sqlite3.h>
 
@@ -97,7 +98,7 @@ std::string NodesToJson(const std::vector<NodeTaskRecord>& nodes) {
                    {"completed_at", n.completed_at},
                    {"execution_seconds", n.execution_seconds}});
   }
-  return arr.dump();
+  return DumpJson(arr);
 }
 
 std::vector<NodeTaskRecord> NodesFromJson(const std::string& text) {
@@ -340,7 +341,7 @@ Status JobStore::UpdateLocked(const JobRecord& record, bool unless_ended) {
                                         ")");
     }
   }
-  return Status::NotFound("job '" + record.id + "' not found");
+  return Status::NotFound("job '" + Snippet(record.id) + "' not found");
 }
 
 Result<JobRecord> JobStore::Get(const std::string& id) {
@@ -350,7 +351,7 @@ Result<JobRecord> JobStore::Get(const std::string& id) {
   s.Bind(1, id);
   const int rc = s.Step();
   if (rc == SQLITE_ROW) return ReadRow(s);
-  if (rc == SQLITE_DONE) return Status::NotFound("job '" + id + "' not found");
+  if (rc == SQLITE_DONE) return Status::NotFound("job '" + Snippet(id) + "' not found");
   return s.Error("get");
 }
 

@@ -102,10 +102,27 @@ TEST(CollaborativeConfig, AggregationMayBeTheMethodName) {
   EXPECT_EQ(empty.aggregation_method, "federated_averaging");
 }
 
-TEST(CollaborativeConfig, EmptyListsMeanTheDefaults) {
-  CollaborativeConfig c = ParseOk(R"({"model_id": "m", "nodes": [], "columns": []})");
+TEST(CollaborativeConfig, EmptyColumnsMeanAllColumns) {
+  CollaborativeConfig c = ParseOk(R"({"model_id": "m", "columns": []})");
   EXPECT_TRUE(c.nodes.empty());
   EXPECT_TRUE(c.columns.empty());
+}
+
+TEST(CollaborativeConfig, AnEmptyNodeListIsAnErrorNotChoose) {
+  EXPECT_EQ(ParseError(R"({"model_id": "m", "nodes": []})"),
+            "$.nodes: must not be empty (leave it out to let the orchestrator choose the nodes)");
+}
+
+TEST(CollaborativeConfig, LongListsAreRefusedBeforeTheyAreRead) {
+  json config = {{"model_id", "m"}, {"nodes", json::array()}};
+  for (int i = 0; i < 500000; ++i) config["nodes"].push_back("n" + std::to_string(i));
+  EXPECT_EQ(ParseError(config.dump()), "$.nodes: at most 1000 entries, got 500000");
+}
+
+TEST(CollaborativeConfig, DeepNestingIsRefusedBeforeItIsParsed) {
+  const std::string deep = "{\"model_id\": \"m\", \"labels\": " + std::string(100000, '[') +
+                           std::string(100000, ']') + "}";
+  EXPECT_EQ(ParseError(deep), "$: nested deeper than 64 levels (at byte 92)");
 }
 
 TEST(CollaborativeConfig, MinNodesMayBeAnyPositiveCountWithoutNodes) {
@@ -331,7 +348,7 @@ TEST(CollaborativeConfig, MalformedJsonNamesTheByte) {
 TEST(CollaborativeConfig, CanonicalJsonHasSnakeCaseKeysAndDefaults) {
   CollaborativeConfig c = ParseOk(R"({"modelId": "m"})");
   EXPECT_EQ(CollaborativeConfigToJson(c), json::parse(R"({
-    "model_id": "m", "nodes": [], "dataset": "default", "columns": [],
+    "model_id": "m", "dataset": "default", "columns": [],
     "aggregation": {"method": "federated_averaging"}
   })"));
 }

@@ -159,16 +159,16 @@ TEST(ReadString, ChecksTypeAndEmptiness) {
 }
 
 TEST(ReadUniqueStrings, ChecksEachElement) {
-  Result<std::vector<std::string>> ok = ReadUniqueStrings(json::parse(R"(["a", "b"])"), "$.n");
+  Result<std::vector<std::string>> ok = ReadUniqueStrings(json::parse(R"(["a", "b"])"), "$.n", 10);
   ASSERT_TRUE(ok.ok());
   EXPECT_THAT(*ok, ElementsAre("a", "b"));
-  EXPECT_TRUE(ReadUniqueStrings(json::array(), "$.n")->empty());
-  EXPECT_EQ(ErrorOf(ReadUniqueStrings(json("a"), "$.n")), "$.n: expected an array, got string");
-  EXPECT_EQ(ErrorOf(ReadUniqueStrings(json::parse(R"(["a", 2])"), "$.n")),
+  EXPECT_TRUE(ReadUniqueStrings(json::array(), "$.n", 10)->empty());
+  EXPECT_EQ(ErrorOf(ReadUniqueStrings(json("a"), "$.n", 10)), "$.n: expected an array, got string");
+  EXPECT_EQ(ErrorOf(ReadUniqueStrings(json::parse(R"(["a", 2])"), "$.n", 10)),
             "$.n[1]: expected a string, got number");
-  EXPECT_EQ(ErrorOf(ReadUniqueStrings(json::parse(R"(["a", ""])"), "$.n")),
+  EXPECT_EQ(ErrorOf(ReadUniqueStrings(json::parse(R"(["a", ""])"), "$.n", 10)),
             "$.n[1]: must not be empty");
-  EXPECT_EQ(ErrorOf(ReadUniqueStrings(json::parse(R"(["a", "b", "a"])"), "$.n")),
+  EXPECT_EQ(ErrorOf(ReadUniqueStrings(json::parse(R"(["a", "b", "a"])"), "$.n", 10)),
             "$.n[2]: duplicate 'a' (also at [0])");
 }
 

@@ -277,6 +277,18 @@ TEST_F(TaskRunnerTest, BadRowIsInvalidArgumentNamingTheLine) {
   EXPECT_THAT(summary.status().message(), HasSubstr("line 3"));
 }
 
+TEST_F(TaskRunnerTest, NonFiniteOutputsAreAnErrorNamingTheRowAndTheCause) {
+  std::string content = "a,b,c,d,e,f,g,h\n1,2,3,4,5,6,7,8\n";
+  content += "3e38,-3e38,3e38,-3e38,3e38,-3e38,3e38,-3e38\n";
+  ASSERT_TRUE(datasets_.Add("huge", Write("huge.csv", content)).ok());
+  auto summary = Run(Task("heart_mlp", "huge"));
+  ASSERT_FALSE(summary.ok());
+  EXPECT_EQ(summary.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(summary.status().message(),
+            "model 'heart_mlp' gave a non-finite output (NaN or infinity) for row 2 of dataset "
+            "'huge': the row holds values near float's limits (about 3.4e38)");
+}
+
 TEST_F(TaskRunnerTest, DatasetBelowMinSamplesIsRefusedOnlyForSummaryTasks) {
   std::string content = "age,bmi,systolic_bp,diastolic_bp,cholesterol,glucose,heart_rate,smoker\n";
   for (int i = 0; i < 7; ++i) content += "50,25,120,80,200,100,70,0\n";

@@ -75,6 +75,14 @@ TEST(WeightedAverageOfNodes, NormalisesWeightsAndGivesTheMixtureVariance) {
   EXPECT_NEAR(by_rows->columns[0].variance, pooled->columns[0].variance, 1e-12);
 }
 
+TEST(WeightedAverageOfNodes, HugeWeightsDoNotOverflowTheirSum) {
+  std::vector<Summary> parts = {Node(10, 1.0, 0.5, 0, 2), Node(30, 3.0, 1.5, 1, 5)};
+  std::vector<double> huge = {1.7e308, 1.7e308};
+  auto s = WeightedAverageOfNodes(parts, huge);
+  ASSERT_TRUE(s.ok());
+  EXPECT_DOUBLE_EQ(s->columns[0].mean, 2.0);
+}
+
 TEST(WeightedAverageOfNodes, RejectsBadWeights) {
   std::vector<Summary> parts = {Node(10, 1.0, 0.5, 0, 2), Node(30, 3.0, 1.5, 1, 5)};
   std::vector<double> one = {1}, negative = {1, -1}, zero = {0, 0};

@@ -1,0 +1,174 @@
+#include "core/text.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+
+namespace dim::core {
+namespace {
+
+// The length of the well-formed UTF-8 sequence that starts at text[i], or 0 when none does.
+size_t SequenceLength(std::string_view text, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char b0 = byte(i);
+  if (b0 < 0x80) return 1;
+  size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3;
+    if (b0 == 0xE0) lo = 0xA0;  // overlong
+    if (b0 == 0xED) hi = 0x9F;  // surrogates
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4;
+    if (b0 == 0xF0) lo = 0x90;  // overlong
+    if (b0 == 0xF4) hi = 0x8F;  // past U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return n;
+}
+
+void AppendLatin1(std::string& out, unsigned char b) {
+  out += static_cast<char>(0xC0 | (b >> 6));
+  out += static_cast<char>(0x80 | (b & 0x3F));
+}
+
+void AppendEscaped(std::string& out, unsigned char c) {
+  switch (c) {
+    case '\n':
+      out += "\\n";
+      return;
+    case '\t':
+      out += "\\t";
+      return;
+    case '\r':
+      out += "\\r";
+      return;
+    default: {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+}
+
+// Valid UTF-8, control characters escaped unless `keep_lines`, cut after max_bytes.
+std::string Clean(std::string_view text, size_t max_bytes, bool keep_lines) {
+  std::string out;
+  out.reserve(std::min(text.size(), max_bytes) + 24);
+  size_t i = 0;
+  while (i < text.size()) {
+    if (out.size() >= max_bytes) {
+      out += "... (" + std::to_string(text.size()) + " bytes)";
+      return out;
+    }
+    const auto c = static_cast<unsigned char>(text[i]);
+    const size_t n = SequenceLength(text, i);
+    if (n == 0) {
+      AppendLatin1(out, c);
+      ++i;
+    } else if (n == 1 && (c < 0x20 || c == 0x7F)) {
+      if (keep_lines && (c == '\n' || c == '\t')) {
+        out += static_cast<char>(c);
+      } else {
+        AppendEscaped(out, c);
+      }
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    // ASCII runs are the common case.
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t n = SequenceLength(text, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string ToValidUtf8(std::string_view text) {
+  if (IsValidUtf8(text)) return std::string(text);
+  std::string out;
+  out.reserve(text.size() + text.size() / 4);
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t n = SequenceLength(text, i);
+    if (n == 0) {
+      AppendLatin1(out, static_cast<unsigned char>(text[i]));
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+std::string Snippet(std::string_view text, size_t max_bytes) {
+  return Clean(text, max_bytes, /*keep_lines=*/false);
+}
+
+std::string SafeMessage(std::string_view message) {
+  return Clean(message, kMaxMessageBytes, /*keep_lines=*/true);
+}
+
+std::string DumpJson(const nlohmann::json& value, int indent) {
+  return value.dump(indent, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
+}
+
+Status CheckJsonDepth(std::string_view text, size_t max_depth) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character, whatever it is
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        break;
+      case '[':
+      case '{':
+        if (++depth > max_depth) {
+          return Status::InvalidArgument("$: nested deeper than " + std::to_string(max_depth) +
+                                         " levels (at byte " + std::to_string(i + 1) + ")");
+        }
+        break;
+      case ']':
+      case '}':
+        if (depth > 0) --depth;
+        break;
+      default:
+        break;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace dim::core

@@ -1,0 +1,52 @@
+// Text that came from a file, a client or a peer: UTF-8 checks, repair, and short quotes of
+// it for error messages. Every function here is linear in its input and never throws.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+
+namespace dim::core {
+
+// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past
+// U+10FFFF).
+bool IsValidUtf8(std::string_view text);
+
+// `text` as valid UTF-8: unchanged when it already is; otherwise each byte that is not part
+// of a well-formed sequence is read as Latin-1 (0xE9 becomes "é"), which is what such bytes
+// in a CSV header or a file name usually mean.
+std::string ToValidUtf8(std::string_view text);
+
+// The most bytes of a value quoted in an error message.
+inline constexpr size_t kSnippetBytes = 200;
+
+// `text` for an error message: valid UTF-8 (as ToValidUtf8), with control characters shown
+// as "\n", "\t" or "\xNN", and cut on a character boundary after about `max_bytes`, ending
+// "... (N bytes)" when cut, so a 20 kB value never makes a 20 kB error.
+std::string Snippet(std::string_view text, size_t max_bytes = kSnippetBytes);
+
+// An error message fit to send to a peer: valid UTF-8, at most kMaxMessageBytes (cut on a
+// character boundary, ending "... (N bytes)"), control characters other than "\n" and "\t"
+// escaped.
+inline constexpr size_t kMaxMessageBytes = 2048;
+std::string SafeMessage(std::string_view message);
+
+// json.dump() that never throws: a string holding invalid UTF-8 is written with U+FFFD in
+// place of the bad bytes. `indent` as for dump (-1: compact).
+std::string DumpJson(const nlohmann::json& value, int indent = -1);
+
+// The deepest nesting of arrays and objects a JSON document from a file, a client or a peer
+// may have. Deeper documents are refused before they are parsed, so no work on them grows
+// with the square of their depth.
+inline constexpr size_t kMaxJsonDepth = 64;
+
+// INVALID_ARGUMENT "$: nested deeper than 64 levels (at byte N)" when the JSON text opens
+// more than `max_depth` arrays or objects inside one another; OK otherwise (even for text
+// that is not JSON at all: the parser reports that). One linear pass, no allocation.
+Status CheckJsonDepth(std::string_view text, size_t max_depth = kMaxJsonDepth);
+
+}  // namespace dim::core
