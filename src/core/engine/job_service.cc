@@ -1,5 +1,7 @@
 #include "core/engine/job_service.h"
 
+#include <algorithm>
+#include <optional>
 #include <random>
 
 #include "core/job/chained_config.h"
@@ -8,6 +10,7 @@
 #include "core/patterns/chained.h"
 #include "core/patterns/collaborative.h"
 #include "core/patterns/comparative.h"
+#include "core/text.h"
 
 namespace dim::core {
 namespace {
@@ -67,6 +70,12 @@ class PriorityNodes final : public NodeDirectory {
   ThreadPool& threads_;
 };
 
+template <typename T>
+std::optional<T> ToOptional(Result<T> result) {
+  if (!result.ok()) return std::nullopt;
+  return *std::move(result);
+}
+
 }  // namespace
 
 JobService::JobService(JobStore& store, NodeDirectory& nodes, const Clock& clock,
@@ -96,6 +105,17 @@ Status JobService::Start() {
     }
   }
   stopping_ = false;
+  // Only a restart waits for nodes: a store without jobs is a first start, where a job naming
+  // an unknown node is a mistake to report at once.
+  bool restarted = !unfinished.empty();
+  if (!restarted && options_.node_grace.count() > 0) {
+    JobQuery first;
+    first.limit = 1;
+    auto any = store_.List(first);
+    restarted = any.ok() && any->total > 0;
+  }
+  grace_until_ = std::chrono::steady_clock::now() +
+                 (restarted ? options_.node_grace : std::chrono::milliseconds(0));
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
     workers_.emplace_back([this] { WorkerLoop(); });
   }
@@ -133,44 +153,22 @@ Result<JobRecord> JobService::Submit(const SubmitRequest& request) {
   job.user_id = request.user_id;
   job.pattern = request.pattern;
   job.priority = request.priority == Priority::kUnspecified ? Priority::kNormal : request.priority;
-  switch (request.pattern) {
-    case Pattern::kCollaborative: {
-      DIM_ASSIGN_OR_RETURN(CollaborativeConfig config,
-                           ParseCollaborativeConfig(request.config_json));
-      DIM_ASSIGN_OR_RETURN(auto chosen, SelectCollaborativeNodes(config, nodes_));
-      job.config_json = CollaborativeConfigToJson(config).dump();
-      job.total_steps = static_cast<int>(chosen.size());
-      for (const auto& id : chosen) {
-        NodeTaskRecord node;
-        node.node_id = id;
-        job.nodes.push_back(std::move(node));
-      }
-      break;
-    }
-    case Pattern::kComparative: {
-      DIM_ASSIGN_OR_RETURN(ComparativeConfig config, ParseComparativeConfig(request.config_json));
-      DIM_ASSIGN_OR_RETURN(std::string node_id, SelectComparativeNode(config, nodes_));
-      job.config_json = ComparativeConfigToJson(config).dump();
-      job.total_steps = 1;
-      NodeTaskRecord node;
-      node.node_id = std::move(node_id);
-      job.nodes.push_back(std::move(node));
-      break;
-    }
-    case Pattern::kChained: {
-      DIM_ASSIGN_OR_RETURN(ChainedConfig config, ParseChainedConfig(request.config_json));
-      DIM_RETURN_IF_ERROR(CheckChainedNodes(config, nodes_));
-      job.config_json = ChainedConfigToJson(config).dump();
-      job.total_steps = static_cast<int>(config.steps.size());
-      for (const auto& step : config.steps) {
-        NodeTaskRecord node;
-        node.node_id = step.node_id;
-        job.nodes.push_back(std::move(node));
-      }
-      break;
-    }
-    case Pattern::kUnspecified:
-      return Status::InvalidArgument("pattern: must be collaborative, comparative or chained");
+  DIM_ASSIGN_OR_RETURN(JobPlan plan, Plan(request.pattern, request.config_json));
+  job.config_json = std::move(plan.config_json);
+  std::vector<std::string> node_ids = std::move(plan.node_ids);
+  if (!plan.nodes_status.ok()) {
+    // Just after a restart the nodes may not have been heard from yet: the job waits for
+    // them, and its nodes are checked (or chosen) when it starts (total_steps 0 says so).
+    if (!InGrace()) return plan.nodes_status;
+    node_ids = std::move(plan.named_ids);
+    job.total_steps = 0;
+  } else {
+    job.total_steps = static_cast<int>(node_ids.size());
+  }
+  for (auto& id : node_ids) {
+    NodeTaskRecord node;
+    node.node_id = std::move(id);
+    job.nodes.push_back(std::move(node));
   }
   job.state = JobState::kPending;
   job.created_at = FormatIso8601(clock_.Now());
@@ -196,6 +194,67 @@ Result<JobRecord> JobService::Submit(const SubmitRequest& request) {
   QueueLocked(job);
   queue_cv_.notify_one();
   return job;
+}
+
+Result<JobService::JobPlan> JobService::Plan(Pattern pattern, std::string_view config_json) {
+  JobPlan plan;
+  switch (pattern) {
+    case Pattern::kCollaborative: {
+      DIM_ASSIGN_OR_RETURN(CollaborativeConfig config, ParseCollaborativeConfig(config_json));
+      plan.config_json = DumpJson(CollaborativeConfigToJson(config));
+      plan.named_ids = config.nodes;
+      auto chosen = SelectCollaborativeNodes(config, nodes_);
+      if (chosen.ok()) {
+        plan.node_ids = *std::move(chosen);
+      } else {
+        plan.nodes_status = chosen.status();
+      }
+      return plan;
+    }
+    case Pattern::kComparative: {
+      DIM_ASSIGN_OR_RETURN(ComparativeConfig config, ParseComparativeConfig(config_json));
+      plan.config_json = DumpJson(ComparativeConfigToJson(config));
+      if (!config.node_id.empty()) plan.named_ids = {config.node_id};
+      auto chosen = SelectComparativeNode(config, nodes_);
+      if (chosen.ok()) {
+        plan.node_ids = {*std::move(chosen)};
+      } else {
+        plan.nodes_status = chosen.status();
+      }
+      return plan;
+    }
+    case Pattern::kChained: {
+      DIM_ASSIGN_OR_RETURN(ChainedConfig config, ParseChainedConfig(config_json));
+      plan.config_json = DumpJson(ChainedConfigToJson(config));
+      for (const auto& step : config.steps) plan.named_ids.push_back(step.node_id);
+      plan.nodes_status = CheckChainedNodes(config, nodes_);
+      if (plan.nodes_status.ok()) plan.node_ids = plan.named_ids;
+      return plan;
+    }
+    case Pattern::kUnspecified:
+      break;
+  }
+  return Status::InvalidArgument("pattern: must be collaborative, comparative or chained");
+}
+
+bool JobService::InGrace() const { return std::chrono::steady_clock::now() < grace_until_; }
+
+bool JobService::NodesReady(const std::vector<std::string>& node_ids) {
+  if (node_ids.empty()) return !InGrace();
+  const std::vector<NodeDescription> known = nodes_.Describe();
+  return std::all_of(node_ids.begin(), node_ids.end(), [&](const std::string& id) {
+    return std::any_of(known.begin(), known.end(),
+                       [&](const NodeDescription& d) { return d.id == id && d.active; });
+  });
+}
+
+void JobService::RequeueWaitingLocked() {
+  const bool grace_over = !InGrace();
+  std::erase_if(waiting_, [&](const WaitingForNodes& w) {
+    if (!grace_over && !NodesReady(w.node_ids)) return false;
+    queue_.push(w.queued);
+    return true;
+  });
 }
 
 void JobService::QueueLocked(const JobRecord& job) {
@@ -314,12 +373,36 @@ void JobService::WorkerLoop() {
     std::shared_ptr<const JobRecord> record;
     {
       std::unique_lock lock(mu_);
-      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (waiting_.empty()) {
+        queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      } else {
+        // Jobs wait for their nodes: look again every so often (and once the grace ends).
+        constexpr auto kNodesPoll = std::chrono::milliseconds(100);
+        queue_cv_.wait_for(lock, kNodesPoll, [&] { return stopping_ || !queue_.empty(); });
+        RequeueWaitingLocked();
+      }
       if (stopping_) return;
-      id = queue_.top().id;
+      if (queue_.empty()) continue;
+      const Queued next = queue_.top();
+      id = next.id;
       queue_.pop();
       auto it = pending_.find(id);
       if (it == pending_.end()) continue;  // cancelled while it waited
+      if (InGrace()) {
+        std::vector<std::string> node_ids;
+        const JobRecord* job = it->second.get();
+        std::optional<JobRecord> loaded;
+        if (job == nullptr && (loaded = ToOptional(store_.Get(id)))) job = &*loaded;
+        if (job != nullptr) {
+          if (job->total_steps > 0) {
+            for (const auto& n : job->nodes) node_ids.push_back(n.node_id);
+          }
+          if (!NodesReady(node_ids)) {
+            waiting_.push_back({next, std::move(node_ids)});
+            continue;
+          }
+        }
+      }
       record = std::move(it->second);
       pending_.erase(it);
     }
@@ -413,6 +496,21 @@ void JobService::RunJob(const std::string& id, std::shared_ptr<const JobRecord> 
     std::lock_guard lock(mu_);
     if (!running_.emplace(id, Running{job, token, false, /*writing=*/true}).second) return;
   }
+  Status planned;
+  if (job.total_steps == 0) {
+    // Accepted before its nodes could be checked (just after a restart): checked now.
+    auto plan = Plan(job.pattern, job.config_json);
+    planned = plan.ok() ? plan->nodes_status : plan.status();
+    if (planned.ok()) {
+      job.nodes.clear();
+      for (const auto& node_id : plan->node_ids) {
+        NodeTaskRecord node;
+        node.node_id = node_id;
+        job.nodes.push_back(std::move(node));
+      }
+      job.total_steps = static_cast<int>(job.nodes.size());
+    }
+  }
   job.state = JobState::kRunning;
   job.started_at = FormatIso8601(clock_.Now());
   Status stored = store_.UpdateUnlessEnded(job);
@@ -452,7 +550,9 @@ void JobService::RunJob(const std::string& id, std::shared_ptr<const JobRecord> 
   std::vector<std::string> node_ids;
   for (const auto& n : job.nodes) node_ids.push_back(n.node_id);
   nlohmann::json failed_result;
-  Result<nlohmann::json> result = RunPattern(job, node_ids, *token, on_update, &failed_result);
+  Result<nlohmann::json> result =
+      planned.ok() ? RunPattern(job, node_ids, *token, on_update, &failed_result)
+                   : Result<nlohmann::json>(planned);
 
   std::unique_lock lock(mu_);
   Running* r = WaitForWritesLocked(lock, id);
@@ -464,7 +564,7 @@ void JobService::RunJob(const std::string& id, std::shared_ptr<const JobRecord> 
   job.completed_at = FormatIso8601(clock_.Now());
   if (result.ok()) {
     job.state = JobState::kCompleted;
-    job.result_json = result->dump();
+    job.result_json = DumpJson(*result);
   } else if (token->cancelled() && stopping_) {
     job.state = JobState::kFailed;
     job.error = kRestartReason;
@@ -476,7 +576,7 @@ void JobService::RunJob(const std::string& id, std::shared_ptr<const JobRecord> 
     job.error = result.status().message();
   }
   // A pattern may leave a document for a job that did not complete (a pipeline's trace).
-  if (!result.ok() && !failed_result.is_null()) job.result_json = failed_result.dump();
+  if (!result.ok() && !failed_result.is_null()) job.result_json = DumpJson(failed_result);
   r->ended = true;
   r->writing = true;
   lock.unlock();

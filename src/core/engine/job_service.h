@@ -45,6 +45,14 @@ struct JobServiceOptions {
   // end), and progress not yet stored is lost with the process, whose RUNNING jobs the next
   // Start() fails anyway. On where other processes read the same store (local mode).
   bool store_progress = false;
+  // For this long after a Start() on a store that already holds jobs (a restart), the
+  // nodes of a job may not be known yet: a restarted
+  // orchestrator hears from its daemons again only as they heartbeat. Meanwhile a queued
+  // job whose nodes are not all known and active waits for them instead of running (and
+  // failing with "node not found"), and Submit accepts a job whose nodes cannot be checked
+  // yet: it waits the same way and its nodes are checked (or chosen) when it starts. Zero:
+  // no wait (local mode).
+  std::chrono::milliseconds node_grace{0};
 };
 
 // Thread-safe. Start() before use; Stop() (or the destructor) before the store and the
@@ -116,6 +124,24 @@ class JobService final {
     bool writing = false;  // a write of its state is in flight; Cancel() and RunJob wait for it
   };
 
+  // A job's canonical config and nodes: the config is checked (errors returned), and the
+  // nodes checked or chosen, with the outcome in nodes_status.
+  struct JobPlan {
+    std::string config_json;
+    std::vector<std::string> node_ids;   // as checked or chosen; empty unless nodes_status.ok()
+    std::vector<std::string> named_ids;  // those the config names, if any
+    Status nodes_status;
+  };
+  Result<JobPlan> Plan(Pattern pattern, std::string_view config_json);
+  // Within node_grace of Start().
+  bool InGrace() const;
+  // Whether every node of a job is known and active (a job with none yet, to be chosen when
+  // it starts, is ready once the grace period is over).
+  bool NodesReady(const std::vector<std::string>& node_ids);
+  // Under mu_: moves the jobs that waited for their nodes back into queue_, those whose nodes
+  // are now ready, or all of them once the grace period is over.
+  void RequeueWaitingLocked();
+
   void WorkerLoop();
   // Runs a job taken from pending_: its record, or null to read it from the store.
   void RunJob(const std::string& id, std::shared_ptr<const JobRecord> pending);
@@ -148,6 +174,14 @@ class JobService final {
   std::condition_variable queue_cv_;
   std::condition_variable changed_cv_;
   std::priority_queue<Queued> queue_;
+  // Jobs taken from queue_ during the grace period whose nodes were not ready, with the
+  // nodes they wait for (empty: nodes to be chosen once the grace period is over).
+  struct WaitingForNodes {
+    Queued queued;
+    std::vector<std::string> node_ids;
+  };
+  std::vector<WaitingForNodes> waiting_;
+  std::chrono::steady_clock::time_point grace_until_{};
   // The jobs waiting to run, each with its record as stored (null where the config is too
   // large to keep: read from the store when the job starts). Get, Watch and the workers
   // answer from here; a pending job's Cancel() removes it.
