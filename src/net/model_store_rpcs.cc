@@ -10,6 +10,8 @@
 
 #include "core/models/model_ref.h"
 #include "net/grpc_status.h"
+#include "core/sha256.h"
+#include "core/text.h"
 
 namespace dim::net {
 namespace {
@@ -61,7 +63,14 @@ class PushReactor final : public grpc::ServerReadReactor<pb::PushModelRequest> {
       return Fail(core::Status::InvalidArgument("name: the push of model '" + upload_->name() +
                                                 "' went on as '" + req_.name() + "'"));
     }
-    if (!req_.sha256().empty()) expected_sha256_ = req_.sha256();
+    if (!req_.sha256().empty()) {
+      // A digest that is not one is the client's mistake, not data lost on the way.
+      if (!core::IsSha256Hex(req_.sha256())) {
+        return Fail(core::Status::InvalidArgument(
+            "sha256: expected 64 lower-case hex digits, got '" + core::Snippet(req_.sha256()) + "'"));
+      }
+      expected_sha256_ = req_.sha256();
+    }
     if (core::Status s = upload_->Append(req_.data()); !s.ok()) return Fail(s);
     StartRead(&req_);
   }

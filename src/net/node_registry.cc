@@ -2,10 +2,14 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <charconv>
+#include <cmath>
+
 #include "daemon.grpc.pb.h"
 #include "net/grpc_node.h"
 #include "net/grpc_status.h"
 #include "net/node_convert.h"
+#include "core/text.h"
 
 namespace dim::net {
 namespace {
@@ -22,6 +26,78 @@ void RecordReport(const Report& report, const core::Clock& clock, core::NodeDesc
   if (report.has_resources()) d.resources = ResourcesFromProto(report.resources());
   d.last_seen = core::FormatIso8601(clock.Now());
   last_seen = std::chrono::steady_clock::now();
+}
+
+// Limits on what a node may report of itself: far above any real node, low enough that no
+// report costs the orchestrator much.
+constexpr int kMaxDatasets = 1000;
+constexpr int kMaxColumns = 100000;
+constexpr int kMaxModels = 100000;
+constexpr int kMaxLabels = 100;
+constexpr size_t kMaxNameBytes = 1024;
+constexpr int kMaxSlots = 1000000;
+
+core::Status Invalid(const std::string& node_id, const std::string& what) {
+  return core::Status::InvalidArgument("node '" + core::Snippet(node_id) + "': " + what);
+}
+
+// HOST:PORT with a host and a port in 1..65535 that the orchestrator can dial.
+core::Status CheckAddress(const std::string& node_id, const std::string& address) {
+  const auto colon = address.rfind(':');
+  unsigned port = 0;
+  if (address.size() <= 512 && colon != std::string::npos && colon > 0) {
+    const char* first = address.data() + colon + 1;
+    const char* last = address.data() + address.size();
+    auto [end, ec] = std::from_chars(first, last, port);
+    if (ec == std::errc() && end == last && first != last && port >= 1 && port <= 65535) {
+      return core::Status::Ok();
+    }
+  }
+  return Invalid(node_id, "address '" + core::Snippet(address) +
+                              "' is not HOST:PORT with a port from 1 to 65535");
+}
+
+core::Status CheckCount(const std::string& node_id, const std::string& what, int64_t value,
+                        int64_t max) {
+  if (value < 0 || value > max) {
+    return Invalid(node_id, what + " must be from 0 to " + std::to_string(max) + ", got " +
+                                std::to_string(value));
+  }
+  return core::Status::Ok();
+}
+
+// What every report (registration, heartbeat) says of the node's datasets, models and
+// machine: counts that are not negative, names that are not empty, bounded lists.
+template <typename Report>
+core::Status CheckReport(const Report& report) {
+  const std::string& id = report.node_id();
+  DIM_RETURN_IF_ERROR(core::CheckNodeId(id));
+  DIM_RETURN_IF_ERROR(CheckCount(id, "the number of datasets", report.datasets_size(), kMaxDatasets));
+  DIM_RETURN_IF_ERROR(CheckCount(id, "the number of models", report.models_size(), kMaxModels));
+  for (const auto& d : report.datasets()) {
+    if (d.name().empty() || d.name().size() > kMaxNameBytes) {
+      return Invalid(id, "a dataset name must have 1 to " + std::to_string(kMaxNameBytes) + " bytes");
+    }
+    const std::string what = "dataset '" + core::Snippet(d.name()) + "'";
+    if (d.rows() < 0) return Invalid(id, what + ": rows must not be negative, got " + std::to_string(d.rows()));
+    DIM_RETURN_IF_ERROR(CheckCount(id, what + ": the number of columns", d.columns_size(), kMaxColumns));
+  }
+  for (const auto& m : report.models()) {
+    if (m.empty() || m.size() > kMaxNameBytes) {
+      return Invalid(id, "a model name must have 1 to " + std::to_string(kMaxNameBytes) + " bytes");
+    }
+  }
+  if (report.has_resources()) {
+    const auto& r = report.resources();
+    DIM_RETURN_IF_ERROR(CheckCount(id, "cpu_available", r.cpu_available(), kMaxSlots));
+    DIM_RETURN_IF_ERROR(CheckCount(id, "memory_available_gb", r.memory_available_gb(), kMaxSlots));
+    for (const float percent : {r.cpu_percent(), r.memory_percent()}) {
+      if (!(std::isfinite(percent) && percent >= 0 && percent <= 100)) {
+        return Invalid(id, "a resource percentage must be from 0 to 100");
+      }
+    }
+  }
+  return core::Status::Ok();
 }
 
 }  // namespace
@@ -150,15 +226,40 @@ void NodeRegistry::ExpireSilentNodes() {
 }
 
 core::Status NodeRegistry::Register(const dim::orchestrator::RegisterNodeRequest& request) {
-  if (request.node_id().empty()) return core::Status::InvalidArgument("node_id: must not be empty");
-  if (request.address().empty()) return core::Status::InvalidArgument("address: must not be empty");
+  DIM_RETURN_IF_ERROR(CheckReport(request));
+  const std::string& id = request.node_id();
+  DIM_RETURN_IF_ERROR(CheckAddress(id, request.address()));
+  DIM_RETURN_IF_ERROR(CheckCount(id, "max_concurrent_jobs", request.max_concurrent_jobs(), kMaxSlots));
+  if (request.max_concurrent_jobs() < 1) return Invalid(id, "max_concurrent_jobs must be at least 1");
+  DIM_RETURN_IF_ERROR(CheckCount(id, "the number of labels", request.labels_size(), kMaxLabels));
+  for (const auto& [key, value] : request.labels()) {
+    if (key.empty() || key.size() > kMaxNameBytes || value.size() > kMaxNameBytes) {
+      return Invalid(id, "a label needs a key of 1 to " + std::to_string(kMaxNameBytes) +
+                             " bytes and a value of at most as many");
+    }
+  }
   std::lock_guard lock(mu_);
-  auto it = nodes_.find(request.node_id());
+  auto it = nodes_.find(id);
   if (it != nodes_.end() && it->second.description.source == "static") {
     return core::Status(core::StatusCode::kAlreadyExists,
-                        "node '" + request.node_id() + "' is configured statically with --node");
+                        "node '" + id + "' is configured statically with --node");
   }
-  Entry& e = nodes_[request.node_id()];
+  if (it != nodes_.end() && it->second.description.active &&
+      it->second.description.address != request.address()) {
+    // A live node keeps its id: a second daemon (or anyone) claiming it from elsewhere would
+    // otherwise receive every later task of the first. The same address is the same daemon
+    // registering again (it restarted).
+    const auto silent = std::chrono::steady_clock::now() - it->second.last_seen;
+    return core::Status(
+        core::StatusCode::kAlreadyExists,
+        "node '" + id + "' is already registered from " + it->second.description.address +
+            " and active (heard from " +
+            core::FormatDuration(std::chrono::duration<double>(silent).count()) +
+            " ago); stop that daemon, or register from its address, or wait until it has been "
+            "silent for " +
+            core::FormatDuration(std::chrono::duration<double>(options_.heartbeat_timeout).count()));
+  }
+  Entry& e = nodes_[id];
   auto& d = e.description;
   if (!e.client || d.address != request.address()) Connect(e, request.node_id(), request.address());
   d.id = request.node_id();
@@ -172,7 +273,10 @@ core::Status NodeRegistry::Register(const dim::orchestrator::RegisterNodeRequest
   return core::Status::Ok();
 }
 
-bool NodeRegistry::Heartbeat(const dim::orchestrator::HeartbeatRequest& request) {
+core::Result<bool> NodeRegistry::Heartbeat(const dim::orchestrator::HeartbeatRequest& request) {
+  DIM_RETURN_IF_ERROR(CheckReport(request));
+  DIM_RETURN_IF_ERROR(CheckCount(request.node_id(), "active_jobs", request.active_jobs(), kMaxSlots));
+  DIM_RETURN_IF_ERROR(CheckCount(request.node_id(), "queued_jobs", request.queued_jobs(), kMaxSlots));
   std::lock_guard lock(mu_);
   auto it = nodes_.find(request.node_id());
   if (it == nodes_.end() || it->second.description.source != "registered") return false;

@@ -45,9 +45,13 @@ class NodeRegistry final : public core::NodeDirectory {
   void Start();
   void Stop();
 
+  // Checks what the node reports of itself before anything is recorded (INVALID_ARGUMENT
+  // naming the field: a bad id or address, negative counts, too many datasets, models or
+  // labels). ALREADY_EXISTS for a static node's id, and for the id of a registered node that
+  // is still active at another address: a live node is never replaced.
   core::Status Register(const dim::orchestrator::RegisterNodeRequest& request);
-  // False when the node is unknown (it must register again).
-  bool Heartbeat(const dim::orchestrator::HeartbeatRequest& request);
+  // False when the node is unknown (it must register again); INVALID_ARGUMENT as Register.
+  core::Result<bool> Heartbeat(const dim::orchestrator::HeartbeatRequest& request);
   std::chrono::milliseconds heartbeat_interval() const { return options_.heartbeat_interval; }
 
   // NOT_FOUND for an unknown node; UNAVAILABLE for an inactive one (it gets no new tasks),

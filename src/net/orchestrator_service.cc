@@ -13,6 +13,9 @@ namespace {
 
 using dim::orchestrator::ListNodesResponse;
 
+// The most jobs one ListJobs page may hold (dim ls --limit allows as many).
+constexpr int kMaxListLimit = 1000;
+
 
 
 }  // namespace
@@ -28,13 +31,21 @@ grpc::ServerUnaryReactor* OrchestratorService::SubmitJob(
   if (req->config_json().size() > core::kMaxConfigBytes) {
     status = core::Status::InvalidArgument(std::string("config_json: larger than ") +
                                            core::kMaxConfigText);
+  } else if (!dim::common::Pattern_IsValid(req->pattern()) ||
+             req->pattern() == dim::common::PATTERN_UNSPECIFIED) {
+    status = core::Status::InvalidArgument(
+        "pattern: must be PATTERN_COLLABORATIVE (1), PATTERN_COMPARATIVE (2) or PATTERN_CHAINED "
+        "(3), got " + std::to_string(req->pattern()));
+  } else if (!dim::common::Priority_IsValid(req->priority())) {
+    status = core::Status::InvalidArgument(
+        "priority: must be PRIORITY_LOW (1), PRIORITY_NORMAL (2) or PRIORITY_HIGH (3) (0: normal), "
+        "got " + std::to_string(req->priority()));
   } else {
     core::SubmitRequest submit;
     submit.user_id = req->user_id();
     submit.pattern = static_cast<core::Pattern>(req->pattern());
     submit.config_json = req->config_json();
     submit.priority = static_cast<core::Priority>(req->priority());
-    if (req->priority() < 0 || req->priority() > 3) submit.priority = core::Priority::kNormal;
     auto job = jobs_.Submit(submit);
     if (job.ok()) {
       resp->set_job_id(job->id);
@@ -116,6 +127,20 @@ grpc::ServerUnaryReactor* OrchestratorService::GetJobResult(
 grpc::ServerUnaryReactor* OrchestratorService::ListJobs(
     grpc::CallbackServerContext* ctx, const dim::orchestrator::ListJobsRequest* req,
     dim::orchestrator::ListJobsResponse* resp) {
+  if (!dim::common::JobState_IsValid(req->status_filter())) {
+    return FinishUnary(ctx, core::Status::InvalidArgument("status_filter: not a JobState, got " +
+                                                          std::to_string(req->status_filter())));
+  }
+  if (req->limit() < 0 || req->limit() > kMaxListLimit) {
+    return FinishUnary(ctx, core::Status::InvalidArgument(
+                                "limit: must be from 0 (the default, 20) to " +
+                                std::to_string(kMaxListLimit) + ", got " +
+                                std::to_string(req->limit())));
+  }
+  if (req->offset() < 0) {
+    return FinishUnary(ctx, core::Status::InvalidArgument("offset: must not be negative, got " +
+                                                          std::to_string(req->offset())));
+  }
   core::JobQuery query;
   query.user_id = req->user_id();
   query.state = static_cast<core::JobState>(req->status_filter());
@@ -155,7 +180,12 @@ grpc::ServerUnaryReactor* OrchestratorService::RegisterNode(
 grpc::ServerUnaryReactor* OrchestratorService::Heartbeat(
     grpc::CallbackServerContext* ctx, const dim::orchestrator::HeartbeatRequest* req,
     dim::orchestrator::HeartbeatResponse* resp) {
-  resp->set_known(registry_.Heartbeat(*req));
+  auto known = registry_.Heartbeat(*req);
+  if (!known.ok()) {
+    spdlog::warn("heartbeat refused: {}", known.status().ToString());
+    return FinishUnary(ctx, known.status());
+  }
+  resp->set_known(*known);
   return FinishUnary(ctx, core::Status::Ok());
 }
 

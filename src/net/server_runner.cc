@@ -3,9 +3,52 @@
 #include <absl/synchronization/mutex.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <netdb.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace dim::net {
+
+namespace {
+
+// Why gRPC could not listen on host:port, found by binding a socket there ourselves: gRPC
+// only says that it failed.
+std::string BindFailure(const std::string& host, const std::string& port) {
+  std::string bare = host;
+  if (bare.size() >= 2 && bare.front() == '[' && bare.back() == ']') {
+    bare = bare.substr(1, bare.size() - 2);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(bare.empty() ? nullptr : bare.c_str(), port.c_str(), &hints, &found) != 0) {
+    return "not an address of this machine";
+  }
+  std::string why = "not valid for this machine";
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    const int one = 1;
+    (void)::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    const bool bound = ::bind(fd, a->ai_addr, a->ai_addrlen) == 0;
+    const int err = errno;
+    ::close(fd);
+    if (!bound) {
+      why = err == EADDRINUSE ? "address already in use" : std::strerror(err);
+      break;
+    }
+  }
+  freeaddrinfo(found);
+  return why;
+}
+
+}  // namespace
 
 void ConfigureGrpcRuntime() {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
@@ -24,12 +67,15 @@ core::Result<RunningServer> StartServer(const std::string& listen,
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+  // gRPC sets SO_REUSEPORT by default: a second server on a port in use would then start,
+  // and calls would land on either process at random.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   for (auto* s : services) builder.RegisterService(s);
   RunningServer running;
   running.server = builder.BuildAndStart();
   if (!running.server || port == 0) {
-    return core::Status::Unavailable("cannot listen on " + listen +
-                                     " (address in use or not valid for this machine)");
+    return core::Status::Unavailable("cannot listen on " + listen + ": " +
+                                     BindFailure(listen.substr(0, colon), listen.substr(colon + 1)));
   }
   running.server->GetHealthCheckService()->SetServingStatus(true);
   running.address = listen.substr(0, colon) + ":" + std::to_string(port);
