@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "cli/validators.h"
 
 namespace dim::cli {
 
@@ -11,6 +12,7 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {
   app.fallthrough();  // global options may also follow the command
   app.add_option("--server", options.server, "Orchestrator address HOST:PORT")
       ->envname("DIM_SERVER")
+      ->check(HostPort(/*allow_port_zero=*/false))
       ->capture_default_str();
   app.add_option("-o,--output", options.output, "Output format: table or json")
       ->transform(CLI::CheckedTransformer(
@@ -33,7 +35,7 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {
                  "An in-process node for --local: ID=CSV or ID:DATASET=CSV (repeatable)");
   app.add_option("--rpc-timeout", options.rpc_timeout_seconds,
                  "Deadline of each call to the orchestrator, in seconds")
-      ->check(CLI::PositiveNumber)
+      ->check(Seconds())
       ->capture_default_str();
 }
 

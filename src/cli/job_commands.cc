@@ -22,6 +22,9 @@
 #include "core/job/chained_config.h"
 #include "core/job/config_reader.h"
 #include "core/node/node_task.h"
+#include "core/text.h"
+#include "core/regular_file.h"
+#include "cli/validators.h"
 
 namespace dim::cli {
 namespace {
@@ -205,9 +208,9 @@ core::Result<std::string> BuildConfig(const SubmitOptions& o, core::Pattern patt
     if (o.config_file == "-") {
       text.assign(std::istreambuf_iterator<char>(std::cin), {});
     } else {
-      std::ifstream in(o.config_file, std::ios::binary);
-      if (!in) return core::Status::InvalidArgument("--config " + o.config_file + ": cannot read the file");
-      text.assign(std::istreambuf_iterator<char>(in), {});
+      auto read = core::ReadRegularFile(o.config_file, core::kMaxConfigBytes, "--config " + o.config_file);
+      if (!read.ok()) return core::Status::InvalidArgument(read.status().message());
+      text = *std::move(read);
     }
     DIM_ASSIGN_OR_RETURN(config, ParseConfigText(text, "--config " + o.config_file));
   } else if (!o.config_json.empty()) {
@@ -252,7 +255,7 @@ core::Result<std::string> BuildConfig(const SubmitOptions& o, core::Pattern patt
     }
     SetConsensus(config, o);
   }
-  return config.dump();
+  return core::DumpJson(config);
 }
 
 std::string DefaultUser() {
@@ -264,7 +267,7 @@ int PrintFinished(const GlobalOptions& options, const core::JobRecord& job, bool
   if (quiet) {
     std::cout << job.id << '\n';
   } else if (options.output == OutputFormat::kJson) {
-    std::cout << JobToJson(job, true).dump(2) << '\n';
+    PrintJson(JobToJson(job, true));
   } else if (job.state == core::JobState::kCompleted ||
              (job.pattern == core::Pattern::kChained && !job.result_json.empty())) {
     // A failed pipeline keeps its trace: which step failed where, after how many attempts.
@@ -304,7 +307,7 @@ int WaitAndPrint(const GlobalOptions& options, JobBackend& backend, const std::s
   }
   if (output == WaitOutput::kStatus) {
     if (options.output == OutputFormat::kJson) {
-      std::cout << JobToJson(*job, false).dump(2) << '\n';
+      PrintJson(JobToJson(*job, false));
     } else {
       PrintJob(*job, std::cout);
     }
@@ -340,7 +343,7 @@ int RunSubmit(const GlobalOptions& options, const SubmitOptions& o) {
   if (o.quiet) {
     std::cout << job->id << '\n';
   } else if (options.output == OutputFormat::kJson) {
-    std::cout << JobToJson(*job, false).dump(2) << '\n';
+    PrintJson(JobToJson(*job, false));
   } else {
     std::cout << "submitted " << job->id << " (" << core::JobStateName(job->state) << ")\n";
   }
@@ -355,7 +358,7 @@ int RunStatus(const GlobalOptions& options, const std::string& id, bool watch, d
   auto job = (*backend)->Get(id);
   if (!job.ok()) return ReportError(options, job.status());
   if (options.output == OutputFormat::kJson) {
-    std::cout << JobToJson(*job, false).dump(2) << '\n';
+    PrintJson(JobToJson(*job, false));
   } else {
     PrintJob(*job, std::cout);
   }
@@ -393,7 +396,7 @@ int RunList(const GlobalOptions& options, const std::string& state, const core::
   auto page = (*backend)->List(query);
   if (!page.ok()) return ReportError(options, page.status());
   if (options.output == OutputFormat::kJson) {
-    std::cout << JobListToJson(*page, query).dump(2) << '\n';
+    PrintJson(JobListToJson(*page, query));
   } else {
     PrintJobList(*page, query, std::cout);
   }
@@ -407,8 +410,7 @@ int RunCancel(const GlobalOptions& options, const std::string& id) {
   auto job = (*backend)->Cancel(id);
   if (!job.ok()) return ReportError(options, job.status());
   if (options.output == OutputFormat::kJson) {
-    std::cout << json{{"job_id", id}, {"cancelled", true}, {"state", core::JobStateName(job->state)}}.dump(2)
-              << '\n';
+    PrintJson({{"job_id", id}, {"cancelled", true}, {"state", core::JobStateName(job->state)}});
   } else {
     std::cout << "cancelled " << id << '\n';
   }
@@ -428,7 +430,7 @@ int RunHealth(const GlobalOptions& options, const std::string& node) {
     }
   }
   if (options.output == OutputFormat::kJson) {
-    std::cout << HealthToJson(*report).dump(2) << '\n';
+    PrintJson(HealthToJson(*report));
   } else {
     PrintHealth(*report, std::cout, /*detail=*/!node.empty());
   }
@@ -451,27 +453,36 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->add_option("-m,--model", s->models,
                    "Model id (config key model_id); comparative: repeat it or separate ids with "
                    "commas (config key model_ids)")
-      ->delimiter(',');
-  submit->add_option("--nodes", s->nodes, "Node ids, comma-separated (config key nodes)")->delimiter(',');
+      ->delimiter(',')
+      ->check(Utf8Text());
+  submit->add_option("--nodes", s->nodes, "Node ids, comma-separated (config key nodes)")
+      ->delimiter(',')
+      ->check(Utf8Text());
   submit->add_option("--node", s->node,
-                     "Comparative: the node that holds the data (config key node_id)");
-  submit->add_option("--dataset", s->dataset, "Dataset name on the nodes (config key dataset)");
+                     "Comparative: the node that holds the data (config key node_id)")
+      ->check(Utf8Text());
+  submit->add_option("--dataset", s->dataset, "Dataset name on the nodes (config key dataset)")
+      ->check(Utf8Text());
   submit->add_option("--columns", s->columns, "Feature columns, comma-separated (config key columns)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(Utf8Text());
   submit->add_option("--aggregation", s->aggregation,
                      "Collaborative: federated_averaging, weighted_average, median or "
                      "trimmed_mean (config key aggregation.method)");
   submit->add_option("--trim", s->trim,
                      "Collaborative trimmed_mean: fraction of nodes dropped from each end, in "
-                     "[0, 0.5) (config key aggregation.trim, default 0.1)");
+                     "[0, 0.5) (config key aggregation.trim, default 0.1)")
+      ->check(FiniteNumber());
   submit->add_option("--dp-epsilon", s->dp_epsilon,
                      "Collaborative: differential privacy budget per node task (config key "
-                     "aggregation.differential_privacy.epsilon)");
+                     "aggregation.differential_privacy.epsilon)")
+      ->check(FiniteNumber());
   submit
       ->add_option("--dp-clip", s->dp_clip,
                    "Collaborative: clip model outputs to LO,HI before the noisy summary (config "
                    "key aggregation.differential_privacy.clip)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(FiniteNumber());
   submit->add_option("--min-nodes", s->min_nodes, "Quorum of nodes that must succeed")->check(CLI::PositiveNumber);
   submit->add_option("--consensus", s->consensus,
                      "Comparative: majority_vote, weighted_vote, average, unanimous or "
@@ -481,17 +492,20 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
                    "Comparative weighted_vote: one weight per model (config key "
                    "consensus.weights); collaborative weighted_average: one weight per node of "
                    "--nodes, in order (config key aggregation.weights); comma-separated")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(FiniteNumber());
   submit->add_option("--min-agreement", s->min_agreement,
                      "Comparative expert_review: flag rows where fewer than this fraction of the "
-                     "models agree (config key consensus.min_agreement, default 1)");
+                     "models agree (config key consensus.min_agreement, default 1)")
+      ->check(FiniteNumber());
   submit->add_option("--priority", s->priority, "low, normal or high")
       ->check(CLI::IsMember({"low", "normal", "high"}, CLI::ignore_case))
       ->capture_default_str();
-  submit->add_option("--user", s->user, "User id recorded with the job (default $USER)");
+  submit->add_option("--user", s->user, "User id recorded with the job (default $USER)")
+      ->check(Utf8Text());
   submit->add_flag("-w,--wait", s->wait, "Follow the job until it ends; exit code by its state");
   submit->add_option("--timeout", s->timeout, "With --wait: give up after this many seconds (exit 7)")
-      ->check(CLI::PositiveNumber);
+      ->check(Seconds());
   submit->add_flag("-q,--quiet", s->quiet, "Print only the job id");
   submit->callback([&, s] { exit_code = RunSubmit(options, *s); });
 
@@ -507,7 +521,7 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
                    "Follow the job until it ends (live progress on a terminal); exit code by "
                    "its state");
   status->add_option("--timeout", st->timeout, "With --watch: give up after this many seconds (exit 7)")
-      ->check(CLI::PositiveNumber);
+      ->check(Seconds());
   status->callback([&, st] { exit_code = RunStatus(options, st->id, st->watch, st->timeout); });
 
   auto result_id = std::make_shared<std::string>();
@@ -519,7 +533,7 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   auto state = std::make_shared<std::string>();
   auto* ls = app.add_subcommand("ls", "List jobs, newest first");
   ls->add_option("--state", *state, "Only jobs in this state");
-  ls->add_option("--user", query->user_id, "Only this user's jobs");
+  ls->add_option("--user", query->user_id, "Only this user's jobs")->check(Utf8Text());
   ls->add_option("-n,--limit", query->limit, "Jobs per page")->check(CLI::Range(1, 1000))->capture_default_str();
   ls->add_option("--offset", query->offset, "Jobs to skip")->check(CLI::NonNegativeNumber);
   ls->callback([&, query, state] { exit_code = RunList(options, *state, *query); });

@@ -14,6 +14,7 @@
 #include "core/models/model_folder.h"
 #include "core/models/model_ref.h"
 #include "net/model_store_client.h"
+#include "cli/validators.h"
 
 namespace dim::cli {
 namespace {
@@ -112,7 +113,7 @@ int RunPush(const GlobalOptions& options, const PushOptions& o) {
   auto pushed = catalog->Push(name, o.file);
   if (!pushed.ok()) return ReportError(options, pushed.status());
   if (options.output == OutputFormat::kJson) {
-    std::cout << ModelToJson(*pushed).dump(2) << '\n';
+    PrintJson(ModelToJson(*pushed));
   } else {
     std::cout << "pushed model " << pushed->name << ": sha256:" << pushed->sha256 << ", "
               << pushed->size_bytes << " bytes"
@@ -129,7 +130,7 @@ int RunList(const GlobalOptions& options) {
   if (options.output == OutputFormat::kJson) {
     json list = json::array();
     for (const auto& m : *models) list.push_back(ModelToJson(m));
-    std::cout << json{{"models", std::move(list)}}.dump(2) << '\n';
+    PrintJson({{"models", std::move(list)}});
     return kExitOk;
   }
   Table table({"NAME", "SHA256", "SIZE", "PUSHED"});
@@ -153,7 +154,8 @@ void AddModelCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       "Check an ONNX model and store it under a name (with --local: copy it into --models)");
   push->add_option("file", push_options->file, "The ONNX file")->required();
   push->add_option("-n,--name", push_options->name,
-                   "The model's name, as jobs give it (default: the file's name without .onnx)");
+                   "The model's name, as jobs give it (default: the file's name without .onnx)")
+      ->check(Utf8Text());
   push->callback([&, push_options] { exit_code = RunPush(options, *push_options); });
 
   auto* ls = model->add_subcommand(

@@ -10,6 +10,7 @@
 
 #include "cli/exit_codes.h"
 #include "core/clock.h"
+#include "core/text.h"
 
 namespace dim::cli {
 namespace {
@@ -63,7 +64,7 @@ Table ColumnTable(const nlohmann::json& columns) {
 
 std::string Shape(const nlohmann::json& shape) {
   if (!shape.is_array() || shape.size() != 2) return "-";
-  return shape[0].dump() + "x" + shape[1].dump();
+  return core::DumpJson(shape[0]) + "x" + core::DumpJson(shape[1]);
 }
 
 // The output rows a table shows; -o json has them all.
@@ -79,9 +80,9 @@ void PrintChainedResult(const core::JobRecord& job, const nlohmann::json& r, std
   Table steps({"STEP", "NAME", "MODEL", "NODE", "INPUT", "STATUS", "ATTEMPTS", "TIME", "OUTPUT",
                "ERROR"});
   for (const auto& s : trace) {
-    steps.AddRow({s.value("step", nlohmann::json(0)).dump(), s.value("name", ""),
+    steps.AddRow({core::DumpJson(s.value("step", nlohmann::json(0))), s.value("name", ""),
                   s.value("model_id", ""), s.value("node_id", ""), s.value("input_source", ""),
-                  s.value("status", ""), s.value("attempts", nlohmann::json(0)).dump(),
+                  s.value("status", ""), core::DumpJson(s.value("attempts", nlohmann::json(0))),
                   s.value("status", "") == "skipped" ? "-" : s.value("duration", ""),
                   Shape(s.value("output_shape", nlohmann::json())), OrDash(s.value("error", ""))});
   }
@@ -451,15 +452,16 @@ nlohmann::json HealthToJson(const HealthReport& report) {
           {"nodes", std::move(nodes)}};
 }
 
+void PrintJson(const nlohmann::json& doc) { std::cout << core::DumpJson(doc, 2) << '\n'; }
+
 int ReportError(const GlobalOptions& options, const core::Status& status) {
-  std::cerr << "dim: error: " << status.message() << " ("
-            << core::StatusCodeName(status.code()) << ")\n";
+  const std::string message = core::SafeMessage(status.message());
+  std::cerr << "dim: error: " << message << " (" << core::StatusCodeName(status.code())
+            << ")\n";
   if (options.output == OutputFormat::kJson) {
-    std::cout << nlohmann::json{{"error",
-                                 {{"code", core::StatusCodeName(status.code())},
-                                  {"message", status.message()}}}}
-                     .dump(2)
-              << '\n';
+    const nlohmann::json doc{
+        {"error", {{"code", core::StatusCodeName(status.code())}, {"message", message}}}};
+    PrintJson(doc);
   }
   return ExitCodeFor(status);
 }

@@ -42,6 +42,10 @@ nlohmann::json HealthToJson(const HealthReport& report);
 // Prints the error (stderr; and {"error": {...}} on stdout with -o json) and returns the
 // exit code it maps to.
 int ReportError(const GlobalOptions& options, const core::Status& status);
+// Prints a `-o json` document to stdout, indented, with a newline. Strings that hold bytes
+// which are not UTF-8 (a peer's message, a file name) are written with U+FFFD in their place,
+// so the output is always valid JSON.
+void PrintJson(const nlohmann::json& doc);
 
 // One line of live progress for --wait on a terminal ("\r" redrawn), or nothing.
 void PrintProgress(const core::JobRecord& job, double elapsed_seconds);

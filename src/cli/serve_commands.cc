@@ -3,9 +3,11 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "cli/commands.h"
@@ -25,6 +27,8 @@
 #include "net/orchestrator_service.h"
 #include "net/pattern_engine_service.h"
 #include "net/server_runner.h"
+#include "cli/validators.h"
+#include "core/regular_file.h"
 
 namespace dim::cli {
 namespace {
@@ -68,9 +72,12 @@ int Fail(const core::Status& status) {
 // "FILE:LINE" for error messages.
 core::Result<std::vector<std::pair<std::string, std::string>>> ReadNodesFile(
     const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return core::Status::InvalidArgument("--nodes-file: cannot read '" + path + "'");
+  // A node a line: a few hundred bytes each.
+  constexpr size_t kMaxNodesFileBytes = size_t{16} << 20;
+  auto text = core::ReadRegularFile(path, kMaxNodesFileBytes, "--nodes-file " + path);
+  if (!text.ok()) return core::Status::InvalidArgument(text.status().message());
   std::vector<std::pair<std::string, std::string>> out;
+  std::istringstream in(*text);
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     if (auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
@@ -96,6 +103,14 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
   SetUpLogging(global.log_level, "info");
   core::SystemClock clock;
 
+  // A mistyped folder must not become a new, empty job store: the jobs would seem lost.
+  if (const auto parent = std::filesystem::path(o.db).parent_path(); !parent.empty()) {
+    std::error_code ec;
+    if (o.db != ":memory:" && !std::filesystem::is_directory(parent, ec)) {
+      return Fail(core::Status::InvalidArgument("--db " + o.db + ": the folder " + parent.string() +
+                                                " does not exist"));
+    }
+  }
   auto store = core::JobStore::Open(o.db, core::JobStore::Sharing::kExclusive);
   if (!store.ok()) return Fail(store.status());
   const std::string model_dir = ModelStoreDir(o);
@@ -125,8 +140,12 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
     }
   }
 
+  // Every live daemon heartbeats within --heartbeat-timeout: until then, after a start, jobs
+  // wait for nodes that have not been heard from yet instead of failing.
   core::JobService jobs(**store, registry, clock,
-                        core::JobServiceOptions{.workers = o.workers, .max_queued = o.max_queued});
+                        core::JobServiceOptions{.workers = o.workers,
+                                                .max_queued = o.max_queued,
+                                                .node_grace = registry_options.heartbeat_timeout});
   net::OrchestratorService service(jobs, registry, model_store->get());
   net::PatternEngineService engine(jobs);
   auto server = net::StartServer(o.listen, {&service, &engine});
@@ -187,6 +206,10 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
     if (auto s = datasets.Add(ds->first, ds->second); !s.ok()) return Fail(s);
   }
   if (datasets.entries().empty()) spdlog::warn("no --dataset given: this node can run no task");
+  if (std::error_code ec; std::filesystem::exists(o.models, ec) &&
+                          !std::filesystem::is_directory(o.models, ec)) {
+    return Fail(core::Status::InvalidArgument("--models " + o.models + ": not a directory"));
+  }
   // CLI11 admits only the names ParseDevice knows. A GPU asked for must be usable now, not
   // at the first task.
   const core::Device device = core::ParseDevice(o.device).value_or(core::Device::kCpu);
@@ -275,19 +298,6 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
   return kExitOk;
 }
 
-// A size in bytes with an optional suffix (500M, 2G); a negative one is refused by name
-// (AsSizeValue alone takes "-1" as a huge size, or reports "-5K" as an overflow).
-CLI::Validator ByteSize() {
-  const CLI::Validator size = CLI::AsSizeValue(false);
-  return CLI::Validator(
-      [size](std::string& value) -> std::string {
-        const auto first = value.find_first_not_of(" \t");
-        if (first != std::string::npos && value[first] == '-') return "must not be negative";
-        return size(value);
-      },
-      size.get_description());
-}
-
 }  // namespace
 
 void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
@@ -297,6 +307,7 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   auto* orch_serve = orch->add_subcommand(
       "serve", "Run the orchestrator in the foreground (stop with Ctrl-C or SIGTERM)");
   orch_serve->add_option("--listen", orchestrator->listen, "Address to listen on (port 0: any free port)")
+      ->check(HostPort(/*allow_port_zero=*/true))
       ->capture_default_str();
   orch_serve->add_option("--db", orchestrator->db, "SQLite file that keeps the jobs")
       ->capture_default_str();
@@ -319,7 +330,7 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->capture_default_str();
   orch_serve->add_option("--heartbeat-timeout", orchestrator->heartbeat_timeout,
                          "Seconds without a heartbeat before a node is inactive")
-      ->check(CLI::PositiveNumber)
+      ->check(Seconds())
       ->capture_default_str();
   orch_serve->callback([&, orchestrator] { exit_code = ServeOrchestrator(options, *orchestrator); });
 
@@ -328,8 +339,11 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   dmn->require_subcommand(1);
   auto* dmn_serve = dmn->add_subcommand(
       "serve", "Run a node's daemon in the foreground (stop with Ctrl-C or SIGTERM)");
-  dmn_serve->add_option("--node-id", daemon->node_id, "This node's id")->required();
+  dmn_serve->add_option("--node-id", daemon->node_id, "This node's id")
+      ->required()
+      ->check(NodeId());
   dmn_serve->add_option("--listen", daemon->listen, "Address to listen on (port 0: any free port)")
+      ->check(HostPort(/*allow_port_zero=*/true))
       ->capture_default_str();
   dmn_serve->add_option("--dataset", daemon->datasets,
                         "A dataset this node owns: NAME=PATH to a CSV file (repeatable)");
@@ -339,9 +353,11 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
   dmn_serve->add_option("--orchestrator", daemon->orchestrator,
-                        "Orchestrator to register with and heartbeat to (HOST:PORT)");
+                        "Orchestrator to register with and heartbeat to (HOST:PORT)")
+      ->check(HostPort(/*allow_port_zero=*/false));
   dmn_serve->add_option("--advertise", daemon->advertise,
-                        "Address the orchestrator should dial (default: the listen address)");
+                        "Address the orchestrator should dial (default: the listen address)")
+      ->check(HostPort(/*allow_port_zero=*/false));
   dmn_serve->add_option("--max-concurrent-jobs", daemon->max_concurrent_jobs, "Tasks run at once")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
@@ -358,10 +374,11 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   dmn_serve->add_option("--abandon-after", daemon->abandon_after,
                         "Cancel a task its orchestrator stopped following this many seconds ago "
                         "(it restarted, or lost this node); 0: never")
-      ->check(CLI::NonNegativeNumber)
+      ->check(Seconds(/*allow_zero=*/true))
       ->capture_default_str();
   dmn_serve->add_option("--label", daemon->labels,
-                        "A label for node selection: KEY=VALUE (repeatable)");
+                        "A label for node selection: KEY=VALUE (repeatable)")
+      ->check(Utf8Text());
   dmn_serve->add_option("--min-samples", daemon->min_samples,
                         "Refuse collaborative (summary) tasks on datasets with fewer rows "
                         "(0 or 1: allow all)")

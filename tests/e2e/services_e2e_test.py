@@ -83,7 +83,17 @@ class ServicesTest(DimTestCase):
             (["daemon", "serve", "--node-id", "n", "--dataset", "d=/no/such/file.csv"], 4,
              "dataset 'd': "),
             (["daemon", "serve", "--dataset", "d=x.csv"], 2, "--node-id is required"),
-            (["orchestrator", "serve", "--listen", "nonsense"], 2, "is not HOST:PORT"),
+            (["orchestrator", "serve", "--listen", "nonsense"], 2,
+             "--listen: expected HOST:PORT, got 'nonsense'"),
+            (["orchestrator", "serve", "--listen", "127.0.0.1:70000"], 2,
+             "--listen: the port must be a number from 0 to 65535, got '70000'"),
+            (["daemon", "serve", "--node-id", "a b"], 2,
+             "--node-id: node id 'a b': no spaces, control characters, ',' or '='"),
+            (["orchestrator", "serve", "--listen", "127.0.0.1:0", "--db",
+              self.path("no/such/folder/x.db")], 2, "the folder"),
+            (["orchestrator", "serve", "--listen", "127.0.0.1:0", "--db", self.path("x.db"),
+              "--heartbeat-timeout", "nan"], 2,
+             "--heartbeat-timeout: must be a finite number of seconds, got nan"),
             (["orchestrator", "serve", "--listen", "127.0.0.1:0", "--db", self.path("x.db"),
               "--node", "broken"], 2, "--node 'broken': expected NAME=VALUE"),
             (["daemon", "serve", "--node-id", "n", "--cache-max-bytes", "-1"], 2,
@@ -93,7 +103,7 @@ class ServicesTest(DimTestCase):
             (["orchestrator", "serve", "--listen", "127.0.0.1:0", "--db", self.path("x.db"),
               "--max-model-bytes", "-1"], 2, "--max-model-bytes: must not be negative"),
             (["daemon", "serve", "--node-id", "n", "--abandon-after", "-1"], 2,
-             "--abandon-after: Value -1 not in range 0"),
+             "--abandon-after: must be >= 0, got -1"),
         ]
         for args, code, message in cases:
             with self.subTest(args=args):
