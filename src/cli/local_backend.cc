@@ -1,6 +1,10 @@
 // JobBackend in-process (--local): the same engine, in-process nodes, a local SQLite file.
+#include <algorithm>
+#include <condition_variable>
 #include <cstdlib>
 #include <map>
+#include <mutex>
+#include <optional>
 
 #include "cli/job_backend.h"
 #include "core/node/in_process_node.h"
@@ -30,24 +34,50 @@ class LocalBackend final : public JobBackend {
   core::Result<core::JobRecord> Cancel(const std::string& id) override {
     return service_.Cancel(id);
   }
+  // Follows the job through the service's Watch: a job this process runs is seen at each
+  // change, at once. A job another process runs (dim --local status --watch from another
+  // shell) changes only in the shared file, which is read again every kRefresh.
   core::Result<core::JobRecord> Wait(const std::string& id, std::chrono::milliseconds timeout,
                                      const ProgressFn& progress) override {
+    constexpr auto kRefresh = std::chrono::milliseconds(500);
+    struct Seen {
+      std::mutex mu;
+      std::condition_variable cv;
+      std::optional<core::JobRecord> latest;  // not yet given to `progress`
+    };
+    auto seen = std::make_shared<Seen>();
+    DIM_ASSIGN_OR_RETURN(const int64_t handle,
+                         service_.Watch(id, [seen](const core::JobRecord& record) {
+                           std::lock_guard lock(seen->mu);
+                           seen->latest = record;
+                           seen->cv.notify_one();
+                         }));
+    struct Unwatch {
+      core::JobService& service;
+      int64_t handle;
+      ~Unwatch() { service.Unwatch(handle); }
+    } unwatch{service_, handle};
     const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::string last_state = "PENDING";
     for (;;) {
-      const auto slice = std::min<std::chrono::milliseconds>(
-          std::chrono::milliseconds(200),
-          std::chrono::duration_cast<std::chrono::milliseconds>(
-              deadline - std::chrono::steady_clock::now()));
-      auto job = service_.Wait(id, std::max(slice, std::chrono::milliseconds(0)));
-      if (job.ok()) {
-        if (progress) progress(*job);
-        return job;
+      std::optional<core::JobRecord> record;
+      {
+        std::unique_lock lock(seen->mu);
+        seen->cv.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + kRefresh),
+                            [&] { return seen->latest.has_value(); });
+        record.swap(seen->latest);
       }
-      if (job.status().code() != core::StatusCode::kDeadlineExceeded) return job;
-      if (progress) {
-        if (auto current = service_.Get(id); current.ok()) progress(*current);
+      if (!record) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+          return core::Status::DeadlineExceeded("job '" + id + "' is still " + last_state);
+        }
+        auto current = service_.Get(id);  // another process's job: the file says
+        if (!current.ok()) return current.status();
+        record = *std::move(current);
       }
-      if (std::chrono::steady_clock::now() >= deadline) return job;
+      last_state = std::string(core::JobStateName(record->state));
+      if (progress) progress(*record);
+      if (core::IsTerminal(record->state)) return *std::move(record);
     }
   }
   core::Result<HealthReport> Health() override {

@@ -212,19 +212,7 @@ bool GrpcNode::StartTask(const core::NodeTask& task, const core::CancelToken& ca
 core::Result<nlohmann::json> GrpcNode::RunTask(const core::NodeTask& task,
                                                const core::CancelToken& cancel,
                                                std::chrono::milliseconds timeout) {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::optional<core::Result<nlohmann::json>> end;
-  TaskDone done = [&](core::Result<nlohmann::json> result) {
-    // Notified under the lock: once it is released the waiter may return, and mu and cv go.
-    std::lock_guard lock(mu);
-    end = std::move(result);
-    cv.notify_one();
-  };
-  (void)StartTask(task, cancel, timeout, done);
-  std::unique_lock lock(mu);
-  cv.wait(lock, [&] { return end.has_value(); });
-  return *std::move(end);
+  return RunStartedTask(task, cancel, timeout);
 }
 
 }  // namespace dim::net

@@ -1,20 +1,92 @@
 #include "core/node/in_process_node.h"
 
+#include <algorithm>
+#include <thread>
+
 #include "core/models/model_ref.h"
-#include "core/node/task_runner.h"
 
 namespace dim::core {
 
+// One task being followed: what StartTask was given, kept until the end is reported.
+struct InProcessNode::Follow {
+  std::string task_id;
+  const CancelToken* cancel;
+  TaskDone done;
+  bool cancel_sent = false;
+};
+
+namespace {
+
+// What left the node, as RunTask reports it: the task's document, or why there is none.
+Result<nlohmann::json> EndOf(const TaskView& view) {
+  if (view.status == "completed") {
+    auto doc = nlohmann::json::parse(view.result_json, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded() || !doc.is_object()) {
+      return Status::Internal("the node's task document is not a JSON object");
+    }
+    return doc;
+  }
+  if (view.status == "cancelled") {
+    return Status::Cancelled(view.error.empty() ? "task cancelled" : view.error);
+  }
+  return Status(view.error_code == StatusCode::kOk ? StatusCode::kInternal : view.error_code,
+                view.error);
+}
+
+}  // namespace
+
+TaskQueueOptions InProcessNode::DefaultOptions() {
+  TaskQueueOptions options;
+  options.max_concurrent = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.max_queued = 256;
+  return options;
+}
+
 InProcessNode::InProcessNode(std::string id, std::shared_ptr<ModelRepository> models,
-                             DatasetCatalog datasets, NodePolicy policy)
+                             DatasetCatalog datasets, TaskQueueOptions options)
     : id_(std::move(id)),
       models_(std::move(models)),
       datasets_(std::move(datasets)),
-      policy_(policy) {}
+      max_concurrent_(options.max_concurrent),
+      queue_(*models_, datasets_, clock_, options) {}
+
+InProcessNode::~InProcessNode() { closing_ = true; }
+
+bool InProcessNode::StartTask(const NodeTask& task, const CancelToken& cancel,
+                              std::chrono::milliseconds /*timeout*/, TaskDone& done) {
+  auto follow = std::make_shared<Follow>(Follow{task.job_id, &cancel, std::move(done), false});
+  if (Status queued = queue_.Submit(task, task.priority); !queued.ok()) {
+    follow->done(queued);
+    return true;
+  }
+  Wait(std::move(follow));
+  return true;
+}
+
+void InProcessNode::Wait(std::shared_ptr<Follow> follow) {
+  const auto next_look = std::chrono::steady_clock::now() + kCancelPoll;
+  auto waiting = queue_.WaitForEnd(follow->task_id, next_look, [this, follow](const TaskView& view) {
+    if (view.status == "completed" || view.status == "failed" || view.status == "cancelled") {
+      follow->done(EndOf(view));
+      return;
+    }
+    if (closing_) {  // the queue is going: its waiters are answered as it stops
+      follow->done(Status::Cancelled("node '" + id_ + "' is shutting down"));
+      return;
+    }
+    if (follow->cancel->cancelled() && !follow->cancel_sent) {
+      follow->cancel_sent = true;
+      (void)queue_.Cancel(follow->task_id);  // its end comes to the next wait
+    }
+    Wait(follow);
+  });
+  // NOT_FOUND: the queue forgot the task (it keeps thousands of finished ones), or is gone.
+  if (!waiting.ok()) follow->done(waiting.status());
+}
 
 Result<nlohmann::json> InProcessNode::RunTask(const NodeTask& task, const CancelToken& cancel,
-                                              std::chrono::milliseconds /*timeout*/) {
-  return RunNodeTask(*models_, datasets_, task, cancel, policy_);
+                                              std::chrono::milliseconds timeout) {
+  return RunStartedTask(task, cancel, timeout);
 }
 
 NodeDescription InProcessNode::Describe() const {
@@ -24,6 +96,10 @@ NodeDescription InProcessNode::Describe() const {
   d.described = true;
   d.datasets = datasets_.entries();
   d.models = models_->List();
+  const TaskStats stats = queue_.Stats();
+  d.active_jobs = stats.active;
+  d.queued_jobs = stats.queued;
+  d.max_concurrent_jobs = max_concurrent_;
   // Models by content: a file of the folder whose sha256 is the id's.
   d.can_get_model = [models = models_](const std::string& id) {
     return Sha256OfModelId(id) && models->CheckAvailable(id).ok();

@@ -1,34 +1,59 @@
 // Local mode: nodes that live in this process, each with its own datasets and model folder.
+// A node runs its tasks through its own TaskQueue, as a daemon does, so that local and
+// remote mode differ only in the transport: the same priorities, limits and early checks
+// (dataset, models, the node's policy) before a task runs.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
 
+#include "core/clock.h"
 #include "core/node/dataset_catalog.h"
 #include "core/node/model_repository.h"
 #include "core/node/node_client.h"
-#include "core/node/task_runner.h"
+#include "core/node/task_queue.h"
 
 namespace dim::core {
 
 class InProcessNode final : public NodeClient {
  public:
-  // policy: the node's own, as a daemon's (local mode uses the default, min_samples 10).
+  // options: the node's queue, as a daemon's (--max-concurrent-jobs, --max-queued, its
+  // policy: local mode uses the defaults, min_samples 10).
   InProcessNode(std::string id, std::shared_ptr<ModelRepository> models, DatasetCatalog datasets,
-                NodePolicy policy = NodePolicy{});
+                TaskQueueOptions options = DefaultOptions());
+  // Tasks still followed are reported CANCELLED.
+  ~InProcessNode() override;
 
-  // Runs on the calling thread under the node's policy; the engine enforces the job's time
-  // limit.
+  // Queues the task on the node's TaskQueue and reports its end without holding a thread:
+  // the queue's callbacks follow it, looking at `cancel` every kCancelPoll (a raised one
+  // cancels the task at its next batch). The engine enforces the job's time limit.
+  bool StartTask(const NodeTask& task, const CancelToken& cancel,
+                 std::chrono::milliseconds timeout, TaskDone& done) override;
+  // StartTask, waiting for its end on the calling thread.
   Result<nlohmann::json> RunTask(const NodeTask& task, const CancelToken& cancel,
                                  std::chrono::milliseconds timeout) override;
   NodeDescription Describe() const;
 
+  // How often a task's follower looks at the job's cancel token.
+  static constexpr std::chrono::milliseconds kCancelPoll{50};
+  // A queue of as many workers as the machine has cores, 256 waiting tasks, no abandonment.
+  static TaskQueueOptions DefaultOptions();
+
  private:
+  struct Follow;
+  // Asks the queue for the task's end (or its view at the next cancel poll).
+  void Wait(std::shared_ptr<Follow> follow);
+
   std::string id_;
   std::shared_ptr<ModelRepository> models_;
   DatasetCatalog datasets_;
-  NodePolicy policy_;
+  SystemClock clock_;
+  int max_concurrent_;
+  std::atomic<bool> closing_{false};
+  // Declared last: destroyed first, cancelling and joining its tasks while the rest lives.
+  TaskQueue queue_;
 };
 
 class InProcessDirectory final : public NodeDirectory {

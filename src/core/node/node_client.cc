@@ -1,5 +1,8 @@
 #include "core/node/node_client.h"
 
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/text.h"
@@ -55,6 +58,25 @@ Result<Summary> NodeClient::RunSummaryTask(const NodeTask& task, const CancelTok
     return Status::Internal("the node sent a malformed summary: " + summary.status().message());
   }
   return summary;
+}
+
+Result<nlohmann::json> NodeClient::RunStartedTask(const NodeTask& task, const CancelToken& cancel,
+                                                  std::chrono::milliseconds timeout) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Result<nlohmann::json>> end;
+  TaskDone done = [&](Result<nlohmann::json> result) {
+    // Notified under the lock: once it is released the waiter may return, and mu and cv go.
+    std::lock_guard lock(mu);
+    end = std::move(result);
+    cv.notify_one();
+  };
+  if (!StartTask(task, cancel, timeout, done)) {
+    return Status::Internal("this node client cannot start tasks");
+  }
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return end.has_value(); });
+  return *std::move(end);
 }
 
 void NodeDirectory::StartThread(std::function<void()> work) {

@@ -102,6 +102,12 @@ class NodeClient {
   // (INTERNAL when it is not one).
   Result<Summary> RunSummaryTask(const NodeTask& task, const CancelToken& cancel,
                                  std::chrono::milliseconds timeout);
+
+ protected:
+  // RunTask for a client whose StartTask takes every task: starts it, and blocks the calling
+  // thread until StartTask's callback reports the end.
+  Result<nlohmann::json> RunStartedTask(const NodeTask& task, const CancelToken& cancel,
+                                        std::chrono::milliseconds timeout);
 };
 
 // The nodes a pattern may use. Thread-safe.
