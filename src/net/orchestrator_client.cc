@@ -1,0 +1,128 @@
+#include "net/orchestrator_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <optional>
+
+#include "net/grpc_status.h"
+#include "net/job_convert.h"
+#include "net/node_convert.h"
+
+namespace dim::net {
+namespace {
+
+namespace pb = dim::orchestrator;
+
+// A job's result may hold a pipeline's output rows (up to 500000 numbers as JSON text):
+// more than gRPC's default 4 MiB.
+std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
+
+OrchestratorClient::OrchestratorClient(std::string address, std::chrono::milliseconds rpc_timeout)
+    : address_(std::move(address)),
+      rpc_timeout_(rpc_timeout),
+      stub_(pb::Orchestrator::NewStub(Channel(address_))) {}
+
+std::unique_ptr<grpc::ClientContext> OrchestratorClient::Context() const {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + rpc_timeout_);
+  return ctx;
+}
+
+core::Status OrchestratorClient::Check(const grpc::Status& status) const {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return core::Status::Unavailable("cannot reach the orchestrator at " + address_ + ": " +
+                                     status.error_message());
+  }
+  return FromGrpc(status);
+}
+
+core::Result<core::JobRecord> OrchestratorClient::Submit(const core::SubmitRequest& request) {
+  pb::SubmitJobRequest req;
+  req.set_user_id(request.user_id);
+  req.set_pattern(static_cast<dim::common::Pattern>(request.pattern));
+  req.set_config_json(request.config_json);
+  req.set_priority(static_cast<dim::common::Priority>(request.priority));
+  pb::SubmitJobResponse resp;
+  auto ctx = Context();
+  DIM_RETURN_IF_ERROR(Check(stub_->SubmitJob(ctx.get(), req, &resp)));
+  return Get(resp.job_id());
+}
+
+core::Result<core::JobRecord> OrchestratorClient::Get(const std::string& id) {
+  pb::GetJobStatusRequest req;
+  req.set_job_id(id);
+  pb::JobStatusResponse resp;
+  auto ctx = Context();
+  DIM_RETURN_IF_ERROR(Check(stub_->GetJobStatus(ctx.get(), req, &resp)));
+  return FromProto(resp);
+}
+
+core::Result<core::JobPage> OrchestratorClient::List(const core::JobQuery& query) {
+  pb::ListJobsRequest req;
+  req.set_user_id(query.user_id);
+  req.set_status_filter(static_cast<dim::common::JobState>(query.state));
+  req.set_limit(query.limit);
+  req.set_offset(query.offset);
+  pb::ListJobsResponse resp;
+  auto ctx = Context();
+  DIM_RETURN_IF_ERROR(Check(stub_->ListJobs(ctx.get(), req, &resp)));
+  core::JobPage page;
+  page.total = resp.total();
+  for (const auto& j : resp.jobs()) page.jobs.push_back(FromProto(j));
+  return page;
+}
+
+core::Result<core::JobRecord> OrchestratorClient::Cancel(const std::string& id) {
+  pb::CancelJobRequest req;
+  req.set_job_id(id);
+  pb::CancelJobResponse resp;
+  auto ctx = Context();
+  DIM_RETURN_IF_ERROR(Check(stub_->CancelJob(ctx.get(), req, &resp)));
+  return Get(id);
+}
+
+core::Result<core::JobRecord> OrchestratorClient::Watch(
+    const std::string& id, std::chrono::milliseconds timeout,
+    const std::function<void(const core::JobRecord&)>& progress) {
+  pb::WatchJobRequest req;
+  req.set_job_id(id);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  auto reader = stub_->WatchJob(&ctx, req);
+  std::optional<core::JobRecord> last;
+  pb::JobStatusResponse message;
+  while (reader->Read(&message)) {
+    last = FromProto(message);
+    if (progress) progress(*last);
+  }
+  grpc::Status status = reader->Finish();
+  if (last && core::IsTerminal(last->state)) return *last;
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && last) {
+    return core::Status::DeadlineExceeded("job '" + id + "' is still " +
+                                          std::string(core::JobStateName(last->state)));
+  }
+  if (status.ok()) {
+    return core::Status::Unavailable("the orchestrator at " + address_ +
+                                     " ended the watch of job '" + id + "' before it ended");
+  }
+  return Check(status);
+}
+
+core::Result<NodeList> OrchestratorClient::ListNodes() {
+  pb::ListNodesResponse resp;
+  auto ctx = Context();
+  DIM_RETURN_IF_ERROR(Check(stub_->ListNodes(ctx.get(), pb::ListNodesRequest{}, &resp)));
+  NodeList list;
+  list.version = resp.version();
+  for (const auto& n : resp.nodes()) list.nodes.push_back(FromProto(n));
+  return list;
+}
+
+}  // namespace dim::net

@@ -1,0 +1,56 @@
+// The Orchestrator service's job calls, from a client (`dim submit | status | ls | cancel |
+// health` without --local), in core types.
+#pragma once
+
+#include <grpcpp/channel.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/engine/job_service.h"
+#include "core/node/node_client.h"
+#include "orchestrator.grpc.pb.h"
+
+namespace dim::net {
+
+// What ListNodes answers.
+struct NodeList {
+  std::string version;
+  std::vector<core::NodeDescription> nodes;
+};
+
+// Thread-safe. Every unary call has a deadline of `rpc_timeout`. Failures to reach the
+// orchestrator (UNAVAILABLE, or no answer by the deadline) are UNAVAILABLE "cannot reach the
+// orchestrator at ADDR: ..."; other errors are the orchestrator's.
+class OrchestratorClient final {
+ public:
+  // `address`: the orchestrator's HOST:PORT, dialled at once (without blocking).
+  OrchestratorClient(std::string address, std::chrono::milliseconds rpc_timeout);
+
+  const std::string& address() const { return address_; }
+
+  // SubmitJob, then the job as GetJobStatus shows it.
+  core::Result<core::JobRecord> Submit(const core::SubmitRequest& request);
+  core::Result<core::JobRecord> Get(const std::string& id);
+  core::Result<core::JobPage> List(const core::JobQuery& query);
+  // CancelJob, then the job as GetJobStatus shows it.
+  core::Result<core::JobRecord> Cancel(const std::string& id);
+  // Follows the job's WatchJob stream until the job ends (DEADLINE_EXCEEDED "job 'x' is
+  // still RUNNING" after `timeout`), calling `progress` (if set) with every state it sends.
+  core::Result<core::JobRecord> Watch(const std::string& id, std::chrono::milliseconds timeout,
+                                      const std::function<void(const core::JobRecord&)>& progress);
+  core::Result<NodeList> ListNodes();
+
+ private:
+  std::unique_ptr<grpc::ClientContext> Context() const;
+  core::Status Check(const grpc::Status& status) const;
+
+  std::string address_;
+  std::chrono::milliseconds rpc_timeout_;
+  std::unique_ptr<dim::orchestrator::Orchestrator::Stub> stub_;
+};
+
+}  // namespace dim::net
