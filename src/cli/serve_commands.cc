@@ -63,6 +63,9 @@ struct DaemonOptions {
   double abandon_after = 30;    // seconds; see TaskQueueOptions::abandon_after
 };
 
+// The longest a service takes to stop once signalled, before it ends at once.
+constexpr std::chrono::seconds kStopLimit{10};
+
 int Fail(const core::Status& status) {
   spdlog::error("{}", status.message());
   return ExitCodeFor(status);
@@ -159,6 +162,7 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
 
   const int sig = net::WaitForStopSignal();
   spdlog::info("signal {} received; stopping", sig);
+  net::EndProcessIfStoppingTakesLongerThan(kStopLimit);
   server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   jobs.Stop();
   registry.Stop();
@@ -292,6 +296,7 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
 
   const int sig = net::WaitForStopSignal();
   spdlog::info("signal {} received; stopping", sig);
+  net::EndProcessIfStoppingTakesLongerThan(kStopLimit);
   if (announcer) announcer->Stop();
   server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   spdlog::info("stopped");

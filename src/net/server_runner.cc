@@ -3,13 +3,16 @@
 #include <absl/synchronization/mutex.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
 #include <netdb.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <thread>
 
 namespace dim::net {
 
@@ -88,6 +91,16 @@ void BlockStopSignals() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void EndProcessIfStoppingTakesLongerThan(std::chrono::seconds limit) {
+  std::thread([limit] {
+    std::this_thread::sleep_for(limit);
+    spdlog::error("still stopping after {}s (a task does not reach its next batch): exiting now",
+                  limit.count());
+    spdlog::default_logger()->flush();
+    std::_Exit(1);
+  }).detach();
 }
 
 int WaitForStopSignal() {

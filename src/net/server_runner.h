@@ -3,6 +3,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,5 +33,11 @@ void ConfigureGrpcRuntime();
 // call BlockStopSignals() at the top of main before any thread starts).
 void BlockStopSignals();
 int WaitForStopSignal();
+
+// Once a stop signal came: should stopping (in-flight calls, tasks reaching their next
+// batch, joins) take longer than `limit`, logs why and ends the process at once with exit
+// status 1, so that SIGTERM always ends a service within a few seconds, whatever a task
+// is blocked on.
+void EndProcessIfStoppingTakesLongerThan(std::chrono::seconds limit);
 
 }  // namespace dim::net
