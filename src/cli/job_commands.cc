@@ -483,7 +483,8 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
                    "key aggregation.differential_privacy.clip)")
       ->delimiter(',')
       ->check(FiniteNumber());
-  submit->add_option("--min-nodes", s->min_nodes, "Quorum of nodes that must succeed")->check(CLI::PositiveNumber);
+  submit->add_option("--min-nodes", s->min_nodes, "Quorum of nodes that must succeed")
+      ->check(CLI::Range(1, static_cast<int>(core::kMaxNodesPerJob)));
   submit->add_option("--consensus", s->consensus,
                      "Comparative: majority_vote, weighted_vote, average, unanimous or "
                      "expert_review (config key consensus.method)");
@@ -535,7 +536,8 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   ls->add_option("--state", *state, "Only jobs in this state");
   ls->add_option("--user", query->user_id, "Only this user's jobs")->check(Utf8Text());
   ls->add_option("-n,--limit", query->limit, "Jobs per page")->check(CLI::Range(1, 1000))->capture_default_str();
-  ls->add_option("--offset", query->offset, "Jobs to skip")->check(CLI::NonNegativeNumber);
+  ls->add_option("--offset", query->offset, "Jobs to skip")
+      ->check(CLI::Range(0, std::numeric_limits<int>::max()));
   ls->callback([&, query, state] { exit_code = RunList(options, *state, *query); });
 
   auto cancel_id = std::make_shared<std::string>();

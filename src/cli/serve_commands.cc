@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <sstream>
 #include <thread>
@@ -387,7 +388,7 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   dmn_serve->add_option("--min-samples", daemon->min_samples,
                         "Refuse collaborative (summary) tasks on datasets with fewer rows "
                         "(0 or 1: allow all)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()))
       ->capture_default_str();
   dmn_serve->callback([&, daemon] { exit_code = ServeDaemon(options, *daemon); });
 }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/job/chained_config.h"
+#include "core/job/config_reader.h"
 #include "core/text.h"
 
 namespace dim::core {
@@ -169,10 +170,11 @@ Result<NodeTask> NodeTaskFromRequest(std::string job_id, std::string model_id,
   if (task.model_id.empty()) return Status::InvalidArgument("model_id: must not be empty");
   if (!data_source.empty()) task.dataset = std::move(data_source);
   if (params_json.empty()) return task;
-  auto j = json::parse(params_json, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    return Status::InvalidArgument("input_data_json: expected a JSON object");
-  }
+  // As strict as a job's config: bounded depth, no key given twice.
+  auto parsed = ParseJsonText(params_json);
+  if (!parsed.ok()) return parsed.status().WithPrefix("input_data_json");
+  const json j = *std::move(parsed);
+  if (!j.is_object()) return Status::InvalidArgument("input_data_json: expected a JSON object");
   if (auto kind = j.find("kind"); kind != j.end()) {
     if (*kind == "comparative") {
       task.kind = NodeTaskKind::kComparative;
