@@ -6,12 +6,12 @@
 # tests/fuzz/regressions/<target>/ (replayed by `meson test --suite fuzz` once fixed) and
 # the script exits 1.
 #
-# Usage: scripts/fuzz.sh [--seconds N] [--build-dir DIR] [--max-len N] [model|csv|config]...
+# Usage: scripts/fuzz.sh [--seconds N] [--build-dir DIR] [--max-len N] [model|csv|config|grpc]...
 #   --seconds N     fuzzing time per target (default 60)
 #   --build-dir DIR clang build directory (default build-fuzz)
 #   --max-len N     largest input libFuzzer generates (default: 8192 for model, 1024 for csv,
-#                   4096 for config)
-#   model, csv, config  the targets to run (default: all three)
+#                   4096 for config and grpc)
+#   model, csv, config, grpc  the targets to run (default: all four)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,17 +24,17 @@ while (($#)); do
     --seconds) seconds="$2"; shift 2 ;;
     --build-dir) build_dir="$2"; shift 2 ;;
     --max-len) max_len="$2"; shift 2 ;;
-    model | csv | config) targets+=("$1"); shift ;;
+    model | csv | config | grpc) targets+=("$1"); shift ;;
     -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fuzz: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
-((${#targets[@]})) || targets=(model csv config)
+((${#targets[@]})) || targets=(model csv config grpc)
 [[ "$seconds" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz: --seconds needs a positive integer" >&2; exit 2; }
 
 # Corpus/regressions directory => binary, and the default input size limit of each.
-declare -A binary=([model]=fuzz_model_loader [csv]=fuzz_csv_reader [config]=fuzz_config_reader)
-declare -A default_max_len=([model]=8192 [csv]=1024 [config]=4096)
+declare -A binary=([model]=fuzz_model_loader [csv]=fuzz_csv_reader [config]=fuzz_config_reader [grpc]=fuzz_grpc_requests)
+declare -A default_max_len=([model]=8192 [csv]=1024 [config]=4096 [grpc]=4096)
 
 # 1. Tools: the ordinary build dependencies, plus clang and its libFuzzer runtime.
 scripts/install-deps.sh --fuzz
