@@ -241,15 +241,25 @@ bool JobService::InGrace() const { return std::chrono::steady_clock::now() < gra
 
 bool JobService::NodesReady(const std::vector<std::string>& node_ids) {
   if (node_ids.empty()) return !InGrace();
-  const std::vector<NodeDescription> known = nodes_.Describe();
-  return std::all_of(node_ids.begin(), node_ids.end(), [&](const std::string& id) {
-    return std::any_of(known.begin(), known.end(),
-                       [&](const NodeDescription& d) { return d.id == id && d.active; });
-  });
+  // The directory is asked at most once a kNodesPoll, however many jobs wait.
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= active_nodes_until_) {
+    active_nodes_.clear();
+    for (const auto& d : nodes_.Describe()) {
+      if (d.active) active_nodes_.insert(d.id);
+    }
+    active_nodes_until_ = now + kNodesPoll;
+  }
+  return std::all_of(node_ids.begin(), node_ids.end(),
+                     [&](const std::string& id) { return active_nodes_.count(id) > 0; });
 }
 
 void JobService::RequeueWaitingLocked() {
+  // One look a kNodesPoll, by whichever worker wakes first.
+  const auto now = std::chrono::steady_clock::now();
   const bool grace_over = !InGrace();
+  if (!grace_over && now < next_requeue_) return;
+  next_requeue_ = now + kNodesPoll;
   std::erase_if(waiting_, [&](const WaitingForNodes& w) {
     if (!grace_over && !NodesReady(w.node_ids)) return false;
     queue_.push(w.queued);
@@ -377,7 +387,6 @@ void JobService::WorkerLoop() {
         queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       } else {
         // Jobs wait for their nodes: look again every so often (and once the grace ends).
-        constexpr auto kNodesPoll = std::chrono::milliseconds(100);
         queue_cv_.wait_for(lock, kNodesPoll, [&] { return stopping_ || !queue_.empty(); });
         RequeueWaitingLocked();
       }
@@ -394,9 +403,8 @@ void JobService::WorkerLoop() {
         std::optional<JobRecord> loaded;
         if (job == nullptr && (loaded = ToOptional(store_.Get(id)))) job = &*loaded;
         if (job != nullptr) {
-          if (job->total_steps > 0) {
-            for (const auto& n : job->nodes) node_ids.push_back(n.node_id);
-          }
+          // Those it was given or named; none when they are to be chosen as it starts.
+          for (const auto& n : job->nodes) node_ids.push_back(n.node_id);
           if (!NodesReady(node_ids)) {
             waiting_.push_back({next, std::move(node_ids)});
             continue;

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <queue>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -135,8 +136,8 @@ class JobService final {
   Result<JobPlan> Plan(Pattern pattern, std::string_view config_json);
   // Within node_grace of Start().
   bool InGrace() const;
-  // Whether every node of a job is known and active (a job with none yet, to be chosen when
-  // it starts, is ready once the grace period is over).
+  // Under mu_: whether every node of a job is known and active (a job with none yet, to be
+  // chosen when it starts, is ready once the grace period is over).
   bool NodesReady(const std::vector<std::string>& node_ids);
   // Under mu_: moves the jobs that waited for their nodes back into queue_, those whose nodes
   // are now ready, or all of them once the grace period is over.
@@ -182,6 +183,11 @@ class JobService final {
   };
   std::vector<WaitingForNodes> waiting_;
   std::chrono::steady_clock::time_point grace_until_{};
+  // How often waiting jobs are looked at, and the directory asked which nodes are active.
+  static constexpr std::chrono::milliseconds kNodesPoll{100};
+  std::chrono::steady_clock::time_point next_requeue_{};
+  std::set<std::string> active_nodes_;  // as the directory said, until active_nodes_until_
+  std::chrono::steady_clock::time_point active_nodes_until_{};
   // The jobs waiting to run, each with its record as stored (null where the config is too
   // large to keep: read from the store when the job starts). Get, Watch and the workers
   // answer from here; a pending job's Cancel() removes it.

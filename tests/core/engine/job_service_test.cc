@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -458,6 +459,80 @@ TEST_F(TwoNodeJobTest, BadPipelinesAreRejectedAtSubmitWithTheirPath) {
        StatusCode::kNotFound, "$.pipeline[1].model_id: model 'ghost' not found on node 'node-b'"},
   };
   ExpectRejected(Pattern::kChained, cases);
+}
+
+// "n1" of OneNodeDirectory, known only once online: a daemon that has not registered again
+// since the orchestrator restarted.
+class LateNodeDirectory final : public NodeDirectory {
+ public:
+  explicit LateNodeDirectory(std::shared_ptr<ScriptedNode> node) : known_(std::move(node)) {}
+  void GoOnline() { online_ = true; }
+  Result<std::shared_ptr<NodeClient>> Client(const std::string& node_id) override {
+    if (!online_) return Status::NotFound("node '" + node_id + "' not found");
+    return known_.Client(node_id);
+  }
+  std::vector<NodeDescription> Describe() override {
+    return online_ ? known_.Describe() : std::vector<NodeDescription>{};
+  }
+
+ private:
+  OneNodeDirectory known_;
+  std::atomic<bool> online_{false};
+};
+
+// A job left PENDING in the store by an orchestrator that died.
+std::string StorePendingJob(JobStore& store) {
+  JobRecord job;
+  job.id = "job-left-pending";
+  job.user_id = "alice";
+  job.pattern = Pattern::kCollaborative;
+  job.config_json = kConfig;
+  job.priority = Priority::kNormal;
+  job.state = JobState::kPending;
+  job.created_at = "2026-12-04T10:00:00Z";
+  job.total_steps = 1;
+  job.nodes.resize(1);
+  job.nodes[0].node_id = "n1";
+  EXPECT_TRUE(store.Insert(&job).ok());
+  return job.id;
+}
+
+TEST_F(JobServiceTest, ARestartedServiceKeepsQueuedJobsUntilTheirNodesAreBack) {
+  LateNodeDirectory late(node_);
+  const std::string left = StorePendingJob(*store_);
+  JobService service(*store_, late, clock_, {.node_grace = 10s});
+  ASSERT_TRUE(service.Start().ok());
+  // Submitted before the node is heard from: accepted, its nodes checked when it starts.
+  auto early = service.Submit(Collaborative());
+  ASSERT_TRUE(early.ok()) << early.status().ToString();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(service.Get(left)->state, JobState::kPending);
+  EXPECT_EQ(service.Get(early->id)->state, JobState::kPending);
+  late.GoOnline();
+  for (const std::string& id : {left, early->id}) {
+    auto ended = service.Wait(id, 5s);
+    ASSERT_TRUE(ended.ok()) << ended.status().ToString();
+    EXPECT_EQ(ended->state, JobState::kCompleted) << ended->error;
+    EXPECT_EQ(ended->total_steps, 1);
+  }
+}
+
+TEST_F(JobServiceTest, NodesThatNeverComeBackFailTheJobOnceTheGraceEnds) {
+  LateNodeDirectory late(node_);
+  const std::string left = StorePendingJob(*store_);
+  JobService service(*store_, late, clock_, {.node_grace = 300ms});
+  ASSERT_TRUE(service.Start().ok());
+  auto ended = service.Wait(left, 5s);
+  ASSERT_TRUE(ended.ok()) << ended.status().ToString();
+  EXPECT_EQ(ended->state, JobState::kFailed);
+  EXPECT_THAT(ended->error, HasSubstr("node 'n1' not found"));
+}
+
+TEST_F(JobServiceTest, AFirstStartReportsAnUnknownNodeAtOnce) {
+  LateNodeDirectory late(node_);
+  JobService service(*store_, late, clock_, {.node_grace = 10s});
+  ASSERT_TRUE(service.Start().ok());
+  EXPECT_EQ(service.Submit(Collaborative()).status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(JobServiceTest, UnknownJobIsNotFound) {
