@@ -1,4 +1,6 @@
 // dim submit | status | result | ls | cancel | health: the client, remote or --local.
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -12,19 +14,17 @@
 #include <utility>
 #include <vector>
 
-#include <unistd.h>
-
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/job_backend.h"
 #include "cli/output.h"
+#include "cli/validators.h"
 #include "core/data/csv_reader.h"
 #include "core/job/chained_config.h"
 #include "core/job/config_reader.h"
 #include "core/node/node_task.h"
-#include "core/text.h"
 #include "core/regular_file.h"
-#include "cli/validators.h"
+#include "core/text.h"
 
 namespace dim::cli {
 namespace {
@@ -208,7 +208,8 @@ core::Result<std::string> BuildConfig(const SubmitOptions& o, core::Pattern patt
     if (o.config_file == "-") {
       text.assign(std::istreambuf_iterator<char>(std::cin), {});
     } else {
-      auto read = core::ReadRegularFile(o.config_file, core::kMaxConfigBytes, "--config " + o.config_file);
+      auto read =
+          core::ReadRegularFile(o.config_file, core::kMaxConfigBytes, "--config " + o.config_file);
       if (!read.ok()) return core::Status::InvalidArgument(read.status().message());
       text = *std::move(read);
     }
@@ -458,24 +459,28 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   submit->add_option("--nodes", s->nodes, "Node ids, comma-separated (config key nodes)")
       ->delimiter(',')
       ->check(Utf8Text());
-  submit->add_option("--node", s->node,
-                     "Comparative: the node that holds the data (config key node_id)")
+  submit
+      ->add_option("--node", s->node,
+                   "Comparative: the node that holds the data (config key node_id)")
       ->check(Utf8Text());
   submit->add_option("--dataset", s->dataset, "Dataset name on the nodes (config key dataset)")
       ->check(Utf8Text());
-  submit->add_option("--columns", s->columns, "Feature columns, comma-separated (config key columns)")
+  submit
+      ->add_option("--columns", s->columns, "Feature columns, comma-separated (config key columns)")
       ->delimiter(',')
       ->check(Utf8Text());
   submit->add_option("--aggregation", s->aggregation,
                      "Collaborative: federated_averaging, weighted_average, median or "
                      "trimmed_mean (config key aggregation.method)");
-  submit->add_option("--trim", s->trim,
-                     "Collaborative trimmed_mean: fraction of nodes dropped from each end, in "
-                     "[0, 0.5) (config key aggregation.trim, default 0.1)")
+  submit
+      ->add_option("--trim", s->trim,
+                   "Collaborative trimmed_mean: fraction of nodes dropped from each end, in "
+                   "[0, 0.5) (config key aggregation.trim, default 0.1)")
       ->check(FiniteNumber());
-  submit->add_option("--dp-epsilon", s->dp_epsilon,
-                     "Collaborative: differential privacy budget per node task (config key "
-                     "aggregation.differential_privacy.epsilon)")
+  submit
+      ->add_option("--dp-epsilon", s->dp_epsilon,
+                   "Collaborative: differential privacy budget per node task (config key "
+                   "aggregation.differential_privacy.epsilon)")
       ->check(FiniteNumber());
   submit
       ->add_option("--dp-clip", s->dp_clip,
@@ -495,9 +500,10 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
                    "--nodes, in order (config key aggregation.weights); comma-separated")
       ->delimiter(',')
       ->check(FiniteNumber());
-  submit->add_option("--min-agreement", s->min_agreement,
-                     "Comparative expert_review: flag rows where fewer than this fraction of the "
-                     "models agree (config key consensus.min_agreement, default 1)")
+  submit
+      ->add_option("--min-agreement", s->min_agreement,
+                   "Comparative expert_review: flag rows where fewer than this fraction of the "
+                   "models agree (config key consensus.min_agreement, default 1)")
       ->check(FiniteNumber());
   submit->add_option("--priority", s->priority, "low, normal or high")
       ->check(CLI::IsMember({"low", "normal", "high"}, CLI::ignore_case))
@@ -505,7 +511,8 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   submit->add_option("--user", s->user, "User id recorded with the job (default $USER)")
       ->check(Utf8Text());
   submit->add_flag("-w,--wait", s->wait, "Follow the job until it ends; exit code by its state");
-  submit->add_option("--timeout", s->timeout, "With --wait: give up after this many seconds (exit 7)")
+  submit
+      ->add_option("--timeout", s->timeout, "With --wait: give up after this many seconds (exit 7)")
       ->check(Seconds());
   submit->add_flag("-q,--quiet", s->quiet, "Print only the job id");
   submit->callback([&, s] { exit_code = RunSubmit(options, *s); });
@@ -521,7 +528,9 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   status->add_flag("-w,--watch", st->watch,
                    "Follow the job until it ends (live progress on a terminal); exit code by "
                    "its state");
-  status->add_option("--timeout", st->timeout, "With --watch: give up after this many seconds (exit 7)")
+  status
+      ->add_option("--timeout", st->timeout,
+                   "With --watch: give up after this many seconds (exit 7)")
       ->check(Seconds());
   status->callback([&, st] { exit_code = RunStatus(options, st->id, st->watch, st->timeout); });
 

@@ -10,11 +10,11 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
+#include "cli/validators.h"
 #include "core/clock.h"
 #include "core/models/model_folder.h"
 #include "core/models/model_ref.h"
 #include "net/model_store_client.h"
-#include "cli/validators.h"
 
 namespace dim::cli {
 namespace {

@@ -456,8 +456,7 @@ void PrintJson(const nlohmann::json& doc) { std::cout << core::DumpJson(doc, 2) 
 
 int ReportError(const GlobalOptions& options, const core::Status& status) {
   const std::string message = core::SafeMessage(status.message());
-  std::cerr << "dim: error: " << message << " (" << core::StatusCodeName(status.code())
-            << ")\n";
+  std::cerr << "dim: error: " << message << " (" << core::StatusCodeName(status.code()) << ")\n";
   if (options.output == OutputFormat::kJson) {
     const nlohmann::json doc{
         {"error", {{"code", core::StatusCodeName(status.code())}, {"message", message}}}};

@@ -8,8 +8,8 @@ namespace {
 class RemoteBackend final : public JobBackend {
  public:
   explicit RemoteBackend(const GlobalOptions& options)
-      : client_(options.server, std::chrono::milliseconds(static_cast<int64_t>(
-                                    options.rpc_timeout_seconds * 1000))) {}
+      : client_(options.server, std::chrono::milliseconds(
+                                    static_cast<int64_t>(options.rpc_timeout_seconds * 1000))) {}
 
   core::Result<core::JobRecord> Submit(const core::SubmitRequest& request) override {
     return client_.Submit(request);

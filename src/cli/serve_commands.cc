@@ -13,14 +13,16 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/validators.h"
 #include "core/clock.h"
 #include "core/engine/job_service.h"
 #include "core/infer/device.h"
+#include "core/models/model_store.h"
 #include "core/node/dataset_catalog.h"
 #include "core/node/model_repository.h"
 #include "core/node/task_queue.h"
+#include "core/regular_file.h"
 #include "core/store/job_store.h"
-#include "core/models/model_store.h"
 #include "net/daemon_service.h"
 #include "net/model_store_client.h"
 #include "net/node_announcer.h"
@@ -28,8 +30,6 @@
 #include "net/orchestrator_service.h"
 #include "net/pattern_engine_service.h"
 #include "net/server_runner.h"
-#include "cli/validators.h"
-#include "core/regular_file.h"
 
 namespace dim::cli {
 namespace {
@@ -211,8 +211,8 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
     if (auto s = datasets.Add(ds->first, ds->second); !s.ok()) return Fail(s);
   }
   if (datasets.entries().empty()) spdlog::warn("no --dataset given: this node can run no task");
-  if (std::error_code ec; std::filesystem::exists(o.models, ec) &&
-                          !std::filesystem::is_directory(o.models, ec)) {
+  if (std::error_code ec;
+      std::filesystem::exists(o.models, ec) && !std::filesystem::is_directory(o.models, ec)) {
     return Fail(core::Status::InvalidArgument("--models " + o.models + ": not a directory"));
   }
   // CLI11 admits only the names ParseDevice knows. A GPU asked for must be usable now, not
@@ -312,7 +312,8 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   orch->require_subcommand(1);
   auto* orch_serve = orch->add_subcommand(
       "serve", "Run the orchestrator in the foreground (stop with Ctrl-C or SIGTERM)");
-  orch_serve->add_option("--listen", orchestrator->listen, "Address to listen on (port 0: any free port)")
+  orch_serve
+      ->add_option("--listen", orchestrator->listen, "Address to listen on (port 0: any free port)")
       ->check(HostPort(/*allow_port_zero=*/true))
       ->capture_default_str();
   orch_serve->add_option("--db", orchestrator->db, "SQLite file that keeps the jobs")
@@ -334,8 +335,9 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
                    "Largest model a push may send (e.g. 512M, 1G)")
       ->transform(ByteSize())
       ->capture_default_str();
-  orch_serve->add_option("--heartbeat-timeout", orchestrator->heartbeat_timeout,
-                         "Seconds without a heartbeat before a node is inactive")
+  orch_serve
+      ->add_option("--heartbeat-timeout", orchestrator->heartbeat_timeout,
+                   "Seconds without a heartbeat before a node is inactive")
       ->check(Seconds())
       ->capture_default_str();
   orch_serve->callback([&, orchestrator] { exit_code = ServeOrchestrator(options, *orchestrator); });
@@ -358,11 +360,13 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   dmn_serve->add_option("--device", daemon->device, "Where models run: cpu, or cuda (a GPU)")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
-  dmn_serve->add_option("--orchestrator", daemon->orchestrator,
-                        "Orchestrator to register with and heartbeat to (HOST:PORT)")
+  dmn_serve
+      ->add_option("--orchestrator", daemon->orchestrator,
+                   "Orchestrator to register with and heartbeat to (HOST:PORT)")
       ->check(HostPort(/*allow_port_zero=*/false));
-  dmn_serve->add_option("--advertise", daemon->advertise,
-                        "Address the orchestrator should dial (default: the listen address)")
+  dmn_serve
+      ->add_option("--advertise", daemon->advertise,
+                   "Address the orchestrator should dial (default: the listen address)")
       ->check(HostPort(/*allow_port_zero=*/false));
   dmn_serve->add_option("--max-concurrent-jobs", daemon->max_concurrent_jobs, "Tasks run at once")
       ->check(CLI::Range(1, 1024))
@@ -377,17 +381,19 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
                    "files put there by hand are never deleted")
       ->transform(ByteSize())
       ->capture_default_str();
-  dmn_serve->add_option("--abandon-after", daemon->abandon_after,
-                        "Cancel a task its orchestrator stopped following this many seconds ago "
-                        "(it restarted, or lost this node); 0: never")
+  dmn_serve
+      ->add_option("--abandon-after", daemon->abandon_after,
+                   "Cancel a task its orchestrator stopped following this many seconds ago "
+                   "(it restarted, or lost this node); 0: never")
       ->check(Seconds(/*allow_zero=*/true))
       ->capture_default_str();
-  dmn_serve->add_option("--label", daemon->labels,
-                        "A label for node selection: KEY=VALUE (repeatable)")
+  dmn_serve
+      ->add_option("--label", daemon->labels, "A label for node selection: KEY=VALUE (repeatable)")
       ->check(Utf8Text());
-  dmn_serve->add_option("--min-samples", daemon->min_samples,
-                        "Refuse collaborative (summary) tasks on datasets with fewer rows "
-                        "(0 or 1: allow all)")
+  dmn_serve
+      ->add_option("--min-samples", daemon->min_samples,
+                   "Refuse collaborative (summary) tasks on datasets with fewer rows "
+                   "(0 or 1: allow all)")
       ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()))
       ->capture_default_str();
   dmn_serve->callback([&, daemon] { exit_code = ServeDaemon(options, *daemon); });

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <string>
 
-#include "core/text.h"
 #include "core/node/node_client.h"
+#include "core/text.h"
 
 namespace dim::cli {
 namespace {

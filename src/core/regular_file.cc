@@ -39,8 +39,8 @@ Result<FilePtr> OpenRegularFile(const std::filesystem::path& path, std::string_v
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    return Status::InvalidArgument(name + ": not a regular file (" + std::string(KindOf(st.st_mode)) +
-                                   ")");
+    return Status::InvalidArgument(name + ": not a regular file (" +
+                                   std::string(KindOf(st.st_mode)) + ")");
   }
   const int flags = ::fcntl(fd, F_GETFL);
   if (flags >= 0) (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);

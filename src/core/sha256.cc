@@ -1,10 +1,10 @@
 #include "core/sha256.h"
 
-#include <cstdio>
 #include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <fstream>
 #include <stdexcept>
 

@@ -1,17 +1,16 @@
 #include "net/model_store_client.h"
 
 #include <grpcpp/grpcpp.h>
-
 #include <sys/stat.h>
 
 #include <cstdio>
 #include <fstream>
 #include <system_error>
 
+#include "core/regular_file.h"
 #include "core/sha256.h"
 #include "net/grpc_status.h"
 #include "net/model_store_rpcs.h"
-#include "core/regular_file.h"
 
 namespace dim::net {
 namespace {

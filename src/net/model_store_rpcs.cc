@@ -9,9 +9,9 @@
 #include <string>
 
 #include "core/models/model_ref.h"
-#include "net/grpc_status.h"
 #include "core/sha256.h"
 #include "core/text.h"
+#include "net/grpc_status.h"
 
 namespace dim::net {
 namespace {
@@ -66,8 +66,9 @@ class PushReactor final : public grpc::ServerReadReactor<pb::PushModelRequest> {
     if (!req_.sha256().empty()) {
       // A digest that is not one is the client's mistake, not data lost on the way.
       if (!core::IsSha256Hex(req_.sha256())) {
-        return Fail(core::Status::InvalidArgument(
-            "sha256: expected 64 lower-case hex digits, got '" + core::Snippet(req_.sha256()) + "'"));
+        return Fail(
+            core::Status::InvalidArgument("sha256: expected 64 lower-case hex digits, got '" +
+                                          core::Snippet(req_.sha256()) + "'"));
       }
       expected_sha256_ = req_.sha256();
     }

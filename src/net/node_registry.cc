@@ -5,11 +5,11 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/text.h"
 #include "daemon.grpc.pb.h"
 #include "net/grpc_node.h"
 #include "net/grpc_status.h"
 #include "net/node_convert.h"
-#include "core/text.h"
 
 namespace dim::net {
 namespace {
@@ -72,15 +72,19 @@ template <typename Report>
 core::Status CheckReport(const Report& report) {
   const std::string& id = report.node_id();
   DIM_RETURN_IF_ERROR(core::CheckNodeId(id));
-  DIM_RETURN_IF_ERROR(CheckCount(id, "the number of datasets", report.datasets_size(), kMaxDatasets));
+  DIM_RETURN_IF_ERROR(
+      CheckCount(id, "the number of datasets", report.datasets_size(), kMaxDatasets));
   DIM_RETURN_IF_ERROR(CheckCount(id, "the number of models", report.models_size(), kMaxModels));
   for (const auto& d : report.datasets()) {
     if (d.name().empty() || d.name().size() > kMaxNameBytes) {
-      return Invalid(id, "a dataset name must have 1 to " + std::to_string(kMaxNameBytes) + " bytes");
+      return Invalid(id,
+                     "a dataset name must have 1 to " + std::to_string(kMaxNameBytes) + " bytes");
     }
     const std::string what = "dataset '" + core::Snippet(d.name()) + "'";
-    if (d.rows() < 0) return Invalid(id, what + ": rows must not be negative, got " + std::to_string(d.rows()));
-    DIM_RETURN_IF_ERROR(CheckCount(id, what + ": the number of columns", d.columns_size(), kMaxColumns));
+    if (d.rows() < 0)
+      return Invalid(id, what + ": rows must not be negative, got " + std::to_string(d.rows()));
+    DIM_RETURN_IF_ERROR(
+        CheckCount(id, what + ": the number of columns", d.columns_size(), kMaxColumns));
   }
   for (const auto& m : report.models()) {
     if (m.empty() || m.size() > kMaxNameBytes) {
@@ -229,8 +233,10 @@ core::Status NodeRegistry::Register(const dim::orchestrator::RegisterNodeRequest
   DIM_RETURN_IF_ERROR(CheckReport(request));
   const std::string& id = request.node_id();
   DIM_RETURN_IF_ERROR(CheckAddress(id, request.address()));
-  DIM_RETURN_IF_ERROR(CheckCount(id, "max_concurrent_jobs", request.max_concurrent_jobs(), kMaxSlots));
-  if (request.max_concurrent_jobs() < 1) return Invalid(id, "max_concurrent_jobs must be at least 1");
+  DIM_RETURN_IF_ERROR(
+      CheckCount(id, "max_concurrent_jobs", request.max_concurrent_jobs(), kMaxSlots));
+  if (request.max_concurrent_jobs() < 1)
+    return Invalid(id, "max_concurrent_jobs must be at least 1");
   DIM_RETURN_IF_ERROR(CheckCount(id, "the number of labels", request.labels_size(), kMaxLabels));
   for (const auto& [key, value] : request.labels()) {
     if (key.empty() || key.size() > kMaxNameBytes || value.size() > kMaxNameBytes) {
@@ -257,7 +263,8 @@ core::Status NodeRegistry::Register(const dim::orchestrator::RegisterNodeRequest
             core::FormatDuration(std::chrono::duration<double>(silent).count()) +
             " ago); stop that daemon, or register from its address, or wait until it has been "
             "silent for " +
-            core::FormatDuration(std::chrono::duration<double>(options_.heartbeat_timeout).count()));
+            core::FormatDuration(
+                std::chrono::duration<double>(options_.heartbeat_timeout).count()));
   }
   Entry& e = nodes_[id];
   auto& d = e.description;
@@ -275,8 +282,10 @@ core::Status NodeRegistry::Register(const dim::orchestrator::RegisterNodeRequest
 
 core::Result<bool> NodeRegistry::Heartbeat(const dim::orchestrator::HeartbeatRequest& request) {
   DIM_RETURN_IF_ERROR(CheckReport(request));
-  DIM_RETURN_IF_ERROR(CheckCount(request.node_id(), "active_jobs", request.active_jobs(), kMaxSlots));
-  DIM_RETURN_IF_ERROR(CheckCount(request.node_id(), "queued_jobs", request.queued_jobs(), kMaxSlots));
+  DIM_RETURN_IF_ERROR(
+      CheckCount(request.node_id(), "active_jobs", request.active_jobs(), kMaxSlots));
+  DIM_RETURN_IF_ERROR(
+      CheckCount(request.node_id(), "queued_jobs", request.queued_jobs(), kMaxSlots));
   std::lock_guard lock(mu_);
   auto it = nodes_.find(request.node_id());
   if (it == nodes_.end() || it->second.description.source != "registered") return false;

@@ -28,10 +28,11 @@ OrchestratorClient::OrchestratorClient(std::string address, std::chrono::millise
       rpc_timeout_(rpc_timeout),
       stub_(pb::Orchestrator::NewStub(Channel(address_))) {}
 
-std::unique_ptr<grpc::ClientContext> OrchestratorClient::Context() const {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + rpc_timeout_);
-  return ctx;
+core::Status OrchestratorClient::Call(
+    const std::function<grpc::Status(grpc::ClientContext*)>& call) const {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + rpc_timeout_);
+  return Check(call(&ctx));
 }
 
 core::Status OrchestratorClient::Check(const grpc::Status& status) const {
@@ -50,8 +51,8 @@ core::Result<core::JobRecord> OrchestratorClient::Submit(const core::SubmitReque
   req.set_config_json(request.config_json);
   req.set_priority(static_cast<dim::common::Priority>(request.priority));
   pb::SubmitJobResponse resp;
-  auto ctx = Context();
-  DIM_RETURN_IF_ERROR(Check(stub_->SubmitJob(ctx.get(), req, &resp)));
+  DIM_RETURN_IF_ERROR(
+      Call([&](grpc::ClientContext* ctx) { return stub_->SubmitJob(ctx, req, &resp); }));
   return Get(resp.job_id());
 }
 
@@ -59,8 +60,8 @@ core::Result<core::JobRecord> OrchestratorClient::Get(const std::string& id) {
   pb::GetJobStatusRequest req;
   req.set_job_id(id);
   pb::JobStatusResponse resp;
-  auto ctx = Context();
-  DIM_RETURN_IF_ERROR(Check(stub_->GetJobStatus(ctx.get(), req, &resp)));
+  DIM_RETURN_IF_ERROR(
+      Call([&](grpc::ClientContext* ctx) { return stub_->GetJobStatus(ctx, req, &resp); }));
   return FromProto(resp);
 }
 
@@ -71,8 +72,8 @@ core::Result<core::JobPage> OrchestratorClient::List(const core::JobQuery& query
   req.set_limit(query.limit);
   req.set_offset(query.offset);
   pb::ListJobsResponse resp;
-  auto ctx = Context();
-  DIM_RETURN_IF_ERROR(Check(stub_->ListJobs(ctx.get(), req, &resp)));
+  DIM_RETURN_IF_ERROR(
+      Call([&](grpc::ClientContext* ctx) { return stub_->ListJobs(ctx, req, &resp); }));
   core::JobPage page;
   page.total = resp.total();
   for (const auto& j : resp.jobs()) page.jobs.push_back(FromProto(j));
@@ -83,8 +84,8 @@ core::Result<core::JobRecord> OrchestratorClient::Cancel(const std::string& id) 
   pb::CancelJobRequest req;
   req.set_job_id(id);
   pb::CancelJobResponse resp;
-  auto ctx = Context();
-  DIM_RETURN_IF_ERROR(Check(stub_->CancelJob(ctx.get(), req, &resp)));
+  DIM_RETURN_IF_ERROR(
+      Call([&](grpc::ClientContext* ctx) { return stub_->CancelJob(ctx, req, &resp); }));
   return Get(id);
 }
 
@@ -117,8 +118,9 @@ core::Result<core::JobRecord> OrchestratorClient::Watch(
 
 core::Result<NodeList> OrchestratorClient::ListNodes() {
   pb::ListNodesResponse resp;
-  auto ctx = Context();
-  DIM_RETURN_IF_ERROR(Check(stub_->ListNodes(ctx.get(), pb::ListNodesRequest{}, &resp)));
+  DIM_RETURN_IF_ERROR(Call([&](grpc::ClientContext* ctx) {
+    return stub_->ListNodes(ctx, pb::ListNodesRequest{}, &resp);
+  }));
   NodeList list;
   list.version = resp.version();
   for (const auto& n : resp.nodes()) list.nodes.push_back(FromProto(n));

@@ -45,7 +45,8 @@ class OrchestratorClient final {
   core::Result<NodeList> ListNodes();
 
  private:
-  std::unique_ptr<grpc::ClientContext> Context() const;
+  // One unary call with the deadline, its status as Check makes it.
+  core::Status Call(const std::function<grpc::Status(grpc::ClientContext*)>& call) const;
   core::Status Check(const grpc::Status& status) const;
 
   std::string address_;

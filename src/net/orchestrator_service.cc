@@ -16,8 +16,6 @@ using dim::orchestrator::ListNodesResponse;
 // The most jobs one ListJobs page may hold (dim ls --limit allows as many).
 constexpr int kMaxListLimit = 1000;
 
-
-
 }  // namespace
 
 OrchestratorService::OrchestratorService(core::JobService& jobs, NodeRegistry& registry,
@@ -35,11 +33,13 @@ grpc::ServerUnaryReactor* OrchestratorService::SubmitJob(
              req->pattern() == dim::common::PATTERN_UNSPECIFIED) {
     status = core::Status::InvalidArgument(
         "pattern: must be PATTERN_COLLABORATIVE (1), PATTERN_COMPARATIVE (2) or PATTERN_CHAINED "
-        "(3), got " + std::to_string(req->pattern()));
+        "(3), got " +
+        std::to_string(req->pattern()));
   } else if (!dim::common::Priority_IsValid(req->priority())) {
     status = core::Status::InvalidArgument(
         "priority: must be PRIORITY_LOW (1), PRIORITY_NORMAL (2) or PRIORITY_HIGH (3) (0: normal), "
-        "got " + std::to_string(req->priority()));
+        "got " +
+        std::to_string(req->priority()));
   } else {
     core::SubmitRequest submit;
     submit.user_id = req->user_id();
@@ -132,10 +132,10 @@ grpc::ServerUnaryReactor* OrchestratorService::ListJobs(
                                                           std::to_string(req->status_filter())));
   }
   if (req->limit() < 0 || req->limit() > kMaxListLimit) {
-    return FinishUnary(ctx, core::Status::InvalidArgument(
-                                "limit: must be from 0 (the default, 20) to " +
-                                std::to_string(kMaxListLimit) + ", got " +
-                                std::to_string(req->limit())));
+    return FinishUnary(ctx,
+                       core::Status::InvalidArgument("limit: must be from 0 (the default, 20) to " +
+                                                     std::to_string(kMaxListLimit) + ", got " +
+                                                     std::to_string(req->limit())));
   }
   if (req->offset() < 0) {
     return FinishUnary(ctx, core::Status::InvalidArgument("offset: must not be negative, got " +

@@ -3,9 +3,9 @@
 #include <absl/synchronization/mutex.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
-#include <spdlog/spdlog.h>
 #include <netdb.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -77,8 +77,9 @@ core::Result<RunningServer> StartServer(const std::string& listen,
   RunningServer running;
   running.server = builder.BuildAndStart();
   if (!running.server || port == 0) {
-    return core::Status::Unavailable("cannot listen on " + listen + ": " +
-                                     BindFailure(listen.substr(0, colon), listen.substr(colon + 1)));
+    return core::Status::Unavailable(
+        "cannot listen on " + listen + ": " +
+        BindFailure(listen.substr(0, colon), listen.substr(colon + 1)));
   }
   running.server->GetHealthCheckService()->SetServingStatus(true);
   running.address = listen.substr(0, colon) + ":" + std::to_string(port);

@@ -8,14 +8,13 @@
 #include <filesystem>
 #include <fstream>
 
-
 namespace dim::core {
 namespace {
 
 class RegularFileTest : public ::testing::Test {
  protected:
-  std::filesystem::path dir_ = std::filesystem::temp_directory_path() /
-                               ("dim-regular-file-" + std::to_string(::getpid()));
+  std::filesystem::path dir_ =
+      std::filesystem::temp_directory_path() / ("dim-regular-file-" + std::to_string(::getpid()));
   void SetUp() override { std::filesystem::create_directories(dir_); }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 };

@@ -41,13 +41,20 @@ namespace net = dim::net;
 
 // The unary methods a peer may call, by the first byte of an input (modulo their number).
 const char* const kMethods[] = {
-    "/dim.orchestrator.Orchestrator/SubmitJob",    "/dim.orchestrator.Orchestrator/GetJobStatus",
-    "/dim.orchestrator.Orchestrator/CancelJob",    "/dim.orchestrator.Orchestrator/GetJobResult",
-    "/dim.orchestrator.Orchestrator/ListJobs",     "/dim.orchestrator.Orchestrator/RegisterNode",
-    "/dim.orchestrator.Orchestrator/Heartbeat",    "/dim.orchestrator.Orchestrator/ListNodes",
-    "/dim.orchestrator.Orchestrator/ListModels",   "/dim.daemon.Daemon/SubmitJob",
-    "/dim.daemon.Daemon/GetJobStatus",             "/dim.daemon.Daemon/CancelJob",
-    "/dim.daemon.Daemon/GetHealth",                "/dim.daemon.Daemon/GetStats",
+    "/dim.orchestrator.Orchestrator/SubmitJob",
+    "/dim.orchestrator.Orchestrator/GetJobStatus",
+    "/dim.orchestrator.Orchestrator/CancelJob",
+    "/dim.orchestrator.Orchestrator/GetJobResult",
+    "/dim.orchestrator.Orchestrator/ListJobs",
+    "/dim.orchestrator.Orchestrator/RegisterNode",
+    "/dim.orchestrator.Orchestrator/Heartbeat",
+    "/dim.orchestrator.Orchestrator/ListNodes",
+    "/dim.orchestrator.Orchestrator/ListModels",
+    "/dim.daemon.Daemon/SubmitJob",
+    "/dim.daemon.Daemon/GetJobStatus",
+    "/dim.daemon.Daemon/CancelJob",
+    "/dim.daemon.Daemon/GetHealth",
+    "/dim.daemon.Daemon/GetStats",
     "/dim.daemon.Daemon/DescribeNode",
 };
 constexpr size_t kOrchestratorMethods = 9;

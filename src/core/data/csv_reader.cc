@@ -20,8 +20,6 @@
 namespace dim::core {
 namespace {
 
-
-
 // The first rows of a batch are allocated at once; more only as rows actually arrive, so a
 // huge max_rows ("read everything") does not allocate for rows the file does not have.
 constexpr int64_t kInitialBatchRows = 4096;

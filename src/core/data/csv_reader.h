@@ -69,8 +69,9 @@ class CsvReader final {
  private:
   struct Impl;
   explicit CsvReader(std::unique_ptr<Impl> impl);
-  friend Result<std::unique_ptr<CsvReader>> OpenCsvWithBufferSize(
-      const std::filesystem::path& path, size_t buffer_bytes, CsvSource source);
+  friend Result<std::unique_ptr<CsvReader>> OpenCsvWithBufferSize(const std::filesystem::path& path,
+                                                                  size_t buffer_bytes,
+                                                                  CsvSource source);
   std::unique_ptr<Impl> impl_;
 };
 

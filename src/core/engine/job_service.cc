@@ -558,9 +558,9 @@ void JobService::RunJob(const std::string& id, std::shared_ptr<const JobRecord> 
   std::vector<std::string> node_ids;
   for (const auto& n : job.nodes) node_ids.push_back(n.node_id);
   nlohmann::json failed_result;
-  Result<nlohmann::json> result =
-      planned.ok() ? RunPattern(job, node_ids, *token, on_update, &failed_result)
-                   : Result<nlohmann::json>(planned);
+  Result<nlohmann::json> result = planned.ok()
+                                      ? RunPattern(job, node_ids, *token, on_update, &failed_result)
+                                      : Result<nlohmann::json>(planned);
 
   std::unique_lock lock(mu_);
   Running* r = WaitForWritesLocked(lock, id);

@@ -11,8 +11,8 @@
 #include "core/infer/device_executor.h"
 #include "core/infer/graph.h"
 #include "core/infer/graph_builder.h"
-#include "onnx.pb.h"
 #include "core/regular_file.h"
+#include "onnx.pb.h"
 
 namespace dim::core {
 namespace {

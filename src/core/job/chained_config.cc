@@ -104,7 +104,8 @@ Result<std::vector<std::string>> ReadStepColumns(const json& value, const std::s
     return Status::InvalidArgument(path +
                                    ": only a dataset or client_data input has named columns");
   }
-  DIM_ASSIGN_OR_RETURN(std::vector<std::string> columns, ReadUniqueStrings(value, path, kMaxColumns));
+  DIM_ASSIGN_OR_RETURN(std::vector<std::string> columns,
+                       ReadUniqueStrings(value, path, kMaxColumns));
   if (source.kind != StepSource::Kind::kClientData) return columns;
   // ReadSource's caller has already required input_data for a client_data step.
   const std::vector<std::string>& known = input_data->columns;
@@ -249,7 +250,8 @@ Result<std::map<int, std::vector<std::string>>> ReadFallbackNodes(
       return Status::InvalidArgument(at + ": step " + std::to_string(step) + " is also given as '" +
                                      earlier->second + "'");
     }
-    DIM_ASSIGN_OR_RETURN(std::vector<std::string> ids, ReadUniqueStrings(nodes, at, kMaxNodesPerJob));
+    DIM_ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                         ReadUniqueStrings(nodes, at, kMaxNodesPerJob));
     const std::string& own = steps[step - 1].node_id;
     for (size_t i = 0; i < ids.size(); ++i) {
       if (ids[i] == own) {
@@ -334,8 +336,8 @@ Status ReadRows(const json& value, const std::string& path, const std::string& l
       if (!cell.is_number()) return TypeError(IndexPath(row_path, c), "a number", cell);
       const float v = static_cast<float>(cell.get<double>());
       if (!std::isfinite(v)) {
-        return Status::InvalidArgument(IndexPath(row_path, c) +
-                                       ": must be a finite 32-bit float, got " + DescribeValue(cell));
+        return Status::InvalidArgument(
+            IndexPath(row_path, c) + ": must be a finite 32-bit float, got " + DescribeValue(cell));
       }
       data.values.push_back(v);
     }

@@ -42,7 +42,8 @@ Result<std::string> ReadMethod(const json& value, const std::string& path) {
 Result<double> ReadWeight(const json& value, const std::string& path) {
   if (!value.is_number()) return TypeError(path, "a number", value);
   const double w = value.get<double>();
-  if (!(w >= 0)) return Status::InvalidArgument(path + ": must be >= 0, got " + DescribeValue(value));
+  if (!(w >= 0))
+    return Status::InvalidArgument(path + ": must be >= 0, got " + DescribeValue(value));
   return w;
 }
 
@@ -209,7 +210,8 @@ Result<CollaborativeConfig> ParseCollaborativeConfig(std::string_view json_text)
     DIM_ASSIGN_OR_RETURN(config.dataset, ReadNonEmptyString(*dataset, object.PathOf("dataset")));
   }
   if (const json* columns = object.Find("columns")) {
-    DIM_ASSIGN_OR_RETURN(config.columns, ReadUniqueStrings(*columns, object.PathOf("columns"), kMaxColumns));
+    DIM_ASSIGN_OR_RETURN(config.columns,
+                         ReadUniqueStrings(*columns, object.PathOf("columns"), kMaxColumns));
   }
   if (const json* aggregation = object.Find("aggregation")) {
     DIM_RETURN_IF_ERROR(ReadAggregation(*aggregation, object.PathOf("aggregation"), config));

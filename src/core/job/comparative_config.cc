@@ -115,7 +115,8 @@ Result<ComparativeConfig> ParseComparativeConfig(std::string_view json_text) {
 
   DIM_ASSIGN_OR_RETURN(const json* model_ids, object.Require("model_ids"));
   const std::string models_path = object.PathOf("model_ids");
-  DIM_ASSIGN_OR_RETURN(config.model_ids, ReadUniqueStrings(*model_ids, models_path, kMaxModelsPerJob));
+  DIM_ASSIGN_OR_RETURN(config.model_ids,
+                       ReadUniqueStrings(*model_ids, models_path, kMaxModelsPerJob));
   if (config.model_ids.size() < 2) {
     return Status::InvalidArgument(models_path + ": a comparison needs at least 2 models, got " +
                                    std::to_string(config.model_ids.size()));
@@ -127,7 +128,8 @@ Result<ComparativeConfig> ParseComparativeConfig(std::string_view json_text) {
     DIM_ASSIGN_OR_RETURN(config.dataset, ReadNonEmptyString(*dataset, object.PathOf("dataset")));
   }
   if (const json* columns = object.Find("columns")) {
-    DIM_ASSIGN_OR_RETURN(config.columns, ReadUniqueStrings(*columns, object.PathOf("columns"), kMaxColumns));
+    DIM_ASSIGN_OR_RETURN(config.columns,
+                         ReadUniqueStrings(*columns, object.PathOf("columns"), kMaxColumns));
   }
   if (const json* consensus = object.Find("consensus")) {
     DIM_ASSIGN_OR_RETURN(config.consensus, ReadConsensus(*consensus, object.PathOf("consensus"),

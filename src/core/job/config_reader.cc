@@ -1,5 +1,4 @@
 #include "core/job/config_reader.h"
-#include "core/text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -328,7 +327,8 @@ Result<double> ReadPositiveNumber(const json& value, std::string_view path) {
   if (!value.is_number()) return TypeError(path, "a number", value);
   double d = value.get<double>();
   if (!(d > 0)) {
-    return Status::InvalidArgument(std::string(path) + ": must be > 0, got " + DescribeValue(value));
+    return Status::InvalidArgument(std::string(path) + ": must be > 0, got " +
+                                   DescribeValue(value));
   }
   return d;
 }

@@ -7,8 +7,8 @@
 
 #include "core/models/durable_file.h"
 #include "core/models/model_ref.h"
-#include "core/text.h"
 #include "core/regular_file.h"
+#include "core/text.h"
 
 namespace dim::core {
 
@@ -23,8 +23,9 @@ Status ModelCacheIndex::Load() {
   constexpr size_t kMaxIndexBytes = size_t{64} << 20;
   auto read = ReadRegularFile(path, kMaxIndexBytes);
   const std::string text = read.ok() ? *std::move(read) : std::string();
-  const json doc = CheckJsonDepth(text).ok() ? json::parse(text, nullptr, /*allow_exceptions=*/false)
-                                             : json(json::value_t::discarded);
+  const json doc = CheckJsonDepth(text).ok()
+                       ? json::parse(text, nullptr, /*allow_exceptions=*/false)
+                       : json(json::value_t::discarded);
   auto unreadable = [&](const std::string& why) {
     entries_.clear();
     return Status(StatusCode::kDataLoss,

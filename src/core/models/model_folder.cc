@@ -1,8 +1,8 @@
 #include "core/models/model_folder.h"
 
-#include <climits>
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <fstream>
 #include <iterator>
 #include <system_error>
@@ -10,8 +10,8 @@
 #include "core/infer/model.h"
 #include "core/models/durable_file.h"
 #include "core/models/model_ref.h"
-#include "core/sha256.h"
 #include "core/regular_file.h"
+#include "core/sha256.h"
 #include "core/text.h"
 
 namespace dim::core {

@@ -8,8 +8,8 @@
 
 #include "core/infer/model.h"
 #include "core/models/model_ref.h"
-#include "core/text.h"
 #include "core/regular_file.h"
+#include "core/text.h"
 
 namespace dim::core {
 namespace {
@@ -58,8 +58,9 @@ Status ModelStore::LoadIndex() {
   auto read = ReadFileBytes(path);
   if (!read.ok()) return read.status().WithPrefix("model store");
   const std::string& text = *read;
-  const json doc = CheckJsonDepth(text).ok() ? json::parse(text, nullptr, /*allow_exceptions=*/false)
-                                             : json(json::value_t::discarded);
+  const json doc = CheckJsonDepth(text).ok()
+                       ? json::parse(text, nullptr, /*allow_exceptions=*/false)
+                       : json(json::value_t::discarded);
   auto bad = [&](const std::string& why) {
     return Status(StatusCode::kDataLoss, "model store: " + path.string() +
                                              " is not a model "

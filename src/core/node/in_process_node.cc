@@ -65,21 +65,22 @@ bool InProcessNode::StartTask(const NodeTask& task, const CancelToken& cancel,
 
 void InProcessNode::Wait(std::shared_ptr<Follow> follow) {
   const auto next_look = std::chrono::steady_clock::now() + kCancelPoll;
-  auto waiting = queue_.WaitForEnd(follow->task_id, next_look, [this, follow](const TaskView& view) {
-    if (view.status == "completed" || view.status == "failed" || view.status == "cancelled") {
-      follow->done(EndOf(view));
-      return;
-    }
-    if (closing_) {  // the queue is going: its waiters are answered as it stops
-      follow->done(Status::Cancelled("node '" + id_ + "' is shutting down"));
-      return;
-    }
-    if (follow->cancel->cancelled() && !follow->cancel_sent) {
-      follow->cancel_sent = true;
-      (void)queue_.Cancel(follow->task_id);  // its end comes to the next wait
-    }
-    Wait(follow);
-  });
+  auto waiting =
+      queue_.WaitForEnd(follow->task_id, next_look, [this, follow](const TaskView& view) {
+        if (view.status == "completed" || view.status == "failed" || view.status == "cancelled") {
+          follow->done(EndOf(view));
+          return;
+        }
+        if (closing_) {  // the queue is going: its waiters are answered as it stops
+          follow->done(Status::Cancelled("node '" + id_ + "' is shutting down"));
+          return;
+        }
+        if (follow->cancel->cancelled() && !follow->cancel_sent) {
+          follow->cancel_sent = true;
+          (void)queue_.Cancel(follow->task_id);  // its end comes to the next wait
+        }
+        Wait(follow);
+      });
   // NOT_FOUND: the queue forgot the task (it keeps thousands of finished ones), or is gone.
   if (!waiting.ok()) follow->done(waiting.status());
 }

@@ -29,8 +29,8 @@ class InProcessNode final : public NodeClient {
   // Queues the task on the node's TaskQueue and reports its end without holding a thread:
   // the queue's callbacks follow it, looking at `cancel` every kCancelPoll (a raised one
   // cancels the task at its next batch). The engine enforces the job's time limit.
-  bool StartTask(const NodeTask& task, const CancelToken& cancel,
-                 std::chrono::milliseconds timeout, TaskDone& done) override;
+  bool StartTask(const NodeTask& task, const CancelToken& cancel, std::chrono::milliseconds timeout,
+                 TaskDone& done) override;
   // StartTask, waiting for its end on the calling thread.
   Result<nlohmann::json> RunTask(const NodeTask& task, const CancelToken& cancel,
                                  std::chrono::milliseconds timeout) override;

@@ -1,16 +1,16 @@
 #include "core/node/model_repository.h"
 
-#include <climits>
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <fstream>
 #include <iterator>
 #include <system_error>
 
 #include "core/models/durable_file.h"
 #include "core/models/model_ref.h"
-#include "core/sha256.h"
 #include "core/regular_file.h"
+#include "core/sha256.h"
 #include "core/text.h"
 
 namespace dim::core {

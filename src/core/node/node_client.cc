@@ -32,7 +32,8 @@ Status CheckNodeId(std::string_view id) {
     return Status::InvalidArgument("node id '" + Snippet(id, 40) + "': longer than " +
                                    std::to_string(kMaxNodeIdBytes) + " bytes");
   }
-  if (!IsValidUtf8(id)) return Status::InvalidArgument("node id '" + Snippet(id) + "': not valid UTF-8");
+  if (!IsValidUtf8(id))
+    return Status::InvalidArgument("node id '" + Snippet(id) + "': not valid UTF-8");
   for (const char c : id) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7F || c == ',' || c == '=') {

@@ -77,8 +77,8 @@ Result<Matrix> RunModel(const Model& model, const std::string& id, const Matrix&
   if (!out->allFinite()) {
     for (Eigen::Index r = 0; r < out->rows(); ++r) {
       if (out->row(r).allFinite()) continue;
-      const bool bad_input = !input.row(r).allFinite() ||
-                             input.row(r).cwiseAbs().maxCoeff() > 1e30f;
+      const bool bad_input =
+          !input.row(r).allFinite() || input.row(r).cwiseAbs().maxCoeff() > 1e30f;
       return Status::InvalidArgument(
           "model '" + id + "' gave a non-finite output (NaN or infinity) for row " +
           std::to_string(first_row + r) + " of " + source + ": " +

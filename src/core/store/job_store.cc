@@ -1,5 +1,4 @@
 #include "core/store/job_store.h"
-#include "core/text.h"
 
 #include <sqlite3.h>
 
@@ -8,6 +7,8 @@
 #include <string>
 #include <system_error>
 #include <unordered_map>
+
+#include "core/text.h"
 
 namespace dim::core {
 namespace {

@@ -1,9 +1,8 @@
 #include "core/data/csv_reader.h"
 
-#include <sys/stat.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -220,8 +219,8 @@ TEST_F(CsvReaderTest, RejectsMalformedNumbers) {
 TEST_F(CsvReaderTest, QuotesLongCellsShortened) {
   std::string cell(100, 'z');
   Status status = OpenAndReadError(Write("data.csv", "x\n" + cell + "\n"));
-  EXPECT_EQ(status.message(),
-            "data.csv line 2, column 'x': not a number: '" + std::string(40, 'z') + "... (100 bytes)'");
+  EXPECT_EQ(status.message(), "data.csv line 2, column 'x': not a number: '" +
+                                  std::string(40, 'z') + "... (100 bytes)'");
 }
 
 TEST_F(CsvReaderTest, RejectsNumbersBeyondFloatButReadsTinyOnesAsZero) {

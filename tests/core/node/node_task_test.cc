@@ -68,11 +68,13 @@ TEST(NodeTask, MalformedRequestIsInvalidArgumentNamingTheField) {
   const BadRequest cases[] = {
       {"", "m", "", "job_id: must not be empty"},
       {"j", "", "", "model_id: must not be empty"},
-      {"j", "m", "{", "input_data_json: invalid JSON at byte 2: syntax error while parsing object "
-                      "key - unexpected end of input; expected string literal"},
+      {"j", "m", "{",
+       "input_data_json: invalid JSON at byte 2: syntax error while parsing object "
+       "key - unexpected end of input; expected string literal"},
       {"j", "m", R"({"task":"regression","task":"classification"})",
        "input_data_json: $.task: duplicate key"},
-      {"j", "m", std::string(100, '['), "input_data_json: $: nested deeper than 64 levels (at byte 65)"},
+      {"j", "m", std::string(100, '['),
+       "input_data_json: $: nested deeper than 64 levels (at byte 65)"},
       {"j", "m", "[1,2]", "input_data_json: expected a JSON object"},
       {"j", "m", "\"columns\"", "input_data_json: expected a JSON object"},
       {"j", "m", R"({"columns":"age"})", "input_data_json.columns: expected an array"},
