@@ -254,6 +254,11 @@ Result<std::string> ReadString(const json& value, std::string_view path) {
 Result<std::string> ReadNonEmptyString(const json& value, std::string_view path) {
   DIM_ASSIGN_OR_RETURN(std::string s, ReadString(value, path));
   if (s.empty()) return Status::InvalidArgument(std::string(path) + ": must not be empty");
+  if (s.size() > kMaxNameBytes) {
+    return Status::InvalidArgument(std::string(path) + ": longer than " +
+                                   std::to_string(kMaxNameBytes) + " bytes ('" +
+                                   Snippet(s, 40) + "')");
+  }
   return s;
 }
 
@@ -272,7 +277,9 @@ Result<std::vector<std::string>> ReadUniqueStrings(const json& value, std::strin
   for (size_t i = 0; i < value.size(); ++i) {
     if (!value[i].is_string()) return TypeError(IndexPath(path, i), "a string", value[i]);
     const auto& s = value[i].get_ref<const std::string&>();
-    if (s.empty()) return Status::InvalidArgument(IndexPath(path, i) + ": must not be empty");
+    if (s.empty() || s.size() > kMaxNameBytes) {
+      DIM_RETURN_IF_ERROR(ReadNonEmptyString(value[i], IndexPath(path, i)).status());
+    }
     auto [earlier, inserted] = seen.emplace(s, i);
     if (!inserted) {
       return Status::InvalidArgument(IndexPath(path, i) + ": duplicate '" + Snippet(s) +

@@ -99,7 +99,10 @@ class ConfigObject final {
 
 // Any string.
 Result<std::string> ReadString(const nlohmann::json& value, std::string_view path);
-// A string with at least one character; "<path>: must not be empty".
+// The longest name (model, node, dataset, column, step) a config may hold.
+inline constexpr size_t kMaxNameBytes = 1024;
+// A name: a string of 1 to kMaxNameBytes bytes; "<path>: must not be empty", "<path>:
+// longer than 1024 bytes ('xxxx... (5000 bytes)')".
 Result<std::string> ReadNonEmptyString(const nlohmann::json& value, std::string_view path);
 // The longest lists a config may hold: node ids of one job, and feature columns.
 inline constexpr size_t kMaxNodesPerJob = 1000;

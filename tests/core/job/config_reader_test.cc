@@ -158,6 +158,13 @@ TEST(ReadString, ChecksTypeAndEmptiness) {
             "$.s: expected a string, got object");
 }
 
+TEST(ReadNonEmptyString, RefusesAnEmptyOrHugeName) {
+  EXPECT_EQ(ErrorOf(ReadNonEmptyString(json(""), "$.m")), "$.m: must not be empty");
+  EXPECT_EQ(ErrorOf(ReadNonEmptyString(json(std::string(5000, 'x')), "$.m")),
+            "$.m: longer than 1024 bytes ('" + std::string(40, 'x') + "... (5000 bytes)')");
+  EXPECT_EQ(*ReadNonEmptyString(json(std::string(1024, 'x')), "$.m"), std::string(1024, 'x'));
+}
+
 TEST(ReadUniqueStrings, ChecksEachElement) {
   Result<std::vector<std::string>> ok = ReadUniqueStrings(json::parse(R"(["a", "b"])"), "$.n", 10);
   ASSERT_TRUE(ok.ok());
