@@ -12,7 +12,7 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {
   app.fallthrough();  // global options may also follow the command
   app.add_option("--server", options.server, "Orchestrator address HOST:PORT")
       ->envname("DIM_SERVER")
-      ->check(HostPort(/*allow_port_zero=*/false))
+      ->check(HostPort(/*allow_port_zero=*/false, "DIM_SERVER"))
       ->capture_default_str();
   app.add_option("-o,--output", options.output, "Output format: table or json")
       ->transform(CLI::CheckedTransformer(

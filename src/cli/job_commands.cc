@@ -455,20 +455,20 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
                    "Model id (config key model_id); comparative: repeat it or separate ids with "
                    "commas (config key model_ids)")
       ->delimiter(',')
-      ->check(Utf8Text());
+      ->check(Name());
   submit->add_option("--nodes", s->nodes, "Node ids, comma-separated (config key nodes)")
       ->delimiter(',')
-      ->check(Utf8Text());
+      ->check(Name());
   submit
       ->add_option("--node", s->node,
                    "Comparative: the node that holds the data (config key node_id)")
-      ->check(Utf8Text());
+      ->check(Name());
   submit->add_option("--dataset", s->dataset, "Dataset name on the nodes (config key dataset)")
-      ->check(Utf8Text());
+      ->check(Name());
   submit
       ->add_option("--columns", s->columns, "Feature columns, comma-separated (config key columns)")
       ->delimiter(',')
-      ->check(Utf8Text());
+      ->check(Name());
   submit->add_option("--aggregation", s->aggregation,
                      "Collaborative: federated_averaging, weighted_average, median or "
                      "trimmed_mean (config key aggregation.method)");

@@ -155,7 +155,7 @@ void AddModelCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   push->add_option("file", push_options->file, "The ONNX file")->required();
   push->add_option("-n,--name", push_options->name,
                    "The model's name, as jobs give it (default: the file's name without .onnx)")
-      ->check(Utf8Text());
+      ->check(Name());
   push->callback([&, push_options] { exit_code = RunPush(options, *push_options); });
 
   auto* ls = model->add_subcommand(

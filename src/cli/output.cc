@@ -454,6 +454,24 @@ nlohmann::json HealthToJson(const HealthReport& report) {
 
 void PrintJson(const nlohmann::json& doc) { std::cout << core::DumpJson(doc, 2) << '\n'; }
 
+bool AsksForJson(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "-ojson" || arg == "--output=json") return true;
+    if ((arg == "-o" || arg == "--output") && i + 1 < argc &&
+        std::string_view(argv[i + 1]) == "json") {
+      return true;
+    }
+  }
+  return false;
+}
+
+int ReportUsageError(const std::string& message) {
+  GlobalOptions json_output;
+  json_output.output = OutputFormat::kJson;
+  return ReportError(json_output, core::Status::InvalidArgument(message));
+}
+
 int ReportError(const GlobalOptions& options, const core::Status& status) {
   const std::string message = core::SafeMessage(status.message());
   std::cerr << "dim: error: " << message << " (" << core::StatusCodeName(status.code()) << ")\n";

@@ -46,6 +46,12 @@ int ReportError(const GlobalOptions& options, const core::Status& status);
 // which are not UTF-8 (a peer's message, a file name) are written with U+FFFD in their place,
 // so the output is always valid JSON.
 void PrintJson(const nlohmann::json& doc);
+// Whether the command line asks for -o json (-o json, -ojson, --output json, --output=json),
+// read before it is parsed: for errors in parsing it.
+bool AsksForJson(int argc, char** argv);
+// A command line CLI11 could not parse, with -o json: "dim: error: MESSAGE" on stderr and
+// {"error": {"code": "INVALID_ARGUMENT", "message": ...}} on stdout; the usage exit code.
+int ReportUsageError(const std::string& message);
 
 // One line of live progress for --wait on a terminal ("\r" redrawn), or nothing.
 void PrintProgress(const core::JobRecord& job, double elapsed_seconds);

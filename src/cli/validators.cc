@@ -1,7 +1,9 @@
 #include "cli/validators.h"
 
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 
 #include "core/node/node_client.h"
@@ -12,20 +14,27 @@ namespace {
 
 constexpr double kMaxSeconds = 365.0 * 24 * 3600;
 
+// The whole of `value` as a double, or an error to show. A number too close to zero for a
+// double (1e-400) reads as 0; one too large for it (1e400) is an error.
+std::string ParseNumber(const std::string& value, double* out) {
+  const char* begin = value.c_str();
+  char* end = nullptr;
+  errno = 0;
+  const double d = std::strtod(begin, &end);
+  if (end == begin || *end != '\0') return "not a number: '" + core::Snippet(value) + "'";
+  if (errno == ERANGE && std::isinf(d)) return "too large a number: " + core::Snippet(value);
+  if (!std::isfinite(d)) return "must be a finite number, got " + core::Snippet(value);
+  *out = d;
+  return {};
+}
+
 }  // namespace
 
 CLI::Validator Seconds(bool allow_zero) {
   return CLI::Validator(
       [allow_zero](std::string& value) -> std::string {
         double d = 0;
-        try {
-          size_t used = 0;
-          d = std::stod(value, &used);
-          if (used != value.size()) return "not a number: '" + core::Snippet(value) + "'";
-        } catch (const std::exception&) {
-          return "not a number: '" + core::Snippet(value) + "'";
-        }
-        if (!std::isfinite(d)) return "must be a finite number of seconds, got " + value;
+        if (std::string why = ParseNumber(value, &d); !why.empty()) return why;
         if (d < 0 || (d == 0 && !allow_zero)) {
           return std::string("must be ") + (allow_zero ? ">= 0" : "> 0") + ", got " + value;
         }
@@ -38,19 +47,20 @@ CLI::Validator Seconds(bool allow_zero) {
 CLI::Validator FiniteNumber() {
   return CLI::Validator(
       [](std::string& value) -> std::string {
-        try {
-          size_t used = 0;
-          const double d = std::stod(value, &used);
-          if (used != value.size()) return "not a number: '" + core::Snippet(value) + "'";
-          if (!std::isfinite(d)) return "must be a finite number, got " + value;
-        } catch (const std::out_of_range&) {
-          return "must be a finite number, got " + core::Snippet(value);
-        } catch (const std::exception&) {
-          return "not a number: '" + core::Snippet(value) + "'";
-        }
-        return {};
+        double d = 0;
+        return ParseNumber(value, &d);
       },
       "NUMBER");
+}
+
+CLI::Validator Name() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        if (value.empty()) return "must not be empty";
+        if (!core::IsValidUtf8(value)) return "not valid UTF-8: '" + core::Snippet(value) + "'";
+        return {};
+      },
+      "NAME");
 }
 
 CLI::Validator Utf8Text() {
@@ -71,12 +81,13 @@ CLI::Validator NodeId() {
       "ID");
 }
 
-CLI::Validator HostPort(bool allow_port_zero) {
+CLI::Validator HostPort(bool allow_port_zero, std::string env) {
   return CLI::Validator(
-      [allow_port_zero](std::string& value) -> std::string {
+      [allow_port_zero, env](std::string& value) -> std::string {
+        const std::string from = env.empty() ? std::string() : " (given here or in " + env + ")";
         const auto colon = value.rfind(':');
         if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) {
-          return "expected HOST:PORT, got '" + core::Snippet(value) + "'";
+          return "expected HOST:PORT, got '" + core::Snippet(value) + "'" + from;
         }
         const std::string_view port(value.data() + colon + 1, value.size() - colon - 1);
         unsigned n = 0;
@@ -84,9 +95,11 @@ CLI::Validator HostPort(bool allow_port_zero) {
         const unsigned lowest = allow_port_zero ? 0 : 1;
         if (ec != std::errc() || end != port.data() + port.size() || n > 65535 || n < lowest) {
           return "the port must be a number from " + std::to_string(lowest) + " to 65535, got '" +
-                 core::Snippet(port) + "'";
+                 core::Snippet(port) + "'" + from;
         }
-        if (!core::IsValidUtf8(value)) return "not valid UTF-8: '" + core::Snippet(value) + "'";
+        if (!core::IsValidUtf8(value)) {
+          return "not valid UTF-8: '" + core::Snippet(value) + "'" + from;
+        }
         return {};
       },
       "HOST:PORT");

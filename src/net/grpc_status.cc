@@ -20,6 +20,19 @@ core::Status FromGrpc(const grpc::Status& status) {
           core::SafeMessage(status.error_message())};
 }
 
+core::Status FromOrchestrator(const grpc::Status& status, const std::string& address) {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    return core::Status::Unavailable("cannot reach the orchestrator at " + address + ": " +
+                                     core::SafeMessage(status.error_message()));
+  }
+  if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+    return core::Status::Unavailable(address +
+                                     " answers, but is not a dim orchestrator (it does not serve "
+                                     "this call; a daemon's address?)");
+  }
+  return FromGrpc(status);
+}
+
 grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* ctx,
                                       const core::Status& status) {
   auto* reactor = ctx->DefaultReactor();

@@ -34,11 +34,7 @@ ModelStoreClient::ModelStoreClient(std::string address, ModelStoreClientOptions 
           grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()))) {}
 
 core::Status ModelStoreClient::Check(const grpc::Status& status) const {
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    return core::Status::Unavailable("cannot reach the orchestrator at " + address_ + ": " +
-                                     status.error_message());
-  }
-  return FromGrpc(status);
+  return FromOrchestrator(status, address_);
 }
 
 core::Result<core::ModelHeader> ModelStoreClient::Resolve(const std::string& model_id) {

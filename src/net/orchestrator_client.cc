@@ -36,12 +36,12 @@ core::Status OrchestratorClient::Call(
 }
 
 core::Status OrchestratorClient::Check(const grpc::Status& status) const {
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    return core::Status::Unavailable("cannot reach the orchestrator at " + address_ + ": " +
-                                     status.error_message());
+  // A unary call has no answer by its deadline only when the orchestrator is unreachable.
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return FromOrchestrator(grpc::Status(grpc::StatusCode::UNAVAILABLE, status.error_message()),
+                            address_);
   }
-  return FromGrpc(status);
+  return FromOrchestrator(status, address_);
 }
 
 core::Result<core::JobRecord> OrchestratorClient::Submit(const core::SubmitRequest& request) {

@@ -292,6 +292,37 @@ class CliHostileInputTest(HostileMixin, DimTestCase):
         self.strict(r.err, "stderr")
 
 
+    def test_usage_errors_with_json_output_are_json_documents(self):
+        for args, fragment in ((["-o", "json", "ls", "--limit", "0"], "--limit"),
+                               (["--output=json", "ls", "--bogus"], "--bogus"),
+                               (["-o", "json", "submit", "-p", "collaborative", "-m", "m",
+                                 "--trim", "abc"], "--trim")):
+            with self.subTest(args=args):
+                r = self.run_dim(*args)
+                self.assertRan(r, 2, "dim: error:", fragment)
+                doc = self.json_out(r)
+                self.assertEqual(doc["error"]["code"], "INVALID_ARGUMENT")
+                self.assertIn(fragment, doc["error"]["message"])
+
+    def test_privacy_settings_that_would_overflow_are_refused_at_submit(self):
+        r = self.submit_local("-m", "heart_mlp", "--dp-epsilon", "1e-300", "--dp-clip", "0,1")
+        self.assertRan(r, 2, "$.aggregation.differential_privacy.epsilon: must be at least 1e-06")
+        r = self.submit_local("-m", "heart_mlp", "--dp-epsilon", "1", "--dp-clip", "1e38,1e39")
+        self.assertRan(r, 2, "clip: bounds must be within float's range")
+
+    def test_empty_names_and_bad_dim_server_are_refused_by_name(self):
+        models = self.path("models")
+        os.makedirs(models)
+        r = self.run_dim("--local", "--models", models, "model", "push",
+                         os.path.join(MODELS, "heart_mlp.onnx"), "--name", "")
+        self.assertRan(r, 2, "--name: must not be empty")
+        self.assertEqual(os.listdir(models), [])
+        env = dict(self.env, DIM_SERVER="127.0.0.1:0")
+        proc = subprocess.run([DIM, "health"], capture_output=True, env=env, timeout=20)
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn(b"given here or in DIM_SERVER", proc.stderr)
+
+
 class ServiceHostileInputTest(HostileMixin, DimTestCase):
     """Orchestrator and daemons: hostile start-up flags, bytes and peers leave them running
     and every acknowledged job answered."""
@@ -312,6 +343,13 @@ class ServiceHostileInputTest(HostileMixin, DimTestCase):
                 r = self.run_dim(*daemon, *args, timeout=6)
                 self.assertRan(r, code, *([message] if message else []), within=5)
         self.assert_alive_and_accounted(orch)
+
+    def test_a_daemon_given_as_the_server_is_named_as_not_an_orchestrator(self):
+        daemon = self.start_daemon("lonely", {"default": hospitals()["a"]})
+        for args in (["health"], ["status", "job-1"], ["ls"]):
+            with self.subTest(args=args):
+                r = self.run_dim("--server", daemon.address, *args)
+                self.assertRan(r, 3, "answers, but is not a dim orchestrator")
 
     def test_latin1_cell_fails_the_job_and_every_json_stays_valid(self):
         orch = self.start_orchestrator()

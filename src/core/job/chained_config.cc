@@ -208,6 +208,12 @@ Result<std::vector<ChainedStep>> ReadPipeline(const json& value, const std::stri
                                               const std::optional<ClientData>& input_data) {
   if (!value.is_array()) return TypeError(path, "an array", value);
   if (value.empty()) return Status::InvalidArgument(path + ": a pipeline needs at least 1 step");
+  // Consecutive steps on one node re-run the earlier steps' models over its rows (they never
+  // leave it), so a pipeline's cost grows with the square of its length: bounded.
+  if (value.size() > kMaxPipelineSteps) {
+    return Status::InvalidArgument(path + ": at most " + std::to_string(kMaxPipelineSteps) +
+                                   " steps, got " + std::to_string(value.size()));
+  }
   std::vector<ChainedStep> steps;
   std::vector<int> roots;
   for (size_t i = 0; i < value.size(); ++i) {

@@ -104,6 +104,10 @@ Result<DifferentialPrivacy> ReadPrivacy(const json& value, const std::string& pa
   if (!(dp.clip_lo < dp.clip_hi)) {
     return Status::InvalidArgument(clip_path + ": lo must be < hi, got " + DescribeValue(*clip));
   }
+  // What the nodes check again: refused here, at submit, naming the key.
+  if (Status s = CheckDifferentialPrivacy(dp); !s.ok()) {
+    return Status::InvalidArgument(path + "." + s.message());
+  }
   return dp;
 }
 

@@ -108,6 +108,7 @@ Result<std::string> ReadNonEmptyString(const nlohmann::json& value, std::string_
 inline constexpr size_t kMaxNodesPerJob = 1000;
 inline constexpr size_t kMaxColumns = 100000;
 inline constexpr size_t kMaxModelsPerJob = 100;
+inline constexpr size_t kMaxPipelineSteps = 100;
 
 // An array of at most `max_items` non-empty strings, none twice: "<path>[2]: duplicate 'a'
 // (also at [0])"; "<path>: at most 1000 entries, got 500000" (checked before any element).

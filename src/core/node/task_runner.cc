@@ -62,6 +62,15 @@ bool LeavesSummaryOfDataset(const NodeTask& task) {
          (task.kind == NodeTaskKind::kStep && !task.input_rows);
 }
 
+// The next batch of a dataset's rows; errors (a row that went bad after the node checked the
+// file) name the dataset, as the node's other errors do.
+Result<int64_t> ReadRows(CsvReader& reader, int64_t max_rows, Matrix* out,
+                         const std::string& source) {
+  auto rows = reader.ReadBatch(max_rows, out);
+  if (!rows.ok()) return rows.status().WithPrefix(source);
+  return rows;
+}
+
 // Runs a model on a batch whose first row is row `first_row` (from 1) of `source`, naming
 // the model on errors. An output that is not finite is an error that names its cause, so
 // that it never leaves the node as a summary no one can read.
@@ -116,7 +125,7 @@ Result<Summary> RunSummaryTask(ModelRepository& models, const DatasetCatalog& da
   Matrix batch;
   for (int64_t done = 0;;) {
     if (cancel.cancelled()) return Status::Cancelled("task cancelled");
-    DIM_ASSIGN_OR_RETURN(int64_t rows, reader->ReadBatch(batch_rows, &batch));
+    DIM_ASSIGN_OR_RETURN(int64_t rows, ReadRows(*reader, batch_rows, &batch, source));
     if (rows == 0) break;
     DIM_ASSIGN_OR_RETURN(Matrix outputs, RunModel(*model, task.model_id, batch, source, done + 1));
     done += rows;
@@ -154,7 +163,7 @@ Result<ConsensusResult> RunComparativeTask(ModelRepository& models, const Datase
   const std::string source = "dataset '" + task.dataset + "'";
   for (int64_t done = 0;;) {
     if (cancel.cancelled()) return Status::Cancelled("task cancelled");
-    DIM_ASSIGN_OR_RETURN(int64_t rows, reader->ReadBatch(batch_rows, &batch));
+    DIM_ASSIGN_OR_RETURN(int64_t rows, ReadRows(*reader, batch_rows, &batch, source));
     if (rows == 0) break;
     for (size_t m = 0; m < loaded.size(); ++m) {
       DIM_ASSIGN_OR_RETURN(outputs[m],
@@ -206,7 +215,7 @@ Result<nlohmann::json> RunStepTask(ModelRepository& models, const DatasetCatalog
     Matrix batch;
     for (int64_t done = 0;;) {
       if (cancel.cancelled()) return Status::Cancelled("task cancelled");
-      DIM_ASSIGN_OR_RETURN(int64_t rows, reader->ReadBatch(batch_rows, &batch));
+      DIM_ASSIGN_OR_RETURN(int64_t rows, ReadRows(*reader, batch_rows, &batch, source));
       if (rows == 0) break;
       DIM_ASSIGN_OR_RETURN(Matrix outputs, run_chain(std::move(batch), done + 1));
       done += rows;

@@ -17,9 +17,18 @@ Status CheckDifferentialPrivacy(const DifferentialPrivacy& dp) {
   if (!std::isfinite(dp.epsilon) || dp.epsilon <= 0) {
     return Status::InvalidArgument("epsilon: must be > 0, got " + Number(dp.epsilon));
   }
+  if (dp.epsilon < kMinEpsilon) {
+    return Status::InvalidArgument("epsilon: must be at least " + Number(kMinEpsilon) +
+                                   " (a smaller one leaves nothing but noise), got " +
+                                   Number(dp.epsilon));
+  }
   if (!std::isfinite(dp.clip_lo) || !std::isfinite(dp.clip_hi) || dp.clip_lo >= dp.clip_hi) {
     return Status::InvalidArgument("clip: lo must be < hi, got [" + Number(dp.clip_lo) + ", " +
                                    Number(dp.clip_hi) + "]");
+  }
+  if (std::abs(dp.clip_lo) > kMaxClipMagnitude || std::abs(dp.clip_hi) > kMaxClipMagnitude) {
+    return Status::InvalidArgument("clip: bounds must be within float's range (about 3.4e38), got [" +
+                                   Number(dp.clip_lo) + ", " + Number(dp.clip_hi) + "]");
   }
   return Status::Ok();
 }
@@ -60,9 +69,12 @@ Summary AddLaplaceNoise(const Summary& clipped, const DifferentialPrivacy& dp,
     c.min = dp.clip_lo;
     c.max = dp.clip_hi;
   }
+  // A noisy count is kept within [0, rows] (rows leave the node as they are): whatever the
+  // noise, it converts to an integer.
+  const double most = static_cast<double>(clipped.rows);
   for (int64_t& count : out.class_counts) {
     const double noisy = std::round(static_cast<double>(count) + noise.Sample(2.0 / epsilon_each));
-    count = static_cast<int64_t>(std::max(0.0, noisy));
+    count = static_cast<int64_t>(noisy >= 0 ? std::min(noisy, most) : 0.0);
   }
   return out;
 }

@@ -21,6 +21,15 @@ struct DifferentialPrivacy {
 
 // INVALID_ARGUMENT unless epsilon is finite and > 0 and lo < hi, both finite
 // ("epsilon: must be > 0, got 0", "clip: lo must be < hi, got [1, 0]").
+// The smallest epsilon a job may ask for: below it the summaries are nothing but noise, and
+// the noise's scale overflows.
+inline constexpr double kMinEpsilon = 1e-6;
+// Clip bounds are outputs of float models: within float's range.
+inline constexpr double kMaxClipMagnitude = 3.4028234663852886e38;
+
+// INVALID_ARGUMENT "epsilon: must be at least 1e-06 ...", "clip: lo must be < hi ...",
+// "clip: bounds must be within float's range ..." (the messages name the key only: the
+// caller adds where it is).
 Status CheckDifferentialPrivacy(const DifferentialPrivacy& dp);
 
 // Draws Laplace(0, scale) noise. Implementations need not be thread-safe.

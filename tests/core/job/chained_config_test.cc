@@ -153,6 +153,21 @@ TEST(ChainedConfig, ClientRowsMayMoveAcrossNodes) {
   EXPECT_EQ(c.steps[2].node_id, "c");
 }
 
+TEST(ChainedConfig, APipelineHasAtMost100Steps) {
+  auto steps = [](int n) {
+    std::string out;
+    for (int k = 1; k <= n; ++k) {
+      if (k > 1) out += ", ";
+      out += R"({"step": )" + std::to_string(k) + R"(, "model_id": "m", "node_id": "a", )" +
+             (k == 1 ? std::string(R"("input_source": "dataset:d"})")
+                     : R"("input_source": "step_)" + std::to_string(k - 1) + R"(_output"})");
+    }
+    return out;
+  };
+  EXPECT_TRUE(ParseChainedConfig(Config(steps(100))).ok());
+  EXPECT_EQ(ParseError(Config(steps(101))), "$.pipeline: at most 100 steps, got 101");
+}
+
 TEST(ChainedConfig, DatasetRowsStayOnTheirNodeThroughEverySteps) {
   EXPECT_EQ(ParseError(Config(
                 R"({"step": 1, "model_id": "m", "node_id": "a", "input_source": "dataset:x"},

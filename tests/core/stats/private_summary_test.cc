@@ -32,6 +32,11 @@ TEST(DifferentialPrivacy, ChecksSettings) {
   EXPECT_EQ(CheckDifferentialPrivacy({0, 0, 1}).message(), "epsilon: must be > 0, got 0.0");
   EXPECT_EQ(CheckDifferentialPrivacy({1, 1, 1}).message(), "clip: lo must be < hi, got [1.0, 1.0]");
   EXPECT_EQ(CheckDifferentialPrivacy({NAN, 0, 1}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckDifferentialPrivacy({1e-300, 0, 1}).message(),
+            "epsilon: must be at least 1e-06 (a smaller one leaves nothing but noise), got 1e-300");
+  EXPECT_TRUE(CheckDifferentialPrivacy({kMinEpsilon, 0, 1}).ok());
+  EXPECT_EQ(CheckDifferentialPrivacy({1, 1e38, 1e39}).message(),
+            "clip: bounds must be within float's range (about 3.4e38), got [1e+38, 1e+39]");
 }
 
 TEST(DifferentialPrivacy, ClipsOutputs) {
@@ -65,12 +70,16 @@ TEST(DifferentialPrivacy, NoisyFiguresAreClampedToTheirRanges) {
   Summary up = AddLaplaceNoise(TwoColumns(), {1, 0, 1}, big);
   EXPECT_EQ(up.columns[0].mean, 1.0);
   EXPECT_EQ(up.columns[0].variance, 0.25);
-  EXPECT_EQ(up.class_counts[0], 1030);
+  EXPECT_EQ(up.class_counts, (std::vector<int64_t>{100, 100, 100}));  // at most the rows
   FixedNoise negative(-1000.4);
   Summary down = AddLaplaceNoise(TwoColumns(), {1, 0, 1}, negative);
   EXPECT_EQ(down.columns[1].mean, 0.0);
   EXPECT_EQ(down.columns[1].variance, 0.0);
   EXPECT_EQ(down.class_counts, (std::vector<int64_t>{0, 0, 0}));
+  // Noise that is not a number (it cannot be, within the checked settings) still converts.
+  FixedNoise not_a_number(NAN);
+  EXPECT_EQ(AddLaplaceNoise(TwoColumns(), {1, 0, 1}, not_a_number).class_counts,
+            (std::vector<int64_t>{0, 0, 0}));
 }
 
 TEST(DifferentialPrivacy, RandomNoiseIsLaplaceWithTheScaleAskedFor) {
