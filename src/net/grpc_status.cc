@@ -25,7 +25,9 @@ core::Status FromOrchestrator(const grpc::Status& status, const std::string& add
     return core::Status::Unavailable("cannot reach the orchestrator at " + address + ": " +
                                      core::SafeMessage(status.error_message()));
   }
-  if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+  // gRPC's own answer for a method the server does not have: no words. (An orchestrator that
+  // lacks a feature says which.)
+  if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED && status.error_message().empty()) {
     return core::Status::Unavailable(address +
                                      " answers, but is not a dim orchestrator (it does not serve "
                                      "this call; a daemon's address?)");

@@ -17,7 +17,8 @@ grpc::Status ToGrpc(const core::Status& status);
 core::Status FromGrpc(const grpc::Status& status);
 // FromGrpc for a call to the orchestrator at `address`: UNAVAILABLE "cannot reach the
 // orchestrator at ADDR: ..." when it cannot be reached, and UNAVAILABLE "ADDR answers, but is
-// not a dim orchestrator ..." for UNIMPLEMENTED (a daemon's address given as the server).
+// not a dim orchestrator ..." for gRPC's own UNIMPLEMENTED, which has no message (a daemon's
+// address given as the server).
 core::Status FromOrchestrator(const grpc::Status& status, const std::string& address);
 // Fills the seed protocol's Error{code, message} from a failed status.
 void FillError(const core::Status& status, dim::common::Error* error);

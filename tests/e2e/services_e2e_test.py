@@ -93,7 +93,7 @@ class ServicesTest(DimTestCase):
               self.path("no/such/folder/x.db")], 2, "the folder"),
             (["orchestrator", "serve", "--listen", "127.0.0.1:0", "--db", self.path("x.db"),
               "--heartbeat-timeout", "nan"], 2,
-             "--heartbeat-timeout: must be a finite number of seconds, got nan"),
+             "--heartbeat-timeout: must be a finite number, got nan"),
             (["orchestrator", "serve", "--listen", "127.0.0.1:0", "--db", self.path("x.db"),
               "--node", "broken"], 2, "--node 'broken': expected NAME=VALUE"),
             (["daemon", "serve", "--node-id", "n", "--cache-max-bytes", "-1"], 2,
