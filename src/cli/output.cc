@@ -221,7 +221,7 @@ nlohmann::json JobToJson(const core::JobRecord& job, bool with_result) {
       {"error", job.error},
   };
   if (with_result && !job.result_json.empty()) {
-    auto result = nlohmann::json::parse(job.result_json, nullptr, false);
+    auto result = core::ParseUntrustedJson(job.result_json);
     j["result"] = result.is_discarded() ? nlohmann::json(job.result_json) : result;
   }
   return j;
@@ -256,7 +256,7 @@ void PrintJob(const core::JobRecord& job, std::ostream& out) {
 }
 
 void PrintResult(const core::JobRecord& job, std::ostream& out) {
-  auto r = nlohmann::json::parse(job.result_json, nullptr, false);
+  auto r = core::ParseUntrustedJson(job.result_json);
   if (r.is_object() && r.value("pattern", "") == "comparative") {
     PrintComparativeResult(job, r, out);
     return;

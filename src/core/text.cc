@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 
 namespace dim::core {
 namespace {
@@ -134,6 +135,15 @@ std::string SafeMessage(std::string_view message) {
 
 std::string DumpJson(const nlohmann::json& value, int indent) {
   return value.dump(indent, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
+}
+
+nlohmann::json ParseUntrustedJson(std::string_view text) {
+  if (!CheckJsonDepth(text).ok()) return nlohmann::json(nlohmann::json::value_t::discarded);
+  try {
+    return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  } catch (const std::exception&) {  // out of memory
+    return nlohmann::json(nlohmann::json::value_t::discarded);
+  }
 }
 
 Status CheckJsonDepth(std::string_view text, size_t max_depth) {

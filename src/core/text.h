@@ -48,4 +48,10 @@ inline constexpr size_t kMaxJsonDepth = 64;
 // that is not JSON at all: the parser reports that). One linear pass, no allocation.
 Status CheckJsonDepth(std::string_view text, size_t max_depth = kMaxJsonDepth);
 
+// A JSON document dim did not just write itself (a peer's reply, a file, a stored record):
+// the parsed value, or a discarded one (is_discarded()) for text that is not JSON, nests
+// deeper than kMaxJsonDepth, or cannot be held. Never throws. Configs, which need error
+// messages with paths, use ParseJsonText (core/job/config_reader.h).
+nlohmann::json ParseUntrustedJson(std::string_view text);
+
 }  // namespace dim::core

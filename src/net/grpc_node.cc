@@ -3,12 +3,10 @@
 #include <grpcpp/alarm.h>
 
 #include <algorithm>
-#include <condition_variable>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <thread>
 
+#include "core/text.h"
 #include "net/grpc_status.h"
 
 namespace dim::net {
@@ -148,7 +146,7 @@ class GrpcNode::TaskCalls final {
   }
 
   core::Result<nlohmann::json> ParseResult(const std::string& text) const {
-    auto json = nlohmann::json::parse(text, nullptr, false);
+    auto json = core::ParseUntrustedJson(text);
     if (json.is_discarded() || !json.is_object()) {
       return core::Status::Internal("node '" + node_id_ + "' sent a malformed result");
     }

@@ -1,7 +1,5 @@
 #include "core/models/model_cache_index.h"
 
-#include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <system_error>
 
@@ -23,9 +21,7 @@ Status ModelCacheIndex::Load() {
   constexpr size_t kMaxIndexBytes = size_t{64} << 20;
   auto read = ReadRegularFile(path, kMaxIndexBytes);
   const std::string text = read.ok() ? *std::move(read) : std::string();
-  const json doc = CheckJsonDepth(text).ok()
-                       ? json::parse(text, nullptr, /*allow_exceptions=*/false)
-                       : json(json::value_t::discarded);
+  const json doc = ParseUntrustedJson(text);
   auto unreadable = [&](const std::string& why) {
     entries_.clear();
     return Status(StatusCode::kDataLoss,

@@ -1,7 +1,5 @@
 #include "core/models/model_store.h"
 
-#include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <system_error>
@@ -58,9 +56,7 @@ Status ModelStore::LoadIndex() {
   auto read = ReadFileBytes(path);
   if (!read.ok()) return read.status().WithPrefix("model store");
   const std::string& text = *read;
-  const json doc = CheckJsonDepth(text).ok()
-                       ? json::parse(text, nullptr, /*allow_exceptions=*/false)
-                       : json(json::value_t::discarded);
+  const json doc = ParseUntrustedJson(text);
   auto bad = [&](const std::string& why) {
     return Status(StatusCode::kDataLoss, "model store: " + path.string() +
                                              " is not a model "

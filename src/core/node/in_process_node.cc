@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "core/models/model_ref.h"
+#include "core/text.h"
 
 namespace dim::core {
 
@@ -20,7 +21,7 @@ namespace {
 // What left the node, as RunTask reports it: the task's document, or why there is none.
 Result<nlohmann::json> EndOf(const TaskView& view) {
   if (view.status == "completed") {
-    auto doc = nlohmann::json::parse(view.result_json, nullptr, /*allow_exceptions=*/false);
+    auto doc = ParseUntrustedJson(view.result_json);
     if (doc.is_discarded() || !doc.is_object()) {
       return Status::Internal("the node's task document is not a JSON object");
     }

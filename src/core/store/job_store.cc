@@ -104,7 +104,7 @@ std::string NodesToJson(const std::vector<NodeTaskRecord>& nodes) {
 
 std::vector<NodeTaskRecord> NodesFromJson(const std::string& text) {
   std::vector<NodeTaskRecord> out;
-  auto arr = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  auto arr = ParseUntrustedJson(text);
   if (!arr.is_array()) return out;
   for (const auto& n : arr) {
     if (!n.is_object()) continue;
