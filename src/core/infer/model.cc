@@ -1,10 +1,7 @@
 #include "core/infer/model.h"
 
 #include <algorithm>
-#include <climits>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <new>
 #include <system_error>
 
@@ -76,7 +73,7 @@ Model::~Model() = default;
 Result<std::shared_ptr<const Model>> Model::LoadFile(const std::filesystem::path& path,
                                                      Device device) {
   const std::string name = path.stem().string();
-  auto bytes = ReadRegularFile(path, static_cast<size_t>(INT_MAX));
+  auto bytes = ReadRegularFile(path, kMaxFileBytes);
   if (!bytes.ok()) {
     if (bytes.status().code() == StatusCode::kNotFound) {
       return Status::NotFound("model file '" + path.string() + "' not found");
@@ -97,7 +94,7 @@ Result<std::shared_ptr<const Model>> Model::LoadBytes(std::string_view bytes, st
     return Status::InvalidArgument(prefix + ": not a valid ONNX model (" + why + ")");
   };
   if (bytes.empty()) return invalid("empty file");
-  if (bytes.size() > static_cast<size_t>(INT_MAX)) return invalid("larger than 2 GiB");
+  if (bytes.size() > kMaxFileBytes) return invalid("larger than 2 GiB");
   Result<std::unique_ptr<Graph>> graph = Status::Internal("not built");
   try {
     onnx::ModelProto proto;

@@ -1,6 +1,8 @@
 // An ONNX model loaded, validated and ready to run on the CPU with Eigen, or on a CUDA GPU.
 #pragma once
 
+#include <climits>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -24,6 +26,9 @@ class DeviceExecutor;  // Runs the graph on a GPU (infer/device_executor.h).
 // Thread-safety: a loaded Model is immutable; Run may be called from many threads at once.
 class Model final {
  public:
+  // The largest ONNX file a model may be: protobuf parses at most 2 GiB in one message.
+  static constexpr size_t kMaxFileBytes = static_cast<size_t>(INT_MAX);
+
   // Reads, parses and validates the file. Every problem is found here, never in Run:
   // NOT_FOUND when the file does not exist; INVALID_ARGUMENT for a truncated or corrupt
   // file, an unsupported operator, a missing initializer or a shape mismatch, with a

@@ -2,9 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <climits>
-#include <fstream>
-#include <iterator>
 #include <system_error>
 
 #include "core/infer/model.h"
@@ -21,7 +18,7 @@ namespace fs = std::filesystem;
 Result<StoredModel> InstallModelFile(const fs::path& dir, const std::string& name,
                                      const fs::path& file, const Clock& clock) {
   DIM_RETURN_IF_ERROR(CheckModelName(name));
-  auto read = ReadRegularFile(file, static_cast<size_t>(INT_MAX));
+  auto read = ReadRegularFile(file, Model::kMaxFileBytes);
   if (!read.ok()) return Status::InvalidArgument(read.status().message());
   const std::string& bytes = *read;
   if (bytes.empty()) return Status::InvalidArgument("model '" + name + "': the file is empty");

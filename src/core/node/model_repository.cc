@@ -2,9 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <climits>
-#include <fstream>
-#include <iterator>
 #include <system_error>
 
 #include "core/models/durable_file.h"
@@ -43,7 +40,7 @@ ModelCacheEvent Event(Kind kind, std::string model_id, Status status) {
 }
 
 Result<std::string> ReadBytes(const fs::path& path) {
-  auto bytes = ReadRegularFile(path, static_cast<size_t>(INT_MAX));
+  auto bytes = ReadRegularFile(path, Model::kMaxFileBytes);
   if (!bytes.ok()) return Status::Unavailable(bytes.status().message());
   return bytes;
 }
