@@ -1,11 +1,11 @@
 #include "cli/validators.h"
 
 #include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <string>
 
+#include "core/host_port.h"
 #include "core/node/node_client.h"
 #include "core/text.h"
 
@@ -85,18 +85,8 @@ CLI::Validator HostPort(bool allow_port_zero, std::string env) {
   return CLI::Validator(
       [allow_port_zero, env](std::string& value) -> std::string {
         const std::string from = env.empty() ? std::string() : " (given here or in " + env + ")";
-        const auto colon = value.rfind(':');
-        if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) {
-          return "expected HOST:PORT, got '" + core::Snippet(value) + "'" + from;
-        }
-        const std::string_view port(value.data() + colon + 1, value.size() - colon - 1);
-        unsigned n = 0;
-        auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
-        const unsigned lowest = allow_port_zero ? 0 : 1;
-        if (ec != std::errc() || end != port.data() + port.size() || n > 65535 || n < lowest) {
-          return "the port must be a number from " + std::to_string(lowest) + " to 65535, got '" +
-                 core::Snippet(port) + "'" + from;
-        }
+        auto parsed = core::ParseHostPort(value, allow_port_zero ? 0 : 1);
+        if (!parsed.ok()) return parsed.status().message() + from;
         if (!core::IsValidUtf8(value)) {
           return "not valid UTF-8: '" + core::Snippet(value) + "'" + from;
         }

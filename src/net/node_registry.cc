@@ -2,9 +2,10 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <charconv>
 #include <cmath>
 
+#include "core/host_port.h"
+#include "core/input_limits.h"
 #include "core/text.h"
 #include "daemon.grpc.pb.h"
 #include "net/grpc_node.h"
@@ -29,13 +30,14 @@ void RecordReport(const Report& report, const core::Clock& clock, core::NodeDesc
 }
 
 // Limits on what a node may report of itself: far above any real node, low enough that no
-// report costs the orchestrator much.
+// report costs the orchestrator much. Names and column counts are bounded as a job's config
+// bounds them, so whatever a node reports can be named in a job.
 constexpr int kMaxDatasets = 1000;
-constexpr int kMaxColumns = 100000;
 constexpr int kMaxModels = 100000;
 constexpr int kMaxLabels = 100;
-constexpr size_t kMaxNameBytes = 1024;
 constexpr int kMaxSlots = 1000000;
+using core::kMaxColumns;
+using core::kMaxNameBytes;
 
 core::Status Invalid(const std::string& node_id, const std::string& what) {
   return core::Status::InvalidArgument("node '" + core::Snippet(node_id) + "': " + what);
@@ -43,16 +45,7 @@ core::Status Invalid(const std::string& node_id, const std::string& what) {
 
 // HOST:PORT with a host and a port in 1..65535 that the orchestrator can dial.
 core::Status CheckAddress(const std::string& node_id, const std::string& address) {
-  const auto colon = address.rfind(':');
-  unsigned port = 0;
-  if (address.size() <= 512 && colon != std::string::npos && colon > 0) {
-    const char* first = address.data() + colon + 1;
-    const char* last = address.data() + address.size();
-    auto [end, ec] = std::from_chars(first, last, port);
-    if (ec == std::errc() && end == last && first != last && port >= 1 && port <= 65535) {
-      return core::Status::Ok();
-    }
-  }
+  if (address.size() <= 512 && core::ParseHostPort(address, 1).ok()) return core::Status::Ok();
   return Invalid(node_id, "address '" + core::Snippet(address) +
                               "' is not HOST:PORT with a port from 1 to 65535");
 }

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <thread>
 
+#include "core/host_port.h"
+
 namespace dim::net {
 
 namespace {
@@ -59,8 +61,8 @@ void ConfigureGrpcRuntime() {
 
 core::Result<RunningServer> StartServer(const std::string& listen,
                                         const std::vector<grpc::Service*>& services) {
-  const auto colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) {
+  auto parsed = core::ParseHostPort(listen, 0);
+  if (!parsed.ok()) {
     return core::Status::InvalidArgument("listen address '" + listen +
                                          "' is not HOST:PORT (e.g. 127.0.0.1:0)");
   }
@@ -77,12 +79,11 @@ core::Result<RunningServer> StartServer(const std::string& listen,
   RunningServer running;
   running.server = builder.BuildAndStart();
   if (!running.server || port == 0) {
-    return core::Status::Unavailable(
-        "cannot listen on " + listen + ": " +
-        BindFailure(listen.substr(0, colon), listen.substr(colon + 1)));
+    return core::Status::Unavailable("cannot listen on " + listen + ": " +
+                                     BindFailure(parsed->host, std::to_string(parsed->port)));
   }
   running.server->GetHealthCheckService()->SetServingStatus(true);
-  running.address = listen.substr(0, colon) + ":" + std::to_string(port);
+  running.address = parsed->host + ":" + std::to_string(port);
   return running;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/input_limits.h"
 #include "core/matrix.h"
 #include "core/status.h"
 
@@ -32,7 +33,7 @@ class CsvReader final {
   static constexpr size_t kDefaultBufferBytes = size_t{1} << 20;
   // The longest line (header or row) a file may have, and the most columns.
   static constexpr size_t kMaxLineBytes = size_t{64} << 20;
-  static constexpr size_t kMaxColumns = 100000;
+  static constexpr size_t kMaxColumns = core::kMaxColumns;
 
   // Opens the file and reads the header; with kRegularFile (as OpenRegularFile: never
   // waiting on a FIFO). NOT_FOUND when the file is missing; PERMISSION_DENIED when it cannot

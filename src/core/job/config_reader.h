@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/input_limits.h"
 #include "core/status.h"
 
 namespace dim::core {
@@ -99,14 +100,11 @@ class ConfigObject final {
 
 // Any string.
 Result<std::string> ReadString(const nlohmann::json& value, std::string_view path);
-// The longest name (model, node, dataset, column, step) a config may hold.
-inline constexpr size_t kMaxNameBytes = 1024;
 // A name: a string of 1 to kMaxNameBytes bytes; "<path>: must not be empty", "<path>:
 // longer than 1024 bytes ('xxxx... (5000 bytes)')".
 Result<std::string> ReadNonEmptyString(const nlohmann::json& value, std::string_view path);
-// The longest lists a config may hold: node ids of one job, and feature columns.
+// The longest lists a config may hold: node ids of one job (feature columns: kMaxColumns).
 inline constexpr size_t kMaxNodesPerJob = 1000;
-inline constexpr size_t kMaxColumns = 100000;
 inline constexpr size_t kMaxModelsPerJob = 100;
 inline constexpr size_t kMaxPipelineSteps = 100;
 
