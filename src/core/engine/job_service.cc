@@ -70,6 +70,13 @@ class PriorityNodes final : public NodeDirectory {
   ThreadPool& threads_;
 };
 
+// A job's node entries, before any of its tasks ran.
+std::vector<NodeTaskRecord> NodeRecords(const std::vector<std::string>& node_ids) {
+  std::vector<NodeTaskRecord> nodes(node_ids.size());
+  for (size_t i = 0; i < node_ids.size(); ++i) nodes[i].node_id = node_ids[i];
+  return nodes;
+}
+
 template <typename T>
 std::optional<T> ToOptional(Result<T> result) {
   if (!result.ok()) return std::nullopt;
@@ -155,20 +162,15 @@ Result<JobRecord> JobService::Submit(const SubmitRequest& request) {
   job.priority = request.priority == Priority::kUnspecified ? Priority::kNormal : request.priority;
   DIM_ASSIGN_OR_RETURN(JobPlan plan, Plan(request.pattern, request.config_json));
   job.config_json = std::move(plan.config_json);
-  std::vector<std::string> node_ids = std::move(plan.node_ids);
-  if (!plan.nodes_status.ok()) {
+  if (plan.nodes_status.ok()) {
+    job.nodes = NodeRecords(plan.node_ids);
+    job.total_steps = static_cast<int>(job.nodes.size());
+  } else {
     // Just after a restart the nodes may not have been heard from yet: the job waits for
     // them, and its nodes are checked (or chosen) when it starts (total_steps 0 says so).
     if (!InGrace()) return plan.nodes_status;
-    node_ids = std::move(plan.named_ids);
+    job.nodes = NodeRecords(plan.named_ids);
     job.total_steps = 0;
-  } else {
-    job.total_steps = static_cast<int>(node_ids.size());
-  }
-  for (auto& id : node_ids) {
-    NodeTaskRecord node;
-    node.node_id = std::move(id);
-    job.nodes.push_back(std::move(node));
   }
   job.state = JobState::kPending;
   job.created_at = FormatIso8601(clock_.Now());
@@ -510,12 +512,7 @@ void JobService::RunJob(const std::string& id, std::shared_ptr<const JobRecord> 
     auto plan = Plan(job.pattern, job.config_json);
     planned = plan.ok() ? plan->nodes_status : plan.status();
     if (planned.ok()) {
-      job.nodes.clear();
-      for (const auto& node_id : plan->node_ids) {
-        NodeTaskRecord node;
-        node.node_id = node_id;
-        job.nodes.push_back(std::move(node));
-      }
+      job.nodes = NodeRecords(plan->node_ids);
       job.total_steps = static_cast<int>(job.nodes.size());
     }
   }
