@@ -16,6 +16,9 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code);
 // dim model push | ls
 void AddModelCommands(CLI::App& app, GlobalOptions& options, int& exit_code);
 
+// dim cert init | issue | show, dim audit
+void AddSecurityCommands(CLI::App& app, GlobalOptions& options, int& exit_code);
+
 // Sets up spdlog on stderr at the given level name ("" = fallback).
 void SetUpLogging(const std::string& level, const std::string& fallback);
 

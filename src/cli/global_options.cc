@@ -33,10 +33,27 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {
       ->capture_default_str();
   app.add_option("--local-node", options.local_nodes,
                  "An in-process node for --local: ID=CSV or ID:DATASET=CSV (repeatable)");
+  app.add_option("--tls-ca", options.tls_ca,
+                 "CA certificate (PEM) that verifies the orchestrator: connect over TLS")
+      ->envname("DIM_TLS_CA");
+  app.add_option("--tls-cert", options.tls_cert,
+                 "This client's certificate (PEM), for mutual TLS; with --tls-key")
+      ->envname("DIM_TLS_CERT");
+  app.add_option("--tls-key", options.tls_key, "The private key (PEM) of --tls-cert")
+      ->envname("DIM_TLS_KEY");
+  app.add_option("--token", options.token,
+                 "Bearer token for an orchestrator with --auth-tokens (prefer DIM_TOKEN: "
+                 "options show in ps)")
+      ->envname("DIM_TOKEN");
   app.add_option("--rpc-timeout", options.rpc_timeout_seconds,
                  "Deadline of each call to the orchestrator, in seconds")
       ->check(Seconds())
       ->capture_default_str();
+}
+
+core::Result<net::ClientSecurity> LoadClientSecurity(const GlobalOptions& options) {
+  return net::ClientSecurity::Load(options.tls_ca, options.tls_cert, options.tls_key,
+                                   options.token);
 }
 
 void SetUpLogging(const std::string& level, const std::string& fallback) {

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "net/security.h"
+
 namespace dim::cli {
 
 enum class OutputFormat { kTable, kJson };
@@ -17,7 +19,16 @@ struct GlobalOptions {
   std::string models_dir = "models";     // --models / DIM_MODELS (local mode)
   std::vector<std::string> local_nodes;  // --local-node ID[:DATASET]=PATH
   double rpc_timeout_seconds = 10;
+  // TLS towards the orchestrator (--tls-ca, --tls-cert, --tls-key; DIM_TLS_*) and the
+  // bearer token (--token; DIM_TOKEN).
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string token;
 };
+
+// The client's TLS and token, as the global options give them; errors name the option.
+core::Result<net::ClientSecurity> LoadClientSecurity(const GlobalOptions& options);
 
 // $DIM_LOCAL_DB, else $XDG_DATA_HOME/dim/local.db, else ~/.local/share/dim/local.db.
 std::string DefaultLocalDb();

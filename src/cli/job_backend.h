@@ -38,7 +38,7 @@ class JobBackend {
 };
 
 // UNAVAILABLE-style errors name the server address.
-std::unique_ptr<JobBackend> MakeRemoteBackend(const GlobalOptions& options);
+core::Result<std::unique_ptr<JobBackend>> MakeRemoteBackend(const GlobalOptions& options);
 // Opens the local job file; builds in-process nodes from --local-node and --models.
 // INVALID_ARGUMENT for a malformed --local-node or an unreadable dataset.
 core::Result<std::unique_ptr<JobBackend>> MakeLocalBackend(const GlobalOptions& options);

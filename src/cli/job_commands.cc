@@ -259,7 +259,10 @@ core::Result<std::string> BuildConfig(const SubmitOptions& o, core::Pattern patt
   return core::DumpJson(config);
 }
 
-std::string DefaultUser() {
+// $USER, for an orchestrator that does not authenticate users; with credentials (a token or
+// a client certificate) none is sent, and the orchestrator records who they name.
+std::string DefaultUser(const GlobalOptions& options) {
+  if (!options.local && (!options.token.empty() || !options.tls_cert.empty())) return "";
   const char* user = std::getenv("USER");
   return user && *user ? user : "";
 }
@@ -327,7 +330,7 @@ int RunSubmit(const GlobalOptions& options, const SubmitOptions& o) {
   }
   request.pattern = *pattern;
   request.priority = core::ParsePriority(o.priority).value_or(core::Priority::kNormal);
-  request.user_id = o.user.empty() ? DefaultUser() : o.user;
+  request.user_id = o.user.empty() ? DefaultUser(options) : o.user;
   auto config = BuildConfig(o, request.pattern);
   if (!config.ok()) return ReportError(options, config.status());
   request.config_json = *config;
@@ -508,7 +511,7 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   submit->add_option("--priority", s->priority, "low, normal or high")
       ->check(CLI::IsMember({"low", "normal", "high"}, CLI::ignore_case))
       ->capture_default_str();
-  submit->add_option("--user", s->user, "User id recorded with the job (default $USER)")
+  submit->add_option("--user", s->user, "User id recorded with the job (default $USER; with a token or client certificate, the user they name)")
       ->check(Utf8Text());
   submit->add_flag("-w,--wait", s->wait, "Follow the job until it ends; exit code by its state");
   submit

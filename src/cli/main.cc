@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   dim::cli::AddServeCommands(app, options, exit_code);
   dim::cli::AddJobCommands(app, options, exit_code);
   dim::cli::AddModelCommands(app, options, exit_code);
+  dim::cli::AddSecurityCommands(app, options, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -35,8 +35,10 @@ class ModelCatalog {
   virtual core::Result<std::vector<core::StoredModel>> List() = 0;
 };
 
-net::ModelStoreClientOptions ClientOptions(const GlobalOptions& options) {
+net::ModelStoreClientOptions ClientOptions(const GlobalOptions& options,
+                                           net::ClientSecurity security) {
   net::ModelStoreClientOptions out;
+  out.security = std::move(security);
   out.rpc_timeout =
       std::chrono::milliseconds(static_cast<int64_t>(options.rpc_timeout_seconds * 1000));
   return out;
@@ -44,8 +46,8 @@ net::ModelStoreClientOptions ClientOptions(const GlobalOptions& options) {
 
 class RemoteCatalog final : public ModelCatalog {
  public:
-  explicit RemoteCatalog(const GlobalOptions& options)
-      : client_(options.server, ClientOptions(options)) {}
+  RemoteCatalog(const GlobalOptions& options, net::ClientSecurity security)
+      : client_(options.server, ClientOptions(options, std::move(security))) {}
   core::Result<core::StoredModel> Push(const std::string& name,
                                        const std::filesystem::path& file) override {
     return client_.Push(name, file);
@@ -72,9 +74,10 @@ class FolderCatalog final : public ModelCatalog {
   core::SystemClock clock_;
 };
 
-std::unique_ptr<ModelCatalog> OpenCatalog(const GlobalOptions& options) {
-  if (options.local) return std::make_unique<FolderCatalog>(options.models_dir);
-  return std::make_unique<RemoteCatalog>(options);
+core::Result<std::unique_ptr<ModelCatalog>> OpenCatalog(const GlobalOptions& options) {
+  if (options.local) return std::unique_ptr<ModelCatalog>(std::make_unique<FolderCatalog>(options.models_dir));
+  DIM_ASSIGN_OR_RETURN(net::ClientSecurity security, LoadClientSecurity(options));
+  return std::unique_ptr<ModelCatalog>(std::make_unique<RemoteCatalog>(options, std::move(security)));
 }
 
 // Stable keys: name, sha256 (hex), model_id ("sha256:<hex>"), size_bytes, pushed_at.
@@ -110,7 +113,8 @@ int RunPush(const GlobalOptions& options, const PushOptions& o) {
                                                             : "--name"));
   }
   auto catalog = OpenCatalog(options);
-  auto pushed = catalog->Push(name, o.file);
+  if (!catalog.ok()) return ReportError(options, catalog.status());
+  auto pushed = (*catalog)->Push(name, o.file);
   if (!pushed.ok()) return ReportError(options, pushed.status());
   if (options.output == OutputFormat::kJson) {
     PrintJson(ModelToJson(*pushed));
@@ -125,7 +129,8 @@ int RunPush(const GlobalOptions& options, const PushOptions& o) {
 int RunList(const GlobalOptions& options) {
   SetUpLogging(options.log_level, "warn");
   auto catalog = OpenCatalog(options);
-  auto models = catalog->List();
+  if (!catalog.ok()) return ReportError(options, catalog.status());
+  auto models = (*catalog)->List();
   if (!models.ok()) return ReportError(options, models.status());
   if (options.output == OutputFormat::kJson) {
     json list = json::array();

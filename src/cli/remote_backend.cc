@@ -7,9 +7,10 @@ namespace {
 
 class RemoteBackend final : public JobBackend {
  public:
-  explicit RemoteBackend(const GlobalOptions& options)
-      : client_(options.server, std::chrono::milliseconds(
-                                    static_cast<int64_t>(options.rpc_timeout_seconds * 1000))) {}
+  RemoteBackend(const GlobalOptions& options, net::ClientSecurity security)
+      : client_(options.server,
+                std::chrono::milliseconds(static_cast<int64_t>(options.rpc_timeout_seconds * 1000)),
+                std::move(security)) {}
 
   core::Result<core::JobRecord> Submit(const core::SubmitRequest& request) override {
     return client_.Submit(request);
@@ -42,8 +43,9 @@ class RemoteBackend final : public JobBackend {
 
 }  // namespace
 
-std::unique_ptr<JobBackend> MakeRemoteBackend(const GlobalOptions& options) {
-  return std::make_unique<RemoteBackend>(options);
+core::Result<std::unique_ptr<JobBackend>> MakeRemoteBackend(const GlobalOptions& options) {
+  DIM_ASSIGN_OR_RETURN(net::ClientSecurity security, LoadClientSecurity(options));
+  return std::unique_ptr<JobBackend>(std::make_unique<RemoteBackend>(options, std::move(security)));
 }
 
 }  // namespace dim::cli

@@ -20,20 +20,47 @@
 #include "core/node/dataset_catalog.h"
 #include "core/node/model_repository.h"
 #include "core/node/task_queue.h"
+#include "core/host_port.h"
 #include "core/regular_file.h"
+#include "core/security/certificate.h"
 #include "core/store/job_store.h"
 #include "net/daemon_service.h"
 #include "net/model_store_client.h"
 #include "net/node_announcer.h"
 #include "net/node_registry.h"
+#include "net/orchestrator_access.h"
 #include "net/orchestrator_service.h"
+#include "net/security.h"
 #include "net/pattern_engine_service.h"
 #include "net/server_runner.h"
 
 namespace dim::cli {
 namespace {
 
+// TLS of a service: its own certificate (served, and presented when it dials the other
+// service), the CA its clients' certificates must come from, and the CA that verifies the
+// services it dials. Each CA defaults to the other: one CA for a whole deployment is the
+// common case, and then every connection is mutual TLS.
+struct TlsOptions {
+  std::string cert;
+  std::string key;
+  std::string client_ca;
+  std::string ca;
+  bool insecure = false;
+  std::string node_token;  // file
+
+  // (Client certificates are checked only by a service that serves TLS.)
+  const std::string& ClientCa() const { return client_ca.empty() && !cert.empty() ? ca : client_ca; }
+  const std::string& DialCa() const { return ca.empty() ? client_ca : ca; }
+};
+
 struct OrchestratorOptions {
+  TlsOptions tls;
+  std::string auth_tokens;
+  std::string rate_limit;  // "N/s", "N/m" or N (a second); "" : none
+  double rate_burst = 0;
+  std::string audit_log;
+  int64_t max_message_bytes = 16 << 20;
   std::string listen = "127.0.0.1:50051";
   std::string db = "dim-orchestrator.db";
   std::vector<std::string> nodes;
@@ -48,6 +75,7 @@ struct OrchestratorOptions {
 };
 
 struct DaemonOptions {
+  TlsOptions tls;
   std::string node_id;
   std::string listen = "127.0.0.1:50052";
   std::vector<std::string> datasets;
@@ -95,6 +123,55 @@ core::Result<std::vector<std::pair<std::string, std::string>>> ReadNodesFile(
   return out;
 }
 
+// A service's security, from its flags.
+struct ServiceSecurity {
+  net::ServerSecurity server;
+  net::ClientSecurity dial;  // towards the other service
+  std::string node_token;    // "" : none
+};
+
+core::Result<ServiceSecurity> LoadServiceSecurity(const TlsOptions& t, const std::string& listen) {
+  ServiceSecurity out;
+  DIM_ASSIGN_OR_RETURN(out.server, net::LoadServerSecurity(t.cert, t.key, t.ClientCa()));
+  DIM_RETURN_IF_ERROR(net::CheckListenSecurity(listen, out.server.tls, t.insecure));
+  if (!t.node_token.empty()) {
+    DIM_ASSIGN_OR_RETURN(out.node_token, net::ReadNodeToken(t.node_token));
+  }
+  const bool dial_tls = !t.DialCa().empty();
+  DIM_ASSIGN_OR_RETURN(out.dial, net::ClientSecurity::Load(t.DialCa(), dial_tls ? t.cert : "",
+                                                           dial_tls ? t.key : "", out.node_token));
+  return out;
+}
+
+// How the service's connections are secured, for its start-up line.
+std::string Describe(const ServiceSecurity& s) {
+  std::string out = !s.server.tls ? "plaintext"
+                    : s.server.client_certificates ? "mutual TLS"
+                                                   : "TLS";
+  if (!s.node_token.empty()) out += ", node token";
+  return out;
+}
+
+// --rate-limit: "N/s", "N/m" or N (a second), as calls a second.
+core::Result<double> ParseRate(const std::string& text) {
+  if (text.empty()) return 0.0;
+  double per = 1;
+  std::string number = text;
+  if (text.ends_with("/s")) {
+    number = text.substr(0, text.size() - 2);
+  } else if (text.ends_with("/m")) {
+    number = text.substr(0, text.size() - 2);
+    per = 60;
+  }
+  char* end = nullptr;
+  const double n = std::strtod(number.c_str(), &end);
+  if (number.empty() || end != number.c_str() + number.size() || !std::isfinite(n) || n < 0) {
+    return core::Status::InvalidArgument("--rate-limit '" + text +
+                                         "': expected calls a second or a minute, e.g. 20/s or 300/m");
+  }
+  return n / per;
+}
+
 // --model-store, or "<db>.models" (dim-models for an in-memory --db).
 std::string ModelStoreDir(const OrchestratorOptions& o) {
   if (!o.model_store.empty()) return o.model_store;
@@ -121,7 +198,22 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
       model_dir, clock, core::ModelStoreOptions{.max_model_bytes = o.max_model_bytes});
   if (!model_store.ok()) return Fail(model_store.status().WithPrefix("--model-store"));
 
+  auto security = LoadServiceSecurity(o.tls, o.listen);
+  if (!security.ok()) return Fail(security.status());
+  auto rate = ParseRate(o.rate_limit);
+  if (!rate.ok()) return Fail(rate.status());
+  auto access = net::OrchestratorAccess::Create(
+      net::AccessOptions{.auth_tokens = o.auth_tokens,
+                         .client_certificates = security->server.client_certificates,
+                         .node_token = security->node_token,
+                         .rate_limit = *rate,
+                         .rate_burst = o.rate_burst,
+                         .audit_log = o.audit_log},
+      clock);
+  if (!access.ok()) return Fail(access.status());
+
   net::NodeRegistryOptions registry_options;
+  registry_options.client = security->dial;
   registry_options.model_in_store = [models = model_store->get()](const std::string& id) {
     return models->Has(id);
   };
@@ -149,9 +241,10 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
                         core::JobServiceOptions{.workers = o.workers,
                                                 .max_queued = o.max_queued,
                                                 .node_grace = registry_options.heartbeat_timeout});
-  net::OrchestratorService service(jobs, registry, model_store->get());
-  net::PatternEngineService engine(jobs);
-  auto server = net::StartServer(o.listen, {&service, &engine});
+  net::OrchestratorService service(jobs, registry, model_store->get(), access->get());
+  net::PatternEngineService engine(jobs, net::PatternEngineOptions{.access = access->get()});
+  auto server = net::StartServer(o.listen, {&service, &engine}, security->server.credentials,
+                                 o.max_message_bytes);
   if (!server.ok()) return Fail(server.status());
   registry.Start();
   if (auto s = jobs.Start(); !s.ok()) return Fail(s);
@@ -159,8 +252,34 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
                server->address, o.db, node_specs.size());
   spdlog::info("model store in {} ({} models, at most {} bytes each)", model_dir,
                (*model_store)->List().size(), o.max_model_bytes);
+  net::OrchestratorAccess& acl = **access;
+  spdlog::info("security: {}; users {}; nodes {}{}{}", Describe(*security),
+               acl.users_authenticate()
+                   ? "authenticate (" +
+                         (o.auth_tokens.empty() ? std::string("client certificates")
+                                                : std::to_string(acl.token_count()) +
+                                                      " tokens in " + o.auth_tokens) +
+                         ")"
+                   : std::string("are not authenticated"),
+               acl.nodes_authenticate() ? "authenticate" : "are not authenticated",
+               *rate > 0 ? ", rate limit " + o.rate_limit + " per user" : std::string(),
+               o.audit_log.empty() ? std::string() : ", audit log " + o.audit_log);
+  if (acl.users_authenticate() && !acl.nodes_authenticate()) {
+    spdlog::warn("users authenticate but nodes do not: give --node-token or --tls-client-ca, or "
+                 "anyone who reaches this port can register a node");
+  }
 
-  const int sig = net::WaitForStopSignal();
+  const int sig = net::WaitForStopSignal([&] {
+    if (o.auth_tokens.empty()) {
+      spdlog::info("SIGHUP received: no --auth-tokens to reload");
+      return;
+    }
+    if (auto s = acl.ReloadTokens(); !s.ok()) {
+      spdlog::error("SIGHUP: tokens not reloaded, the old ones stay in use: {}", s.message());
+    } else {
+      spdlog::info("SIGHUP: {} tokens reloaded from {}", acl.token_count(), o.auth_tokens);
+    }
+  });
   spdlog::info("signal {} received; stopping", sig);
   net::EndProcessIfStoppingTakesLongerThan(kStopLimit);
   server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
@@ -221,8 +340,22 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
     if (auto s = core::CheckCudaUsable(); !s.ok()) return Fail(s.WithPrefix("--device cuda"));
   }
   // With an orchestrator, --models is also a cache of the models fetched from its store.
+  auto security = LoadServiceSecurity(o.tls, o.listen);
+  if (!security.ok()) return Fail(security.status());
+  if (!o.tls.cert.empty()) {
+    // A certificate for another node would be refused by the orchestrator at each heartbeat.
+    auto own = core::ReadCertificateFile(o.tls.cert);
+    if (own.ok() && own->role == core::Role::kNode && own->name != o.node_id) {
+      return Fail(core::Status::InvalidArgument("--tls-cert " + o.tls.cert + " is node '" +
+                                                own->name + "''s certificate, but --node-id is '" +
+                                                o.node_id + "'"));
+    }
+  }
   std::unique_ptr<net::ModelStoreClient> fetcher;
-  if (!o.orchestrator.empty()) fetcher = std::make_unique<net::ModelStoreClient>(o.orchestrator);
+  if (!o.orchestrator.empty()) {
+    fetcher = std::make_unique<net::ModelStoreClient>(
+        o.orchestrator, net::ModelStoreClientOptions{.security = security->dial});
+  }
   core::ModelRepository models(o.models, device,
                                core::ModelCacheOptions{.fetcher = fetcher.get(),
                                                        .max_bytes = o.cache_max_bytes,
@@ -253,15 +386,23 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
     }
   }
   service.SetLabels(labels);
-  auto server = net::StartServer(o.listen, {&service});
+  const net::TaskCallerCheck callers(security->server.client_certificates, security->node_token);
+  if (callers.open() && !net::IsLoopbackHost(core::ParseHostPort(o.listen, 0)->host)) {
+    spdlog::warn("anyone who reaches {} can send this node tasks: give --tls-client-ca (mutual "
+                 "TLS) or --node-token",
+                 o.listen);
+  }
+  service.SetTaskCallers(callers);
+  auto server = net::StartServer(o.listen, {&service}, security->server.credentials);
   if (!server.ok()) return Fail(server.status());
   for (const auto& d : datasets.entries()) {
     spdlog::info("dataset '{}': {} rows, {} columns ({})", d.name, d.shape.rows,
                  d.shape.columns.size(), d.path.string());
   }
-  spdlog::info("dim daemon {} node '{}' listening on {} (models in {}, run on {}, min_samples {})",
-               DIM_VERSION, o.node_id, server->address, o.models, core::DeviceName(device),
-               o.min_samples);
+  spdlog::info(
+      "dim daemon {} node '{}' listening on {} (models in {}, run on {}, min_samples {}; {})",
+      DIM_VERSION, o.node_id, server->address, o.models, core::DeviceName(device), o.min_samples,
+      Describe(*security));
 
   std::unique_ptr<net::NodeAnnouncer> announcer;
   if (!o.orchestrator.empty()) {
@@ -290,7 +431,8 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
           *req->mutable_datasets() = d.datasets();
           *req->mutable_models() = d.models();
           *req->mutable_resources() = d.resources();
-        });
+        },
+        security->dial);
     announcer->Start();
   }
 
@@ -301,6 +443,22 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
   server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   spdlog::info("stopped");
   return kExitOk;
+}
+
+void AddTlsOptions(CLI::App* serve, TlsOptions& t, const std::string& peer) {
+  serve->add_option("--tls-cert", t.cert,
+                    "This service's certificate (PEM): serve TLS, and present it to the " + peer);
+  serve->add_option("--tls-key", t.key, "The private key (PEM) of --tls-cert");
+  serve->add_option("--tls-client-ca", t.client_ca,
+                    "CA (PEM) whose client certificates are verified: mutual TLS (default: "
+                    "--tls-ca, with --tls-cert)");
+  serve->add_option("--tls-ca", t.ca,
+                    "CA (PEM) that verifies the " + peer + " (default: --tls-client-ca)");
+  serve->add_flag("--insecure", t.insecure,
+                  "Allow a non-loopback --listen without TLS (a private network only)");
+  serve->add_option("--node-token", t.node_token,
+                    "File holding a secret shared by the orchestrator and its daemons: nodes "
+                    "and task callers must send it (first line, at least 16 bytes)");
 }
 
 }  // namespace
@@ -338,6 +496,24 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->add_option("--heartbeat-timeout", orchestrator->heartbeat_timeout,
                    "Seconds without a heartbeat before a node is inactive")
       ->check(Seconds())
+      ->capture_default_str();
+  AddTlsOptions(orch_serve, orchestrator->tls, "daemons");
+  orch_serve->add_option("--auth-tokens", orchestrator->auth_tokens,
+                         "Users: a file of TOKEN USER ROLE lines (role user or admin; TOKEN may "
+                         "be sha256:<hex>); re-read on SIGHUP");
+  orch_serve->add_option("--rate-limit", orchestrator->rate_limit,
+                         "Calls each user (or host) may make: N/s or N/m (default: no limit)");
+  orch_serve
+      ->add_option("--rate-burst", orchestrator->rate_burst,
+                   "Calls a user may make at once above --rate-limit (default: the rate)")
+      ->check(CLI::PositiveNumber);
+  orch_serve->add_option("--audit-log", orchestrator->audit_log,
+                         "Append a JSON line for every state-changing or refused call to FILE");
+  orch_serve
+      ->add_option("--max-message-bytes", orchestrator->max_message_bytes,
+                   "Largest request message (e.g. 16M)")
+      ->transform(ByteSize())
+      ->check(CLI::Range(int64_t{1} << 16, int64_t{1} << 30))
       ->capture_default_str();
   orch_serve->callback([&, orchestrator] { exit_code = ServeOrchestrator(options, *orchestrator); });
 
@@ -395,6 +571,7 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
                    "(0 or 1: allow all)")
       ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()))
       ->capture_default_str();
+  AddTlsOptions(dmn_serve, daemon->tls, "orchestrator");
   dmn_serve->callback([&, daemon] { exit_code = ServeDaemon(options, *daemon); });
 }
 

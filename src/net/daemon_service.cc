@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "core/infer/device.h"
+#include "core/input_limits.h"
+#include "core/text.h"
 #include "net/grpc_status.h"
 #include "net/node_convert.h"
 
@@ -157,10 +159,16 @@ grpc::ServerUnaryReactor* DaemonService::SubmitJob(grpc::CallbackServerContext* 
                                                    const dim::daemon::SubmitJobRequest* req,
                                                    dim::daemon::SubmitJobResponse* resp) {
   resp->set_job_id(req->job_id());
+  if (core::Status denied = Refused(*ctx, "SubmitJob"); !denied.ok()) {
+    resp->set_status("rejected");
+    FillError(denied, resp->mutable_error());
+    return FinishUnary(ctx, denied);
+  }
   auto task = core::NodeTaskFromRequest(req->job_id(), req->model_id(), req->data_source(),
                                         req->input_data_json());
   core::Status status = task.status();
   if (task.ok()) {
+    task->user_id = core::Snippet(req->user_id(), core::kMaxNameBytes);
     status = tasks_.Submit(std::move(*task), static_cast<core::Priority>(req->priority()));
   }
   if (!status.ok()) {
@@ -169,8 +177,8 @@ grpc::ServerUnaryReactor* DaemonService::SubmitJob(grpc::CallbackServerContext* 
     FillError(status, resp->mutable_error());
     return FinishUnary(ctx, status);
   }
-  spdlog::info("task {} queued (model {}, dataset {})", req->job_id(), req->model_id(),
-               req->data_source());
+  spdlog::info("task {} queued (model {}, dataset {}{})", req->job_id(), req->model_id(),
+               req->data_source(), req->user_id().empty() ? "" : ", user " + req->user_id());
   resp->set_status("queued");
   if (req->wait_ms() <= 0) return FinishUnary(ctx, core::Status::Ok());
   return StartStatusWait(ctx, tasks_, req->job_id(), req->wait_ms(), resp->mutable_task());
@@ -179,6 +187,9 @@ grpc::ServerUnaryReactor* DaemonService::SubmitJob(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* DaemonService::GetJobStatus(grpc::CallbackServerContext* ctx,
                                                       const dim::daemon::GetJobStatusRequest* req,
                                                       dim::daemon::JobStatusResponse* resp) {
+  if (core::Status denied = Refused(*ctx, "GetJobStatus"); !denied.ok()) {
+    return FinishUnary(ctx, denied);
+  }
   auto view = tasks_.Get(req->job_id());
   if (!view.ok()) return FinishUnary(ctx, view.status());
   if (req->wait_ms() <= 0 || Ended(view->status)) {
@@ -191,6 +202,12 @@ grpc::ServerUnaryReactor* DaemonService::GetJobStatus(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* DaemonService::CancelJob(grpc::CallbackServerContext* ctx,
                                                    const dim::daemon::CancelJobRequest* req,
                                                    dim::daemon::CancelJobResponse* resp) {
+  if (core::Status denied = Refused(*ctx, "CancelJob"); !denied.ok()) {
+    resp->set_success(false);
+    resp->set_message(denied.message());
+    FillError(denied, resp->mutable_error());
+    return FinishUnary(ctx, denied);
+  }
   core::Status status = tasks_.Cancel(req->job_id());
   resp->set_success(status.ok());
   resp->set_message(status.ok() ? "task " + req->job_id() + " cancelled" : status.message());
@@ -214,6 +231,9 @@ grpc::ServerUnaryReactor* DaemonService::GetHealth(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* DaemonService::GetStats(grpc::CallbackServerContext* ctx,
                                                   const dim::daemon::GetStatsRequest* /*req*/,
                                                   dim::daemon::StatsResponse* resp) {
+  if (core::Status denied = Refused(*ctx, "GetStats"); !denied.ok()) {
+    return FinishUnary(ctx, denied);
+  }
   const auto stats = tasks_.Stats();
   resp->set_node_id(node_id_);
   resp->set_total_jobs(stats.total);
@@ -237,8 +257,17 @@ grpc::ServerUnaryReactor* DaemonService::GetStats(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* DaemonService::DescribeNode(
     grpc::CallbackServerContext* ctx, const dim::daemon::DescribeNodeRequest* /*req*/,
     dim::daemon::DescribeNodeResponse* resp) {
+  if (core::Status denied = Refused(*ctx, "DescribeNode"); !denied.ok()) {
+    return FinishUnary(ctx, denied);
+  }
   Describe(resp);
   return FinishUnary(ctx, core::Status::Ok());
+}
+
+core::Status DaemonService::Refused(const grpc::ServerContextBase& ctx, std::string_view method) const {
+  core::Status status = callers_.Check(ctx);
+  if (!status.ok()) spdlog::warn("{} from {} refused: {}", method, ctx.peer(), status.message());
+  return status;
 }
 
 void DaemonService::Describe(dim::daemon::DescribeNodeResponse* out) const {

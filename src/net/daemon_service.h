@@ -8,6 +8,7 @@
 #include "core/node/model_repository.h"
 #include "core/node/task_queue.h"
 #include "daemon.grpc.pb.h"
+#include "net/security.h"
 
 namespace dim::net {
 
@@ -44,6 +45,9 @@ class DaemonService final : public dim::daemon::Daemon::CallbackService {
 
   // The node's labels (--label KEY=VALUE), reported for node selection. Before serving.
   void SetLabels(std::map<std::string, std::string> labels) { labels_ = std::move(labels); }
+  // Who may call SubmitJob, GetJobStatus, CancelJob, DescribeNode and GetStats (GetHealth and
+  // grpc.health.v1 stay open). Before serving; default: anyone.
+  void SetTaskCallers(TaskCallerCheck callers) { callers_ = std::move(callers); }
 
   // The same description the node sends when it registers (and, partly, in heartbeats).
   void Describe(dim::daemon::DescribeNodeResponse* out) const;
@@ -55,6 +59,10 @@ class DaemonService final : public dim::daemon::Daemon::CallbackService {
   core::TaskQueue& tasks_;
   int max_concurrent_jobs_;
   std::map<std::string, std::string> labels_;
+  TaskCallerCheck callers_;
+
+  // callers_.Check, logged when it refuses.
+  core::Status Refused(const grpc::ServerContextBase& ctx, std::string_view method) const;
 };
 
 // Fills the machine's resources (cores, memory, load).

@@ -18,9 +18,11 @@ using std::chrono::steady_clock;
 // step's rows may run to megabytes).
 constexpr size_t kParseInlineBytes = 256 * 1024;
 
-std::unique_ptr<grpc::ClientContext> Context(std::chrono::milliseconds deadline) {
+std::unique_ptr<grpc::ClientContext> Context(std::chrono::milliseconds deadline,
+                                             const std::string& authorization) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now() + deadline);
+  if (!authorization.empty()) ctx->AddMetadata("authorization", authorization);
   return ctx;
 }
 
@@ -41,6 +43,7 @@ class GrpcNode::TaskCalls final {
       : node_id_(node.node_id_),
         address_(node.address_),
         lost_after_(node.lost_after_),
+        authorization_(node.authorization_),
         stub_(node.stub_),
         cancel_(cancel),
         timeout_(timeout),
@@ -51,6 +54,7 @@ class GrpcNode::TaskCalls final {
     submit_req_.set_input_data_json(core::NodeTaskParamsJson(task));
     submit_req_.set_timeout(static_cast<int32_t>((timeout.count() + 999) / 1000));
     submit_req_.set_priority(static_cast<dim::common::Priority>(task.priority));
+    submit_req_.set_user_id(task.user_id);
     status_req_.set_job_id(task.job_id);
     cancel_req_.set_job_id(task.job_id);
   }
@@ -59,7 +63,7 @@ class GrpcNode::TaskCalls final {
   void Start() {
     const auto wait = NextWait();
     submit_req_.set_wait_ms(static_cast<int32_t>(wait.count()));
-    ctx_ = Context(kRpcDeadline + wait);
+    ctx_ = Context(kRpcDeadline + wait, authorization_);
     stub_->async()->SubmitJob(ctx_.get(), &submit_req_, &submit_resp_,
                               [this](grpc::Status s) { Submitted(s); });
   }
@@ -96,7 +100,7 @@ class GrpcNode::TaskCalls final {
     wait_ = NextWait();
     status_req_.set_wait_ms(static_cast<int32_t>(wait_.count()));
     status_resp_.Clear();
-    ctx_ = Context(wait_ + std::chrono::seconds(2));
+    ctx_ = Context(wait_ + std::chrono::seconds(2), authorization_);
     asked_ = steady_clock::now();
     stub_->async()->GetJobStatus(ctx_.get(), &status_req_, &status_resp_,
                                  [this](grpc::Status s) { Answered(s); });
@@ -161,7 +165,7 @@ class GrpcNode::TaskCalls final {
   // Tells the node to stop the task, then finishes with `end` whatever the node answered
   // (it may be gone): the task's end is reported once the node was told.
   void CancelOnNodeThenFinish(core::Status end) {
-    ctx_ = Context(std::chrono::seconds(2));
+    ctx_ = Context(std::chrono::seconds(2), authorization_);
     stub_->async()->CancelJob(ctx_.get(), &cancel_req_, &cancel_resp_,
                               [this, end = std::move(end)](const grpc::Status&) { Finish(end); });
   }
@@ -174,6 +178,7 @@ class GrpcNode::TaskCalls final {
   const std::string node_id_;
   const std::string address_;
   const std::chrono::milliseconds lost_after_;
+  const std::string authorization_;
   const std::shared_ptr<dim::daemon::Daemon::Stub> stub_;
   const core::CancelToken& cancel_;
   const std::chrono::milliseconds timeout_;
@@ -195,10 +200,11 @@ class GrpcNode::TaskCalls final {
 };
 
 GrpcNode::GrpcNode(std::string node_id, std::string address, std::shared_ptr<grpc::Channel> channel,
-                   std::chrono::milliseconds lost_after)
+                   std::chrono::milliseconds lost_after, std::string authorization)
     : node_id_(std::move(node_id)),
       address_(std::move(address)),
       lost_after_(lost_after),
+      authorization_(std::move(authorization)),
       stub_(dim::daemon::Daemon::NewStub(std::move(channel))) {}
 
 bool GrpcNode::StartTask(const core::NodeTask& task, const core::CancelToken& cancel,

@@ -15,8 +15,9 @@ namespace dim::net {
 class GrpcNode final : public core::NodeClient {
  public:
   // A node that stays unreachable for `lost_after` while it runs a task has lost it.
+  // `authorization`: the "authorization" metadata of every call ("" : none).
   GrpcNode(std::string node_id, std::string address, std::shared_ptr<grpc::Channel> channel,
-           std::chrono::milliseconds lost_after = kLostAfter);
+           std::chrono::milliseconds lost_after = kLostAfter, std::string authorization = {});
 
   // SubmitJob with wait_ms (the daemon answers when the task ends, or after kStatusWait),
   // then GetJobStatus with wait_ms until the task ends; CancelJob when `cancel` is raised
@@ -41,6 +42,7 @@ class GrpcNode final : public core::NodeClient {
   std::string node_id_;
   std::string address_;
   std::chrono::milliseconds lost_after_;
+  std::string authorization_;
   std::shared_ptr<dim::daemon::Daemon::Stub> stub_;
 };
 

@@ -27,6 +27,26 @@ void FillError(const core::Status& status, dim::common::Error* error);
 grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* ctx,
                                       const core::Status& status);
 
+// A streaming call refused before it starts: finishes at once with `status`.
+template <typename Request>
+grpc::ServerReadReactor<Request>* RefuseRead(const core::Status& status) {
+  class Refused final : public grpc::ServerReadReactor<Request> {
+   public:
+    explicit Refused(const core::Status& s) { this->Finish(ToGrpc(s)); }
+    void OnDone() override { delete this; }
+  };
+  return new Refused(status);
+}
+template <typename Response>
+grpc::ServerWriteReactor<Response>* RefuseWrite(const core::Status& status) {
+  class Refused final : public grpc::ServerWriteReactor<Response> {
+   public:
+    explicit Refused(const core::Status& s) { this->Finish(ToGrpc(s)); }
+    void OnDone() override { delete this; }
+  };
+  return new Refused(status);
+}
+
 // Default deadline for a unary call made by dim.
 inline constexpr std::chrono::seconds kRpcDeadline{10};
 

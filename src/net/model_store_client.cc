@@ -29,15 +29,19 @@ std::chrono::system_clock::time_point After(std::chrono::milliseconds d) {
 ModelStoreClient::ModelStoreClient(std::string address, ModelStoreClientOptions options)
     : address_(std::move(address)),
       options_(options),
-      stub_(pb::Orchestrator::NewStub(
-          grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()))) {}
+      stub_(pb::Orchestrator::NewStub(options_.security.Dial(address_))) {}
 
 core::Status ModelStoreClient::Check(const grpc::Status& status) const {
+  if (std::string hint = ConnectionHint(status, options_.security); !hint.empty()) {
+    return FromOrchestrator(grpc::Status(status.error_code(), status.error_message() + hint),
+                            address_);
+  }
   return FromOrchestrator(status, address_);
 }
 
 core::Result<core::ModelHeader> ModelStoreClient::Resolve(const std::string& model_id) {
   grpc::ClientContext ctx;
+  options_.security.Authorize(ctx);
   ctx.set_deadline(After(options_.rpc_timeout));
   pb::ListModelsRequest req;
   req.set_model_id(model_id);
@@ -56,6 +60,7 @@ core::Status ModelStoreClient::Fetch(
     const std::function<core::Status(const core::ModelHeader&)>& on_header,
     const std::function<core::Status(std::string_view)>& on_data) {
   grpc::ClientContext ctx;
+  options_.security.Authorize(ctx);
   ctx.set_deadline(After(options_.fetch_timeout));
   pb::FetchModelRequest req;
   req.set_model_id(model_id);
@@ -94,6 +99,7 @@ core::Result<core::StoredModel> ModelStoreClient::Push(const std::string& name,
   struct stat st {};
   const auto size = ::fstat(::fileno(in.get()), &st) == 0 ? static_cast<uintmax_t>(st.st_size) : 0;
   grpc::ClientContext ctx;
+  options_.security.Authorize(ctx);
   ctx.set_deadline(
       After(options_.rpc_timeout + options_.push_time_per_mib * static_cast<int64_t>(size >> 20)));
   pb::PushModelResponse resp;
@@ -128,6 +134,7 @@ core::Result<core::StoredModel> ModelStoreClient::Push(const std::string& name,
 
 core::Result<std::vector<core::StoredModel>> ModelStoreClient::List() {
   grpc::ClientContext ctx;
+  options_.security.Authorize(ctx);
   ctx.set_deadline(After(options_.rpc_timeout));
   pb::ListModelsResponse resp;
   DIM_RETURN_IF_ERROR(Check(stub_->ListModels(&ctx, pb::ListModelsRequest{}, &resp)));

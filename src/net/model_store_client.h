@@ -12,6 +12,7 @@
 
 #include "core/models/model_fetcher.h"
 #include "core/models/model_store.h"
+#include "net/security.h"
 #include "orchestrator.grpc.pb.h"
 
 namespace dim::net {
@@ -23,6 +24,8 @@ struct ModelStoreClientOptions {
   std::chrono::milliseconds push_time_per_mib{1000};
   // Deadline of a whole FetchModel stream.
   std::chrono::milliseconds fetch_timeout{600000};
+  // TLS and token towards the orchestrator.
+  ClientSecurity security;
 };
 
 // Thread-safe. Failures to reach the orchestrator are UNAVAILABLE "cannot reach the

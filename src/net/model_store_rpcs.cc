@@ -33,8 +33,8 @@ void ToProto(const core::StoredModel& m, pb::ModelInfo* out) {
 class PushReactor final : public grpc::ServerReadReactor<pb::PushModelRequest> {
  public:
   PushReactor(grpc::CallbackServerContext* ctx, core::ModelStore* store, ModelStoreRpcs& rpcs,
-              pb::PushModelResponse* resp)
-      : ctx_(ctx), store_(store), rpcs_(rpcs), resp_(resp) {
+              pb::PushModelResponse* resp, ModelStoreRpcs::PushEnded on_end)
+      : ctx_(ctx), store_(store), rpcs_(rpcs), resp_(resp), on_end_(std::move(on_end)) {
     if (store_ == nullptr) {
       Finish(NoStore());
       return;
@@ -91,12 +91,14 @@ class PushReactor final : public grpc::ServerReadReactor<pb::PushModelRequest> {
     resp_->set_sha256(stored->sha256);
     resp_->set_size_bytes(stored->size_bytes);
     resp_->set_pushed_at(stored->pushed_at);
+    if (on_end_) on_end_(stored->name, core::Status::Ok());
     Finish(grpc::Status::OK);
   }
 
   void Fail(const core::Status& status) {
     spdlog::info("model push refused: {}", status.ToString());
     FillError(status, resp_->mutable_error());
+    if (on_end_) on_end_(upload_ ? upload_->name() : req_.name(), status);
     Finish(ToGrpc(status));
   }
 
@@ -108,6 +110,7 @@ class PushReactor final : public grpc::ServerReadReactor<pb::PushModelRequest> {
   std::unique_ptr<core::ModelStore::Upload> upload_;
   std::string expected_sha256_;
   std::atomic<bool> cancelled_{false};
+  ModelStoreRpcs::PushEnded on_end_;
 };
 
 // One FetchModel call. Each chunk is read on the pool, then written.
@@ -225,8 +228,8 @@ void ModelStoreRpcs::WorkerLoop() {
 }
 
 grpc::ServerReadReactor<pb::PushModelRequest>* ModelStoreRpcs::Push(
-    grpc::CallbackServerContext* ctx, pb::PushModelResponse* resp) {
-  return new PushReactor(ctx, store_, *this, resp);
+    grpc::CallbackServerContext* ctx, pb::PushModelResponse* resp, PushEnded on_end) {
+  return new PushReactor(ctx, store_, *this, resp, std::move(on_end));
 }
 
 grpc::ServerWriteReactor<pb::ModelChunk>* ModelStoreRpcs::Fetch(grpc::CallbackServerContext* ctx,

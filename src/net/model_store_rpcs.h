@@ -38,8 +38,11 @@ class ModelStoreRpcs final {
   ModelStoreRpcs(const ModelStoreRpcs&) = delete;
   ModelStoreRpcs& operator=(const ModelStoreRpcs&) = delete;
 
+  // Told the model's name and the push's outcome (not for a push the client cancelled).
+  using PushEnded = std::function<void(const std::string& name, const core::Status& outcome)>;
   grpc::ServerReadReactor<dim::orchestrator::PushModelRequest>* Push(
-      grpc::CallbackServerContext* ctx, dim::orchestrator::PushModelResponse* resp);
+      grpc::CallbackServerContext* ctx, dim::orchestrator::PushModelResponse* resp,
+      PushEnded on_end = {});
   grpc::ServerUnaryReactor* List(grpc::CallbackServerContext* ctx,
                                  const dim::orchestrator::ListModelsRequest* req,
                                  dim::orchestrator::ListModelsResponse* resp);

@@ -7,12 +7,13 @@ namespace dim::net {
 
 NodeAnnouncer::NodeAnnouncer(std::string orchestrator_address,
                              std::function<void(dim::orchestrator::RegisterNodeRequest*)> describe,
-                             std::function<void(dim::orchestrator::HeartbeatRequest*)> load)
+                             std::function<void(dim::orchestrator::HeartbeatRequest*)> load,
+                             ClientSecurity security)
     : address_(std::move(orchestrator_address)),
       describe_(std::move(describe)),
       load_(std::move(load)),
-      stub_(dim::orchestrator::Orchestrator::NewStub(
-          grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()))) {}
+      security_(std::move(security)),
+      stub_(dim::orchestrator::Orchestrator::NewStub(security_.Dial(address_))) {}
 
 NodeAnnouncer::~NodeAnnouncer() { Stop(); }
 
@@ -37,6 +38,7 @@ void NodeAnnouncer::Loop() {
     lock.unlock();
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+    security_.Authorize(ctx);
     if (!registered) {
       dim::orchestrator::RegisterNodeRequest req;
       describe_(&req);
@@ -51,7 +53,8 @@ void NodeAnnouncer::Loop() {
         }
         spdlog::info("registered with orchestrator {} as '{}'", address_, req.node_id());
       } else if (!warned || s.error_code() != grpc::StatusCode::UNAVAILABLE) {
-        spdlog::warn("cannot register with orchestrator {}: {}", address_, s.error_message());
+        spdlog::warn("cannot register with orchestrator {}: {}{}", address_, s.error_message(),
+                     ConnectionHint(s, security_));
         warned = true;
       }
     } else {
@@ -63,7 +66,8 @@ void NodeAnnouncer::Loop() {
         spdlog::info("orchestrator {} no longer knows this node; registering again", address_);
         registered = false;
       } else if (!s.ok() && !warned) {
-        spdlog::warn("heartbeat to orchestrator {} failed: {}", address_, s.error_message());
+        spdlog::warn("heartbeat to orchestrator {} failed: {}{}", address_, s.error_message(),
+                     ConnectionHint(s, security_));
         warned = true;
       } else if (s.ok()) {
         warned = false;

@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "net/security.h"
 #include "orchestrator.grpc.pb.h"
 
 namespace dim::net {
@@ -19,7 +20,8 @@ class NodeAnnouncer final {
   // are current); `load` fills a heartbeat's active/queued counts.
   NodeAnnouncer(std::string orchestrator_address,
                 std::function<void(dim::orchestrator::RegisterNodeRequest*)> describe,
-                std::function<void(dim::orchestrator::HeartbeatRequest*)> load);
+                std::function<void(dim::orchestrator::HeartbeatRequest*)> load,
+                ClientSecurity security = {});
   ~NodeAnnouncer();
 
   void Start();
@@ -31,6 +33,7 @@ class NodeAnnouncer final {
   std::string address_;
   std::function<void(dim::orchestrator::RegisterNodeRequest*)> describe_;
   std::function<void(dim::orchestrator::HeartbeatRequest*)> load_;
+  ClientSecurity security_;
   std::unique_ptr<dim::orchestrator::Orchestrator::Stub> stub_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -117,12 +117,13 @@ void NodeRegistry::Connect(Entry& e, const std::string& id, const std::string& a
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  e.channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  e.channel = options_.client.Dial(address, args);
   // A node unreachable for half the heartbeat timeout (at most GrpcNode::kLostAfter) has
   // lost its running task: the job learns it before the node is even marked inactive.
   const auto lost_after = std::min<std::chrono::milliseconds>(GrpcNode::kLostAfter,
                                                               options_.heartbeat_timeout / 2);
-  e.client = std::make_shared<GrpcNode>(id, address, e.channel, lost_after);
+  e.client = std::make_shared<GrpcNode>(id, address, e.channel, lost_after,
+                                        options_.client.authorization());
 }
 
 core::Status NodeRegistry::AddStatic(const std::string& id, const std::string& address) {
@@ -187,6 +188,7 @@ void NodeRegistry::PollStaticNode(const std::string& id) {
   auto stub = dim::daemon::Daemon::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  options_.client.Authorize(ctx);
   dim::daemon::DescribeNodeResponse resp;
   grpc::Status s = stub->DescribeNode(&ctx, dim::daemon::DescribeNodeRequest{}, &resp);
   std::lock_guard lock(mu_);

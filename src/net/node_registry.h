@@ -16,6 +16,7 @@
 
 #include "core/clock.h"
 #include "core/node/node_client.h"
+#include "net/security.h"
 #include "orchestrator.pb.h"
 
 namespace dim::net {
@@ -31,6 +32,9 @@ struct NodeRegistryOptions {
   // that registers with fetches_models, or a static one whose DescribeNode says it fetches
   // models, may be given any such model. Empty: no store.
   std::function<bool(const std::string&)> model_in_store;
+  // How the orchestrator dials the daemons: TLS (verifying them, presenting its own
+  // certificate) and the node token.
+  ClientSecurity client;
 };
 
 // Thread-safe.

@@ -15,23 +15,27 @@ namespace pb = dim::orchestrator;
 
 // A job's result may hold a pipeline's output rows (up to 500000 numbers as JSON text):
 // more than gRPC's default 4 MiB.
-std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
+std::shared_ptr<grpc::Channel> Channel(const std::string& address,
+                                       const ClientSecurity& security) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return security.Dial(address, args);
 }
 
 }  // namespace
 
-OrchestratorClient::OrchestratorClient(std::string address, std::chrono::milliseconds rpc_timeout)
+OrchestratorClient::OrchestratorClient(std::string address, std::chrono::milliseconds rpc_timeout,
+                                       ClientSecurity security)
     : address_(std::move(address)),
       rpc_timeout_(rpc_timeout),
-      stub_(pb::Orchestrator::NewStub(Channel(address_))) {}
+      security_(std::move(security)),
+      stub_(pb::Orchestrator::NewStub(Channel(address_, security_))) {}
 
 core::Status OrchestratorClient::Call(
     const std::function<grpc::Status(grpc::ClientContext*)>& call) const {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + rpc_timeout_);
+  security_.Authorize(ctx);
   return Check(call(&ctx));
 }
 
@@ -39,6 +43,10 @@ core::Status OrchestratorClient::Check(const grpc::Status& status) const {
   // A unary call has no answer by its deadline only when the orchestrator is unreachable.
   if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
     return FromOrchestrator(grpc::Status(grpc::StatusCode::UNAVAILABLE, status.error_message()),
+                            address_);
+  }
+  if (std::string hint = ConnectionHint(status, security_); !hint.empty()) {
+    return FromOrchestrator(grpc::Status(status.error_code(), status.error_message() + hint),
                             address_);
   }
   return FromOrchestrator(status, address_);
@@ -96,6 +104,7 @@ core::Result<core::JobRecord> OrchestratorClient::Watch(
   req.set_job_id(id);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  security_.Authorize(ctx);
   auto reader = stub_->WatchJob(&ctx, req);
   std::optional<core::JobRecord> last;
   pb::JobStatusResponse message;

@@ -12,6 +12,7 @@
 
 #include "core/engine/job_service.h"
 #include "core/node/node_client.h"
+#include "net/security.h"
 #include "orchestrator.grpc.pb.h"
 
 namespace dim::net {
@@ -27,8 +28,10 @@ struct NodeList {
 // orchestrator at ADDR: ..."; other errors are the orchestrator's.
 class OrchestratorClient final {
  public:
-  // `address`: the orchestrator's HOST:PORT, dialled at once (without blocking).
-  OrchestratorClient(std::string address, std::chrono::milliseconds rpc_timeout);
+  // `address`: the orchestrator's HOST:PORT, dialled at once (without blocking), over TLS
+  // and with a token as `security` says.
+  OrchestratorClient(std::string address, std::chrono::milliseconds rpc_timeout,
+                     ClientSecurity security = {});
 
   const std::string& address() const { return address_; }
 
@@ -51,6 +54,7 @@ class OrchestratorClient final {
 
   std::string address_;
   std::chrono::milliseconds rpc_timeout_;
+  ClientSecurity security_;
   std::unique_ptr<dim::orchestrator::Orchestrator::Stub> stub_;
 };
 

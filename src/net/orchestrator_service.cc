@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/clock.h"
 #include "core/job/config_reader.h"
+#include "core/text.h"
 #include "net/grpc_status.h"
 #include "net/job_convert.h"
 #include "net/job_watch.h"
@@ -13,20 +15,54 @@ namespace {
 
 using dim::orchestrator::ListNodesResponse;
 
+const core::Clock& SystemClock() {
+  static const core::SystemClock clock;
+  return clock;
+}
+
 // The most jobs one ListJobs page may hold (dim ls --limit allows as many).
 constexpr int kMaxListLimit = 1000;
 
 }  // namespace
 
 OrchestratorService::OrchestratorService(core::JobService& jobs, NodeRegistry& registry,
-                                         core::ModelStore* models)
-    : jobs_(jobs), registry_(registry), models_(models) {}
+                                         core::ModelStore* models, OrchestratorAccess* access)
+    : jobs_(jobs),
+      registry_(registry),
+      models_(models),
+      open_access_(access == nullptr ? std::make_unique<OrchestratorAccess>(SystemClock())
+                                     : nullptr),
+      access_(access == nullptr ? *open_access_ : *access) {}
+
+core::Result<core::JobRecord> OrchestratorService::VisibleJob(const Caller& caller,
+                                                              std::string_view method,
+                                                              const std::string& id) {
+  auto job = jobs_.Get(id);
+  if (!job.ok() || OrchestratorAccess::MaySee(caller, job->user_id)) return job;
+  // The same answer as for a job that does not exist: its existence is not revealed.
+  core::Status hidden = core::Status::NotFound("job '" + core::Snippet(id) + "' not found");
+  spdlog::warn("{} of job {} by '{}' refused: the job is user '{}''s", method, id, caller.name,
+               job->user_id);
+  access_.Audit(caller, method, id, {}, hidden);
+  return hidden;
+}
 
 grpc::ServerUnaryReactor* OrchestratorService::SubmitJob(
     grpc::CallbackServerContext* ctx, const dim::orchestrator::SubmitJobRequest* req,
     dim::orchestrator::SubmitJobResponse* resp) {
-  core::Status status;
-  if (req->config_json().size() > core::kMaxConfigBytes) {
+  auto caller = access_.User(*ctx, "SubmitJob");
+  if (!caller.ok()) {
+    FillError(caller.status(), resp->mutable_error());
+    if (OrchestratorAccess::IsRateLimited(caller.status())) {
+      resp->mutable_error()->set_code(std::string(kRateLimitExceeded));
+    }
+    return FinishUnary(ctx, caller.status());
+  }
+  auto owner = OrchestratorAccess::JobOwner(*caller, req->user_id());
+  core::Status status = owner.status();
+  if (!owner.ok()) {
+    // status is the refusal
+  } else if (req->config_json().size() > core::kMaxConfigBytes) {
     status = core::Status::InvalidArgument(std::string("config_json: larger than ") +
                                            core::kMaxConfigText);
   } else if (!dim::common::Pattern_IsValid(req->pattern()) ||
@@ -42,7 +78,7 @@ grpc::ServerUnaryReactor* OrchestratorService::SubmitJob(
         std::to_string(req->priority()));
   } else {
     core::SubmitRequest submit;
-    submit.user_id = req->user_id();
+    submit.user_id = *owner;
     submit.pattern = static_cast<core::Pattern>(req->pattern());
     submit.config_json = req->config_json();
     submit.priority = static_cast<core::Priority>(req->priority());
@@ -52,24 +88,35 @@ grpc::ServerUnaryReactor* OrchestratorService::SubmitJob(
       resp->set_status(std::string(core::JobStateName(job->state)));
       spdlog::info("job {} submitted by '{}' ({}, {} nodes)", job->id, job->user_id,
                    core::PatternName(job->pattern), job->total_steps);
+      access_.Audit(*caller, "SubmitJob", job->id, {}, core::Status::Ok());
       return FinishUnary(ctx, core::Status::Ok());
     }
     status = job.status();
   }
   spdlog::info("job rejected: {}", status.ToString());
+  access_.Audit(*caller, "SubmitJob", {}, {}, status);
   FillError(status, resp->mutable_error());
   return FinishUnary(ctx, status);
 }
 
 grpc::ServerWriteReactor<dim::orchestrator::JobStatusResponse>* OrchestratorService::WatchJob(
-    grpc::CallbackServerContext* /*ctx*/, const dim::orchestrator::WatchJobRequest* req) {
+    grpc::CallbackServerContext* ctx, const dim::orchestrator::WatchJobRequest* req) {
+  using Response = dim::orchestrator::JobStatusResponse;
+  auto caller = access_.User(*ctx, "WatchJob", req->job_id());
+  if (!caller.ok()) return RefuseWrite<Response>(caller.status());
+  if (caller->authenticated()) {
+    auto job = VisibleJob(*caller, "WatchJob", req->job_id());
+    if (!job.ok()) return RefuseWrite<Response>(job.status());
+  }
   return WatchJobReactor(jobs_, *req);
 }
 
 grpc::ServerUnaryReactor* OrchestratorService::GetJobStatus(
     grpc::CallbackServerContext* ctx, const dim::orchestrator::GetJobStatusRequest* req,
     dim::orchestrator::JobStatusResponse* resp) {
-  auto job = jobs_.Get(req->job_id());
+  auto caller = access_.User(*ctx, "GetJobStatus", req->job_id());
+  if (!caller.ok()) return FinishUnary(ctx, caller.status());
+  auto job = VisibleJob(*caller, "GetJobStatus", req->job_id());
   if (!job.ok()) return FinishUnary(ctx, job.status());
   ToProto(*job, resp);
   return FinishUnary(ctx, core::Status::Ok());
@@ -78,14 +125,26 @@ grpc::ServerUnaryReactor* OrchestratorService::GetJobStatus(
 grpc::ServerUnaryReactor* OrchestratorService::CancelJob(
     grpc::CallbackServerContext* ctx, const dim::orchestrator::CancelJobRequest* req,
     dim::orchestrator::CancelJobResponse* resp) {
-  auto job = jobs_.Cancel(req->job_id());
-  if (!job.ok()) {
+  const auto refuse = [&](const core::Status& status) {
     resp->set_success(false);
-    resp->set_message(job.status().message());
-    FillError(job.status(), resp->mutable_error());
-    return FinishUnary(ctx, job.status());
+    resp->set_message(status.message());
+    FillError(status, resp->mutable_error());
+    if (OrchestratorAccess::IsRateLimited(status)) {
+      resp->mutable_error()->set_code(std::string(kRateLimitExceeded));
+    }
+    return FinishUnary(ctx, status);
+  };
+  auto caller = access_.User(*ctx, "CancelJob", req->job_id());
+  if (!caller.ok()) return refuse(caller.status());
+  if (caller->authenticated()) {
+    auto visible = VisibleJob(*caller, "CancelJob", req->job_id());
+    if (!visible.ok()) return refuse(visible.status());
   }
-  spdlog::info("job {} cancelled", job->id);
+  auto job = jobs_.Cancel(req->job_id(), OrchestratorAccess::Who(*caller));
+  access_.Audit(*caller, "CancelJob", req->job_id(), {}, job.status());
+  if (!job.ok()) return refuse(job.status());
+  spdlog::info("job {} cancelled{}", job->id,
+               caller->authenticated() ? " by " + OrchestratorAccess::Who(*caller) : "");
   resp->set_success(true);
   resp->set_message("job " + job->id + " cancelled");
   return FinishUnary(ctx, core::Status::Ok());
@@ -94,7 +153,12 @@ grpc::ServerUnaryReactor* OrchestratorService::CancelJob(
 grpc::ServerUnaryReactor* OrchestratorService::GetJobResult(
     grpc::CallbackServerContext* ctx, const dim::orchestrator::GetJobResultRequest* req,
     dim::orchestrator::JobResultResponse* resp) {
-  auto job = jobs_.Get(req->job_id());
+  auto caller = access_.User(*ctx, "GetJobResult", req->job_id());
+  if (!caller.ok()) {
+    FillError(caller.status(), resp->mutable_error());
+    return FinishUnary(ctx, caller.status());
+  }
+  auto job = VisibleJob(*caller, "GetJobResult", req->job_id());
   if (!job.ok()) return FinishUnary(ctx, job.status());
   resp->set_job_id(job->id);
   resp->set_status(static_cast<dim::common::JobState>(job->state));
@@ -127,6 +191,13 @@ grpc::ServerUnaryReactor* OrchestratorService::GetJobResult(
 grpc::ServerUnaryReactor* OrchestratorService::ListJobs(
     grpc::CallbackServerContext* ctx, const dim::orchestrator::ListJobsRequest* req,
     dim::orchestrator::ListJobsResponse* resp) {
+  auto caller = access_.User(*ctx, "ListJobs");
+  if (!caller.ok()) return FinishUnary(ctx, caller.status());
+  if (!caller->admin() && !req->user_id().empty() && req->user_id() != caller->name) {
+    return FinishUnary(ctx, core::Status::PermissionDenied(
+                                "user_id '" + core::Snippet(req->user_id()) + "': you are '" +
+                                caller->name + "' and see only your own jobs"));
+  }
   if (!dim::common::JobState_IsValid(req->status_filter())) {
     return FinishUnary(ctx, core::Status::InvalidArgument("status_filter: not a JobState, got " +
                                                           std::to_string(req->status_filter())));
@@ -142,7 +213,8 @@ grpc::ServerUnaryReactor* OrchestratorService::ListJobs(
                                                           std::to_string(req->offset())));
   }
   core::JobQuery query;
-  query.user_id = req->user_id();
+  // A user lists only their own jobs; an admin (or anyone, without authentication) any.
+  query.user_id = caller->admin() ? req->user_id() : caller->name;
   query.state = static_cast<core::JobState>(req->status_filter());
   query.limit = req->limit() == 0 ? 20 : req->limit();
   query.offset = req->offset();
@@ -164,7 +236,13 @@ grpc::ServerUnaryReactor* OrchestratorService::ListJobs(
 grpc::ServerUnaryReactor* OrchestratorService::RegisterNode(
     grpc::CallbackServerContext* ctx, const dim::orchestrator::RegisterNodeRequest* req,
     dim::orchestrator::RegisterNodeResponse* resp) {
+  auto caller = access_.Node(*ctx, "RegisterNode", req->node_id());
+  if (!caller.ok()) {
+    FillError(caller.status(), resp->mutable_error());
+    return FinishUnary(ctx, caller.status());
+  }
   core::Status status = registry_.Register(*req);
+  access_.Audit(*caller, "RegisterNode", {}, core::Snippet(req->node_id()), status);
   if (!status.ok()) {
     spdlog::warn("node registration refused: {}", status.ToString());
     FillError(status, resp->mutable_error());
@@ -180,6 +258,8 @@ grpc::ServerUnaryReactor* OrchestratorService::RegisterNode(
 grpc::ServerUnaryReactor* OrchestratorService::Heartbeat(
     grpc::CallbackServerContext* ctx, const dim::orchestrator::HeartbeatRequest* req,
     dim::orchestrator::HeartbeatResponse* resp) {
+  auto caller = access_.Node(*ctx, "Heartbeat", req->node_id());
+  if (!caller.ok()) return FinishUnary(ctx, caller.status());
   auto known = registry_.Heartbeat(*req);
   if (!known.ok()) {
     spdlog::warn("heartbeat refused: {}", known.status().ToString());
@@ -192,24 +272,50 @@ grpc::ServerUnaryReactor* OrchestratorService::Heartbeat(
 grpc::ServerUnaryReactor* OrchestratorService::ListNodes(
     grpc::CallbackServerContext* ctx, const dim::orchestrator::ListNodesRequest* /*req*/,
     ListNodesResponse* resp) {
-  for (const auto& d : registry_.Describe()) ToProto(d, resp->add_nodes());
+  auto caller = access_.User(*ctx, "ListNodes");
+  if (!caller.ok()) return FinishUnary(ctx, caller.status());
+  for (const auto& d : registry_.Describe()) {
+    auto* node = resp->add_nodes();
+    ToProto(d, node);
+    // Where the nodes are and what they run on is for admins; users see what they may
+    // ask for (ids, state, datasets, models, labels).
+    if (!caller->admin()) {
+      node->clear_address();
+      node->clear_resources();
+    }
+  }
   resp->set_version(DIM_VERSION);
   return FinishUnary(ctx, core::Status::Ok());
 }
 
 grpc::ServerReadReactor<dim::orchestrator::PushModelRequest>* OrchestratorService::PushModel(
     grpc::CallbackServerContext* ctx, dim::orchestrator::PushModelResponse* resp) {
-  return models_.Push(ctx, resp);
+  auto caller = access_.User(*ctx, "PushModel");
+  if (!caller.ok()) return RefuseRead<dim::orchestrator::PushModelRequest>(caller.status());
+  if (!caller->admin()) {
+    core::Status denied = core::Status::PermissionDenied(
+        "'" + caller->name + "' is a user: pushing models needs an admin");
+    access_.Audit(*caller, "PushModel", {}, {}, denied);
+    return RefuseRead<dim::orchestrator::PushModelRequest>(denied);
+  }
+  return models_.Push(ctx, resp, [this, who = *caller](const std::string& name,
+                                                       const core::Status& outcome) {
+    access_.Audit(who, "PushModel", {}, {}, outcome.ok() ? outcome : outcome.WithPrefix("model '" + core::Snippet(name) + "'"));
+  });
 }
 
 grpc::ServerUnaryReactor* OrchestratorService::ListModels(
     grpc::CallbackServerContext* ctx, const dim::orchestrator::ListModelsRequest* req,
     dim::orchestrator::ListModelsResponse* resp) {
+  auto caller = access_.NodeOrUser(*ctx, "ListModels");
+  if (!caller.ok()) return FinishUnary(ctx, caller.status());
   return models_.List(ctx, req, resp);
 }
 
 grpc::ServerWriteReactor<dim::orchestrator::ModelChunk>* OrchestratorService::FetchModel(
     grpc::CallbackServerContext* ctx, const dim::orchestrator::FetchModelRequest* req) {
+  auto caller = access_.NodeOrUser(*ctx, "FetchModel");
+  if (!caller.ok()) return RefuseWrite<dim::orchestrator::ModelChunk>(caller.status());
   return models_.Fetch(ctx, req);
 }
 

@@ -5,6 +5,7 @@
 #include "core/models/model_store.h"
 #include "net/model_store_rpcs.h"
 #include "net/node_registry.h"
+#include "net/orchestrator_access.h"
 #include "orchestrator.grpc.pb.h"
 
 namespace dim::net {
@@ -13,9 +14,10 @@ namespace dim::net {
 class OrchestratorService final : public dim::orchestrator::Orchestrator::CallbackService {
  public:
   // `models`: the model store behind PushModel, ListModels and FetchModel (not owned; null:
-  // those calls fail with UNIMPLEMENTED).
+  // those calls fail with UNIMPLEMENTED). `access`: who may do what (not owned; null:
+  // everyone may do everything).
   OrchestratorService(core::JobService& jobs, NodeRegistry& registry,
-                      core::ModelStore* models = nullptr);
+                      core::ModelStore* models = nullptr, OrchestratorAccess* access = nullptr);
 
   grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext* ctx,
                                       const dim::orchestrator::SubmitJobRequest* req,
@@ -54,9 +56,15 @@ class OrchestratorService final : public dim::orchestrator::Orchestrator::Callba
       grpc::CallbackServerContext* ctx, const dim::orchestrator::FetchModelRequest* req) override;
 
  private:
+  // The job `id` as `caller` may see it: another user's job is NOT_FOUND (audited).
+  core::Result<core::JobRecord> VisibleJob(const Caller& caller,
+                                           std::string_view method, const std::string& id);
+
   core::JobService& jobs_;
   NodeRegistry& registry_;
   ModelStoreRpcs models_;
+  std::unique_ptr<OrchestratorAccess> open_access_;  // when none was given
+  OrchestratorAccess& access_;
 };
 
 }  // namespace dim::net

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -20,7 +21,7 @@ constexpr std::chrono::milliseconds kWaitSlice{200};
 }  // namespace
 
 PatternEngineService::PatternEngineService(core::JobService& jobs, PatternEngineOptions options)
-    : jobs_(jobs) {
+    : jobs_(jobs), access_(options.access) {
   for (int i = 0; i < std::max(1, options.waiters); ++i) {
     waiters_.emplace_back([this] { WaiterLoop(); });
   }
@@ -43,6 +44,12 @@ grpc::ServerUnaryReactor* PatternEngineService::Execute(
     FillError(status, resp->mutable_error());
     return FinishUnary(ctx, status);
   };
+  std::optional<Caller> caller;
+  if (access_ != nullptr) {
+    auto who = access_->User(*ctx, "Execute");
+    if (!who.ok()) return reject(who.status());
+    caller = std::move(*who);
+  }
   if (!req->job_id().empty()) {
     return reject(core::Status::InvalidArgument(
         "job_id: dim chooses job ids; leave it empty (the response carries the job's id)"));
@@ -55,10 +62,19 @@ grpc::ServerUnaryReactor* PatternEngineService::Execute(
   if (!spec.ok()) return reject(spec.status().WithPrefix("spec_json"));
   core::SubmitRequest submit;
   submit.user_id = spec->user_id;
+  if (caller) {
+    auto owner = OrchestratorAccess::JobOwner(*caller, spec->user_id);
+    if (!owner.ok()) {
+      access_->Audit(*caller, "Execute", {}, {}, owner.status());
+      return reject(owner.status());
+    }
+    submit.user_id = *owner;
+  }
   submit.pattern = spec->pattern;
   submit.config_json = spec->config_json;
   submit.priority = spec->priority;
   auto job = jobs_.Submit(submit);
+  if (caller) access_->Audit(*caller, "Execute", job.ok() ? job->id : "", {}, job.status());
   if (!job.ok()) return reject(core::LocateConfigError(job.status()).WithPrefix("spec_json"));
   spdlog::info("job {} submitted by '{}' through Execute ({}, {} nodes)", job->id, job->user_id,
                core::PatternName(job->pattern), job->total_steps);

@@ -12,6 +12,7 @@
 
 #include "core/engine/job_service.h"
 #include "pattern_engine.grpc.pb.h"
+#include "net/orchestrator_access.h"
 
 namespace dim::net {
 
@@ -19,6 +20,8 @@ struct PatternEngineOptions {
   // Threads that wait on running jobs for Execute calls: so many calls wait at once, the
   // others queue (their jobs run meanwhile all the same).
   int waiters = 16;
+  // Who may call Execute (not owned; null: anyone), as for the orchestrator's SubmitJob.
+  OrchestratorAccess* access = nullptr;
 };
 
 // Execute(job_id, spec_json), with spec_json as core::ParseExecuteSpec reads it:
@@ -55,6 +58,7 @@ class PatternEngineService final : public dim::pattern_engine::PatternEngine::Ca
   void WaiterLoop();
 
   core::JobService& jobs_;
+  OrchestratorAccess* access_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <thread>
 
 #include "core/host_port.h"
@@ -60,7 +61,9 @@ void ConfigureGrpcRuntime() {
 }
 
 core::Result<RunningServer> StartServer(const std::string& listen,
-                                        const std::vector<grpc::Service*>& services) {
+                                        const std::vector<grpc::Service*>& services,
+                                        std::shared_ptr<grpc::ServerCredentials> credentials,
+                                        int64_t max_receive_bytes) {
   auto parsed = core::ParseHostPort(listen, 0);
   if (!parsed.ok()) {
     return core::Status::InvalidArgument("listen address '" + listen +
@@ -70,8 +73,10 @@ core::Result<RunningServer> StartServer(const std::string& listen,
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
-  builder.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+  builder.AddListeningPort(listen, credentials ? credentials : grpc::InsecureServerCredentials(),
+                           &port);
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(std::min<int64_t>(max_receive_bytes, std::numeric_limits<int>::max())));
   // gRPC sets SO_REUSEPORT by default: a second server on a port in use would then start,
   // and calls would land on either process at random.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -92,6 +97,7 @@ void BlockStopSignals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
@@ -105,14 +111,22 @@ void EndProcessIfStoppingTakesLongerThan(std::chrono::seconds limit) {
   }).detach();
 }
 
-int WaitForStopSignal() {
+int WaitForStopSignal(const std::function<void()>& on_hangup) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
-  int sig = 0;
-  sigwait(&set, &sig);
-  return sig;
+  sigaddset(&set, SIGHUP);
+  for (;;) {
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (sig != SIGHUP) return sig;
+    if (on_hangup) {
+      on_hangup();
+    } else {
+      spdlog::info("SIGHUP received: nothing to reload");
+    }
+  }
 }
 
 }  // namespace dim::net

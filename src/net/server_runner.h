@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,19 +21,23 @@ struct RunningServer {
 
 // Binds `listen` (host:port; port 0 picks a free one) and serves `services`, plus
 // grpc.health.v1.Health (SERVING) and reflection. UNAVAILABLE when the address cannot be
-// bound; INVALID_ARGUMENT when it is not host:port.
-core::Result<RunningServer> StartServer(const std::string& listen,
-                                        const std::vector<grpc::Service*>& services);
+// bound; INVALID_ARGUMENT when it is not host:port. `credentials`: TLS or not (null:
+// plaintext).
+core::Result<RunningServer> StartServer(
+    const std::string& listen, const std::vector<grpc::Service*>& services,
+    std::shared_ptr<grpc::ServerCredentials> credentials = nullptr,
+    int64_t max_receive_bytes = 16 << 20);
 
 // Process-wide settings for gRPC: once, at the top of main, before any channel or server.
 // Turns off Abseil's lock-order (deadlock) tracking, which Debian's Abseil leaves on and
 // which makes each of gRPC's mutex locks update a process-wide graph.
 void ConfigureGrpcRuntime();
 
-// Blocks until SIGINT or SIGTERM arrives (the signals are blocked in every thread first;
-// call BlockStopSignals() at the top of main before any thread starts).
+// Blocks until SIGINT or SIGTERM arrives (the signals, and SIGHUP, are blocked in every
+// thread first; call BlockStopSignals() at the top of main before any thread starts),
+// calling `on_hangup` (if set) for each SIGHUP meanwhile.
 void BlockStopSignals();
-int WaitForStopSignal();
+int WaitForStopSignal(const std::function<void()>& on_hangup = {});
 
 // Once a stop signal came: should stopping (in-flight calls, tasks reaching their next
 // batch, joins) take longer than `limit`, logs why and ends the process at once with exit

@@ -24,39 +24,43 @@ constexpr size_t kMaxConfigKeptBytes = 64 * 1024;
 // jobs of a few nodes each; a job over more nodes starts threads that end with it.
 constexpr size_t kIdleThreadsPerWorker = 4;
 
-// A job's view of the nodes: its tasks carry the job's priority to the nodes' queues.
-class PriorityNode final : public NodeClient {
+// A job's view of the nodes: its tasks carry the job's priority (for the nodes' queues) and
+// its user (for the nodes' policies).
+class JobNode final : public NodeClient {
  public:
-  PriorityNode(std::shared_ptr<NodeClient> node, Priority priority)
-      : node_(std::move(node)), priority_(priority) {}
+  JobNode(std::shared_ptr<NodeClient> node, const JobRecord& job)
+      : node_(std::move(node)), priority_(job.priority), user_id_(job.user_id) {}
   Result<nlohmann::json> RunTask(const NodeTask& task, const CancelToken& cancel,
                                  std::chrono::milliseconds timeout) override {
-    return node_->RunTask(WithPriority(task), cancel, timeout);
+    return node_->RunTask(ForJob(task), cancel, timeout);
   }
   bool StartTask(const NodeTask& task, const CancelToken& cancel,
                  std::chrono::milliseconds timeout, TaskDone& done) override {
-    return node_->StartTask(WithPriority(task), cancel, timeout, done);
+    return node_->StartTask(ForJob(task), cancel, timeout, done);
   }
 
  private:
-  NodeTask WithPriority(const NodeTask& task) const {
-    NodeTask with_priority = task;
-    with_priority.priority = priority_;
-    return with_priority;
+  NodeTask ForJob(const NodeTask& task) const {
+    NodeTask for_job = task;
+    for_job.priority = priority_;
+    for_job.user_id = user_id_;
+    return for_job;
   }
 
   std::shared_ptr<NodeClient> node_;
   Priority priority_;
+  std::string user_id_;
 };
 
-// A job's directory: its node tasks carry its priority and run on the service's threads.
-class PriorityNodes final : public NodeDirectory {
+// A job's directory: its node tasks carry its priority and user, and run on the service's
+// threads.
+class JobNodes final : public NodeDirectory {
  public:
-  PriorityNodes(NodeDirectory& nodes, Priority priority, ThreadPool& threads)
-      : nodes_(nodes), priority_(priority), threads_(threads) {}
+  JobNodes(NodeDirectory& nodes, const JobRecord& job, ThreadPool& threads)
+      : nodes_(nodes), job_(job), threads_(threads) {}
   Result<std::shared_ptr<NodeClient>> Client(const std::string& node_id) override {
     DIM_ASSIGN_OR_RETURN(auto node, nodes_.Client(node_id));
-    return std::shared_ptr<NodeClient>(std::make_shared<PriorityNode>(std::move(node), priority_));
+    return std::shared_ptr<NodeClient>(std::make_shared<JobNode>(std::move(node), job_));
   }
   std::vector<NodeDescription> Describe() override { return nodes_.Describe(); }
   void RecordTaskOutcome(const std::string& node_id, const Status& status) override {
@@ -66,7 +70,7 @@ class PriorityNodes final : public NodeDirectory {
 
  private:
   NodeDirectory& nodes_;
-  Priority priority_;
+  const JobRecord& job_;
   ThreadPool& threads_;
 };
 
@@ -310,9 +314,9 @@ JobService::Running* JobService::WaitForWritesLocked(std::unique_lock<std::mutex
 
 namespace {
 
-JobRecord CancelledRecord(JobRecord job, const Clock& clock) {
+JobRecord CancelledRecord(JobRecord job, const Clock& clock, const std::string& by) {
   job.state = JobState::kCancelled;
-  job.error = "cancelled by request";
+  job.error = by.empty() ? "cancelled by request" : "cancelled by " + by;
   job.completed_at = FormatIso8601(clock.Now());
   for (auto& n : job.nodes) {
     if (n.status == "pending" || n.status == "running") n.status = "cancelled";
@@ -327,7 +331,7 @@ Status AlreadyEnded(const JobRecord& job) {
 
 }  // namespace
 
-Result<JobRecord> JobService::Cancel(const std::string& id) {
+Result<JobRecord> JobService::Cancel(const std::string& id, const std::string& by) {
   std::unique_lock lock(mu_);
   Running* running = WaitForWritesLocked(lock, id);
   if (running == nullptr) {
@@ -335,7 +339,7 @@ Result<JobRecord> JobService::Cancel(const std::string& id) {
     // rare call, and a pending job's only write besides its insert.
     DIM_ASSIGN_OR_RETURN(JobRecord job, FindLocked(id));
     if (IsTerminal(job.state)) return AlreadyEnded(job);
-    job = CancelledRecord(std::move(job), clock_);
+    job = CancelledRecord(std::move(job), clock_, by);
     DIM_RETURN_IF_ERROR(store_.UpdateUnlessEnded(job));
     pending_.erase(id);  // its entry in queue_ is skipped
     Notify(job);
@@ -343,7 +347,7 @@ Result<JobRecord> JobService::Cancel(const std::string& id) {
   }
   if (running->ended) return AlreadyEnded(running->shown);  // CANCELLED, stored by a Cancel()
   // Claim the job's end, store it unlocked, and stop the job's node tasks once it is stored.
-  JobRecord job = CancelledRecord(running->shown, clock_);
+  JobRecord job = CancelledRecord(running->shown, clock_, by);
   running->ended = true;
   running->writing = true;
   lock.unlock();
@@ -466,7 +470,7 @@ Result<nlohmann::json> JobService::RunPattern(const JobRecord& job,
                                               const CancelToken& cancel,
                                               const NodeUpdateFn& on_update,
                                               nlohmann::json* failed_result) {
-  PriorityNodes nodes(nodes_, job.priority, node_threads_);
+  JobNodes nodes(nodes_, job, node_threads_);
   switch (job.pattern) {
     case Pattern::kCollaborative: {
       DIM_ASSIGN_OR_RETURN(CollaborativeConfig config, ParseCollaborativeConfig(job.config_json));

@@ -89,7 +89,8 @@ class JobService final {
   // Cancels a pending or running job: returns once CANCELLED is stored, and the job's end is
   // never stored over it. NOT_FOUND; FAILED_PRECONDITION for a job that already ended
   // (including one whose end is being stored as Cancel is called: it waits for that write).
-  Result<JobRecord> Cancel(const std::string& id);
+  // `by` names who asked ("alice (admin)"): the job's error says "cancelled by alice (admin)".
+  Result<JobRecord> Cancel(const std::string& id, const std::string& by = {});
   // Blocks until the job ends or `timeout` passes (DEADLINE_EXCEEDED); returns the record.
   Result<JobRecord> Wait(const std::string& id, std::chrono::milliseconds timeout);
 

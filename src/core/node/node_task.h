@@ -55,6 +55,9 @@ struct NodeTask {
   std::optional<Matrix> input_rows;
   // The job's priority, for the node's queue.
   Priority priority = Priority::kNormal;
+  // The job's user (the authenticated one, when the orchestrator authenticates users), for
+  // the node's policy and logs; "" when unknown.
+  std::string user_id{};
 };
 
 // The task's parameters as carried in daemon.SubmitJobRequest.input_data_json:
