@@ -15,16 +15,16 @@
 namespace dim::core {
 
 struct AuditEntry {
-  std::string time;      // ISO 8601 UTC (set by Append when empty)
-  std::string peer;      // the caller's address, as gRPC gives it ("ipv4:127.0.0.1:53312")
-  std::string identity;  // the authenticated name; "" when the caller is not authenticated
-  std::string role;      // "user", "admin", "node", "orchestrator"; "" when not authenticated
-  std::string method;    // "SubmitJob", "CancelJob", ...
-  std::string job_id;    // "" when the call names none
-  std::string node_id;   // RegisterNode, Heartbeat: the node id asked for
-  std::string outcome;   // "OK", or the status code's name ("PERMISSION_DENIED", ...)
-  std::string code;      // Error.code when it differs from outcome ("RATE_LIMIT_EXCEEDED")
-  std::string message;   // why it was refused; "" when OK
+  std::string time{};      // ISO 8601 UTC (set by Append when empty)
+  std::string peer{};      // the caller's address, as gRPC gives it ("ipv4:127.0.0.1:53312")
+  std::string identity{};  // the authenticated name; "" when the caller is not authenticated
+  std::string role{};      // "user", "admin", "node", "orchestrator"; "" when not authenticated
+  std::string method{};    // "SubmitJob", "CancelJob", ...
+  std::string job_id{};    // "" when the call names none
+  std::string node_id{};   // RegisterNode, Heartbeat: the node id asked for
+  std::string outcome{};   // "OK", or the status code's name ("PERMISSION_DENIED", ...)
+  std::string code{};      // Error.code when it differs from outcome ("RATE_LIMIT_EXCEEDED")
+  std::string message{};   // why it was refused; "" when OK
 };
 
 class AuditLog final {

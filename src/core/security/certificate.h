@@ -51,10 +51,10 @@ Status CheckCertificateName(std::string_view name);
 Status CreateAuthority(const std::filesystem::path& dir, const std::string& name, int days);
 
 struct IssueRequest {
-  std::string name;
+  std::string name{};
   Role role = Role::kUser;
-  std::vector<std::string> dns;  // subjectAltName DNS names
-  std::vector<std::string> ips;  // subjectAltName IP addresses (v4 or v6)
+  std::vector<std::string> dns{};  // subjectAltName DNS names
+  std::vector<std::string> ips{};  // subjectAltName IP addresses (v4 or v6)
   int days = 365;
 };
 
