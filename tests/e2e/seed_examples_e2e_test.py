@@ -40,15 +40,53 @@ class SeedExamplesTest(DimTestCase):
 
     def test_python_example(self):
         proc = subprocess.run([sys.executable, os.path.join(SEED, "python_example.py"),
-                               self.orch.address], capture_output=True, text=True, timeout=120)
+                               self.orch.address], capture_output=True, text=True, timeout=120,
+                              env=self.env)
         self.check_job_completed(proc)
 
     def test_typescript_example(self):
         if shutil.which("npm") is None:
             self.fail("npm is missing: scripts/install-deps.sh --test installs it")
         proc = subprocess.run([os.path.join(SEED, "typescript", "run.sh"), self.orch.address],
-                              capture_output=True, text=True, timeout=600, cwd=SOURCE_ROOT)
+                              capture_output=True, text=True, timeout=600, cwd=SOURCE_ROOT,
+                              env=self.env)
         self.check_job_completed(proc)
+
+
+class SeedExamplesOverTlsTest(SeedExamplesTest):
+    """The same examples against an orchestrator that serves TLS and authenticates users by
+    token: only their channel changes (the CA in DIM_TLS_CA, the token in DIM_TOKEN)."""
+
+    def setUp(self):
+        DimTestCase.setUp(self)
+        models = self.path("models")
+        os.makedirs(models)
+        shutil.copy(os.path.join(MODELS, "heart_risk.onnx"), os.path.join(models, "model-abc.onnx"))
+        pki = self.path("pki")
+        for args in (["init", pki], ["issue", pki, "--role", "orchestrator", "orch", "--ip",
+                                     "127.0.0.1", "--dns", "localhost"]):
+            r = self.dim("cert", *args)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        tokens = self.path("tokens")
+        with open(tokens, "w") as f:
+            f.write("seed-example-token-0123456789 user-123 user\n")
+        self.orch = self.start_orchestrator(extra=[
+            "--tls-cert", os.path.join(pki, "orch.crt"), "--tls-key", os.path.join(pki, "orch.key"),
+            "--auth-tokens", tokens])
+        self.env.update(DIM_TLS_CA=os.path.join(pki, "ca.crt"),
+                        DIM_TOKEN="seed-example-token-0123456789")
+        self.start_daemon("node-001", {"default": hospitals()["a"]}, models=models,
+                          orchestrator=self.orch, extra=["--tls-ca", os.path.join(pki, "ca.crt")])
+        self.wait_for_nodes(self.orch, ["node-001"])
+
+    def test_without_the_token_the_example_is_refused(self):
+        env = dict(self.env)
+        env.pop("DIM_TOKEN")
+        proc = subprocess.run([sys.executable, os.path.join(SEED, "python_example.py"),
+                               self.orch.address], capture_output=True, text=True, timeout=120,
+                              env=env)
+        self.assertEqual(proc.returncode, 3, proc.stdout + proc.stderr)
+        self.assertIn("UNAUTHENTICATED", proc.stderr)
 
 
 if __name__ == "__main__":

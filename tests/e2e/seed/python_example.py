@@ -12,6 +12,9 @@
    is on sys.path too and each module is one object under both names.
 2. Runs the README's example code exactly as written, only with 'localhost:50051'
    replaced by ADDR (it submits model-abc on node-001 and prints `Job ID: ...`).
+   With $DIM_TLS_CA (and $DIM_TOKEN) set, only the channel changes: a TLS channel that
+   verifies the orchestrator against that CA and sends `authorization: Bearer TOKEN`
+   with every call.
 3. Polls GetJobStatus until the job is terminal (deadline 60 s), prints the final state
    name, and exits 0 only if the job COMPLETED.
 
@@ -100,6 +103,15 @@ def generate_stubs(root):
     return out
 
 
+def secure_channel_code(addr):
+    """The README's channel line over TLS, with the bearer token on every call."""
+    creds = f"grpc.ssl_channel_credentials(open({os.environ['DIM_TLS_CA']!r}, 'rb').read())"
+    if os.environ.get("DIM_TOKEN"):
+        creds = (f"grpc.composite_channel_credentials({creds}, "
+                 f"grpc.access_token_call_credentials({os.environ['DIM_TOKEN']!r}))")
+    return f"grpc.secure_channel({addr!r}, {creds})"
+
+
 def main(argv):
     if len(argv) != 2 or argv[1] in ("-h", "--help"):
         print(f"usage: {argv[0]} ADDR   (the orchestrator's host:port)", file=sys.stderr)
@@ -119,6 +131,8 @@ def main(argv):
         import grpc
 
         code = README_EXAMPLE.replace("'localhost:50051'", repr(addr))
+        if os.environ.get("DIM_TLS_CA"):
+            code = code.replace(f"grpc.insecure_channel({addr!r})", secure_channel_code(addr))
         ns = {"__name__": "readme_example"}
         try:
             exec(compile(code, "README.md (Python Example)", "exec"), ns)

@@ -8,8 +8,12 @@
 // (deadline 60 s), prints the final state name, and exits 0 only for JOB_STATE_COMPLETED.
 // Exit codes: 0 COMPLETED; 1 FAILED/CANCELLED/not finished in time; 3 an RPC failed.
 //
+// With $DIM_TLS_CA (and $DIM_TOKEN) set, only the channel credentials change: TLS that
+// verifies the orchestrator against that CA, with `authorization: Bearer TOKEN` on every call.
+//
 // The README loads 'orchestrator.proto' from './proto', so run it from the repository root.
 
+import * as fs from 'fs';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { OrchestratorClient } from './generated/orchestrator_grpc_pb';
@@ -17,6 +21,25 @@ import { SubmitJobResponse, TERMINAL_JOB_STATES, jobStateName } from './generate
 
 const address = process.argv[2] || process.env.DIM_SERVER || 'localhost:50051';
 const DEADLINE_MS = 60_000;
+
+// The README's createInsecure(), or TLS and the token when the environment gives them.
+function channelCredentials(): grpc.ChannelCredentials {
+  const ca = process.env.DIM_TLS_CA;
+  if (!ca) {
+    return grpc.credentials.createInsecure();
+  }
+  const tls = grpc.credentials.createSsl(fs.readFileSync(ca));
+  const token = process.env.DIM_TOKEN;
+  if (!token) {
+    return tls;
+  }
+  const bearer = grpc.credentials.createFromMetadataGenerator((_params, callback) => {
+    const metadata = new grpc.Metadata();
+    metadata.add('authorization', `Bearer ${token}`);
+    callback(null, metadata);
+  });
+  return grpc.credentials.combineChannelCredentials(tls, bearer);
+}
 
 // ---------------------------------------------------------------- README example
 
@@ -28,7 +51,7 @@ const packageDefinition = protoLoader.loadSync('orchestrator.proto', {
 // Create client
 const client = new OrchestratorClient(
   address,
-  grpc.credentials.createInsecure()
+  channelCredentials()
 );
 
 // Submit job
