@@ -2,18 +2,20 @@
 # Installed as share/bash-completion/completions/dim; or: source completions/dim.bash
 
 # Options that take a value (global, and of every command).
-_dim_global_value_opts='--server -o --output --log-level --local-db --models --local-node --rpc-timeout'
+_dim_global_value_opts='--server -o --output --log-level --local-db --models --local-node --rpc-timeout --tls-ca --tls-cert --tls-key --token'
 _dim_global_flag_opts='-h --help --version --local'
 
 _dim_value_opts() {
     case $1 in
-        orchestrator) echo '--listen --db --node --nodes-file --max-concurrent-jobs --workers --max-queued-jobs --heartbeat-timeout --model-store --max-model-bytes' ;;
-        daemon) echo '--node-id --listen --dataset --models --device --orchestrator --advertise --label --max-concurrent-jobs --max-queued --abandon-after --min-samples --cache-max-bytes' ;;
+        orchestrator) echo '--listen --db --node --nodes-file --max-concurrent-jobs --workers --max-queued-jobs --heartbeat-timeout --model-store --max-model-bytes --tls-cert --tls-key --tls-client-ca --tls-ca --node-token --auth-tokens --rate-limit --rate-burst --audit-log --max-message-bytes' ;;
+        daemon) echo '--node-id --listen --dataset --models --device --orchestrator --advertise --label --max-concurrent-jobs --max-queued --abandon-after --min-samples --cache-max-bytes --tls-cert --tls-key --tls-client-ca --tls-ca --node-token' ;;
         submit) echo '-p --pattern -c --config --config-json --input-data -m --model --nodes --node --dataset --columns --aggregation --trim --dp-epsilon --dp-clip --min-nodes --consensus --weights --min-agreement --priority --user --timeout' ;;
         ls) echo '--state --user -n --limit --offset' ;;
         status) echo '--timeout' ;;
         health) echo '--node' ;;
         model) echo '-n --name' ;;
+        cert) echo '--role --dns --ip --days --name' ;;
+        audit) echo '--who --method --job --since --limit' ;;
     esac
 }
 
@@ -21,6 +23,8 @@ _dim_flag_opts() {
     case $1 in
         submit) echo '-w --wait -q --quiet' ;;
         status) echo '-w --watch' ;;
+        orchestrator | daemon) echo '--insecure' ;;
+        audit) echo '--refused' ;;
     esac
 }
 
@@ -59,7 +63,10 @@ _dim_values() {
             [[ -z $val || $val == - ]] && echo -
             compgen -f -- "$val"
             ;;
-        --db | --local-db) compgen -f -- "$val" ;;
+        --db | --local-db | --tls-ca | --tls-cert | --tls-key | --tls-client-ca | --node-token | --auth-tokens | --audit-log)
+            compgen -f -- "$val" ;;
+        --role) compgen -W 'orchestrator node user admin' -- "$val" ;;
+        --method) compgen -W 'SubmitJob CancelJob GetJobStatus GetJobResult ListJobs WatchJob RegisterNode Heartbeat ListNodes PushModel ListModels FetchModel Execute' -- "$val" ;;
         --models | --model-store) compgen -d -- "$val" ;;
         -m | --model) compgen -W "$(_dim_model_names)" -- "$val" ;;
         --dataset)
@@ -119,7 +126,7 @@ _dim() {
             *)
                 if [[ -z $cmd ]]; then
                     cmd=$w
-                elif [[ ($cmd == orchestrator || $cmd == daemon || $cmd == model) && -z $sub ]]; then
+                elif [[ ($cmd == orchestrator || $cmd == daemon || $cmd == model || $cmd == cert) && -z $sub ]]; then
                     sub=$w
                 fi
                 ;;
@@ -131,6 +138,7 @@ _dim() {
     if [[ -n $expect_value ]]; then
         mapfile -t out < <(_dim_values "$prev" "$cur" "$cmd")
         [[ $prev == --models || $prev == --model-store || $prev == --db || $prev == --local-db || $prev == -c ||
+            $prev == --tls-* || $prev == --node-token || $prev == --auth-tokens || $prev == --audit-log ||
             $prev == --config || $prev == --input-data || $prev == --dataset || $prev == --local-node ]] &&
             compopt -o filenames 2>/dev/null
     elif [[ $cur == --*=* ]]; then
@@ -138,16 +146,22 @@ _dim() {
         mapfile -t out < <(_dim_values "$opt" "${cur#*=}" "$cmd" | sed "s|^|$opt=|")
     elif [[ $cur == -* ]]; then
         local opts="$_dim_global_value_opts $_dim_global_flag_opts"
-        if [[ -n $cmd && ! (($cmd == orchestrator || $cmd == daemon || $cmd == model) && -z $sub) ]]; then
+        if [[ -n $cmd && ! (($cmd == orchestrator || $cmd == daemon || $cmd == model || $cmd == cert) && -z $sub) ]]; then
             opts+=" $(_dim_value_opts "$cmd") $(_dim_flag_opts "$cmd")"
         fi
         mapfile -t out < <(compgen -W "$opts" -- "$cur" | sort -u)
     elif [[ -z $cmd ]]; then
-        mapfile -t out < <(compgen -W 'orchestrator daemon submit status result ls cancel health model' -- "$cur")
+        mapfile -t out < <(compgen -W 'orchestrator daemon submit status result ls cancel health model cert audit' -- "$cur")
     elif [[ ($cmd == orchestrator || $cmd == daemon) && -z $sub ]]; then
         mapfile -t out < <(compgen -W 'serve' -- "$cur")
     elif [[ $cmd == model && -z $sub ]]; then
         mapfile -t out < <(compgen -W 'push ls' -- "$cur")
+    elif [[ $cmd == cert && -z $sub ]]; then
+        mapfile -t out < <(compgen -W 'init issue show' -- "$cur")
+    elif [[ $cmd == cert || $cmd == audit ]]; then
+        # dim cert init|issue DIR, dim cert show FILE, dim audit FILE
+        mapfile -t out < <(compgen -f -- "$cur")
+        compopt -o filenames 2>/dev/null
     elif [[ $cmd == model && $sub == push ]]; then
         # dim model push FILE: an ONNX file.
         mapfile -t out < <(compgen -f -X '!*.onnx' -- "$cur"; compgen -d -- "$cur")

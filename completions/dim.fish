@@ -1,7 +1,7 @@
 # fish completion for dim(1), the Decentralized Inference Machine.
 # Installed into share/fish/vendor_completions.d; or copy to ~/.config/fish/completions/.
 
-set -l dim_commands orchestrator daemon submit status result ls cancel health model
+set -l dim_commands orchestrator daemon submit status result ls cancel health model cert audit
 
 # True when the command line's command is $argv[1] (and, with a second argument, its
 # sub-command is $argv[2]); option values are skipped.
@@ -24,7 +24,10 @@ function __dim_is
                     --trim --dp-epsilon --dp-clip \
                     --consensus --weights --min-agreement \
                     --priority --user --timeout --state -n --limit --offset \
-                    --model-store --max-model-bytes --cache-max-bytes --name
+                    --model-store --max-model-bytes --cache-max-bytes --name \
+                    --tls-ca --tls-cert --tls-key --token --tls-client-ca --node-token --auth-tokens \
+                    --rate-limit --rate-burst --audit-log --max-message-bytes --role --dns --ip --days \
+                    --who --method --job --since
                 set skip 1
             case '-*'
             case '*'
@@ -39,7 +42,7 @@ end
 
 # True when no command has been given yet.
 function __dim_no_command
-    not __dim_is orchestrator; and not __dim_is daemon; and not __dim_is submit; and not __dim_is status; and not __dim_is result; and not __dim_is ls; and not __dim_is cancel; and not __dim_is health; and not __dim_is model
+    not __dim_is orchestrator; and not __dim_is daemon; and not __dim_is submit; and not __dim_is status; and not __dim_is result; and not __dim_is ls; and not __dim_is cancel; and not __dim_is health; and not __dim_is model; and not __dim_is cert; and not __dim_is audit
 end
 
 # Model names (NAME of DIR/NAME.onnx) in the models folder named on the line, or
@@ -78,6 +81,12 @@ complete -c dim -n '__dim_is daemon; and not __dim_is daemon serve' -a serve -d 
 complete -c dim -n __dim_no_command -a model -d "Models: push to the orchestrator's store, list them"
 complete -c dim -n '__dim_is model; and not __dim_is model push; and not __dim_is model ls' -a push -d 'Check an ONNX file and store it under a name'
 complete -c dim -n '__dim_is model; and not __dim_is model push; and not __dim_is model ls' -a ls -d 'List the stored models'
+complete -c dim -n __dim_no_command -a cert -d 'Make and read certificates (a CA, and what it signs)'
+complete -c dim -n __dim_no_command -a audit -d "Read an orchestrator's audit log"
+set -l cert_sub 'not __dim_is cert init; and not __dim_is cert issue; and not __dim_is cert show'
+complete -c dim -n "__dim_is cert; and $cert_sub" -a init -d 'Make a CA in DIR'
+complete -c dim -n "__dim_is cert; and $cert_sub" -a issue -d "Sign a certificate with DIR's CA"
+complete -c dim -n "__dim_is cert; and $cert_sub" -a show -d "Print a certificate's name, role, SANs, issuer and expiry"
 
 # Global options (before or after the command).
 complete -c dim -s h -l help -d 'Print help and exit'
@@ -90,6 +99,36 @@ complete -c dim -l local-db -r -F -d 'Job file for --local'
 complete -c dim -n 'not __dim_is daemon' -l models -x -a '(__fish_complete_directories)' -d 'Model folder for --local (NAME.onnx)'
 complete -c dim -l local-node -r -F -d 'In-process node: ID=CSV or ID:DATASET=CSV'
 complete -c dim -l rpc-timeout -x -d 'Deadline of each call to the orchestrator, in seconds'
+complete -c dim -n 'not __dim_is orchestrator serve; and not __dim_is daemon serve' -l tls-ca -r -F -d 'CA that verifies the orchestrator: connect over TLS'
+complete -c dim -l tls-cert -r -F -d 'Certificate (PEM): of this client, or of the service'
+complete -c dim -l tls-key -r -F -d 'The private key (PEM) of --tls-cert'
+complete -c dim -l token -x -d 'Bearer token (prefer DIM_TOKEN)'
+
+# Security of both services
+set -l serve '__dim_is orchestrator serve; or __dim_is daemon serve'
+complete -c dim -n $serve -l tls-client-ca -r -F -d 'Verify client certificates against this CA (mutual TLS)'
+complete -c dim -n $serve -l tls-ca -r -F -d 'CA that verifies the other service'
+complete -c dim -n $serve -l insecure -d 'Allow a non-loopback --listen without TLS'
+complete -c dim -n $serve -l node-token -r -F -d 'File of a secret shared by orchestrator and daemons'
+complete -c dim -n '__dim_is orchestrator serve' -l auth-tokens -r -F -d 'Users: TOKEN USER ROLE lines; re-read on SIGHUP'
+complete -c dim -n '__dim_is orchestrator serve' -l rate-limit -x -d 'Calls each user may make: N/s or N/m'
+complete -c dim -n '__dim_is orchestrator serve' -l rate-burst -x -d 'Calls a user may make at once'
+complete -c dim -n '__dim_is orchestrator serve' -l audit-log -r -F -d 'Append a JSON line per state-changing or refused call'
+complete -c dim -n '__dim_is orchestrator serve' -l max-message-bytes -x -d 'Largest request message (e.g. 16M)'
+
+# dim cert, dim audit
+complete -c dim -n '__dim_is cert init' -l name -x -d "The CA's name"
+complete -c dim -n '__dim_is cert init; or __dim_is cert issue' -l days -x -d 'Days it is valid'
+complete -c dim -n '__dim_is cert issue' -l role -x -a 'orchestrator node user admin' -d 'The role (OU)'
+complete -c dim -n '__dim_is cert issue' -l dns -x -d 'A DNS name of the service'
+complete -c dim -n '__dim_is cert issue' -l ip -x -d 'An IP address of the service'
+complete -c dim -n '__dim_is cert init; or __dim_is cert issue; or __dim_is cert show; or __dim_is audit' -F
+complete -c dim -n '__dim_is audit' -l who -x -d 'Only entries of this identity'
+complete -c dim -n '__dim_is audit' -l method -x -a 'SubmitJob CancelJob GetJobStatus GetJobResult ListJobs WatchJob RegisterNode Heartbeat ListNodes PushModel ListModels FetchModel Execute' -d 'Only this call'
+complete -c dim -n '__dim_is audit' -l job -x -d 'Only entries of this job'
+complete -c dim -n '__dim_is audit' -l since -x -d 'Only entries at or after this time (ISO 8601)'
+complete -c dim -n '__dim_is audit' -l refused -d 'Only refused calls'
+complete -c dim -n '__dim_is audit' -l limit -x -d 'The last N matching entries (0: all)'
 
 # dim orchestrator serve
 set -l orch '__dim_is orchestrator serve'
