@@ -4,7 +4,7 @@
 //   job_bench [--dim PATH] [--clients 32] [--seconds 10] [--warmup 2]
 //             [--follow watch|poll] [--poll-ms 1] [--rate 1000] [--latency-clients 1]
 //             [--workers N] [--jobs-in-db 100000] [--ls-calls 50] [--ls-runs 20]
-//             [--skip-jobs] [--skip-echo] [--skip-ls] [--keep]
+//             [--skip-jobs] [--skip-echo] [--skip-ls] [--tls] [--keep]
 //
 // 1. Jobs: starts `dim orchestrator serve` and two `dim daemon serve` on 127.0.0.1 port 0
 //    (the address each chose is read from its log), with a 2-input Gemm model and a 16-row
@@ -18,6 +18,10 @@
 //    schedule, each job's latency measured from when it was due (a client behind its
 //    schedule sends at once, and the lateness counts), which is where the p50 goal is read:
 //    a closed loop's mean latency is clients / throughput whatever the system does.
+//    With --tls, the closed loop runs again on a second cluster with security on: a CA and
+//    certificates made by `dim cert`, mutual TLS between orchestrator and daemons, TLS and a
+//    bearer token (--auth-tokens) from the clients; its jobs/s beside the plaintext ones
+//    (goal >= 0.8x).
 // 2. Baseline: a plain unary echo served in this process (job_bench.proto, by the same
 //    net::StartServer as dim's services), the same number of clients and the same request
 //    size; then the ratios and PASS/MISS against the goals (>= 1000 jobs/s; p50 < 5 ms at
@@ -91,6 +95,7 @@ struct Options {
   bool skip_jobs = false;
   bool skip_echo = false;
   bool skip_ls = false;
+  bool tls = false;
   bool keep = false;
 };
 
@@ -101,7 +106,7 @@ struct Options {
                "                 [--follow watch|poll] [--poll-ms MS] [--rate JOBS_PER_S]\n"
                "                 [--latency-clients N] [--workers N] [--jobs-in-db N]\n"
                "                 [--ls-calls N] [--ls-runs N] [--skip-jobs] [--skip-echo]\n"
-               "                 [--skip-ls] [--keep]\n"
+               "                 [--skip-ls] [--tls] [--keep]\n"
                "  --rate: jobs/s offered in all by --clients in the open-loop pass (0: none)\n",
                error.c_str());
   std::exit(2);
@@ -145,6 +150,7 @@ Options ParseOptions(int argc, char** argv) {
     else if (a == "--skip-jobs") o.skip_jobs = true;
     else if (a == "--skip-echo") o.skip_echo = true;
     else if (a == "--skip-ls") o.skip_ls = true;
+    else if (a == "--tls") o.tls = true;
     else if (a == "--keep") o.keep = true;
     else Usage("unknown argument " + a);
   }
@@ -231,17 +237,29 @@ double SelfCpuSeconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+// How the clients reach the orchestrator: plaintext, or (the --tls pass) TLS with a bearer
+// token. Set before client threads start; only read while they run.
+struct ClientAuth {
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  std::string authorization;
+};
+ClientAuth g_client;
+
 std::shared_ptr<grpc::Channel> ClientChannel(const std::string& address) {
   // Its own connection per client, as separate client processes would have: channels with
   // equal arguments otherwise share one subchannel.
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(
+      address, g_client.credentials ? g_client.credentials : grpc::InsecureChannelCredentials(),
+      args);
 }
 
+// Every call's deadline, and its token when there is one.
 void SetDeadline(grpc::ClientContext& ctx, std::chrono::milliseconds d) {
   ctx.set_deadline(std::chrono::system_clock::now() + d);
+  if (!g_client.authorization.empty()) ctx.AddMetadata("authorization", g_client.authorization);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -443,7 +461,36 @@ struct Cluster {
   std::string address;
 };
 
-Cluster StartCluster(const Options& o, const fs::path& dir) {
+// The bench's bearer token (--tls pass).
+constexpr char kBenchToken[] = "bench-token-0123456789abcdef0123";
+
+void RunDim(const Options& o, const std::string& args) {
+  const std::string cmd = "'" + o.dim + "' " + args + " > /dev/null";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
+}
+
+// A CA and the cluster's certificates (`dim cert`), and the token file, in dir/pki.
+fs::path MakePki(const Options& o, const fs::path& dir) {
+  const fs::path pki = dir / "pki";
+  RunDim(o, "cert init '" + pki.string() + "'");
+  RunDim(o, "cert issue '" + pki.string() + "' --role orchestrator orch --ip 127.0.0.1");
+  for (const char* node : {"bench-a", "bench-b"}) {
+    RunDim(o, "cert issue '" + pki.string() + "' --role node " + node + " --ip 127.0.0.1");
+  }
+  std::ofstream(pki / "tokens") << kBenchToken << " bench user\n";
+  return pki;
+}
+
+// `tls`: certificates, mutual TLS between the services, and --auth-tokens.
+Cluster StartCluster(const Options& o, const fs::path& dir, bool tls = false) {
+  const fs::path pki = tls ? MakePki(o, dir) : fs::path();
+  const auto tls_args = [&](const std::string& name) {
+    if (!tls) return std::vector<std::string>{};
+    return std::vector<std::string>{"--tls-cert", (pki / (name + ".crt")).string(), "--tls-key",
+                                    (pki / (name + ".key")).string(), "--tls-ca",
+                                    (pki / "ca.crt").string()};
+  };
+  const std::string prefix = tls ? "tls-" : "";
   const fs::path models = dir / "models";
   fs::create_directories(models);
   WriteGemmModel(models / "bench_gemm.onnx");
@@ -451,25 +498,29 @@ Cluster StartCluster(const Options& o, const fs::path& dir) {
   WriteCsv(dir / "b.csv", 16, 2);
   Cluster c;
   auto daemon = [&](const std::string& id, const fs::path& csv) {
-    auto p = std::make_unique<ChildProcess>(
-        std::vector<std::string>{o.dim, "daemon", "serve", "--node-id", id, "--listen",
-                                 "127.0.0.1:0", "--models", models.string(), "--dataset",
-                                 "default=" + csv.string()},
-        dir / (id + ".log"));
-    return p;
+    std::vector<std::string> args{o.dim, "daemon", "serve", "--node-id", id, "--listen",
+                                  "127.0.0.1:0", "--models", models.string(), "--dataset",
+                                  "default=" + csv.string()};
+    for (auto& a : tls_args(id)) args.push_back(a);
+    return std::make_unique<ChildProcess>(args, dir / (prefix + id + ".log"));
   };
   c.daemon_a = daemon("bench-a", dir / "a.csv");
   const std::string addr_a = c.daemon_a->WaitForAddress();
   c.daemon_b = daemon("bench-b", dir / "b.csv");
   const std::string addr_b = c.daemon_b->WaitForAddress();
   std::vector<std::string> args{o.dim,  "orchestrator", "serve", "--listen", "127.0.0.1:0",
-                                "--db", (dir / "orchestrator.db").string(),
+                                "--db", (dir / (prefix + "orchestrator.db")).string(),
                                 "--node", "bench-a=" + addr_a, "--node", "bench-b=" + addr_b};
   if (o.workers > 0) {
     args.push_back("--workers");
     args.push_back(std::to_string(o.workers));
   }
-  c.orchestrator = std::make_unique<ChildProcess>(args, dir / "orchestrator.log");
+  if (tls) {
+    for (auto& a : tls_args("orch")) args.push_back(a);
+    args.push_back("--auth-tokens");
+    args.push_back((pki / "tokens").string());
+  }
+  c.orchestrator = std::make_unique<ChildProcess>(args, dir / (prefix + "orchestrator.log"));
   c.address = c.orchestrator->WaitForAddress();
   return c;
 }
@@ -1101,6 +1152,25 @@ int Main(const Options& o) {
       PrintJobPhases("jobs open-loop", *jobs_open, o);
       PrintCpuPerJob("jobs open-loop", open0, open1, jobs_open->PerSecond());
     }
+  }
+
+  if (!o.skip_jobs && o.tls) {
+    Cluster secure = StartCluster(o, dir.path(), /*tls=*/true);
+    std::ifstream ca_file(dir.path() / "pki" / "ca.crt");
+    std::stringstream ca;
+    ca << ca_file.rdbuf();
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = ca.str();
+    g_client = {grpc::SslCredentials(ssl), std::string("Bearer ") + kBenchToken};
+    const LoadResult secured = RunJobs(o, secure.address, Loop::kClosed);
+    g_client = {};
+    PrintLoad("jobs tls", secured, o.clients);
+    const double ratio = jobs.PerSecond() > 0 ? secured.PerSecond() / jobs.PerSecond() : 0;
+    std::printf("ratio tls_jobs_per_s/plaintext_jobs_per_s=%.3f (mutual TLS between the "
+                "services, TLS and a bearer token from the clients)\n",
+                ratio);
+    std::printf("goal tls_jobs_per_s>=0.8x plaintext: %.3f %s\n", ratio,
+                Verdict(ratio >= 0.8 && secured.failed == 0));
   }
 
   if (!o.skip_echo) {
