@@ -7,7 +7,7 @@ _dim_global_flag_opts='-h --help --version --local'
 
 _dim_value_opts() {
     case $1 in
-        orchestrator) echo '--listen --db --node --nodes-file --max-concurrent-jobs --workers --max-queued-jobs --heartbeat-timeout --model-store --max-model-bytes --tls-cert --tls-key --tls-client-ca --tls-ca --node-token --auth-tokens --rate-limit --rate-burst --audit-log --max-message-bytes' ;;
+        orchestrator) echo '--listen --db --node --nodes-file --max-concurrent-jobs --workers --max-queued-jobs --heartbeat-timeout --model-store --max-model-bytes --tls-cert --tls-key --tls-client-ca --tls-ca --node-token --auth-tokens --rate-limit --rate-burst --audit-log --max-message-bytes --max-config-bytes --max-nodes-per-job' ;;
         daemon) echo '--node-id --listen --dataset --models --device --orchestrator --advertise --label --max-concurrent-jobs --max-queued --abandon-after --min-samples --cache-max-bytes --tls-cert --tls-key --tls-client-ca --tls-ca --node-token' ;;
         submit) echo '-p --pattern -c --config --config-json --input-data -m --model --nodes --node --dataset --columns --aggregation --trim --dp-epsilon --dp-clip --min-nodes --consensus --weights --min-agreement --priority --user --timeout' ;;
         ls) echo '--state --user -n --limit --offset' ;;

@@ -26,7 +26,7 @@ function __dim_is
                     --priority --user --timeout --state -n --limit --offset \
                     --model-store --max-model-bytes --cache-max-bytes --name \
                     --tls-ca --tls-cert --tls-key --token --tls-client-ca --node-token --auth-tokens \
-                    --rate-limit --rate-burst --audit-log --max-message-bytes --role --dns --ip --days \
+                    --rate-limit --rate-burst --audit-log --max-message-bytes --max-config-bytes --max-nodes-per-job --role --dns --ip --days \
                     --who --method --job --since
                 set skip 1
             case '-*'
@@ -115,6 +115,8 @@ complete -c dim -n '__dim_is orchestrator serve' -l rate-limit -x -d 'Calls each
 complete -c dim -n '__dim_is orchestrator serve' -l rate-burst -x -d 'Calls a user may make at once'
 complete -c dim -n '__dim_is orchestrator serve' -l audit-log -r -F -d 'Append a JSON line per state-changing or refused call'
 complete -c dim -n '__dim_is orchestrator serve' -l max-message-bytes -x -d 'Largest request message (e.g. 16M)'
+complete -c dim -n '__dim_is orchestrator serve' -l max-config-bytes -x -d 'Largest job config (e.g. 1M)'
+complete -c dim -n '__dim_is orchestrator serve' -l max-nodes-per-job -x -d 'Most nodes one job may run on'
 
 # dim cert, dim audit
 complete -c dim -n '__dim_is cert init' -l name -x -d "The CA's name"

@@ -511,7 +511,10 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   submit->add_option("--priority", s->priority, "low, normal or high")
       ->check(CLI::IsMember({"low", "normal", "high"}, CLI::ignore_case))
       ->capture_default_str();
-  submit->add_option("--user", s->user, "User id recorded with the job (default $USER; with a token or client certificate, the user they name)")
+  submit
+      ->add_option("--user", s->user,
+                   "User id recorded with the job (default $USER; with a token or client "
+                   "certificate, the user they name)")
       ->check(Utf8Text());
   submit->add_flag("-w,--wait", s->wait, "Follow the job until it ends; exit code by its state");
   submit

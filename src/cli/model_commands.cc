@@ -75,9 +75,11 @@ class FolderCatalog final : public ModelCatalog {
 };
 
 core::Result<std::unique_ptr<ModelCatalog>> OpenCatalog(const GlobalOptions& options) {
-  if (options.local) return std::unique_ptr<ModelCatalog>(std::make_unique<FolderCatalog>(options.models_dir));
+  if (options.local)
+    return std::unique_ptr<ModelCatalog>(std::make_unique<FolderCatalog>(options.models_dir));
   DIM_ASSIGN_OR_RETURN(net::ClientSecurity security, LoadClientSecurity(options));
-  return std::unique_ptr<ModelCatalog>(std::make_unique<RemoteCatalog>(options, std::move(security)));
+  return std::unique_ptr<ModelCatalog>(
+      std::make_unique<RemoteCatalog>(options, std::move(security)));
 }
 
 // Stable keys: name, sha256 (hex), model_id ("sha256:<hex>"), size_bytes, pushed_at.

@@ -240,8 +240,8 @@ void AddSecurityCommands(CLI::App& app, GlobalOptions& options, int& exit_code) 
       ->check(CLI::Range(1, 36500));
   issue->callback([&, o] { exit_code = RunIssue(options, *o); });
 
-  auto* show = cert->add_subcommand(
-      "show", "Print a certificate's name, role, SANs, issuer and expiry");
+  auto* show =
+      cert->add_subcommand("show", "Print a certificate's name, role, SANs, issuer and expiry");
   show->add_option("FILE", o->file, "A PEM certificate")->required();
   show->callback([&, o] { exit_code = RunShow(options, *o); });
 

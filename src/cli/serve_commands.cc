@@ -15,12 +15,13 @@
 #include "cli/validators.h"
 #include "core/clock.h"
 #include "core/engine/job_service.h"
+#include "core/host_port.h"
 #include "core/infer/device.h"
+#include "core/job/config_reader.h"
 #include "core/models/model_store.h"
 #include "core/node/dataset_catalog.h"
 #include "core/node/model_repository.h"
 #include "core/node/task_queue.h"
-#include "core/host_port.h"
 #include "core/regular_file.h"
 #include "core/security/certificate.h"
 #include "core/store/job_store.h"
@@ -30,8 +31,8 @@
 #include "net/node_registry.h"
 #include "net/orchestrator_access.h"
 #include "net/orchestrator_service.h"
-#include "net/security.h"
 #include "net/pattern_engine_service.h"
+#include "net/security.h"
 #include "net/server_runner.h"
 
 namespace dim::cli {
@@ -50,7 +51,9 @@ struct TlsOptions {
   std::string node_token;  // file
 
   // (Client certificates are checked only by a service that serves TLS.)
-  const std::string& ClientCa() const { return client_ca.empty() && !cert.empty() ? ca : client_ca; }
+  const std::string& ClientCa() const {
+    return client_ca.empty() && !cert.empty() ? ca : client_ca;
+  }
   const std::string& DialCa() const { return ca.empty() ? client_ca : ca; }
 };
 
@@ -61,6 +64,8 @@ struct OrchestratorOptions {
   double rate_burst = 0;
   std::string audit_log;
   int64_t max_message_bytes = 16 << 20;
+  int64_t max_config_bytes = static_cast<int64_t>(core::kMaxConfigBytes);
+  int max_nodes_per_job = static_cast<int>(core::kMaxNodesPerJob);
   std::string listen = "127.0.0.1:50051";
   std::string db = "dim-orchestrator.db";
   std::vector<std::string> nodes;
@@ -145,7 +150,7 @@ core::Result<ServiceSecurity> LoadServiceSecurity(const TlsOptions& t, const std
 
 // How the service's connections are secured, for its start-up line.
 std::string Describe(const ServiceSecurity& s) {
-  std::string out = !s.server.tls ? "plaintext"
+  std::string out = !s.server.tls                  ? "plaintext"
                     : s.server.client_certificates ? "mutual TLS"
                                                    : "TLS";
   if (!s.node_token.empty()) out += ", node token";
@@ -166,8 +171,8 @@ core::Result<double> ParseRate(const std::string& text) {
   char* end = nullptr;
   const double n = std::strtod(number.c_str(), &end);
   if (number.empty() || end != number.c_str() + number.size() || !std::isfinite(n) || n < 0) {
-    return core::Status::InvalidArgument("--rate-limit '" + text +
-                                         "': expected calls a second or a minute, e.g. 20/s or 300/m");
+    return core::Status::InvalidArgument(
+        "--rate-limit '" + text + "': expected calls a second or a minute, e.g. 20/s or 300/m");
   }
   return n / per;
 }
@@ -240,7 +245,11 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
   core::JobService jobs(**store, registry, clock,
                         core::JobServiceOptions{.workers = o.workers,
                                                 .max_queued = o.max_queued,
-                                                .node_grace = registry_options.heartbeat_timeout});
+                                                .node_grace = registry_options.heartbeat_timeout,
+                                                .max_config_bytes =
+                                                    static_cast<size_t>(o.max_config_bytes),
+                                                .max_nodes_per_job =
+                                                    static_cast<size_t>(o.max_nodes_per_job)});
   net::OrchestratorService service(jobs, registry, model_store->get(), access->get());
   net::PatternEngineService engine(jobs, net::PatternEngineOptions{.access = access->get()});
   auto server = net::StartServer(o.listen, {&service, &engine}, security->server.credentials,
@@ -256,17 +265,18 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
   spdlog::info("security: {}; users {}; nodes {}{}{}", Describe(*security),
                acl.users_authenticate()
                    ? "authenticate (" +
-                         (o.auth_tokens.empty() ? std::string("client certificates")
-                                                : std::to_string(acl.token_count()) +
-                                                      " tokens in " + o.auth_tokens) +
+                         (o.auth_tokens.empty()
+                              ? std::string("client certificates")
+                              : std::to_string(acl.token_count()) + " tokens in " + o.auth_tokens) +
                          ")"
                    : std::string("are not authenticated"),
                acl.nodes_authenticate() ? "authenticate" : "are not authenticated",
                *rate > 0 ? ", rate limit " + o.rate_limit + " per user" : std::string(),
                o.audit_log.empty() ? std::string() : ", audit log " + o.audit_log);
   if (acl.users_authenticate() && !acl.nodes_authenticate()) {
-    spdlog::warn("users authenticate but nodes do not: give --node-token or --tls-client-ca, or "
-                 "anyone who reaches this port can register a node");
+    spdlog::warn(
+        "users authenticate but nodes do not: give --node-token or --tls-client-ca, or "
+        "anyone who reaches this port can register a node");
   }
 
   const int sig = net::WaitForStopSignal([&] {
@@ -388,9 +398,10 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
   service.SetLabels(labels);
   const net::TaskCallerCheck callers(security->server.client_certificates, security->node_token);
   if (callers.open() && !net::IsLoopbackHost(core::ParseHostPort(o.listen, 0)->host)) {
-    spdlog::warn("anyone who reaches {} can send this node tasks: give --tls-client-ca (mutual "
-                 "TLS) or --node-token",
-                 o.listen);
+    spdlog::warn(
+        "anyone who reaches {} can send this node tasks: give --tls-client-ca (mutual "
+        "TLS) or --node-token",
+        o.listen);
   }
   service.SetTaskCallers(callers);
   auto server = net::StartServer(o.listen, {&service}, security->server.credentials);
@@ -514,6 +525,17 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
                    "Largest request message (e.g. 16M)")
       ->transform(ByteSize())
       ->check(CLI::Range(int64_t{1} << 16, int64_t{1} << 30))
+      ->capture_default_str();
+  orch_serve
+      ->add_option("--max-config-bytes", orchestrator->max_config_bytes,
+                   "Largest job config (e.g. 1M; at most 12M)")
+      ->transform(ByteSize())
+      ->check(CLI::Range(int64_t{1024}, static_cast<int64_t>(core::kMaxConfigBytes)))
+      ->capture_default_str();
+  orch_serve
+      ->add_option("--max-nodes-per-job", orchestrator->max_nodes_per_job,
+                   "Most nodes one job may run on")
+      ->check(CLI::Range(1, static_cast<int>(core::kMaxNodesPerJob)))
       ->capture_default_str();
   orch_serve->callback([&, orchestrator] { exit_code = ServeOrchestrator(options, *orchestrator); });
 

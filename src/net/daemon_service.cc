@@ -264,7 +264,8 @@ grpc::ServerUnaryReactor* DaemonService::DescribeNode(
   return FinishUnary(ctx, core::Status::Ok());
 }
 
-core::Status DaemonService::Refused(const grpc::ServerContextBase& ctx, std::string_view method) const {
+core::Status DaemonService::Refused(const grpc::ServerContextBase& ctx,
+                                    std::string_view method) const {
   core::Status status = callers_.Check(ctx);
   if (!status.ok()) spdlog::warn("{} from {} refused: {}", method, ctx.peer(), status.message());
   return status;

@@ -2,6 +2,8 @@
 // that register and heartbeat. Implements core::NodeDirectory for the job engine.
 #pragma once
 
+#include <grpcpp/channel.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -11,8 +13,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/channel.h>
 
 #include "core/clock.h"
 #include "core/node/node_client.h"

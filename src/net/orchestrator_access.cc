@@ -43,7 +43,8 @@ core::Result<std::unique_ptr<OrchestratorAccess>> OrchestratorAccess::Create(
     access->tokens_ = std::make_shared<const core::TokenTable>(std::move(*table));
   }
   if (options.rate_limit > 0) {
-    const double burst = options.rate_burst > 0 ? options.rate_burst : std::max(1.0, options.rate_limit);
+    const double burst =
+        options.rate_burst > 0 ? options.rate_burst : std::max(1.0, options.rate_limit);
     access->limiter_ = std::make_unique<core::RateLimiter>(clock, options.rate_limit, burst);
   }
   if (!options.audit_log.empty()) {
@@ -86,7 +87,8 @@ core::Result<std::optional<core::Identity>> OrchestratorAccess::Authenticate(
     if (tokens) {
       if (auto who = tokens->Find(token)) return std::optional<core::Identity>(*who);
     }
-    if (IsNodeToken(token)) return std::optional<core::Identity>(core::Identity{"", core::Role::kNode});
+    if (IsNodeToken(token))
+      return std::optional<core::Identity>(core::Identity{"", core::Role::kNode});
     return Unauthenticated("the token is not valid (unknown, or revoked)");
   }
   if (client_certificates_) {
@@ -110,17 +112,18 @@ core::Status OrchestratorAccess::Refuse(const grpc::ServerContextBase& ctx, std:
   return status;
 }
 
-core::Result<Caller> OrchestratorAccess::User(grpc::ServerContextBase& ctx,
-                                              std::string_view method, std::string_view job_id) {
+core::Result<Caller> OrchestratorAccess::User(grpc::ServerContextBase& ctx, std::string_view method,
+                                              std::string_view job_id) {
   Caller caller;
   caller.peer = ctx.peer();
   if (users_authenticate_) {
     auto who = Authenticate(ctx);
     if (!who.ok()) return Refuse(ctx, method, job_id, {}, who.status());
     if (!who->has_value()) {
-      return Refuse(ctx, method, job_id, {},
-                    Unauthenticated("this orchestrator needs credentials: give a token (--token "
-                                    "or DIM_TOKEN) or a client certificate with role user or admin"));
+      return Refuse(
+          ctx, method, job_id, {},
+          Unauthenticated("this orchestrator needs credentials: give a token (--token "
+                          "or DIM_TOKEN) or a client certificate with role user or admin"));
     }
     const core::Identity& id = **who;
     if (id.role != core::Role::kUser && id.role != core::Role::kAdmin) {
@@ -134,15 +137,16 @@ core::Result<Caller> OrchestratorAccess::User(grpc::ServerContextBase& ctx,
     caller.role = id.role;
   }
   if (limiter_) {
-    const std::string key = caller.authenticated() ? "user:" + caller.name : "host:" + PeerHost(caller.peer);
+    const std::string key =
+        caller.authenticated() ? "user:" + caller.name : "host:" + PeerHost(caller.peer);
     if (auto wait = limiter_->Take(key)) {
       char hint[64];
       std::snprintf(hint, sizeof hint, "%.2f", static_cast<double>(wait->count()) / 1000.0);
       core::Status status = core::Status::ResourceExhausted(
           "rate limit exceeded for " +
           (caller.authenticated() ? "user '" + caller.name + "'" : PeerHost(caller.peer)) + " (" +
-          Number(limiter_->rate()) + " calls/s, burst " +
-          Number(limiter_->burst()) + "): retry in " + hint + " s");
+          Number(limiter_->rate()) + " calls/s, burst " + Number(limiter_->burst()) +
+          "): retry in " + hint + " s");
       spdlog::warn("{} from {} refused: {}", method, caller.peer, status.message());
       // For clients that read metadata: why, and when to try again.
       ctx.AddTrailingMetadata("dim-error-code", std::string(kRateLimitExceeded));
@@ -163,10 +167,10 @@ core::Result<Caller> OrchestratorAccess::Node(const grpc::ServerContextBase& ctx
   const auto cert = client_certificates_ ? CertificateIdentity(ctx) : std::nullopt;
   if (cert && cert->role == core::Role::kNode) {
     if (cert->name != node_id) {
-      return Refuse(ctx, method, {}, node_id,
-                    core::Status::PermissionDenied(
-                        "the certificate of node '" + cert->name + "' cannot act as node '" +
-                        core::Snippet(node_id) + "'"));
+      return Refuse(
+          ctx, method, {}, node_id,
+          core::Status::PermissionDenied("the certificate of node '" + cert->name +
+                                         "' cannot act as node '" + core::Snippet(node_id) + "'"));
     }
     caller.name = cert->name;
     caller.role = core::Role::kNode;
@@ -191,9 +195,9 @@ core::Result<Caller> OrchestratorAccess::Node(const grpc::ServerContextBase& ctx
                                   "--tls-key, a certificate with role node)"));
   }
   return Refuse(ctx, method, {}, node_id,
-                core::Status::PermissionDenied("'" + cert->name + "' has role " +
-                                               std::string(core::RoleName(cert->role)) +
-                                               ": only a node (role node) may " + std::string(method)));
+                core::Status::PermissionDenied(
+                    "'" + cert->name + "' has role " + std::string(core::RoleName(cert->role)) +
+                    ": only a node (role node) may " + std::string(method)));
 }
 
 core::Result<Caller> OrchestratorAccess::NodeOrUser(grpc::ServerContextBase& ctx,
@@ -227,12 +231,13 @@ void OrchestratorAccess::Audit(const Caller& caller, std::string_view method,
   if (!outcome.ok()) e.message = core::SafeMessage(outcome.message());
   if (auto s = audit_->Append(std::move(e)); !s.ok()) {
     static std::once_flag warned;
-    std::call_once(warned, [&] { spdlog::error("{} (further audit write errors not logged)", s.message()); });
+    std::call_once(
+        warned, [&] { spdlog::error("{} (further audit write errors not logged)", s.message()); });
   }
 }
 
 core::Result<std::string> OrchestratorAccess::JobOwner(const Caller& caller,
-                                                      std::string_view requested) {
+                                                       std::string_view requested) {
   if (!caller.authenticated()) return std::string(requested);
   if (requested.empty() || requested == caller.name) return caller.name;
   if (caller.admin()) return std::string(requested);

@@ -102,7 +102,8 @@ class OrchestratorAccess final {
 
  private:
   // The identity behind the call's credentials; nullopt when it sent none.
-  core::Result<std::optional<core::Identity>> Authenticate(const grpc::ServerContextBase& ctx) const;
+  core::Result<std::optional<core::Identity>> Authenticate(
+      const grpc::ServerContextBase& ctx) const;
   core::Status Refuse(const grpc::ServerContextBase& ctx, std::string_view method,
                       std::string_view job_id, std::string_view node_id, core::Status status,
                       std::string_view code = {});

@@ -15,8 +15,7 @@ namespace pb = dim::orchestrator;
 
 // A job's result may hold a pipeline's output rows (up to 500000 numbers as JSON text):
 // more than gRPC's default 4 MiB.
-std::shared_ptr<grpc::Channel> Channel(const std::string& address,
-                                       const ClientSecurity& security) {
+std::shared_ptr<grpc::Channel> Channel(const std::string& address, const ClientSecurity& security) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
   return security.Dial(address, args);

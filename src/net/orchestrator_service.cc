@@ -298,10 +298,12 @@ grpc::ServerReadReactor<dim::orchestrator::PushModelRequest>* OrchestratorServic
     access_.Audit(*caller, "PushModel", {}, {}, denied);
     return RefuseRead<dim::orchestrator::PushModelRequest>(denied);
   }
-  return models_.Push(ctx, resp, [this, who = *caller](const std::string& name,
-                                                       const core::Status& outcome) {
-    access_.Audit(who, "PushModel", {}, {}, outcome.ok() ? outcome : outcome.WithPrefix("model '" + core::Snippet(name) + "'"));
-  });
+  return models_.Push(
+      ctx, resp, [this, who = *caller](const std::string& name, const core::Status& outcome) {
+        access_.Audit(
+            who, "PushModel", {}, {},
+            outcome.ok() ? outcome : outcome.WithPrefix("model '" + core::Snippet(name) + "'"));
+      });
 }
 
 grpc::ServerUnaryReactor* OrchestratorService::ListModels(

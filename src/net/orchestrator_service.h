@@ -57,8 +57,8 @@ class OrchestratorService final : public dim::orchestrator::Orchestrator::Callba
 
  private:
   // The job `id` as `caller` may see it: another user's job is NOT_FOUND (audited).
-  core::Result<core::JobRecord> VisibleJob(const Caller& caller,
-                                           std::string_view method, const std::string& id);
+  core::Result<core::JobRecord> VisibleJob(const Caller& caller, std::string_view method,
+                                           const std::string& id);
 
   core::JobService& jobs_;
   NodeRegistry& registry_;

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "core/engine/job_service.h"
-#include "pattern_engine.grpc.pb.h"
 #include "net/orchestrator_access.h"
+#include "pattern_engine.grpc.pb.h"
 
 namespace dim::net {
 

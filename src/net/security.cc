@@ -18,16 +18,13 @@
 namespace dim::net {
 namespace {
 
-constexpr size_t kMaxPemBytes = 1 << 20;
-
 core::Result<std::string> ReadPem(const std::string& path, const std::string& flag) {
-  auto text = core::ReadRegularFile(path, kMaxPemBytes, flag + " " + path);
-  if (!text.ok()) return core::Status::InvalidArgument(text.status().message());
-  return text;
+  return core::ReadPemFile(path, flag);
 }
 
 std::string Day(int64_t unix_seconds) {
-  return core::FormatIso8601(std::chrono::system_clock::time_point(std::chrono::seconds(unix_seconds)))
+  return core::FormatIso8601(
+             std::chrono::system_clock::time_point(std::chrono::seconds(unix_seconds)))
       .substr(0, 10);
 }
 
@@ -42,7 +39,8 @@ core::Status CheckCertificate(const std::string& pem, const std::string& path,
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
   if (info->not_after < now) {
-    return {core::StatusCode::kUnauthenticated, at + "certificate expired on " + Day(info->not_after)};
+    return {core::StatusCode::kUnauthenticated,
+            at + "certificate expired on " + Day(info->not_after)};
   }
   if (info->not_before > now) {
     return {core::StatusCode::kUnauthenticated,
@@ -80,9 +78,9 @@ core::Result<ClientSecurity> ClientSecurity::Load(const std::string& ca, const s
                                                   const std::string& flags) {
   ClientSecurity out;
   if (!token.empty()) {
-    if (!core::IsValidUtf8(token) ||
-        std::any_of(token.begin(), token.end(),
-                    [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F; })) {
+    if (!core::IsValidUtf8(token) || std::any_of(token.begin(), token.end(), [](char c) {
+          return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F;
+        })) {
       return core::Status::InvalidArgument(
           "the token (--token or DIM_TOKEN) must be printable, without spaces");
     }
@@ -217,8 +215,8 @@ std::string BearerToken(const grpc::ServerContextBase& ctx) {
 
 std::string PeerHost(const std::string& peer) {
   std::string_view p = peer;
-  if (auto colon = p.find(':'); colon != std::string_view::npos &&
-                                (p.starts_with("ipv4:") || p.starts_with("ipv6:"))) {
+  if (auto colon = p.find(':');
+      colon != std::string_view::npos && (p.starts_with("ipv4:") || p.starts_with("ipv6:"))) {
     p.remove_prefix(colon + 1);
   }
   if (auto last = p.rfind(':'); last != std::string_view::npos) p = p.substr(0, last);
@@ -234,9 +232,9 @@ core::Result<std::string> ReadNodeToken(const std::string& path) {
   }
   const auto first = token.find_first_not_of(" \t");
   token = first == std::string::npos ? std::string() : token.substr(first);
-  if (token.size() < core::kMinTokenBytes ||
-      std::any_of(token.begin(), token.end(),
-                  [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F; })) {
+  if (token.size() < core::kMinTokenBytes || std::any_of(token.begin(), token.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F;
+      })) {
     return core::Status::InvalidArgument(
         "--node-token " + path + ": the first line must be a secret of at least " +
         std::to_string(core::kMinTokenBytes) +

@@ -469,5 +469,35 @@ class NodeTokenTest(SecureTestCase):
         self.assertEqual(d.GetHealth(d_pb2.GetHealthRequest(), timeout=10).status, "healthy")
 
 
+class LimitsTest(DimTestCase):
+
+    def test_a_site_sets_its_own_bounds(self):
+        orch = self.start_orchestrator(extra=["--max-nodes-per-job", "1", "--max-config-bytes",
+                                              "2K", "--max-message-bytes", "64K"])
+        h = hospitals()
+        self.start_daemon("node-a", {"default": h["a"]}, orchestrator=orch)
+        self.start_daemon("node-b", {"default": h["b"]}, orchestrator=orch)
+        self.wait_for_nodes(orch, ["node-a", "node-b"])
+        r = self.dim("submit", "-p", "collaborative", "-m", "heart_risk", "--nodes", "node-a,node-b",
+                     server=orch)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("nodes: 2 nodes; this orchestrator runs a job on at most 1 "
+                      "(--max-nodes-per-job)", r.stderr)
+        config = {"model_id": "heart_risk", "nodes": ["node-a"], "note": "x" * 3000}
+        r = self.dim("submit", "-p", "collaborative", "--config-json", json.dumps(config),
+                     server=orch)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("this orchestrator takes at most 2048 (--max-config-bytes)", r.stderr)
+        config["note"] = "x" * 100000
+        r = self.dim("submit", "-p", "collaborative", "--config-json", json.dumps(config),
+                     server=orch)
+        self.assertNotEqual(r.returncode, 0, r.stderr)
+        self.assertIn("RESOURCE_EXHAUSTED", r.stderr)
+        self.assertEqual(self.dim_json("ls", server=orch)["jobs"], [])
+        doc = self.dim_json("submit", "-p", "collaborative", "-m", "heart_risk", "--nodes", "node-a",
+                            "--wait", server=orch)
+        self.assertEqual(doc["state"], "COMPLETED")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -164,7 +164,20 @@ Result<JobRecord> JobService::Submit(const SubmitRequest& request) {
   job.user_id = request.user_id;
   job.pattern = request.pattern;
   job.priority = request.priority == Priority::kUnspecified ? Priority::kNormal : request.priority;
+  if (request.config_json.size() > options_.max_config_bytes) {
+    return Status::InvalidArgument("config_json: " + std::to_string(request.config_json.size()) +
+                                   " bytes; this orchestrator takes at most " +
+                                   std::to_string(options_.max_config_bytes) +
+                                   " (--max-config-bytes)");
+  }
   DIM_ASSIGN_OR_RETURN(JobPlan plan, Plan(request.pattern, request.config_json));
+  if (const size_t n = std::max(plan.node_ids.size(), plan.named_ids.size());
+      n > options_.max_nodes_per_job) {
+    return Status::InvalidArgument("nodes: " + std::to_string(n) +
+                                   " nodes; this orchestrator runs a job on at most " +
+                                   std::to_string(options_.max_nodes_per_job) +
+                                   " (--max-nodes-per-job)");
+  }
   job.config_json = std::move(plan.config_json);
   if (plan.nodes_status.ok()) {
     job.nodes = NodeRecords(plan.node_ids);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/job/config_reader.h"
 #include "core/job_types.h"
 #include "core/node/cancel_token.h"
 #include "core/node/node_client.h"
@@ -54,6 +55,10 @@ struct JobServiceOptions {
   // yet: it waits the same way and its nodes are checked (or chosen) when it starts. Zero:
   // no wait (local mode).
   std::chrono::milliseconds node_grace{0};
+  // A site's own bounds, below the protocol's (kMaxConfigBytes, kMaxNodesPerJob): a larger
+  // config or a job over more nodes is INVALID_ARGUMENT, naming the bound.
+  size_t max_config_bytes = kMaxConfigBytes;
+  size_t max_nodes_per_job = kMaxNodesPerJob;
 };
 
 // Thread-safe. Start() before use; Stop() (or the destructor) before the store and the

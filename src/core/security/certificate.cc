@@ -69,7 +69,8 @@ std::vector<std::string> EntriesOf(const X509_NAME* name, int nid) {
   for (int i = X509_NAME_get_index_by_NID(name, nid, -1); i >= 0;
        i = X509_NAME_get_index_by_NID(name, nid, i)) {
     unsigned char* utf8 = nullptr;
-    const int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
+    const int n =
+        ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
     if (n >= 0) out.push_back(ToValidUtf8(std::string(reinterpret_cast<char*>(utf8), n)));
     OPENSSL_free(utf8);
   }
@@ -96,23 +97,23 @@ CertificateInfo Describe(X509* x) {
   }
   info.subject = NameLine(subject);
   info.issuer = NameLine(X509_get_issuer_name(x));
-  if (NamesPtr names(static_cast<GENERAL_NAMES*>(
-          X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr)));
+  if (NamesPtr names(
+          static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr)));
       names) {
     for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
       const GENERAL_NAME* g = sk_GENERAL_NAME_value(names.get(), i);
       if (g->type == GEN_DNS) {
         const ASN1_STRING* s = g->d.dNSName;
-        info.dns.push_back(ToValidUtf8(
-            std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
-                        static_cast<size_t>(ASN1_STRING_length(s)))));
+        info.dns.push_back(
+            ToValidUtf8(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                                    static_cast<size_t>(ASN1_STRING_length(s)))));
       } else if (g->type == GEN_IPADD) {
         const ASN1_OCTET_STRING* s = g->d.iPAddress;
         char text[INET6_ADDRSTRLEN] = {};
         const int len = ASN1_STRING_length(s);
         if ((len == 4 || len == 16) &&
-            inet_ntop(len == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(s), text,
-                      sizeof text) != nullptr) {
+            inet_ntop(len == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(s), text, sizeof text) !=
+                nullptr) {
           info.ips.emplace_back(text);
         }
       }
@@ -145,12 +146,6 @@ Result<X509Ptr> ParsePem(std::string_view pem) {
     return Status::InvalidArgument("not a PEM certificate (" + OpenSslError() + ")");
   }
   return x;
-}
-
-Result<std::string> ReadPem(const fs::path& path, const std::string& what) {
-  auto text = ReadRegularFile(path, kMaxPemBytes, what + " " + path.string());
-  if (!text.ok()) return Status::InvalidArgument(text.status().message());
-  return text;
 }
 
 // Creates `path` with `mode`, failing if it exists, and writes `bytes` to it.
@@ -271,13 +266,19 @@ bool IsIpAddress(const std::string& s) {
 
 }  // namespace
 
+Result<std::string> ReadPemFile(const fs::path& path, const std::string& what) {
+  auto text = ReadRegularFile(path, kMaxPemBytes, what + " " + path.string());
+  if (!text.ok()) return Status::InvalidArgument(text.status().message());
+  return text;
+}
+
 Result<CertificateInfo> ParseCertificatePem(std::string_view pem) {
   DIM_ASSIGN_OR_RETURN(X509Ptr x, ParsePem(pem));
   return Describe(x.get());
 }
 
 Result<CertificateInfo> ReadCertificateFile(const fs::path& path) {
-  DIM_ASSIGN_OR_RETURN(std::string pem, ReadPem(path, "certificate"));
+  DIM_ASSIGN_OR_RETURN(std::string pem, ReadPemFile(path, "certificate"));
   auto info = ParseCertificatePem(pem);
   if (!info.ok()) return info.status().WithPrefix(path.string());
   return info;
@@ -315,7 +316,8 @@ Status CheckCertificateName(std::string_view name) {
 Status CreateAuthority(const fs::path& dir, const std::string& name, int days) {
   DIM_RETURN_IF_ERROR(CheckDays(days));
   if (name.empty() || name.size() > 64 || !IsValidUtf8(name)) {
-    return Status::InvalidArgument("--name '" + Snippet(name) + "': must be 1 to 64 bytes of UTF-8");
+    return Status::InvalidArgument("--name '" + Snippet(name) +
+                                   "': must be 1 to 64 bytes of UTF-8");
   }
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
@@ -337,7 +339,8 @@ Status CreateAuthority(const fs::path& dir, const std::string& name, int days) {
   DIM_ASSIGN_OR_RETURN(X509Ptr x, NewCertificate(key.get(), {{"O", "dim"}, {"CN", name}}, days));
   X509_set_issuer_name(x.get(), X509_get_subject_name(x.get()));
   DIM_RETURN_IF_ERROR(AddExtension(x.get(), x.get(), NID_basic_constraints, "critical,CA:TRUE"));
-  DIM_RETURN_IF_ERROR(AddExtension(x.get(), x.get(), NID_key_usage, "critical,keyCertSign,cRLSign"));
+  DIM_RETURN_IF_ERROR(
+      AddExtension(x.get(), x.get(), NID_key_usage, "critical,keyCertSign,cRLSign"));
   DIM_RETURN_IF_ERROR(AddExtension(x.get(), x.get(), NID_subject_key_identifier, "hash"));
   DIM_RETURN_IF_ERROR(Sign(x.get(), key.get()));
   DIM_RETURN_IF_ERROR(WriteNewFile(key_path, KeyPem(key.get()), 0600));
@@ -364,10 +367,11 @@ Result<fs::path> IssueCertificate(const fs::path& dir, const IssueRequest& reque
   const fs::path key_path = dir / (request.name + ".key");
   std::error_code ec;
   for (const auto& p : {crt, key_path}) {
-    if (fs::exists(p, ec)) return Status(StatusCode::kAlreadyExists, p.string() + " already exists");
+    if (fs::exists(p, ec))
+      return Status(StatusCode::kAlreadyExists, p.string() + " already exists");
   }
-  DIM_ASSIGN_OR_RETURN(std::string ca_pem, ReadPem(dir / "ca.crt", "CA certificate"));
-  DIM_ASSIGN_OR_RETURN(std::string ca_key_pem, ReadPem(dir / "ca.key", "CA key"));
+  DIM_ASSIGN_OR_RETURN(std::string ca_pem, ReadPemFile(dir / "ca.crt", "CA certificate"));
+  DIM_ASSIGN_OR_RETURN(std::string ca_key_pem, ReadPemFile(dir / "ca.key", "CA key"));
   auto ca = ParsePem(ca_pem);
   if (!ca.ok()) return ca.status().WithPrefix((dir / "ca.crt").string());
   BioPtr key_bio(BIO_new_mem_buf(ca_key_pem.data(), static_cast<int>(ca_key_pem.size())));
@@ -382,11 +386,11 @@ Result<fs::path> IssueCertificate(const fs::path& dir, const IssueRequest& reque
                                    (dir / "ca.crt").string());
   }
   DIM_ASSIGN_OR_RETURN(KeyPtr key, NewKey());
-  DIM_ASSIGN_OR_RETURN(
-      X509Ptr x,
-      NewCertificate(key.get(),
-                     {{"O", "dim"}, {"OU", std::string(RoleName(request.role))}, {"CN", request.name}},
-                     request.days));
+  DIM_ASSIGN_OR_RETURN(X509Ptr x, NewCertificate(key.get(),
+                                                 {{"O", "dim"},
+                                                  {"OU", std::string(RoleName(request.role))},
+                                                  {"CN", request.name}},
+                                                 request.days));
   X509_set_issuer_name(x.get(), X509_get_subject_name(ca->get()));
   X509* issuer = ca->get();
   DIM_RETURN_IF_ERROR(AddExtension(issuer, x.get(), NID_basic_constraints, "critical,CA:FALSE"));

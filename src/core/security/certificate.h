@@ -28,9 +28,13 @@ struct CertificateInfo {
   int64_t not_before = 0;          // Unix seconds
   int64_t not_after = 0;
   bool is_ca = false;
-  std::string serial;              // hex
-  std::string sha256;              // of the DER, hex
+  std::string serial;  // hex
+  std::string sha256;  // of the DER, hex
 };
+
+// A PEM file (a certificate or a key: at most 1 MiB, a regular file); errors are
+// INVALID_ARGUMENT and name it as "<what> <path>".
+Result<std::string> ReadPemFile(const std::filesystem::path& path, const std::string& what);
 
 // The first certificate in PEM text. INVALID_ARGUMENT when there is none or it cannot be read.
 Result<CertificateInfo> ParseCertificatePem(std::string_view pem);

@@ -4,10 +4,14 @@ namespace dim::core {
 
 std::string_view RoleName(Role role) {
   switch (role) {
-    case Role::kOrchestrator: return "orchestrator";
-    case Role::kNode: return "node";
-    case Role::kUser: return "user";
-    case Role::kAdmin: return "admin";
+    case Role::kOrchestrator:
+      return "orchestrator";
+    case Role::kNode:
+      return "node";
+    case Role::kUser:
+      return "user";
+    case Role::kAdmin:
+      return "admin";
   }
   return "user";
 }

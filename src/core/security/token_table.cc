@@ -51,8 +51,7 @@ Result<TokenTable> TokenTable::Parse(std::string_view text, const std::string& w
                                      "': must be user or admin");
     }
     if (!IsValidUtf8(user) || user.size() > kMaxNameBytes) {
-      return Status::InvalidArgument(at + "user '" + Snippet(user) +
-                                     "': must be UTF-8, at most " +
+      return Status::InvalidArgument(at + "user '" + Snippet(user) + "': must be UTF-8, at most " +
                                      std::to_string(kMaxNameBytes) + " bytes");
     }
     std::string digest;

@@ -13,8 +13,8 @@ namespace dim::core {
 namespace {
 
 TEST(AuditLog, OneParsableLinePerEntryFromManyThreads) {
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("dim-audit-" + std::to_string(::getpid()) + ".log");
+  const auto path =
+      std::filesystem::temp_directory_path() / ("dim-audit-" + std::to_string(::getpid()) + ".log");
   std::filesystem::remove(path);
   SystemClock clock;
   {
@@ -35,7 +35,8 @@ TEST(AuditLog, OneParsableLinePerEntryFromManyThreads) {
       });
     }
     for (auto& th : threads) th.join();
-    (void)(*log)->Append({.method = "CancelJob", .outcome = "NOT_FOUND", .message = "bad \xff byte"});
+    (void)(*log)->Append(
+        {.method = "CancelJob", .outcome = "NOT_FOUND", .message = "bad \xff byte"});
   }
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);

@@ -15,8 +15,9 @@ namespace fs = std::filesystem;
 class CertificateTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("dim-cert-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("dim-cert-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -100,10 +101,11 @@ TEST_F(CertificateTest, BadRequestsAreRefusedWithReasons) {
 
 TEST_F(CertificateTest, GarbageIsNotACertificate) {
   EXPECT_EQ(ParseCertificatePem("").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseCertificatePem("-----BEGIN CERTIFICATE-----\n\xff\xfe\n-----END CERTIFICATE-----\n")
-                .status()
-                .code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      ParseCertificatePem("-----BEGIN CERTIFICATE-----\n\xff\xfe\n-----END CERTIFICATE-----\n")
+          .status()
+          .code(),
+      StatusCode::kInvalidArgument);
   fs::create_directories(dir_);
   EXPECT_FALSE(ReadCertificateFile(dir_).ok());  // a directory
   EXPECT_FALSE(ReadCertificateFile(dir_ / "missing.crt").ok());

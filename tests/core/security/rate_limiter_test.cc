@@ -17,7 +17,7 @@ TEST(RateLimiter, BurstThenRateAndOneBucketPerCaller) {
   for (int i = 0; i < 3; ++i) EXPECT_FALSE(limiter.Take("alice").has_value()) << i;
   auto wait = limiter.Take("alice");
   ASSERT_TRUE(wait.has_value());
-  EXPECT_EQ(wait->count(), 500);  // one token every 0.5 s
+  EXPECT_EQ(wait->count(), 500);                  // one token every 0.5 s
   EXPECT_FALSE(limiter.Take("bob").has_value());  // bob has his own bucket
   clock.now += std::chrono::milliseconds(499);
   EXPECT_TRUE(limiter.Take("alice").has_value());

@@ -9,9 +9,11 @@ namespace {
 
 TEST(TokenTable, FindsUsersByPlainOrHashedToken) {
   const std::string bob = "bob-secret-0123456789";
-  auto t = TokenTable::Parse("# users\n\nalice-secret-0123456789 alice user  # a comment\n"
-                             "sha256:" + Sha256Hex(bob) + "\tbob\tadmin\r\n",
-                             "tokens");
+  auto t = TokenTable::Parse(
+      "# users\n\nalice-secret-0123456789 alice user  # a comment\n"
+      "sha256:" +
+          Sha256Hex(bob) + "\tbob\tadmin\r\n",
+      "tokens");
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   EXPECT_EQ(t->size(), 2u);
   EXPECT_EQ(t->plain_tokens(), 1u);
@@ -34,7 +36,8 @@ TEST(TokenTable, ErrorsNameTheLine) {
   };
   for (const Case& c : {
            Case{"a-long-enough-token-1 alice\n", "tokens:1: expected TOKEN USER ROLE, got 2 words"},
-           Case{"\na-long-enough-token-1 alice root\n", "tokens:2: role 'root': must be user or admin"},
+           Case{"\na-long-enough-token-1 alice root\n",
+                "tokens:2: role 'root': must be user or admin"},
            Case{"short alice user\n", "tokens:1: token of user 'alice': shorter than 16 bytes"},
            Case{"sha256:abc alice user\n", "tokens:1: sha256: must be followed by 64 hex digits"},
            Case{"a-long-enough-token-1 alice user\na-long-enough-token-1 bob user\n",
