@@ -10,8 +10,9 @@ BUILD_PACKAGES=(
   libsqlite3-dev libssl-dev libonnx-dev libgtest-dev libgmock-dev
 )
 # The end-to-end tests: an independent numpy reference, the protocol README's Python
-# example (grpcio) and its TypeScript example (node + npm).
-TEST_PACKAGES=(python3 python3-numpy python3-onnx python3-grpcio python3-protobuf)
+# example (grpcio) and its TypeScript example (node + npm), and the openssl command line
+# (certificates made the way a site's IT makes them).
+TEST_PACKAGES=(python3 python3-numpy python3-onnx python3-grpcio python3-protobuf openssl)
 # The libFuzzer targets (scripts/fuzz.sh): clang and its fuzzer/sanitizer runtimes.
 FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 
