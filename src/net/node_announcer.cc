@@ -31,6 +31,7 @@ void NodeAnnouncer::Stop() {
 void NodeAnnouncer::Loop() {
   bool registered = false;
   bool warned = false;
+  std::string last_refusal;
   auto interval = std::chrono::milliseconds(2000);
   auto retry = std::chrono::milliseconds(200);
   std::unique_lock lock(mu_);
@@ -47,15 +48,19 @@ void NodeAnnouncer::Loop() {
       if (s.ok() && resp.accepted()) {
         registered = true;
         warned = false;
+        last_refusal.clear();
         retry = std::chrono::milliseconds(200);
         if (resp.heartbeat_interval_ms() > 0) {
           interval = std::chrono::milliseconds(resp.heartbeat_interval_ms());
         }
         spdlog::info("registered with orchestrator {} as '{}'", address_, req.node_id());
-      } else if (!warned || s.error_code() != grpc::StatusCode::UNAVAILABLE) {
+      } else if (!warned || (s.error_code() != grpc::StatusCode::UNAVAILABLE &&
+                             s.error_message() != last_refusal)) {
+        // Said once until it changes: a refused node retries every 2 s.
         spdlog::warn("cannot register with orchestrator {}: {}{}", address_, s.error_message(),
                      ConnectionHint(s, security_));
         warned = true;
+        last_refusal = s.error_message();
       }
     } else {
       dim::orchestrator::HeartbeatRequest req;
