@@ -1,5 +1,6 @@
 // dim orchestrator serve, dim daemon serve: the two services, in the foreground.
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <cmath>
@@ -273,6 +274,12 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
                acl.nodes_authenticate() ? "authenticate" : "are not authenticated",
                *rate > 0 ? ", rate limit " + o.rate_limit + " per user" : std::string(),
                o.audit_log.empty() ? std::string() : ", audit log " + o.audit_log);
+  if (struct stat st {}; !o.auth_tokens.empty() && acl.plain_token_count() > 0 &&
+                         ::stat(o.auth_tokens.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    spdlog::warn("{} holds {} tokens in the clear and others may read it: chmod 600 it, or "
+                 "write them as sha256:<hex>",
+                 o.auth_tokens, acl.plain_token_count());
+  }
   if (acl.users_authenticate() && !acl.nodes_authenticate()) {
     spdlog::warn(
         "users authenticate but nodes do not: give --node-token or --tls-client-ca, or "

@@ -70,6 +70,11 @@ size_t OrchestratorAccess::token_count() const {
   return tokens_ ? tokens_->size() : 0;
 }
 
+size_t OrchestratorAccess::plain_token_count() const {
+  std::lock_guard lock(mu_);
+  return tokens_ ? tokens_->plain_tokens() : 0;
+}
+
 bool OrchestratorAccess::IsNodeToken(const std::string& token) const {
   return !node_token_digest_.empty() && !token.empty() &&
          core::Sha256Hex(token) == node_token_digest_;

@@ -62,6 +62,8 @@ class OrchestratorAccess final {
   // Re-reads --auth-tokens (SIGHUP). On error the tokens in use stay, and the error says why.
   core::Status ReloadTokens();
   size_t token_count() const;
+  // Tokens the file holds in the clear (not as sha256:).
+  size_t plain_token_count() const;
 
   // A user's call: authenticates the caller (UNAUTHENTICATED without a credential or with a
   // wrong one; PERMISSION_DENIED for a certificate whose role is not user or admin) and
