@@ -45,6 +45,9 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {
                  "Bearer token for an orchestrator with --auth-tokens (prefer DIM_TOKEN: "
                  "options show in ps)")
       ->envname("DIM_TOKEN");
+  app.add_option("--local-policy", options.local_policies,
+                 "A site policy for a --local node: ID=FILE (repeatable; its ledger is kept "
+                 "beside --local-db)");
   app.add_option("--rpc-timeout", options.rpc_timeout_seconds,
                  "Deadline of each call to the orchestrator, in seconds")
       ->check(Seconds())

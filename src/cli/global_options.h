@@ -18,6 +18,7 @@ struct GlobalOptions {
   std::string local_db;                  // --local-db / DIM_LOCAL_DB
   std::string models_dir = "models";     // --models / DIM_MODELS (local mode)
   std::vector<std::string> local_nodes;  // --local-node ID[:DATASET]=PATH
+  std::vector<std::string> local_policies;  // --local-policy ID=FILE
   double rpc_timeout_seconds = 10;
   // TLS towards the orchestrator (--tls-ca, --tls-cert, --tls-key; DIM_TLS_*) and the
   // bearer token (--token; DIM_TOKEN).

@@ -135,14 +135,34 @@ core::Result<std::unique_ptr<JobBackend>> MakeLocalBackend(const GlobalOptions& 
   for (const auto& spec : options.local_nodes) {
     DIM_RETURN_IF_ERROR(AddLocalNode(spec, catalogs));
   }
+  const std::string db = options.local_db.empty() ? DefaultLocalDb() : options.local_db;
+  std::map<std::string, std::shared_ptr<core::NodeCustody>> custody;
+  for (const auto& spec : options.local_policies) {
+    DIM_ASSIGN_OR_RETURN(auto pair, core::ParseNameValue(spec, "--local-policy"));
+    if (!catalogs.count(pair.first)) {
+      return core::Status::InvalidArgument("--local-policy " + spec + ": no --local-node '" +
+                                           pair.first + "'");
+    }
+    DIM_ASSIGN_OR_RETURN(core::SitePolicy policy, core::SitePolicy::Read(pair.second));
+    // Each local node keeps its ledger beside the job file, so its budget lasts from one
+    // `dim --local` to the next.
+    DIM_ASSIGN_OR_RETURN(auto ledger, core::Ledger::Open(db + ".ledger-" + pair.first + ".db"));
+    static const core::SystemClock kClock;
+    auto c = std::make_shared<core::NodeCustody>(pair.first, 10, std::move(ledger), kClock);
+    c->SetPolicy(std::move(policy));
+    if (!custody.emplace(pair.first, std::move(c)).second) {
+      return core::Status::InvalidArgument("--local-policy: node '" + pair.first +
+                                           "' given twice");
+    }
+  }
   auto models = std::make_shared<core::ModelRepository>(options.models_dir);
   for (auto& [id, catalog] : catalogs) {
-    DIM_RETURN_IF_ERROR(
-        directory->Add(id, std::make_shared<core::InProcessNode>(id, models, std::move(catalog))));
+    auto c = custody.count(id) ? custody[id] : nullptr;
+    DIM_RETURN_IF_ERROR(directory->Add(
+        id, std::make_shared<core::InProcessNode>(id, models, std::move(catalog),
+                                                  core::InProcessNode::DefaultOptions(), c)));
   }
-  DIM_ASSIGN_OR_RETURN(auto store, core::JobStore::Open(options.local_db.empty()
-                                                            ? DefaultLocalDb()
-                                                            : options.local_db));
+  DIM_ASSIGN_OR_RETURN(auto store, core::JobStore::Open(db));
   auto backend = std::make_unique<LocalBackend>(std::move(store), std::move(directory));
   DIM_RETURN_IF_ERROR(backend->Start());
   return std::unique_ptr<JobBackend>(std::move(backend));

@@ -377,9 +377,21 @@ void PrintNode(const core::NodeDescription& n, std::ostream& out) {
   t.Print(out);
   if (n.datasets.empty()) return;
   out << '\n';
-  Table d({"DATASET", "ROWS", "COLUMNS"});
+  Table d({"DATASET", "ROWS", "K", "DP", "MAX EPSILON", "BUDGET LEFT", "COLUMNS"});
+  const auto figure = [](double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", x);
+    return std::string(buf);
+  };
   for (const auto& ds : n.datasets) {
-    d.AddRow({ds.name, std::to_string(ds.shape.rows), Join(ds.shape.columns)});
+    const auto& p = ds.policy;
+    d.AddRow({ds.name, std::to_string(ds.shape.rows), p ? std::to_string(p->min_samples) : "-",
+              p ? (p->dp_required ? "required" : "optional") : "-",
+              p && p->max_epsilon_per_job > 0 ? figure(p->max_epsilon_per_job) : "-",
+              p && p->budget > 0 ? figure(std::max(0.0, p->budget - p->spent)) + " of " +
+                                       figure(p->budget)
+                                 : "-",
+              Join(ds.shape.columns)});
   }
   d.Print(out);
 }
@@ -419,7 +431,15 @@ nlohmann::json HealthToJson(const HealthReport& report) {
   for (const auto& n : report.nodes) {
     nlohmann::json datasets = nlohmann::json::array();
     for (const auto& d : n.datasets) {
-      datasets.push_back({{"name", d.name}, {"rows", d.shape.rows}, {"columns", d.shape.columns}});
+      nlohmann::json entry = {{"name", d.name}, {"rows", d.shape.rows}, {"columns", d.shape.columns}};
+      if (d.policy) {
+        entry["policy"] = {{"min_samples", d.policy->min_samples},
+                           {"dp_required", d.policy->dp_required},
+                           {"max_epsilon_per_job", d.policy->max_epsilon_per_job},
+                           {"privacy_budget", d.policy->budget},
+                           {"privacy_spent", d.policy->spent}};
+      }
+      datasets.push_back(std::move(entry));
     }
     nlohmann::json resources = nullptr;
     if (n.resources.known) {

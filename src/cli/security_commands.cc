@@ -13,6 +13,8 @@
 #include "cli/validators.h"
 #include "core/clock.h"
 #include "core/regular_file.h"
+#include "core/custody/custody.h"
+#include "core/custody/ledger.h"
 #include "core/security/audit_log.h"
 #include "core/security/certificate.h"
 #include "core/text.h"
@@ -211,6 +213,83 @@ int RunAudit(const GlobalOptions& options, const AuditOptions& o) {
   return kExitOk;
 }
 
+struct LedgerOptions {
+  std::string ledger;
+  std::string since;
+  std::string dataset;
+};
+
+std::string LedgerFile(const GlobalOptions& options, const LedgerOptions& o) {
+  return o.ledger.empty() ? core::DefaultLedgerPath(options.models_dir) : o.ledger;
+}
+
+// Opens an existing ledger (a mistyped path must not become a new, empty ledger).
+core::Result<std::unique_ptr<core::Ledger>> OpenLedger(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return core::Status::NotFound("no ledger at " + path + " (give --ledger PATH)");
+  }
+  return core::Ledger::Open(path);
+}
+
+json EntryToJson(const core::LedgerEntry& e) {
+  return {{"seq", e.seq},         {"time", e.time},
+          {"job_id", e.job_id},   {"task_id", e.task_id},
+          {"user", e.user},       {"pattern", e.pattern},
+          {"dataset", e.dataset}, {"model_sha256", e.model_sha256},
+          {"rows", e.rows},       {"epsilon", e.epsilon},
+          {"release_sha256", e.release_sha256}, {"prev_sha256", e.prev_sha256},
+          {"entry_sha256", e.entry_sha256}};
+}
+
+int RunLedger(const GlobalOptions& options, const LedgerOptions& o) {
+  SetUpLogging(options.log_level, "warn");
+  auto ledger = OpenLedger(LedgerFile(options, o));
+  if (!ledger.ok()) return ReportError(options, ledger.status());
+  auto entries = (*ledger)->List(o.since, o.dataset);
+  if (!entries.ok()) return ReportError(options, entries.status());
+  if (options.output == OutputFormat::kJson) {
+    json list = json::array();
+    for (const auto& e : *entries) list.push_back(EntryToJson(e));
+    PrintJson({{"ledger", LedgerFile(options, o)}, {"entries", std::move(list)}});
+    return kExitOk;
+  }
+  Table t({"SEQ", "TIME", "JOB", "TASK", "USER", "PATTERN", "DATASET", "ROWS", "EPSILON",
+           "RELEASED (SHA256)"});
+  for (const auto& e : *entries) {
+    char eps[32];
+    std::snprintf(eps, sizeof eps, "%g", e.epsilon);
+    t.AddRow({std::to_string(e.seq), e.time, e.job_id, e.task_id, e.user.empty() ? "-" : e.user,
+              e.pattern, e.dataset, std::to_string(e.rows), e.epsilon > 0 ? eps : "-",
+              e.release_sha256.substr(0, 16)});
+  }
+  t.Print(std::cout);
+  return kExitOk;
+}
+
+int RunLedgerVerify(const GlobalOptions& options, const LedgerOptions& o) {
+  SetUpLogging(options.log_level, "warn");
+  const std::string path = LedgerFile(options, o);
+  auto ledger = OpenLedger(path);
+  if (!ledger.ok()) return ReportError(options, ledger.status());
+  auto entries = (*ledger)->List();
+  auto broken = (*ledger)->Verify();
+  if (!broken.ok() || !entries.ok()) {
+    return ReportError(options, broken.ok() ? entries.status() : broken.status());
+  }
+  if (options.output == OutputFormat::kJson) {
+    json doc = {{"ledger", path}, {"entries", entries->size()}, {"intact", !broken->has_value()}};
+    if (*broken) doc["broken"] = {{"seq", (*broken)->first}, {"why", (*broken)->second}};
+    PrintJson(doc);
+  } else if (*broken) {
+    std::cout << path << ": entry " << (*broken)->first << " is broken: " << (*broken)->second
+              << '\n';
+  } else {
+    std::cout << path << ": " << entries->size() << " entries, chain intact\n";
+  }
+  return *broken ? kExitJobFailed : kExitOk;
+}
+
 }  // namespace
 
 void AddSecurityCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
@@ -244,6 +323,24 @@ void AddSecurityCommands(CLI::App& app, GlobalOptions& options, int& exit_code) 
       cert->add_subcommand("show", "Print a certificate's name, role, SANs, issuer and expiry");
   show->add_option("FILE", o->file, "A PEM certificate")->required();
   show->callback([&, o] { exit_code = RunShow(options, *o); });
+
+  // dim daemon ledger [verify]: under `dim daemon`, which AddServeCommands made.
+  if (CLI::App* daemon = app.get_subcommand("daemon"); daemon != nullptr) {
+    auto l = std::make_shared<LedgerOptions>();
+    auto* ledger = daemon->add_subcommand(
+        "ledger", "Print a node's ledger: every release that left it, hash-chained");
+    ledger->add_option("--ledger", l->ledger,
+                       "The ledger file (default: the global --models path + .ledger.db)");
+    ledger->add_option("--since", l->since, "Only entries at or after this time (ISO 8601, UTC)");
+    ledger->add_option("--dataset", l->dataset, "Only entries of this dataset");
+    ledger->callback([&, l, ledger] {
+      if (ledger->get_subcommands().empty()) exit_code = RunLedger(options, *l);
+    });
+    auto* verify = ledger->add_subcommand(
+        "verify", "Recompute the ledger's hash chain; exit 1 naming the first broken entry");
+    verify->callback([&, l] { exit_code = RunLedgerVerify(options, *l); });
+    ledger->fallthrough();
+  }
 
   auto a = std::make_shared<AuditOptions>();
   auto* audit = app.add_subcommand(

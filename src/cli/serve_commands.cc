@@ -15,6 +15,7 @@
 #include "cli/exit_codes.h"
 #include "cli/validators.h"
 #include "core/clock.h"
+#include "core/custody/custody.h"
 #include "core/engine/job_service.h"
 #include "core/host_port.h"
 #include "core/infer/device.h"
@@ -82,6 +83,8 @@ struct OrchestratorOptions {
 
 struct DaemonOptions {
   TlsOptions tls;
+  std::string policy;  // --policy FILE ("" : none)
+  std::string ledger;  // --ledger PATH ("" : the --models path + ".ledger.db")
   std::string node_id;
   std::string listen = "127.0.0.1:50052";
   std::vector<std::string> datasets;
@@ -387,13 +390,40 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
     }
   }
 
+  // The site's custody of its data: the policy, and the ledger every release goes to.
+  core::SitePolicy policy;
+  if (!o.policy.empty()) {
+    auto read = core::SitePolicy::Read(o.policy);
+    if (!read.ok()) return Fail(read.status());
+    policy = std::move(*read);
+    for (const auto& name : policy.Datasets()) {
+      if (!datasets.Has(name)) {
+        spdlog::warn("--policy {} has rules for dataset '{}', which this node does not hold",
+                     o.policy, name);
+      }
+    }
+  }
+  const std::string ledger_path = o.ledger.empty() ? core::DefaultLedgerPath(o.models) : o.ledger;
+  auto ledger = core::Ledger::Open(ledger_path);
+  if (!ledger.ok()) return Fail(ledger.status());
+  // A broken chain is the data officer's to look into: the node still serves, and says so.
+  if (auto broken = (*ledger)->Verify(); !broken.ok()) {
+    return Fail(broken.status());
+  } else if (broken->has_value()) {
+    spdlog::error("--ledger {}: entry {} is broken: {} (see dim daemon ledger verify)",
+                  ledger_path, (*broken)->first, (*broken)->second);
+  }
+  core::NodeCustody custody(o.node_id, o.min_samples, std::move(*ledger), clock);
+  custody.SetPolicy(std::move(policy));
   core::TaskQueue tasks(models, datasets, clock,
                         core::TaskQueueOptions{.max_concurrent = o.max_concurrent_jobs,
                                                .max_queued = o.max_queued,
                                                .policy = {.min_samples = o.min_samples},
+                                               .custody = &custody,
                                                .abandon_after = std::chrono::milliseconds(
                                                    std::llround(o.abandon_after * 1000))});
   net::DaemonService service(o.node_id, models, datasets, tasks, o.max_concurrent_jobs);
+  service.SetCustody(&custody);
   std::map<std::string, std::string> labels;
   for (const auto& spec : o.labels) {
     auto label = core::ParseNameValue(spec, "--label");
@@ -421,6 +451,8 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
       "dim daemon {} node '{}' listening on {} (models in {}, run on {}, min_samples {}; {})",
       DIM_VERSION, o.node_id, server->address, o.models, core::DeviceName(device), o.min_samples,
       Describe(*security));
+  spdlog::info("policy: {}; ledger {}", o.policy.empty() ? std::string("none") : o.policy,
+               ledger_path);
 
   std::unique_ptr<net::NodeAnnouncer> announcer;
   if (!o.orchestrator.empty()) {
@@ -454,7 +486,20 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
     announcer->Start();
   }
 
-  const int sig = net::WaitForStopSignal();
+  const int sig = net::WaitForStopSignal([&] {
+    if (o.policy.empty()) {
+      spdlog::info("SIGHUP received: no --policy to reload");
+      return;
+    }
+    auto read = core::SitePolicy::Read(o.policy);
+    if (!read.ok()) {
+      spdlog::error("SIGHUP: policy not reloaded, the old one stays in force: {}",
+                    read.status().message());
+      return;
+    }
+    custody.SetPolicy(std::move(*read));
+    spdlog::info("SIGHUP: policy reloaded from {}", o.policy);
+  });
   spdlog::info("signal {} received; stopping", sig);
   net::EndProcessIfStoppingTakesLongerThan(kStopLimit);
   if (announcer) announcer->Stop();
@@ -601,6 +646,10 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()))
       ->capture_default_str();
   AddTlsOptions(dmn_serve, daemon->tls, "orchestrator");
+  dmn_serve->add_option("--policy", daemon->policy,
+                        "The site's policy for its datasets (JSON; re-read on SIGHUP)");
+  dmn_serve->add_option("--ledger", daemon->ledger,
+                        "SQLite file of every release (default: the --models path + .ledger.db)");
   dmn_serve->callback([&, daemon] { exit_code = ServeDaemon(options, *daemon); });
 }
 

@@ -273,7 +273,13 @@ core::Status DaemonService::Refused(const grpc::ServerContextBase& ctx,
 
 void DaemonService::Describe(dim::daemon::DescribeNodeResponse* out) const {
   out->set_node_id(node_id_);
-  ToProto(datasets_.entries(), out->mutable_datasets());
+  if (custody_ == nullptr) {
+    ToProto(datasets_.entries(), out->mutable_datasets());
+  } else {
+    std::vector<core::DatasetEntry> entries = datasets_.entries();
+    for (auto& e : entries) e.policy = custody_->Summary(e.name);
+    ToProto(entries, out->mutable_datasets());
+  }
   for (const auto& m : models_.List()) out->add_models(m);
   out->set_max_concurrent_jobs(max_concurrent_jobs_);
   out->set_version(DIM_VERSION);

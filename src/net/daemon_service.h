@@ -48,6 +48,8 @@ class DaemonService final : public dim::daemon::Daemon::CallbackService {
   // Who may call SubmitJob, GetJobStatus, CancelJob, DescribeNode and GetStats (GetHealth and
   // grpc.health.v1 stay open). Before serving; default: anyone.
   void SetTaskCallers(TaskCallerCheck callers) { callers_ = std::move(callers); }
+  // The node's custody, whose rules and budgets Describe reports per dataset. Before serving.
+  void SetCustody(core::NodeCustody* custody) { custody_ = custody; }
 
   // The same description the node sends when it registers (and, partly, in heartbeats).
   void Describe(dim::daemon::DescribeNodeResponse* out) const;
@@ -60,6 +62,7 @@ class DaemonService final : public dim::daemon::Daemon::CallbackService {
   int max_concurrent_jobs_;
   std::map<std::string, std::string> labels_;
   TaskCallerCheck callers_;
+  core::NodeCustody* custody_ = nullptr;
 
   // callers_.Check, logged when it refuses.
   core::Status Refused(const grpc::ServerContextBase& ctx, std::string_view method) const;

@@ -8,6 +8,14 @@ void ToProto(const std::vector<core::DatasetEntry>& datasets, DatasetInfos* out)
     info->set_name(d.name);
     info->set_rows(d.shape.rows);
     for (const auto& c : d.shape.columns) info->add_columns(c);
+    if (d.policy) {
+      auto* p = info->mutable_policy();
+      p->set_min_samples(d.policy->min_samples);
+      p->set_dp_required(d.policy->dp_required);
+      p->set_max_epsilon_per_job(d.policy->max_epsilon_per_job);
+      p->set_privacy_budget(d.policy->budget);
+      p->set_privacy_spent(d.policy->spent);
+    }
   }
 }
 
@@ -18,6 +26,14 @@ std::vector<core::DatasetEntry> DatasetsFromProto(const DatasetInfos& datasets) 
     e.name = d.name();
     e.shape.rows = d.rows();
     e.shape.columns.assign(d.columns().begin(), d.columns().end());
+    if (d.has_policy()) {
+      const auto& p = d.policy();
+      e.policy = core::DatasetPolicySummary{.min_samples = p.min_samples(),
+                                            .dp_required = p.dp_required(),
+                                            .max_epsilon_per_job = p.max_epsilon_per_job(),
+                                            .budget = p.privacy_budget(),
+                                            .spent = p.privacy_spent()};
+    }
     out.push_back(std::move(e));
   }
   return out;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,10 +11,20 @@
 
 namespace dim::core {
 
+// What a node's site policy allows on a dataset, and its privacy budget (NodeCustody).
+struct DatasetPolicySummary {
+  int64_t min_samples = 0;
+  bool dp_required = false;
+  double max_epsilon_per_job = 0;  // 0: no cap
+  double budget = 0;               // 0: no budget
+  double spent = 0;
+};
+
 struct DatasetEntry {
   std::string name;
   std::filesystem::path path;
   DatasetShape shape;
+  std::optional<DatasetPolicySummary> policy = std::nullopt;  // as the node reports it
 };
 
 // Built once at start-up, then read-only: safe to share between threads.

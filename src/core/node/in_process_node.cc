@@ -36,6 +36,15 @@ Result<nlohmann::json> EndOf(const TaskView& view) {
 
 }  // namespace
 
+namespace {
+
+TaskQueueOptions WithCustody(TaskQueueOptions options, NodeCustody* custody) {
+  options.custody = custody;
+  return options;
+}
+
+}  // namespace
+
 TaskQueueOptions InProcessNode::DefaultOptions() {
   TaskQueueOptions options;
   options.max_concurrent = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -44,12 +53,14 @@ TaskQueueOptions InProcessNode::DefaultOptions() {
 }
 
 InProcessNode::InProcessNode(std::string id, std::shared_ptr<ModelRepository> models,
-                             DatasetCatalog datasets, TaskQueueOptions options)
+                             DatasetCatalog datasets, TaskQueueOptions options,
+                             std::shared_ptr<NodeCustody> custody)
     : id_(std::move(id)),
       models_(std::move(models)),
       datasets_(std::move(datasets)),
       max_concurrent_(options.max_concurrent),
-      queue_(*models_, datasets_, clock_, options) {}
+      custody_(std::move(custody)),
+      queue_(*models_, datasets_, clock_, WithCustody(options, custody_.get())) {}
 
 InProcessNode::~InProcessNode() { closing_ = true; }
 

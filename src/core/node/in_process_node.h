@@ -21,8 +21,10 @@ class InProcessNode final : public NodeClient {
  public:
   // options: the node's queue, as a daemon's (--max-concurrent-jobs, --max-queued, its
   // policy: local mode uses the defaults, min_samples 10).
+  // `custody`: the node's site policy and ledger (null: none), as a daemon's --policy.
   InProcessNode(std::string id, std::shared_ptr<ModelRepository> models, DatasetCatalog datasets,
-                TaskQueueOptions options = DefaultOptions());
+                TaskQueueOptions options = DefaultOptions(),
+                std::shared_ptr<NodeCustody> custody = nullptr);
   // Tasks still followed are reported CANCELLED.
   ~InProcessNode() override;
 
@@ -52,6 +54,7 @@ class InProcessNode final : public NodeClient {
   SystemClock clock_;
   int max_concurrent_;
   std::atomic<bool> closing_{false};
+  std::shared_ptr<NodeCustody> custody_;
   // Declared last: destroyed first, cancelling and joining its tasks while the rest lives.
   TaskQueue queue_;
 };

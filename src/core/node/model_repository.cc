@@ -186,33 +186,43 @@ Result<ModelRepository::Located> ModelRepository::Locate(const std::string& requ
   return FetchOnce(requested_id);
 }
 
+std::optional<std::string> ModelRepository::DigestOf(const fs::path& path) {
+  std::error_code file_ec;
+  const auto mtime = fs::last_write_time(path, file_ec);
+  const auto size = fs::file_size(path, file_ec);
+  if (file_ec) return std::nullopt;
+  {
+    std::lock_guard lock(mu_);
+    auto memo = digests_.find(path.string());
+    if (memo != digests_.end() && memo->second.mtime == mtime && memo->second.size == size) {
+      return memo->second.sha256;
+    }
+  }
+  auto hashed = Sha256File(path);  // outside the lock: files may be large
+  if (!hashed.ok()) return std::nullopt;
+  std::lock_guard lock(mu_);
+  digests_[path.string()] = Digest{mtime, size, *hashed};
+  return *hashed;
+}
+
 std::optional<fs::path> ModelRepository::FindFileByDigest(const std::string& sha256) {
   std::error_code ec;
   for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
     const fs::path& path = it->path();
     std::error_code file_ec;
     if (path.extension() != ".onnx" || !it->is_regular_file(file_ec)) continue;
-    const auto mtime = fs::last_write_time(path, file_ec);
-    const auto size = fs::file_size(path, file_ec);
-    if (file_ec) continue;
-    std::string digest;
-    {
-      std::lock_guard lock(mu_);
-      auto memo = digests_.find(path.string());
-      if (memo != digests_.end() && memo->second.mtime == mtime && memo->second.size == size) {
-        digest = memo->second.sha256;
-      }
-    }
-    if (digest.empty()) {
-      auto hashed = Sha256File(path);  // outside the lock: files may be large
-      if (!hashed.ok()) continue;
-      digest = *hashed;
-      std::lock_guard lock(mu_);
-      digests_[path.string()] = Digest{mtime, size, digest};
-    }
-    if (digest == sha256) return path;
+    if (DigestOf(path) == sha256) return path;
   }
   return std::nullopt;
+}
+
+Result<std::string> ModelRepository::Sha256(const std::string& model_id) {
+  DIM_RETURN_IF_ERROR(CheckModelId(model_id));
+  if (auto sha = Sha256OfModelId(model_id)) return Sha256ModelId(*sha).substr(7);
+  DIM_ASSIGN_OR_RETURN(Located found, Locate(model_id, /*fetch=*/false));
+  auto digest = DigestOf(found.path);
+  if (!digest) return Status::NotFound("model '" + model_id + "': its file cannot be read");
+  return *digest;
 }
 
 Result<ModelRepository::Located> ModelRepository::FetchOnce(const std::string& model_id) {

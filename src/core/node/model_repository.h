@@ -102,6 +102,10 @@ class ModelRepository final {
   // it, on the thread that runs the task); otherwise Get's error.
   [[nodiscard]] Status CheckAvailable(const std::string& model_id);
 
+  // The sha256 (hex) of the model `model_id` names, as it is here now (hashed once per
+  // change of its file); NOT_FOUND when it is not here (yet). Never fetches.
+  Result<std::string> Sha256(const std::string& model_id);
+
   // Ids of the *.onnx files in the folder, sorted, then "sha256:<hex>" of models fetched by
   // digest.
   std::vector<std::string> List() const;
@@ -132,6 +136,8 @@ class ModelRepository final {
   // An operator file of the folder whose content has this digest (hashes each file once
   // per modification).
   std::optional<std::filesystem::path> FindFileByDigest(const std::string& sha256);
+  // The digest of a file, memoised by its modification time and size.
+  std::optional<std::string> DigestOf(const std::filesystem::path& path);
   // One fetch per id at a time: later callers wait for the first one's result.
   Result<Located> FetchOnce(const std::string& model_id);
   Result<Located> FetchNow(const std::string& model_id);

@@ -50,14 +50,25 @@ Status TaskQueue::Submit(NodeTask task, Priority priority) {
   // no request thread waits on a download.
   DIM_RETURN_IF_ERROR(models_.CheckAvailable(task.model_id));
   for (const auto& id : task.model_ids) DIM_RETURN_IF_ERROR(models_.CheckAvailable(id));
-  DIM_RETURN_IF_ERROR(CheckNodePolicy(options_.policy, datasets_, task));
+  NodePolicy policy = options_.policy;
+  Admission admission;
+  if (options_.custody != nullptr) {
+    DIM_ASSIGN_OR_RETURN(admission, options_.custody->Admit(task, ModelDigests(task)));
+    policy.min_samples = admission.min_samples;
+  }
+  // Past the admission, a refusal frees what it reserved.
+  const auto refuse = [&](Status s) {
+    if (options_.custody != nullptr) options_.custody->Abandon(admission);
+    return s;
+  };
+  if (Status s = CheckNodePolicy(policy, datasets_, task); !s.ok()) return refuse(s);
 
   std::lock_guard lock(mu_);
-  if (stopping_) return Status::Unavailable("the node is shutting down");
+  if (stopping_) return refuse(Status::Unavailable("the node is shutting down"));
   if (auto it = tasks_.find(task.job_id); it != tasks_.end()) {
     const auto& st = it->second->view.status;
     if (Live(st)) {
-      return {StatusCode::kAlreadyExists, "task '" + task.job_id + "' is already " + st};
+      return refuse({StatusCode::kAlreadyExists, "task '" + task.job_id + "' is already " + st});
     }
     // A finished task with this id is replaced by the new one, which must not be trimmed
     // as if it were the old one.
@@ -65,8 +76,9 @@ Status TaskQueue::Submit(NodeTask task, Priority priority) {
     std::erase(finished_order_, task.job_id);
   }
   if (queued_ >= options_.max_queued) {
-    return Status::ResourceExhausted("the node's queue is full (" +
-                                     std::to_string(options_.max_queued) + " tasks waiting)");
+    return refuse(Status::ResourceExhausted("the node's queue is full (" +
+                                            std::to_string(options_.max_queued) +
+                                            " tasks waiting)"));
   }
   auto t = std::make_shared<Task>();
   t->priority = priority == Priority::kUnspecified ? Priority::kNormal : priority;
@@ -74,11 +86,22 @@ Status TaskQueue::Submit(NodeTask task, Priority priority) {
   t->view.job_id = task.job_id;
   t->view.status = "queued";
   t->spec = std::move(task);
+  t->policy = policy;
+  t->admission = admission;
   queue_.push(Order{t->priority, t->seq, t->spec.job_id});
   tasks_[t->spec.job_id] = t;
   ++queued_;
   cv_.notify_one();
   return Status::Ok();
+}
+
+std::vector<std::string> TaskQueue::ModelDigests(const NodeTask& task) {
+  std::vector<std::string> out;
+  for (const auto& id : TaskModels(task)) {
+    auto digest = models_.Sha256(id);
+    out.push_back(digest.ok() ? *digest : std::string());
+  }
+  return out;
 }
 
 Result<TaskView> TaskQueue::Get(const std::string& job_id) {
@@ -111,6 +134,7 @@ void TaskQueue::CancelLocked(Task& t, const std::string& why, std::vector<Call>&
     return;
   }
   --queued_;
+  if (options_.custody != nullptr) options_.custody->Abandon(t.admission);
   t.view.status = "cancelled";
   t.view.error = why;
   t.view.error_code = StatusCode::kCancelled;
@@ -184,9 +208,20 @@ void TaskQueue::WorkerLoop() {
       task->view.started_at = FormatIso8601(clock_.Now());
       task->started = std::chrono::steady_clock::now();
     }
-    auto document = RunNodeTask(models_, datasets_, task->spec, *task->cancel, options_.policy);
+    auto document = RunNodeTask(models_, datasets_, task->spec, *task->cancel, task->policy);
     Result<std::string> result = document.ok() ? Result<std::string>(DumpJson(*document))
                                                : Result<std::string>(document.status());
+    if (options_.custody != nullptr) {
+      if (result.ok()) {
+        // Recorded before it is completed: what cannot be recorded is not released.
+        Status recorded = options_.custody->Release(task->admission, task->spec, *result,
+                                                    ReleasedRows(*document),
+                                                    ModelDigests(task->spec));
+        if (!recorded.ok()) result = recorded;
+      } else {
+        options_.custody->Abandon(task->admission);
+      }
+    }
     Finish(*task, std::move(result));
   }
 }

@@ -20,6 +20,7 @@
 #include "core/node/dataset_catalog.h"
 #include "core/node/model_repository.h"
 #include "core/node/node_task.h"
+#include "core/custody/custody.h"
 #include "core/node/task_runner.h"
 #include "core/status.h"
 
@@ -30,6 +31,10 @@ struct TaskQueueOptions {
   int max_queued = 256;         // waiting tasks beyond which Submit is RESOURCE_EXHAUSTED
   size_t keep_finished = 4096;  // finished tasks remembered for GetJobStatus
   NodePolicy policy = {};       // what this node's data may be used for (min_samples)
+  // The node's site policy, ledger and budget (not owned; null: none, only `policy`). Each
+  // task is admitted by it at Submit and its release recorded by it before the task is
+  // completed; a release it cannot record fails the task.
+  NodeCustody* custody = nullptr;
   // A task that was followed (WaitForEnd, as an orchestrator follows its tasks) and then had
   // no waiter, nor a look (Get), for this long is cancelled as abandoned: whoever sent it is
   // gone (an orchestrator that restarted, or gave the node up as unreachable). Zero: never.
@@ -100,6 +105,8 @@ class TaskQueue final {
  private:
   struct Task {
     NodeTask spec;
+    NodePolicy policy;    // options.policy, with the dataset's min_samples of the custody
+    Admission admission;  // what the custody reserved for it
     Priority priority;
     int64_t seq;
     TaskView view;
@@ -138,6 +145,8 @@ class TaskQueue final {
   void AbandonIfUnfollowedLocked(const std::string& job_id, std::vector<Call>& calls);
   std::string AbandonedReason() const;
   void Finish(Task& task, Result<std::string> result);
+  // The digests of the task's models where they are here ("" where not).
+  std::vector<std::string> ModelDigests(const NodeTask& task);
   // Under mu_: takes the waiter out of every index; its call, with `view`.
   Call TakeWaiterLocked(std::map<int64_t, Waiter>::iterator it, TaskView view);
   // Under mu_: takes out the waiters of a task that ended.
