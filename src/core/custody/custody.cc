@@ -93,7 +93,11 @@ Status NodeCustody::CheckModels(const DatasetRules& rules, const NodeTask& task,
     const bool by_sha = !sha.empty() && std::find(allowed.begin(), allowed.end(),
                                                   "sha256:" + sha) != allowed.end();
     if (by_name || by_sha) continue;
-    if (sha.empty() && !all_known) continue;  // checked again once the model is here
+    // Not here yet: it may match by digest once fetched, and is checked again then.
+    const bool some_by_digest = std::any_of(allowed.begin(), allowed.end(), [](const auto& m) {
+      return m.starts_with("sha256:");
+    });
+    if (sha.empty() && !all_known && some_by_digest) continue;
     return Refuse(StatusCode::kPermissionDenied, task.dataset,
                   "model '" + Snippet(id) + "' is not allowed (models: " + Listed(allowed) + ")");
   }
