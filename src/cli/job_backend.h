@@ -27,6 +27,9 @@ class JobBackend {
  public:
   virtual ~JobBackend() = default;
   virtual core::Result<core::JobRecord> Submit(const core::SubmitRequest& request) = 0;
+  // Asks the job's nodes whether they would accept it; runs and stores nothing.
+  virtual core::Result<std::vector<core::JobService::NodeDryRun>> DryRun(
+      const core::SubmitRequest& request) = 0;
   virtual core::Result<core::JobRecord> Get(const std::string& id) = 0;
   virtual core::Result<core::JobPage> List(const core::JobQuery& query) = 0;
   virtual core::Result<core::JobRecord> Cancel(const std::string& id) = 0;

@@ -52,6 +52,7 @@ struct SubmitOptions {
   std::string priority = "normal";
   std::string user;
   bool wait = false;
+  bool dry_run = false;
   double timeout = 0;
   bool quiet = false;
 };
@@ -320,6 +321,52 @@ int WaitAndPrint(const GlobalOptions& options, JobBackend& backend, const std::s
   return PrintFinished(options, *job, quiet);
 }
 
+// `submit --dry-run`: each node's verdict; exit 0 only when every node would accept.
+int PrintDryRun(const GlobalOptions& options, JobBackend& backend,
+                const core::SubmitRequest& request) {
+  auto report = backend.DryRun(request);
+  if (!report.ok()) return ReportError(options, report.status());
+  bool all = !report->empty();
+  const auto figure = [](double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", x);
+    return std::string(buf);
+  };
+  json nodes = json::array();
+  Table t({"NODE", "STEP", "VERDICT", "EPSILON", "BUDGET LEFT", "WHY NOT"});
+  for (const auto& n : *report) {
+    const bool accepted = n.verdict.ok() && n.verdict->refusal.ok();
+    all = all && accepted;
+    const core::Status why = !n.verdict.ok() ? n.verdict.status() : n.verdict->refusal;
+    json entry = {{"node_id", n.node_id}, {"accepted", accepted}};
+    if (!n.step.empty()) entry["step"] = n.step;
+    if (n.verdict.ok()) {
+      entry["epsilon"] = n.verdict->epsilon;
+      entry["budget_left"] = n.verdict->has_budget ? json(n.verdict->budget_left) : json(nullptr);
+    } else {
+      entry["asked"] = false;
+    }
+    if (!why.ok()) {
+      entry["error"] = {{"code", std::string(core::StatusCodeName(why.code()))},
+                        {"message", why.message()}};
+    }
+    nodes.push_back(std::move(entry));
+    t.AddRow({n.node_id, n.step.empty() ? "-" : n.step,
+              accepted ? "would accept" : (n.verdict.ok() ? "would refuse" : "not asked"),
+              n.verdict.ok() && n.verdict->epsilon > 0 ? figure(n.verdict->epsilon) : "-",
+              n.verdict.ok() && n.verdict->has_budget ? figure(n.verdict->budget_left) : "-",
+              why.ok() ? "-" : why.ToString()});
+  }
+  if (options.output == OutputFormat::kJson) {
+    PrintJson({{"dry_run", true}, {"accepted", all}, {"nodes", std::move(nodes)}});
+  } else {
+    t.Print(std::cout);
+    std::cout << (all ? "every node would accept this job (nothing ran, nothing was spent)\n"
+                      : "not every node would accept this job (nothing ran, nothing was spent)\n");
+  }
+  return all ? kExitOk : kExitJobFailed;
+}
+
 int RunSubmit(const GlobalOptions& options, const SubmitOptions& o) {
   SetUpLogging(options.log_level, "warn");
   core::SubmitRequest request;
@@ -337,6 +384,7 @@ int RunSubmit(const GlobalOptions& options, const SubmitOptions& o) {
 
   auto backend = OpenBackend(options);
   if (!backend.ok()) return ReportError(options, backend.status());
+  if (o.dry_run) return PrintDryRun(options, **backend, request);
   auto job = (*backend)->Submit(request);
   if (!job.ok()) return ReportError(options, job.status());
   // In-process, this process is the engine: it always stays to the end of the job.
@@ -517,6 +565,9 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
                    "certificate, the user they name)")
       ->check(Utf8Text());
   submit->add_flag("-w,--wait", s->wait, "Follow the job until it ends; exit code by its state");
+  submit->add_flag("--dry-run", s->dry_run,
+                   "Ask the job's nodes whether they would accept it (at what epsilon, with what "
+                   "budget left); run and store nothing; exit 0 only if all would");
   submit
       ->add_option("--timeout", s->timeout, "With --wait: give up after this many seconds (exit 7)")
       ->check(Seconds());

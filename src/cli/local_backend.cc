@@ -31,6 +31,10 @@ class LocalBackend final : public JobBackend {
   core::Result<core::JobPage> List(const core::JobQuery& query) override {
     return service_.List(query);
   }
+  core::Result<std::vector<core::JobService::NodeDryRun>> DryRun(
+      const core::SubmitRequest& request) override {
+    return service_.DryRun(request);
+  }
   core::Result<core::JobRecord> Cancel(const std::string& id) override {
     return service_.Cancel(id);
   }

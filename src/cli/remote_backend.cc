@@ -15,6 +15,10 @@ class RemoteBackend final : public JobBackend {
   core::Result<core::JobRecord> Submit(const core::SubmitRequest& request) override {
     return client_.Submit(request);
   }
+  core::Result<std::vector<core::JobService::NodeDryRun>> DryRun(
+      const core::SubmitRequest& request) override {
+    return client_.DryRun(request);
+  }
   core::Result<core::JobRecord> Get(const std::string& id) override { return client_.Get(id); }
   core::Result<core::JobPage> List(const core::JobQuery& query) override {
     return client_.List(query);

@@ -167,8 +167,26 @@ grpc::ServerUnaryReactor* DaemonService::SubmitJob(grpc::CallbackServerContext* 
   auto task = core::NodeTaskFromRequest(req->job_id(), req->model_id(), req->data_source(),
                                         req->input_data_json());
   core::Status status = task.status();
+  if (task.ok()) task->user_id = core::Snippet(req->user_id(), core::kMaxNameBytes);
+  if (req->dry_run()) {
+    auto* v = resp->mutable_dry_run();
+    v->set_node_id(node_id_);
+    v->set_asked(true);
+    if (task.ok()) {
+      const core::DryRunVerdict verdict = tasks_.DryRun(*task);
+      v->set_epsilon(verdict.epsilon);
+      v->set_has_budget(verdict.has_budget);
+      v->set_budget_left(verdict.budget_left);
+      status = verdict.refusal;
+    }
+    v->set_accepted(status.ok());
+    if (!status.ok()) FillError(status, v->mutable_error());
+    spdlog::info("dry run of task {}: {}", req->job_id(),
+                 status.ok() ? std::string("would accept") : status.ToString());
+    resp->set_status("dry_run");
+    return FinishUnary(ctx, core::Status::Ok());
+  }
   if (task.ok()) {
-    task->user_id = core::Snippet(req->user_id(), core::kMaxNameBytes);
     status = tasks_.Submit(std::move(*task), static_cast<core::Priority>(req->priority()));
   }
   if (!status.ok()) {

@@ -207,6 +207,38 @@ GrpcNode::GrpcNode(std::string node_id, std::string address, std::shared_ptr<grp
       authorization_(std::move(authorization)),
       stub_(dim::daemon::Daemon::NewStub(std::move(channel))) {}
 
+core::Result<core::DryRunVerdict> GrpcNode::DryRun(const core::NodeTask& task) {
+  dim::daemon::SubmitJobRequest req;
+  req.set_job_id(task.job_id);
+  req.set_model_id(task.model_id);
+  req.set_data_source(task.dataset);
+  req.set_input_data_json(core::NodeTaskParamsJson(task));
+  req.set_user_id(task.user_id);
+  req.set_dry_run(true);
+  dim::daemon::SubmitJobResponse resp;
+  auto ctx = Context(kRpcDeadline, authorization_);
+  const grpc::Status s = stub_->SubmitJob(ctx.get(), req, &resp);
+  if (IsUnreachable(s)) {
+    return core::Status::Unavailable("node '" + node_id_ + "' at " + address_ +
+                                     " is unreachable: " + core::SafeMessage(s.error_message()));
+  }
+  if (!s.ok()) return FromGrpc(s);
+  if (!resp.has_dry_run()) {
+    return core::Status::Unimplemented("node '" + node_id_ +
+                                       "' does not answer dry runs (an older daemon?)");
+  }
+  const auto& v = resp.dry_run();
+  core::DryRunVerdict out;
+  out.epsilon = v.epsilon();
+  out.has_budget = v.has_budget();
+  out.budget_left = v.budget_left();
+  if (!v.accepted()) {
+    out.refusal = core::Status(core::ParseStatusCode(v.error().code()), v.error().message());
+    if (out.refusal.ok()) out.refusal = core::Status(core::StatusCode::kUnknown, v.error().message());
+  }
+  return out;
+}
+
 bool GrpcNode::StartTask(const core::NodeTask& task, const core::CancelToken& cancel,
                          std::chrono::milliseconds timeout, TaskDone& done) {
   (new TaskCalls(*this, task, cancel, timeout, std::move(done)))->Start();

@@ -26,6 +26,8 @@ class GrpcNode final : public core::NodeClient {
   // for lost_after is UNAVAILABLE. The calls are gRPC's callback API: no thread waits on
   // them, and `done` runs on a gRPC thread (a large result is parsed on a thread of its
   // own). Always returns true. The task may outlive this object.
+  // SubmitJob with dry_run: one call, within kRpcDeadline.
+  core::Result<core::DryRunVerdict> DryRun(const core::NodeTask& task) override;
   bool StartTask(const core::NodeTask& task, const core::CancelToken& cancel,
                  std::chrono::milliseconds timeout, TaskDone& done) override;
   // StartTask, waiting for its end on the calling thread.

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/clock.h"
+#include "net/grpc_status.h"
 
 namespace dim::net {
 
@@ -33,6 +34,49 @@ void ToProto(const core::JobRecord& job, dim::orchestrator::JobStatusResponse* o
   out->set_user_id(job.user_id);
   out->set_priority(static_cast<dim::common::Priority>(job.priority));
   out->set_config_json(job.config_json);
+}
+
+void ToProto(const std::vector<core::JobService::NodeDryRun>& report,
+             dim::orchestrator::SubmitJobResponse* out) {
+  for (const auto& n : report) {
+    auto* v = out->add_dry_run();
+    v->set_node_id(n.node_id);
+    v->set_step(n.step);
+    v->set_asked(n.verdict.ok());
+    if (!n.verdict.ok()) {
+      FillError(n.verdict.status(), v->mutable_error());
+      continue;
+    }
+    v->set_accepted(n.verdict->refusal.ok());
+    v->set_epsilon(n.verdict->epsilon);
+    v->set_has_budget(n.verdict->has_budget);
+    v->set_budget_left(n.verdict->budget_left);
+    if (!n.verdict->refusal.ok()) FillError(n.verdict->refusal, v->mutable_error());
+  }
+}
+
+std::vector<core::JobService::NodeDryRun> DryRunFromProto(
+    const dim::orchestrator::SubmitJobResponse& resp) {
+  std::vector<core::JobService::NodeDryRun> out;
+  for (const auto& v : resp.dry_run()) {
+    core::JobService::NodeDryRun n;
+    n.node_id = v.node_id();
+    n.step = v.step();
+    core::Status error(core::ParseStatusCode(v.error().code()), v.error().message());
+    if (error.ok() && !v.accepted()) error = core::Status(core::StatusCode::kUnknown, v.error().message());
+    if (v.asked()) {
+      core::DryRunVerdict d;
+      d.refusal = v.accepted() ? core::Status::Ok() : error;
+      d.epsilon = v.epsilon();
+      d.has_budget = v.has_budget();
+      d.budget_left = v.budget_left();
+      n.verdict = d;
+    } else {
+      n.verdict = error;
+    }
+    out.push_back(std::move(n));
+  }
+  return out;
 }
 
 }  // namespace dim::net

@@ -1,12 +1,19 @@
 // core job records -> orchestrator protocol messages.
 #pragma once
 
+#include "core/engine/job_service.h"
 #include "core/job_types.h"
 #include "orchestrator.pb.h"
 
 namespace dim::net {
 
 void ToProto(const core::JobRecord& job, dim::orchestrator::JobStatusResponse* out);
+
+// A dry run's verdicts, into SubmitJobResponse.dry_run, and back.
+void ToProto(const std::vector<core::JobService::NodeDryRun>& report,
+             dim::orchestrator::SubmitJobResponse* out);
+std::vector<core::JobService::NodeDryRun> DryRunFromProto(
+    const dim::orchestrator::SubmitJobResponse& resp);
 
 }  // namespace dim::net
 

@@ -63,6 +63,25 @@ core::Result<core::JobRecord> OrchestratorClient::Submit(const core::SubmitReque
   return Get(resp.job_id());
 }
 
+core::Result<std::vector<core::JobService::NodeDryRun>> OrchestratorClient::DryRun(
+    const core::SubmitRequest& request) {
+  pb::SubmitJobRequest req;
+  req.set_user_id(request.user_id);
+  req.set_pattern(static_cast<dim::common::Pattern>(request.pattern));
+  req.set_config_json(request.config_json);
+  req.set_priority(static_cast<dim::common::Priority>(request.priority));
+  req.set_dry_run(true);
+  pb::SubmitJobResponse resp;
+  DIM_RETURN_IF_ERROR(
+      Call([&](grpc::ClientContext* ctx) { return stub_->SubmitJob(ctx, req, &resp); }));
+  if (resp.status() != "dry_run") {
+    return core::Status::Unimplemented("the orchestrator at " + address_ +
+                                       " does not answer dry runs (it may have run the job: " +
+                                       resp.job_id() + ")");
+  }
+  return DryRunFromProto(resp);
+}
+
 core::Result<core::JobRecord> OrchestratorClient::Get(const std::string& id) {
   pb::GetJobStatusRequest req;
   req.set_job_id(id);

@@ -82,6 +82,16 @@ grpc::ServerUnaryReactor* OrchestratorService::SubmitJob(
     submit.pattern = static_cast<core::Pattern>(req->pattern());
     submit.config_json = req->config_json();
     submit.priority = static_cast<core::Priority>(req->priority());
+    if (req->dry_run()) {
+      auto report = jobs_.DryRun(submit);
+      if (report.ok()) {
+        ToProto(*report, resp);
+        resp->set_status("dry_run");
+        return FinishUnary(ctx, core::Status::Ok());
+      }
+      FillError(report.status(), resp->mutable_error());
+      return FinishUnary(ctx, report.status());
+    }
     auto job = jobs_.Submit(submit);
     if (job.ok()) {
       resp->set_job_id(job->id);

@@ -50,6 +50,26 @@ class BudgetTest(CustodyTestCase):
         self.wait_for_nodes(orch, ["hospital-a"])
         dp = ["-m", "heart_risk", "--dp-epsilon", "0.4", "--dp-clip", "0,1"]
         ran = [self.submit(orch, *dp, expect_exit=0)["job_id"] for _ in range(2)]
+        # A dry run says what would happen, and spends nothing, runs nothing, stores nothing.
+        dry = ["-o", "json", "submit", "-p", "collaborative", "--nodes", "hospital-a", "--dry-run"]
+        r = self.dim(*dry, *dp, server=orch)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        node = json.loads(r.stdout)["nodes"][0]
+        self.assertEqual((node["accepted"], node["epsilon"]), (False, 0.4))
+        self.assertAlmostEqual(node["budget_left"], 0.2)
+        self.assertIn("privacy budget exhausted", node["error"]["message"])
+        small = ["-m", "heart_risk", "--dp-epsilon", "0.2", "--dp-clip", "0,1"]
+        for _ in range(3):
+            r = self.dim(*dry, *small, server=orch)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        pipeline = {"pipeline": [{"step": 1, "model_id": "heart_risk", "node_id": "hospital-a",
+                                  "input_source": "dataset:default"}]}
+        r = self.dim("-o", "json", "submit", "-p", "chained", "--config-json", json.dumps(pipeline),
+                     "--dry-run", server=orch)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(json.loads(r.stdout)["nodes"][0]["step"], "step 1")
+        self.assertEqual(len(self.ledger_entries()), 2)
+        self.assertEqual(len(self.dim_json("ls", server=orch)["jobs"]), 2)
         refused = self.submit(orch, *dp, expect_exit=1)
         self.assertEqual(refused["state"], "FAILED")
         why = ("dataset 'default' on node 'hospital-a': privacy budget exhausted: 0.8 of 1 "
@@ -179,6 +199,9 @@ class LocalModeTest(CustodyTestCase):
         ledger = self.env["DIM_LOCAL_DB"] + ".ledger-site.db"
         entries = self.dim_json("daemon", "ledger", "--ledger", ledger)["entries"]
         self.assertEqual(len(entries), 1)
+        dry = self.dim(*args[:-1], "--dry-run")
+        self.assertEqual(dry.returncode, 1, dry.stdout + dry.stderr)
+        self.assertIn("privacy budget exhausted", dry.stdout)
 
 
 if __name__ == "__main__":

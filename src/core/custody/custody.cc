@@ -104,7 +104,8 @@ Status NodeCustody::CheckModels(const DatasetRules& rules, const NodeTask& task,
   return Status::Ok();
 }
 
-Result<Admission> NodeCustody::Admit(NodeTask& task, const std::vector<std::string>& model_sha256s) {
+Result<Admission> NodeCustody::Admit(NodeTask& task, const std::vector<std::string>& model_sha256s,
+                                     bool reserve) {
   std::lock_guard lock(mu_);
   const DatasetRules rules = policy_.For(task.dataset);
   const std::string& ds = task.dataset;
@@ -143,6 +144,7 @@ Result<Admission> NodeCustody::Admit(NodeTask& task, const std::vector<std::stri
                             " tasks release figures without noise");
   }
   if (!dp) return a;
+  a.epsilon = dp->epsilon;
   if (rules.clip) {
     // The site's bounds win: a job may clip tighter, never wider.
     const double lo = std::max(dp->clip_lo, rules.clip->first);
@@ -176,9 +178,11 @@ Result<Admission> NodeCustody::Admit(NodeTask& task, const std::vector<std::stri
                         Figure(*rules.budget) + " spent, this job asks " + Figure(dp->epsilon));
     }
   }
-  a.id = next_id_++;
   a.epsilon = dp->epsilon;
-  reserved_[a.id] = {ds, dp->epsilon};
+  if (reserve) {
+    a.id = next_id_++;
+    reserved_[a.id] = {ds, dp->epsilon};
+  }
   return a;
 }
 

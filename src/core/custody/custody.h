@@ -54,7 +54,9 @@ class NodeCustody final {
   // task's clip to the site's bounds. `model_sha256s`: the digests of the task's models
   // where known ("" where not yet). PERMISSION_DENIED for a user or model not allowed;
   // FAILED_PRECONDITION for the other rules, naming the dataset, the rule and the figures.
-  Result<Admission> Admit(NodeTask& task, const std::vector<std::string>& model_sha256s);
+  // With `reserve` false (a dry run) nothing is reserved.
+  Result<Admission> Admit(NodeTask& task, const std::vector<std::string>& model_sha256s,
+                          bool reserve = true);
   // Records the release of `bytes` (the task's document, as it leaves), then frees the
   // reservation. The models' digests are known now: a model a `models` rule does not allow
   // is PERMISSION_DENIED here. UNAVAILABLE when the ledger cannot take it: then the task

@@ -215,6 +215,47 @@ Result<JobRecord> JobService::Submit(const SubmitRequest& request) {
   return job;
 }
 
+Result<std::vector<JobService::NodeDryRun>> JobService::DryRun(const SubmitRequest& request) {
+  if (request.config_json.size() > options_.max_config_bytes) {
+    return Status::InvalidArgument("config_json: larger than this orchestrator takes");
+  }
+  DIM_ASSIGN_OR_RETURN(JobPlan plan, Plan(request.pattern, request.config_json));
+  DIM_RETURN_IF_ERROR(plan.nodes_status);
+  const std::string job_id = "dry-run";
+  std::vector<std::pair<std::string, NodeTask>> tasks;
+  std::vector<std::string> steps;
+  switch (request.pattern) {
+    case Pattern::kCollaborative: {
+      DIM_ASSIGN_OR_RETURN(CollaborativeConfig config, ParseCollaborativeConfig(plan.config_json));
+      for (const auto& id : plan.node_ids) tasks.emplace_back(id, CollaborativeTask(job_id, config));
+      break;
+    }
+    case Pattern::kComparative: {
+      DIM_ASSIGN_OR_RETURN(ComparativeConfig config, ParseComparativeConfig(plan.config_json));
+      tasks.emplace_back(plan.node_ids.at(0), ComparativeTask(job_id, config));
+      break;
+    }
+    default: {
+      DIM_ASSIGN_OR_RETURN(ChainedConfig config, ParseChainedConfig(plan.config_json));
+      DIM_ASSIGN_OR_RETURN(tasks, ChainedDryRunTasks(job_id, config));
+      for (const auto& step : config.steps) steps.push_back("step " + std::to_string(step.step));
+      break;
+    }
+  }
+  std::vector<NodeDryRun> out;
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    auto& [node_id, task] = tasks[i];
+    task.user_id = request.user_id;
+    NodeDryRun entry;
+    entry.node_id = node_id;
+    if (i < steps.size()) entry.step = steps[i];
+    auto client = nodes_.Client(node_id);
+    entry.verdict = client.ok() ? (*client)->DryRun(task) : Result<DryRunVerdict>(client.status());
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 Result<JobService::JobPlan> JobService::Plan(Pattern pattern, std::string_view config_json) {
   JobPlan plan;
   switch (pattern) {

@@ -94,6 +94,17 @@ class JobService final {
   // Cancels a pending or running job: returns once CANCELLED is stored, and the job's end is
   // never stored over it. NOT_FOUND; FAILED_PRECONDITION for a job that already ended
   // (including one whose end is being stored as Cancel is called: it waits for that write).
+  // `dim submit --dry-run`: checks the job as Submit does, then asks each of its nodes
+  // whether it would accept its task (and at what ε, with what budget left). Nothing runs,
+  // nothing is spent or stored. Errors: the job's own (config, nodes); a node that cannot
+  // be asked is in its entry.
+  struct NodeDryRun {
+    std::string node_id;
+    std::string step;  // chained: "step K"; "" otherwise
+    Result<DryRunVerdict> verdict = Status(StatusCode::kUnknown, "not asked");
+  };
+  Result<std::vector<NodeDryRun>> DryRun(const SubmitRequest& request);
+
   // `by` names who asked ("alice (admin)"): the job's error says "cancelled by alice (admin)".
   Result<JobRecord> Cancel(const std::string& id, const std::string& by = {});
   // Blocks until the job ends or `timeout` passes (DEADLINE_EXCEEDED); returns the record.

@@ -33,6 +33,7 @@ class InProcessNode final : public NodeClient {
   // cancels the task at its next batch). The engine enforces the job's time limit.
   bool StartTask(const NodeTask& task, const CancelToken& cancel, std::chrono::milliseconds timeout,
                  TaskDone& done) override;
+  Result<DryRunVerdict> DryRun(const NodeTask& task) override { return queue_.DryRun(task); }
   // StartTask, waiting for its end on the calling thread.
   Result<nlohmann::json> RunTask(const NodeTask& task, const CancelToken& cancel,
                                  std::chrono::milliseconds timeout) override;

@@ -73,9 +73,24 @@ bool CountsAgainstNode(const Status& status);
 // The reputation after one more task that ended with `status`.
 double NextReputation(double reputation, const Status& status);
 
+// What a node says of a task it was asked about and did not run (`dim submit --dry-run`).
+struct DryRunVerdict {
+  Status refusal;            // OK: it would accept the task; otherwise why not
+  double epsilon = 0;        // the ε it would spend
+  bool has_budget = false;   // the dataset has a privacy budget
+  double budget_left = 0;    // ε left of it before this task
+};
+
 class NodeClient {
  public:
   virtual ~NodeClient() = default;
+
+  // Asks the node whether it would accept `task`, running and spending nothing. An error
+  // means the node could not be asked (UNAVAILABLE, or UNIMPLEMENTED for a node that does
+  // not answer dry runs: the default); a refusal is in the verdict.
+  virtual Result<DryRunVerdict> DryRun(const NodeTask& /*task*/) {
+    return Status::Unimplemented("this node does not answer dry runs");
+  }
 
   // Runs the task (of either kind) on the node to its end and returns the document that
   // left the node: a JSON object, as RunNodeTask (task_runner.h) makes it. Blocks the

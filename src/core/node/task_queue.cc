@@ -95,6 +95,28 @@ Status TaskQueue::Submit(NodeTask task, Priority priority) {
   return Status::Ok();
 }
 
+DryRunVerdict TaskQueue::DryRun(NodeTask task) {
+  DryRunVerdict v;
+  const auto check = [&]() -> Status {
+    if (!datasets_.Has(task.dataset)) return datasets_.Find(task.dataset).status();
+    DIM_RETURN_IF_ERROR(models_.CheckAvailable(task.model_id));
+    for (const auto& id : task.model_ids) DIM_RETURN_IF_ERROR(models_.CheckAvailable(id));
+    NodePolicy policy = options_.policy;
+    if (task.differential_privacy) v.epsilon = task.differential_privacy->epsilon;
+    if (options_.custody != nullptr) {
+      const DatasetPolicySummary budget = options_.custody->Summary(task.dataset);
+      v.has_budget = budget.budget > 0;
+      v.budget_left = std::max(0.0, budget.budget - budget.spent);
+      DIM_ASSIGN_OR_RETURN(Admission a,
+                           options_.custody->Admit(task, ModelDigests(task), /*reserve=*/false));
+      policy.min_samples = a.min_samples;
+    }
+    return CheckNodePolicy(policy, datasets_, task);
+  };
+  v.refusal = check();
+  return v;
+}
+
 std::vector<std::string> TaskQueue::ModelDigests(const NodeTask& task) {
   std::vector<std::string> out;
   for (const auto& id : TaskModels(task)) {

@@ -19,6 +19,7 @@
 #include "core/node/cancel_token.h"
 #include "core/node/dataset_catalog.h"
 #include "core/node/model_repository.h"
+#include "core/node/node_client.h"
 #include "core/node/node_task.h"
 #include "core/custody/custody.h"
 #include "core/node/task_runner.h"
@@ -81,6 +82,9 @@ class TaskQueue final {
   // from CheckNodePolicy; ALREADY_EXISTS when a task with this id is queued or running;
   // RESOURCE_EXHAUSTED when the queue is full.
   [[nodiscard]] Status Submit(NodeTask task, Priority priority);
+  // The checks of Submit, and the budget the task's dataset has left; queues, reserves and
+  // runs nothing.
+  DryRunVerdict DryRun(NodeTask task);
   // NOT_FOUND for an unknown id. A look at a task counts as following it: it puts off the
   // task's abandonment (see abandon_after) as a waiter leaving now would.
   Result<TaskView> Get(const std::string& job_id);

@@ -64,6 +64,32 @@ Result<Matrix> ClientRows(const ClientData& data, const std::vector<std::string>
   return out;
 }
 
+}  // namespace
+
+Result<std::vector<std::pair<std::string, NodeTask>>> ChainedDryRunTasks(
+    const std::string& job_id, const ChainedConfig& config) {
+  std::vector<std::pair<std::string, NodeTask>> out;
+  for (const ChainedStep& step : config.steps) {
+    NodeTask task;
+    task.job_id = job_id + ".step" + std::to_string(step.step) + ".dryrun";
+    task.kind = NodeTaskKind::kStep;
+    task.model_id = step.model_id;
+    const Lineage lineage = Trace(config, step);
+    const ChainedStep& root = *lineage.root;
+    if (root.source.kind == StepSource::Kind::kDataset) {
+      task.dataset = root.source.dataset;
+      task.columns = root.columns;
+      task.through = lineage.through;
+    } else if (config.input_data) {
+      DIM_ASSIGN_OR_RETURN(task.input_rows, ClientRows(*config.input_data, root.columns));
+    }
+    out.emplace_back(step.node_id, std::move(task));
+  }
+  return out;
+}
+
+namespace {
+
 class PipelineRun {
  public:
   PipelineRun(const std::string& job_id, const ChainedConfig& config, NodeDirectory& directory,

@@ -38,6 +38,12 @@ Status CheckChainedNodes(const ChainedConfig& config, NodeDirectory& directory);
 // failed on node 'b' after 3 attempts: <last error>", and *failed_trace (when given) gets
 // the document above without the output keys. DEADLINE_EXCEEDED when the job's timeout
 // passes; CANCELLED when `cancel` is raised.
+// For a dry run: each step's node and the task it would get there (a step over earlier
+// steps' output gets the client's rows, or the dataset steps' lineage, as in a real run,
+// so that the node checks the rows, models and dataset it would see).
+Result<std::vector<std::pair<std::string, NodeTask>>> ChainedDryRunTasks(
+    const std::string& job_id, const ChainedConfig& config);
+
 Result<nlohmann::json> RunChained(const std::string& job_id, const ChainedConfig& config,
                                   NodeDirectory& directory, const CancelToken& cancel,
                                   const Clock& clock, const NodeUpdateFn& on_update,

@@ -200,11 +200,7 @@ Result<std::vector<std::string>> SelectCollaborativeNodes(const CollaborativeCon
   return chosen;
 }
 
-Result<nlohmann::json> RunCollaborative(const std::string& job_id,
-                                        const CollaborativeConfig& config,
-                                        const std::vector<std::string>& nodes,
-                                        NodeDirectory& directory, const CancelToken& cancel,
-                                        const Clock& clock, const NodeUpdateFn& on_update) {
+NodeTask CollaborativeTask(const std::string& job_id, const CollaborativeConfig& config) {
   NodeTask task;
   task.job_id = job_id;
   task.model_id = config.model_id;
@@ -212,6 +208,15 @@ Result<nlohmann::json> RunCollaborative(const std::string& job_id,
   task.columns = config.columns;
   task.task = config.task;
   task.differential_privacy = config.differential_privacy;
+  return task;
+}
+
+Result<nlohmann::json> RunCollaborative(const std::string& job_id,
+                                        const CollaborativeConfig& config,
+                                        const std::vector<std::string>& nodes,
+                                        NodeDirectory& directory, const CancelToken& cancel,
+                                        const Clock& clock, const NodeUpdateFn& on_update) {
+  const NodeTask task = CollaborativeTask(job_id, config);
   std::vector<NodeRunRequest> requests;
   for (const auto& id : nodes) requests.push_back({id, task});
   std::map<std::string, double> reputations;

@@ -55,6 +55,9 @@ Result<std::vector<std::string>> SelectCollaborativeNodes(const CollaborativeCon
 // or "reputation") for weighted_average, trim and trimmed_per_end for trimmed_mean,
 // differential_privacy {epsilon, clip} when set, then aggregate and nodes (each with its
 // status, execution_time, and summary or error).
+// The task each node of a collaborative job runs.
+NodeTask CollaborativeTask(const std::string& job_id, const CollaborativeConfig& config);
+
 Result<nlohmann::json> RunCollaborative(const std::string& job_id,
                                         const CollaborativeConfig& config,
                                         const std::vector<std::string>& nodes,

@@ -67,13 +67,8 @@ Result<std::string> SelectComparativeNode(const ComparativeConfig& config,
                           "' has all the models (" + reasons + ")");
 }
 
-Result<nlohmann::json> RunComparative(const std::string& job_id, const ComparativeConfig& config,
-                                      const std::string& node_id, NodeDirectory& directory,
-                                      const CancelToken& cancel, const Clock& clock,
-                                      const NodeUpdateFn& on_update) {
-  NodeRunRequest request;
-  request.node_id = node_id;
-  NodeTask& task = request.task;
+NodeTask ComparativeTask(const std::string& job_id, const ComparativeConfig& config) {
+  NodeTask task;
   task.job_id = job_id;
   task.kind = NodeTaskKind::kComparative;
   task.model_id = config.model_ids.at(0);
@@ -81,6 +76,16 @@ Result<nlohmann::json> RunComparative(const std::string& job_id, const Comparati
   task.dataset = config.dataset;
   task.columns = config.columns;
   task.consensus = config.consensus;
+  return task;
+}
+
+Result<nlohmann::json> RunComparative(const std::string& job_id, const ComparativeConfig& config,
+                                      const std::string& node_id, NodeDirectory& directory,
+                                      const CancelToken& cancel, const Clock& clock,
+                                      const NodeUpdateFn& on_update) {
+  NodeRunRequest request;
+  request.node_id = node_id;
+  request.task = ComparativeTask(job_id, config);
   DIM_ASSIGN_OR_RETURN(
       std::vector<NodeRunOutcome> outcomes,
       RunNodeTasks({request}, directory, cancel, clock, config.timeout_seconds, on_update));

@@ -32,6 +32,9 @@ Result<std::string> SelectComparativeNode(const ComparativeConfig& config,
 //    "node": {"node_id", "status", "execution_time"}}
 // The node's error when its task fails (DEADLINE_EXCEEDED past config.timeout_seconds);
 // CANCELLED when `cancel` is raised; INTERNAL when the node's document is not a vote.
+// The task of a comparative job, on its one node.
+NodeTask ComparativeTask(const std::string& job_id, const ComparativeConfig& config);
+
 Result<nlohmann::json> RunComparative(const std::string& job_id, const ComparativeConfig& config,
                                       const std::string& node_id, NodeDirectory& directory,
                                       const CancelToken& cancel, const Clock& clock,
