@@ -2,13 +2,13 @@
 # Installed as share/bash-completion/completions/dim; or: source completions/dim.bash
 
 # Options that take a value (global, and of every command).
-_dim_global_value_opts='--server -o --output --log-level --local-db --models --local-node --rpc-timeout --tls-ca --tls-cert --tls-key --token'
+_dim_global_value_opts='--server -o --output --log-level --local-db --models --local-node --local-policy --rpc-timeout --tls-ca --tls-cert --tls-key --token'
 _dim_global_flag_opts='-h --help --version --local'
 
 _dim_value_opts() {
     case $1 in
         orchestrator) echo '--listen --db --node --nodes-file --max-concurrent-jobs --workers --max-queued-jobs --heartbeat-timeout --model-store --max-model-bytes --tls-cert --tls-key --tls-client-ca --tls-ca --node-token --auth-tokens --rate-limit --rate-burst --audit-log --max-message-bytes --max-config-bytes --max-nodes-per-job' ;;
-        daemon) echo '--node-id --listen --dataset --models --device --orchestrator --advertise --label --max-concurrent-jobs --max-queued --abandon-after --min-samples --cache-max-bytes --tls-cert --tls-key --tls-client-ca --tls-ca --node-token' ;;
+        daemon) echo '--node-id --listen --dataset --models --device --orchestrator --advertise --label --max-concurrent-jobs --max-queued --abandon-after --min-samples --cache-max-bytes --tls-cert --tls-key --tls-client-ca --tls-ca --node-token --policy --ledger --since' ;;
         submit) echo '-p --pattern -c --config --config-json --input-data -m --model --nodes --node --dataset --columns --aggregation --trim --dp-epsilon --dp-clip --min-nodes --consensus --weights --min-agreement --priority --user --timeout' ;;
         ls) echo '--state --user -n --limit --offset' ;;
         status) echo '--timeout' ;;
@@ -21,7 +21,7 @@ _dim_value_opts() {
 
 _dim_flag_opts() {
     case $1 in
-        submit) echo '-w --wait -q --quiet' ;;
+        submit) echo '-w --wait -q --quiet --dry-run' ;;
         status) echo '-w --watch' ;;
         orchestrator | daemon) echo '--insecure' ;;
         audit) echo '--refused' ;;
@@ -63,7 +63,7 @@ _dim_values() {
             [[ -z $val || $val == - ]] && echo -
             compgen -f -- "$val"
             ;;
-        --db | --local-db | --tls-ca | --tls-cert | --tls-key | --tls-client-ca | --node-token | --auth-tokens | --audit-log)
+        --db | --local-db | --policy | --ledger | --tls-ca | --tls-cert | --tls-key | --tls-client-ca | --node-token | --auth-tokens | --audit-log)
             compgen -f -- "$val" ;;
         --role) compgen -W 'orchestrator node user admin' -- "$val" ;;
         --method) compgen -W 'SubmitJob CancelJob GetJobStatus GetJobResult ListJobs WatchJob RegisterNode Heartbeat ListNodes PushModel ListModels FetchModel Execute' -- "$val" ;;
@@ -152,8 +152,12 @@ _dim() {
         mapfile -t out < <(compgen -W "$opts" -- "$cur" | sort -u)
     elif [[ -z $cmd ]]; then
         mapfile -t out < <(compgen -W 'orchestrator daemon submit status result ls cancel health model cert audit' -- "$cur")
-    elif [[ ($cmd == orchestrator || $cmd == daemon) && -z $sub ]]; then
+    elif [[ $cmd == orchestrator && -z $sub ]]; then
         mapfile -t out < <(compgen -W 'serve' -- "$cur")
+    elif [[ $cmd == daemon && -z $sub ]]; then
+        mapfile -t out < <(compgen -W 'serve ledger' -- "$cur")
+    elif [[ $cmd == daemon && $sub == ledger ]]; then
+        mapfile -t out < <(compgen -W 'verify' -- "$cur")
     elif [[ $cmd == model && -z $sub ]]; then
         mapfile -t out < <(compgen -W 'push ls' -- "$cur")
     elif [[ $cmd == cert && -z $sub ]]; then

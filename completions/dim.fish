@@ -27,7 +27,7 @@ function __dim_is
                     --model-store --max-model-bytes --cache-max-bytes --name \
                     --tls-ca --tls-cert --tls-key --token --tls-client-ca --node-token --auth-tokens \
                     --rate-limit --rate-burst --audit-log --max-message-bytes --max-config-bytes --max-nodes-per-job --role --dns --ip --days \
-                    --who --method --job --since
+                    --who --method --job --since --policy --ledger --local-policy
                 set skip 1
             case '-*'
             case '*'
@@ -110,6 +110,14 @@ complete -c dim -n $serve -l tls-client-ca -r -F -d 'Verify client certificates 
 complete -c dim -n $serve -l tls-ca -r -F -d 'CA that verifies the other service'
 complete -c dim -n $serve -l insecure -d 'Allow a non-loopback --listen without TLS'
 complete -c dim -n $serve -l node-token -r -F -d 'File of a secret shared by orchestrator and daemons'
+complete -c dim -n '__dim_is daemon serve' -l policy -r -F -d "The site's policy for its datasets (JSON; re-read on SIGHUP)"
+complete -c dim -n '__dim_is daemon serve; or __dim_is daemon ledger' -l ledger -r -F -d 'SQLite ledger of every release'
+complete -c dim -n '__dim_is daemon; and not __dim_is daemon serve; and not __dim_is daemon ledger' -a ledger -d "Print a node's ledger"
+complete -c dim -n '__dim_is daemon ledger' -a verify -d "Recompute the ledger's hash chain"
+complete -c dim -n '__dim_is daemon ledger' -l since -x -d 'Only entries at or after this time'
+complete -c dim -n '__dim_is daemon ledger' -l dataset -x -d 'Only entries of this dataset'
+complete -c dim -l local-policy -x -d 'A site policy for a --local node: ID=FILE'
+complete -c dim -n '__dim_is submit' -l dry-run -d 'Ask the nodes whether they would accept the job; run nothing'
 complete -c dim -n '__dim_is orchestrator serve' -l auth-tokens -r -F -d 'Users: TOKEN USER ROLE lines; re-read on SIGHUP'
 complete -c dim -n '__dim_is orchestrator serve' -l rate-limit -x -d 'Calls each user may make: N/s or N/m'
 complete -c dim -n '__dim_is orchestrator serve' -l rate-burst -x -d 'Calls a user may make at once'
