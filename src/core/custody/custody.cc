@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <future>
 
 #include "core/sha256.h"
 #include "core/text.h"
@@ -186,37 +187,50 @@ Result<Admission> NodeCustody::Admit(NodeTask& task, const std::vector<std::stri
   return a;
 }
 
-Status NodeCustody::Release(const Admission& admission, const NodeTask& task,
-                            const std::string& bytes, int64_t rows,
-                            const std::vector<std::string>& model_sha256s) {
+void NodeCustody::ReleaseAsync(const Admission& admission, const NodeTask& task,
+                               const std::string& bytes, int64_t rows,
+                               const std::vector<std::string>& model_sha256s,
+                               std::function<void(Status)> done) {
   Status allowed;
   {
     std::lock_guard lock(mu_);
     allowed = CheckModels(policy_.For(task.dataset), task, model_sha256s, /*all_known=*/true);
   }
-  Status recorded = allowed;
-  if (allowed.ok() && ledger_) {
-    LedgerEntry e;
-    e.time = FormatIso8601(clock_.Now());
-    e.job_id = JobOf(task.job_id);
-    e.task_id = task.job_id;
-    e.user = task.user_id;
-    e.pattern = std::string(TaskPattern(task));
-    e.dataset = task.dataset;
-    e.model_sha256 = Listed(model_sha256s);
-    e.model_sha256.erase(std::remove(e.model_sha256.begin(), e.model_sha256.end(), ' '),
-                         e.model_sha256.end());
-    e.rows = rows;
-    e.epsilon = admission.epsilon;
-    e.release_sha256 = Sha256Hex(bytes);
-    recorded = ledger_->Append(std::move(e)).status();
-    if (!recorded.ok()) {
-      recorded = Status::Unavailable("the release could not be recorded, so it was not sent: " +
-                                     recorded.message());
-    }
+  if (!allowed.ok() || !ledger_) {
+    Abandon(admission);
+    done(allowed);
+    return;
   }
-  Abandon(admission);
-  return recorded;
+  LedgerEntry e;
+  e.time = FormatIso8601(clock_.Now());
+  e.job_id = JobOf(task.job_id);
+  e.task_id = task.job_id;
+  e.user = task.user_id;
+  e.pattern = std::string(TaskPattern(task));
+  e.dataset = task.dataset;
+  for (const auto& sha : model_sha256s) e.model_sha256 += (e.model_sha256.empty() ? "" : ",") + sha;
+  e.rows = rows;
+  e.epsilon = admission.epsilon;
+  e.release_sha256 = Sha256Hex(bytes);
+  // The reservation is freed once the entry is on disk: the ε counts without a gap.
+  ledger_->AppendAsync(std::move(e), [this, admission, done = std::move(done)](
+                                         Result<LedgerEntry> appended) {
+    Abandon(admission);
+    done(appended.ok() ? Status::Ok()
+                       : Status::Unavailable(
+                             "the release could not be recorded, so it was not sent: " +
+                             appended.status().message()));
+  });
+}
+
+Status NodeCustody::Release(const Admission& admission, const NodeTask& task,
+                            const std::string& bytes, int64_t rows,
+                            const std::vector<std::string>& model_sha256s) {
+  std::promise<Status> outcome;
+  auto future = outcome.get_future();
+  ReleaseAsync(admission, task, bytes, rows, model_sha256s,
+               [&](Status s) { outcome.set_value(std::move(s)); });
+  return future.get();
 }
 
 void NodeCustody::Abandon(const Admission& admission) {

@@ -5,6 +5,7 @@
 // Thread-safe.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <memory>
@@ -61,6 +62,12 @@ class NodeCustody final {
   // reservation. The models' digests are known now: a model a `models` rule does not allow
   // is PERMISSION_DENIED here. UNAVAILABLE when the ledger cannot take it: then the task
   // must fail, its result unreleased.
+  // `done` is called once the release is on disk (from the ledger's thread), or at once
+  // when it is refused or there is no ledger.
+  void ReleaseAsync(const Admission& admission, const NodeTask& task, const std::string& bytes,
+                    int64_t rows, const std::vector<std::string>& model_sha256s,
+                    std::function<void(Status)> done);
+  // ReleaseAsync, waiting for its outcome.
   Status Release(const Admission& admission, const NodeTask& task, const std::string& bytes,
                  int64_t rows, const std::vector<std::string>& model_sha256s);
   // Frees a reservation of a task that released nothing.

@@ -1,6 +1,7 @@
 #include "core/custody/ledger.h"
 
 #include <cstdio>
+#include <future>
 
 #include "core/sha256.h"
 
@@ -90,10 +91,19 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::filesystem::path& path) 
   if (Status s = ledger->Exec(kSchema); !s.ok()) {
     return Status::InvalidArgument("--ledger " + path.string() + ": " + s.message());
   }
+  ledger->committer_ = std::thread([l = ledger.get()] { l->CommitLoop(); });
   return ledger;
 }
 
-Ledger::~Ledger() { sqlite3_close(db_); }
+Ledger::~Ledger() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (committer_.joinable()) committer_.join();  // writes what was still waiting
+  sqlite3_close(db_);
+}
 
 Status Ledger::Exec(const char* sql) {
   char* err = nullptr;
@@ -105,56 +115,99 @@ Status Ledger::Exec(const char* sql) {
   return Status::Ok();
 }
 
+void Ledger::AppendAsync(LedgerEntry e, Appended done) {
+  {
+    std::lock_guard lock(mu_);
+    waiting_.push_back(Pending{std::move(e), Status::Ok(), std::move(done)});
+  }
+  wake_.notify_one();
+}
+
 Result<LedgerEntry> Ledger::Append(LedgerEntry e) {
-  std::lock_guard lock(mu_);
-  DIM_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  auto rollback = [&](Status s) {
+  std::promise<Result<LedgerEntry>> outcome;
+  auto future = outcome.get_future();
+  AppendAsync(std::move(e), [&](Result<LedgerEntry> r) { outcome.set_value(std::move(r)); });
+  return future.get();
+}
+
+void Ledger::CommitLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    wake_.wait(lock, [&] { return stopping_ || !waiting_.empty(); });
+    if (waiting_.empty()) return;  // stopping, and nothing left to write
+    std::vector<Pending> batch;
+    batch.swap(waiting_);
+    lock.unlock();
+    {
+      std::lock_guard db(db_mu_);
+      CommitBatch(batch);
+    }
+    for (Pending& p : batch) {
+      if (p.status.ok()) {
+        p.done(std::move(p.entry));
+      } else {
+        p.done(p.status);
+      }
+    }
+    lock.lock();
+  }
+}
+
+void Ledger::CommitBatch(std::vector<Pending>& batch) {
+  const auto fail = [&](const Status& s) {
     (void)Exec("ROLLBACK");
-    return s;
+    for (Pending& p : batch) p.status = s;
   };
+  if (Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) {
+    for (Pending& p : batch) p.status = s;
+    return;
+  }
+  int64_t seq = 0;
+  std::string prev;
   {
     Statement last;
     sqlite3_prepare_v2(db_, "SELECT seq, entry_sha256 FROM releases ORDER BY seq DESC LIMIT 1",
                        -1, &last.s, nullptr);
     const int rc = sqlite3_step(last.s);
     if (rc == SQLITE_ROW) {
-      e.seq = sqlite3_column_int64(last.s, 0) + 1;
-      e.prev_sha256 = Text(last.s, 1);
-    } else if (rc == SQLITE_DONE) {
-      e.seq = 1;
-      e.prev_sha256.clear();
-    } else {
-      return rollback(Failed(db_, "reading the last entry"));
+      seq = sqlite3_column_int64(last.s, 0);
+      prev = Text(last.s, 1);
+    } else if (rc != SQLITE_DONE) {
+      return fail(Failed(db_, "reading the last entry"));
     }
   }
-  e.entry_sha256 = LedgerEntryDigest(e);
   Statement ins;
   sqlite3_prepare_v2(db_,
                      "INSERT INTO releases (seq, time, job_id, task_id, user, pattern, dataset,"
                      " model_sha256, rows, epsilon, release_sha256, prev_sha256, entry_sha256)"
                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                      -1, &ins.s, nullptr);
-  sqlite3_bind_int64(ins.s, 1, e.seq);
-  int i = 2;
-  for (const std::string* t : {&e.time, &e.job_id, &e.task_id, &e.user, &e.pattern, &e.dataset,
-                               &e.model_sha256}) {
-    sqlite3_bind_text(ins.s, i++, t->data(), static_cast<int>(t->size()), SQLITE_TRANSIENT);
+  for (Pending& p : batch) {
+    LedgerEntry& e = p.entry;
+    e.seq = ++seq;
+    e.prev_sha256 = prev;
+    e.entry_sha256 = LedgerEntryDigest(e);
+    prev = e.entry_sha256;
+    sqlite3_reset(ins.s);
+    sqlite3_bind_int64(ins.s, 1, e.seq);
+    int i = 2;
+    for (const std::string* t : {&e.time, &e.job_id, &e.task_id, &e.user, &e.pattern, &e.dataset,
+                                 &e.model_sha256}) {
+      sqlite3_bind_text(ins.s, i++, t->data(), static_cast<int>(t->size()), SQLITE_TRANSIENT);
+    }
+    sqlite3_bind_int64(ins.s, 9, e.rows);
+    sqlite3_bind_double(ins.s, 10, e.epsilon);
+    i = 11;
+    for (const std::string* t : {&e.release_sha256, &e.prev_sha256, &e.entry_sha256}) {
+      sqlite3_bind_text(ins.s, i++, t->data(), static_cast<int>(t->size()), SQLITE_TRANSIENT);
+    }
+    if (sqlite3_step(ins.s) != SQLITE_DONE) return fail(Failed(db_, "appending an entry"));
   }
-  sqlite3_bind_int64(ins.s, 9, e.rows);
-  sqlite3_bind_double(ins.s, 10, e.epsilon);
-  sqlite3_bind_text(ins.s, 11, e.release_sha256.data(), static_cast<int>(e.release_sha256.size()),
-                    SQLITE_TRANSIENT);
-  sqlite3_bind_text(ins.s, 12, e.prev_sha256.data(), static_cast<int>(e.prev_sha256.size()),
-                    SQLITE_TRANSIENT);
-  sqlite3_bind_text(ins.s, 13, e.entry_sha256.data(), static_cast<int>(e.entry_sha256.size()),
-                    SQLITE_TRANSIENT);
-  if (sqlite3_step(ins.s) != SQLITE_DONE) return rollback(Failed(db_, "appending an entry"));
-  if (Status s = Exec("COMMIT"); !s.ok()) return rollback(s);
-  return e;
+  if (Status s = Exec("COMMIT"); !s.ok()) return fail(s);
 }
 
 Result<double> Ledger::Spent(const std::string& dataset) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(db_mu_);
   Statement st;
   sqlite3_prepare_v2(db_, "SELECT COALESCE(SUM(epsilon), 0) FROM releases WHERE dataset = ?", -1,
                      &st.s, nullptr);
@@ -165,7 +218,7 @@ Result<double> Ledger::Spent(const std::string& dataset) {
 
 Result<std::vector<LedgerEntry>> Ledger::List(const std::string& since,
                                               const std::string& dataset) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(db_mu_);
   Statement st;
   const std::string sql = std::string("SELECT ") + kColumns +
                           " FROM releases WHERE time >= ? AND (? = '' OR dataset = ?) ORDER BY seq";

@@ -7,7 +7,10 @@
 
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -45,8 +48,13 @@ class Ledger final {
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
 
-  // Appends `entry` (seq, prev_sha256 and entry_sha256 are set here) durably: OK only once
-  // it is on disk. UNAVAILABLE when it could not be written.
+  // Appends `entry` (seq, prev_sha256 and entry_sha256 are set here) durably: `done` is
+  // called, on the ledger's own thread, once the entry is on disk (or with UNAVAILABLE when
+  // it could not be written). Entries waiting share one transaction (a group commit), so a
+  // node's workers never wait on the disk and one fsync covers many releases.
+  using Appended = std::function<void(Result<LedgerEntry>)>;
+  void AppendAsync(LedgerEntry entry, Appended done);
+  // AppendAsync, waiting for its outcome.
   Result<LedgerEntry> Append(LedgerEntry entry);
   // ε spent on `dataset` so far.
   Result<double> Spent(const std::string& dataset);
@@ -62,10 +70,23 @@ class Ledger final {
  private:
   Ledger(std::filesystem::path path, sqlite3* db) : path_(std::move(path)), db_(db) {}
   Status Exec(const char* sql);
+  struct Pending {
+    LedgerEntry entry;
+    Status status;
+    Appended done;
+  };
+  // Under db_mu_ (not mu_): writes `batch` in one transaction, setting each one's outcome.
+  void CommitBatch(std::vector<Pending>& batch);
+  void CommitLoop();
 
   std::filesystem::path path_;
   sqlite3* db_;
-  std::mutex mu_;
+  std::mutex db_mu_;  // the connection
+  std::mutex mu_;     // the state below
+  std::condition_variable wake_;
+  std::vector<Pending> waiting_;
+  bool stopping_ = false;
+  std::thread committer_;
 };
 
 }  // namespace dim::core

@@ -29,6 +29,11 @@ TaskQueue::~TaskQueue() {
   cv_.notify_all();
   timer_cv_.notify_all();
   for (auto& w : workers_) w.join();
+  {
+    // Releases being recorded finish their tasks from the ledger's thread: wait for them.
+    std::unique_lock lock(mu_);
+    released_cv_.wait(lock, [&] { return releasing_ == 0; });
+  }
   timer_.join();
   // Waiters of tasks that never ran (still queued) get their answer now.
   std::vector<Call> calls;
@@ -235,14 +240,24 @@ void TaskQueue::WorkerLoop() {
                                                : Result<std::string>(document.status());
     if (options_.custody != nullptr) {
       if (result.ok()) {
-        // Recorded before it is completed: what cannot be recorded is not released.
-        Status recorded = options_.custody->Release(task->admission, task->spec, *result,
-                                                    ReleasedRows(*document),
-                                                    ModelDigests(task->spec));
-        if (!recorded.ok()) result = recorded;
-      } else {
-        options_.custody->Abandon(task->admission);
+        // Completed only once recorded: what cannot be recorded is not released. The worker
+        // goes on meanwhile; the ledger's thread finishes the task.
+        {
+          std::lock_guard lock(mu_);
+          ++releasing_;
+        }
+        auto bytes = std::make_shared<std::string>(std::move(*result));
+        options_.custody->ReleaseAsync(
+            task->admission, task->spec, *bytes, ReleasedRows(*document), ModelDigests(task->spec),
+            [this, task, bytes](core::Status recorded) {
+              Finish(*task, recorded.ok() ? Result<std::string>(std::move(*bytes))
+                                          : Result<std::string>(recorded));
+              std::lock_guard lock(mu_);
+              if (--releasing_ == 0) released_cv_.notify_all();
+            });
+        continue;
       }
+      options_.custody->Abandon(task->admission);
     }
     Finish(*task, std::move(result));
   }

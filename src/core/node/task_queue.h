@@ -169,6 +169,8 @@ class TaskQueue final {
   std::map<std::string, std::shared_ptr<Task>> tasks_;
   std::deque<std::string> finished_order_;
   int active_ = 0;
+  int releasing_ = 0;  // tasks whose release the custody is recording
+  std::condition_variable released_cv_;
   int queued_ = 0;
   int total_ = 0, successful_ = 0, failed_ = 0;
   double total_seconds_ = 0;
