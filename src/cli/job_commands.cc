@@ -327,11 +327,6 @@ int PrintDryRun(const GlobalOptions& options, JobBackend& backend,
   auto report = backend.DryRun(request);
   if (!report.ok()) return ReportError(options, report.status());
   bool all = !report->empty();
-  const auto figure = [](double x) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", x);
-    return std::string(buf);
-  };
   json nodes = json::array();
   Table t({"NODE", "STEP", "VERDICT", "EPSILON", "BUDGET LEFT", "WHY NOT"});
   for (const auto& n : *report) {
@@ -353,8 +348,8 @@ int PrintDryRun(const GlobalOptions& options, JobBackend& backend,
     nodes.push_back(std::move(entry));
     t.AddRow({n.node_id, n.step.empty() ? "-" : n.step,
               accepted ? "would accept" : (n.verdict.ok() ? "would refuse" : "not asked"),
-              n.verdict.ok() && n.verdict->epsilon > 0 ? figure(n.verdict->epsilon) : "-",
-              n.verdict.ok() && n.verdict->has_budget ? figure(n.verdict->budget_left) : "-",
+              n.verdict.ok() && n.verdict->epsilon > 0 ? core::ShortNumber(n.verdict->epsilon) : "-",
+              n.verdict.ok() && n.verdict->has_budget ? core::ShortNumber(n.verdict->budget_left) : "-",
               why.ok() ? "-" : why.ToString()});
   }
   if (options.output == OutputFormat::kJson) {

@@ -155,8 +155,7 @@ core::Result<std::unique_ptr<JobBackend>> MakeLocalBackend(const GlobalOptions& 
     auto c = std::make_shared<core::NodeCustody>(pair.first, 10, std::move(ledger), kClock);
     c->SetPolicy(std::move(policy));
     if (!custody.emplace(pair.first, std::move(c)).second) {
-      return core::Status::InvalidArgument("--local-policy: node '" + pair.first +
-                                           "' given twice");
+      return core::Status::InvalidArgument("--local-policy: node '" + pair.first + "' given twice");
     }
   }
   auto models = std::make_shared<core::ModelRepository>(options.models_dir);

@@ -378,19 +378,14 @@ void PrintNode(const core::NodeDescription& n, std::ostream& out) {
   if (n.datasets.empty()) return;
   out << '\n';
   Table d({"DATASET", "ROWS", "K", "DP", "MAX EPSILON", "BUDGET LEFT", "COLUMNS"});
-  const auto figure = [](double x) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", x);
-    return std::string(buf);
-  };
   for (const auto& ds : n.datasets) {
     const auto& p = ds.policy;
     d.AddRow({ds.name, std::to_string(ds.shape.rows), p ? std::to_string(p->min_samples) : "-",
               p ? (p->dp_required ? "required" : "optional") : "-",
-              p && p->max_epsilon_per_job > 0 ? figure(p->max_epsilon_per_job) : "-",
-              p && p->budget > 0 ? figure(std::max(0.0, p->budget - p->spent)) + " of " +
-                                       figure(p->budget)
-                                 : "-",
+              p && p->max_epsilon_per_job > 0 ? core::ShortNumber(p->max_epsilon_per_job) : "-",
+              p && p->budget > 0
+                  ? core::ShortNumber(std::max(0.0, p->budget - p->spent)) + " of " + core::ShortNumber(p->budget)
+                  : "-",
               Join(ds.shape.columns)});
   }
   d.Print(out);
@@ -431,7 +426,8 @@ nlohmann::json HealthToJson(const HealthReport& report) {
   for (const auto& n : report.nodes) {
     nlohmann::json datasets = nlohmann::json::array();
     for (const auto& d : n.datasets) {
-      nlohmann::json entry = {{"name", d.name}, {"rows", d.shape.rows}, {"columns", d.shape.columns}};
+      nlohmann::json entry = {
+          {"name", d.name}, {"rows", d.shape.rows}, {"columns", d.shape.columns}};
       if (d.policy) {
         entry["policy"] = {{"min_samples", d.policy->min_samples},
                            {"dp_required", d.policy->dp_required},

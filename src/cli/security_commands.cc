@@ -12,9 +12,9 @@
 #include "cli/output.h"
 #include "cli/validators.h"
 #include "core/clock.h"
-#include "core/regular_file.h"
 #include "core/custody/custody.h"
 #include "core/custody/ledger.h"
+#include "core/regular_file.h"
 #include "core/security/audit_log.h"
 #include "core/security/certificate.h"
 #include "core/text.h"
@@ -233,12 +233,18 @@ core::Result<std::unique_ptr<core::Ledger>> OpenLedger(const std::string& path) 
 }
 
 json EntryToJson(const core::LedgerEntry& e) {
-  return {{"seq", e.seq},         {"time", e.time},
-          {"job_id", e.job_id},   {"task_id", e.task_id},
-          {"user", e.user},       {"pattern", e.pattern},
-          {"dataset", e.dataset}, {"model_sha256", e.model_sha256},
-          {"rows", e.rows},       {"epsilon", e.epsilon},
-          {"release_sha256", e.release_sha256}, {"prev_sha256", e.prev_sha256},
+  return {{"seq", e.seq},
+          {"time", e.time},
+          {"job_id", e.job_id},
+          {"task_id", e.task_id},
+          {"user", e.user},
+          {"pattern", e.pattern},
+          {"dataset", e.dataset},
+          {"model_sha256", e.model_sha256},
+          {"rows", e.rows},
+          {"epsilon", e.epsilon},
+          {"release_sha256", e.release_sha256},
+          {"prev_sha256", e.prev_sha256},
           {"entry_sha256", e.entry_sha256}};
 }
 
@@ -257,10 +263,8 @@ int RunLedger(const GlobalOptions& options, const LedgerOptions& o) {
   Table t({"SEQ", "TIME", "JOB", "TASK", "USER", "PATTERN", "DATASET", "ROWS", "EPSILON",
            "RELEASED (SHA256)"});
   for (const auto& e : *entries) {
-    char eps[32];
-    std::snprintf(eps, sizeof eps, "%g", e.epsilon);
     t.AddRow({std::to_string(e.seq), e.time, e.job_id, e.task_id, e.user.empty() ? "-" : e.user,
-              e.pattern, e.dataset, std::to_string(e.rows), e.epsilon > 0 ? eps : "-",
+              e.pattern, e.dataset, std::to_string(e.rows), e.epsilon > 0 ? core::ShortNumber(e.epsilon) : "-",
               e.release_sha256.substr(0, 16)});
   }
   t.Print(std::cout);

@@ -277,11 +277,12 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
                acl.nodes_authenticate() ? "authenticate" : "are not authenticated",
                *rate > 0 ? ", rate limit " + o.rate_limit + " per user" : std::string(),
                o.audit_log.empty() ? std::string() : ", audit log " + o.audit_log);
-  if (struct stat st {}; !o.auth_tokens.empty() && acl.plain_token_count() > 0 &&
-                         ::stat(o.auth_tokens.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
-    spdlog::warn("{} holds {} tokens in the clear and others may read it: chmod 600 it, or "
-                 "write them as sha256:<hex>",
-                 o.auth_tokens, acl.plain_token_count());
+  if (struct stat st{}; !o.auth_tokens.empty() && acl.plain_token_count() > 0 &&
+                        ::stat(o.auth_tokens.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    spdlog::warn(
+        "{} holds {} tokens in the clear and others may read it: chmod 600 it, or "
+        "write them as sha256:<hex>",
+        o.auth_tokens, acl.plain_token_count());
   }
   if (acl.users_authenticate() && !acl.nodes_authenticate()) {
     spdlog::warn(
@@ -410,8 +411,8 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
   if (auto broken = (*ledger)->Verify(); !broken.ok()) {
     return Fail(broken.status());
   } else if (broken->has_value()) {
-    spdlog::error("--ledger {}: entry {} is broken: {} (see dim daemon ledger verify)",
-                  ledger_path, (*broken)->first, (*broken)->second);
+    spdlog::error("--ledger {}: entry {} is broken: {} (see dim daemon ledger verify)", ledger_path,
+                  (*broken)->first, (*broken)->second);
   }
   core::NodeCustody custody(o.node_id, o.min_samples, std::move(*ledger), clock);
   custody.SetPolicy(std::move(policy));

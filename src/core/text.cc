@@ -133,6 +133,12 @@ std::string SafeMessage(std::string_view message) {
   return Clean(message, kMaxMessageBytes, /*keep_lines=*/true);
 }
 
+std::string ShortNumber(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
+
 std::string DumpJson(const nlohmann::json& value, int indent) {
   return value.dump(indent, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
 }

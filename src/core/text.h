@@ -34,6 +34,9 @@ std::string Snippet(std::string_view text, size_t max_bytes = kSnippetBytes);
 inline constexpr size_t kMaxMessageBytes = 2048;
 std::string SafeMessage(std::string_view message);
 
+// A figure as people read it in a message or a table: "%g" (0.4, 1, 2.5e-07).
+std::string ShortNumber(double x);
+
 // json.dump() that never throws: a string holding invalid UTF-8 is written with U+FFFD in
 // place of the bad bytes. `indent` as for dump (-1: compact).
 std::string DumpJson(const nlohmann::json& value, int indent = -1);

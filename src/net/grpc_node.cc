@@ -234,7 +234,8 @@ core::Result<core::DryRunVerdict> GrpcNode::DryRun(const core::NodeTask& task) {
   out.budget_left = v.budget_left();
   if (!v.accepted()) {
     out.refusal = core::Status(core::ParseStatusCode(v.error().code()), v.error().message());
-    if (out.refusal.ok()) out.refusal = core::Status(core::StatusCode::kUnknown, v.error().message());
+    if (out.refusal.ok())
+      out.refusal = core::Status(core::StatusCode::kUnknown, v.error().message());
   }
   return out;
 }

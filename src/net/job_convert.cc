@@ -63,7 +63,8 @@ std::vector<core::JobService::NodeDryRun> DryRunFromProto(
     n.node_id = v.node_id();
     n.step = v.step();
     core::Status error(core::ParseStatusCode(v.error().code()), v.error().message());
-    if (error.ok() && !v.accepted()) error = core::Status(core::StatusCode::kUnknown, v.error().message());
+    if (error.ok() && !v.accepted())
+      error = core::Status(core::StatusCode::kUnknown, v.error().message());
     if (v.asked()) {
       core::DryRunVerdict d;
       d.refusal = v.accepted() ? core::Status::Ok() : error;

@@ -16,12 +16,6 @@ core::Status Unauthenticated(std::string message) {
   return {core::StatusCode::kUnauthenticated, std::move(message)};
 }
 
-std::string Number(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", x);
-  return buf;
-}
-
 std::string RoleText(const std::optional<core::Role>& role) {
   return role ? std::string(core::RoleName(*role)) : std::string();
 }
@@ -150,7 +144,7 @@ core::Result<Caller> OrchestratorAccess::User(grpc::ServerContextBase& ctx, std:
       core::Status status = core::Status::ResourceExhausted(
           "rate limit exceeded for " +
           (caller.authenticated() ? "user '" + caller.name + "'" : PeerHost(caller.peer)) + " (" +
-          Number(limiter_->rate()) + " calls/s, burst " + Number(limiter_->burst()) +
+          core::ShortNumber(limiter_->rate()) + " calls/s, burst " + core::ShortNumber(limiter_->burst()) +
           "): retry in " + hint + " s");
       spdlog::warn("{} from {} refused: {}", method, caller.peer, status.message());
       // For clients that read metadata: why, and when to try again.

@@ -75,9 +75,9 @@ core::Result<std::vector<core::JobService::NodeDryRun>> OrchestratorClient::DryR
   DIM_RETURN_IF_ERROR(
       Call([&](grpc::ClientContext* ctx) { return stub_->SubmitJob(ctx, req, &resp); }));
   if (resp.status() != "dry_run") {
-    return core::Status::Unimplemented("the orchestrator at " + address_ +
-                                       " does not answer dry runs (it may have run the job: " +
-                                       resp.job_id() + ")");
+    return core::Status::Unimplemented(
+        "the orchestrator at " + address_ +
+        " does not answer dry runs (it may have run the job: " + resp.job_id() + ")");
   }
   return DryRunFromProto(resp);
 }

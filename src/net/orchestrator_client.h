@@ -38,7 +38,8 @@ class OrchestratorClient final {
   // SubmitJob, then the job as GetJobStatus shows it.
   core::Result<core::JobRecord> Submit(const core::SubmitRequest& request);
   // SubmitJob with dry_run: each node's verdict; nothing is stored.
-  core::Result<std::vector<core::JobService::NodeDryRun>> DryRun(const core::SubmitRequest& request);
+  core::Result<std::vector<core::JobService::NodeDryRun>> DryRun(
+      const core::SubmitRequest& request);
   core::Result<core::JobRecord> Get(const std::string& id);
   core::Result<core::JobPage> List(const core::JobQuery& query);
   // CancelJob, then the job as GetJobStatus shows it.

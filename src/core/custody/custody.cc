@@ -10,12 +10,6 @@
 namespace dim::core {
 namespace {
 
-std::string Figure(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", x);
-  return buf;
-}
-
 std::string Listed(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
@@ -57,9 +51,12 @@ int64_t ReleasedRows(const nlohmann::json& doc) {
 
 std::string_view TaskPattern(const NodeTask& task) {
   switch (task.kind) {
-    case NodeTaskKind::kComparative: return "comparative";
-    case NodeTaskKind::kStep: return "chained";
-    case NodeTaskKind::kSummary: break;
+    case NodeTaskKind::kComparative:
+      return "comparative";
+    case NodeTaskKind::kStep:
+      return "chained";
+    case NodeTaskKind::kSummary:
+      break;
   }
   return "collaborative";
 }
@@ -91,13 +88,12 @@ Status NodeCustody::CheckModels(const DatasetRules& rules, const NodeTask& task,
     std::string id = ids[i];
     const std::string sha = i < model_sha256s.size() ? model_sha256s[i] : std::string();
     const bool by_name = std::find(allowed.begin(), allowed.end(), id) != allowed.end();
-    const bool by_sha = !sha.empty() && std::find(allowed.begin(), allowed.end(),
-                                                  "sha256:" + sha) != allowed.end();
+    const bool by_sha =
+        !sha.empty() && std::find(allowed.begin(), allowed.end(), "sha256:" + sha) != allowed.end();
     if (by_name || by_sha) continue;
     // Not here yet: it may match by digest once fetched, and is checked again then.
-    const bool some_by_digest = std::any_of(allowed.begin(), allowed.end(), [](const auto& m) {
-      return m.starts_with("sha256:");
-    });
+    const bool some_by_digest = std::any_of(allowed.begin(), allowed.end(),
+                                            [](const auto& m) { return m.starts_with("sha256:"); });
     if (sha.empty() && !all_known && some_by_digest) continue;
     return Refuse(StatusCode::kPermissionDenied, task.dataset,
                   "model '" + Snippet(id) + "' is not allowed (models: " + Listed(allowed) + ")");
@@ -114,14 +110,14 @@ Result<Admission> NodeCustody::Admit(NodeTask& task, const std::vector<std::stri
   a.dataset = ds;
   a.min_samples = rules.min_samples.value_or(min_samples_);
   const std::string pattern(TaskPattern(task));
-  if (rules.patterns && std::find(rules.patterns->begin(), rules.patterns->end(), pattern) ==
-                            rules.patterns->end()) {
-    return Refuse(StatusCode::kFailedPrecondition, ds,
-                  "pattern " + pattern + " is not allowed (patterns: " + Listed(*rules.patterns) +
-                      ")");
+  if (rules.patterns &&
+      std::find(rules.patterns->begin(), rules.patterns->end(), pattern) == rules.patterns->end()) {
+    return Refuse(
+        StatusCode::kFailedPrecondition, ds,
+        "pattern " + pattern + " is not allowed (patterns: " + Listed(*rules.patterns) + ")");
   }
-  if (rules.users && std::find(rules.users->begin(), rules.users->end(), task.user_id) ==
-                         rules.users->end()) {
+  if (rules.users &&
+      std::find(rules.users->begin(), rules.users->end(), task.user_id) == rules.users->end()) {
     return Refuse(StatusCode::kPermissionDenied, ds,
                   (task.user_id.empty() ? std::string("an unnamed user")
                                         : "user '" + Snippet(task.user_id) + "'") +
@@ -160,8 +156,8 @@ Result<Admission> NodeCustody::Admit(NodeTask& task, const std::vector<std::stri
   }
   if (rules.max_epsilon_per_job && dp->epsilon > *rules.max_epsilon_per_job) {
     return Refuse(StatusCode::kFailedPrecondition, ds,
-                  "max_epsilon_per_job " + Figure(*rules.max_epsilon_per_job) +
-                      ", this job asks " + Figure(dp->epsilon));
+                  "max_epsilon_per_job " + ShortNumber(*rules.max_epsilon_per_job) + ", this job asks " +
+                      ShortNumber(dp->epsilon));
   }
   if (rules.budget) {
     if (!ledger_) {
@@ -175,8 +171,8 @@ Result<Admission> NodeCustody::Admit(NodeTask& task, const std::vector<std::stri
     // A little slack for the sum of many small ε's in floating point.
     if (spent + dp->epsilon > *rules.budget * (1 + 1e-9)) {
       return Refuse(StatusCode::kFailedPrecondition, ds,
-                    "privacy budget exhausted: " + Figure(spent) + " of " +
-                        Figure(*rules.budget) + " spent, this job asks " + Figure(dp->epsilon));
+                    "privacy budget exhausted: " + ShortNumber(spent) + " of " + ShortNumber(*rules.budget) +
+                        " spent, this job asks " + ShortNumber(dp->epsilon));
     }
   }
   a.epsilon = dp->epsilon;
@@ -213,14 +209,14 @@ void NodeCustody::ReleaseAsync(const Admission& admission, const NodeTask& task,
   e.epsilon = admission.epsilon;
   e.release_sha256 = Sha256Hex(bytes);
   // The reservation is freed once the entry is on disk: the ε counts without a gap.
-  ledger_->AppendAsync(std::move(e), [this, admission, done = std::move(done)](
-                                         Result<LedgerEntry> appended) {
-    Abandon(admission);
-    done(appended.ok() ? Status::Ok()
-                       : Status::Unavailable(
-                             "the release could not be recorded, so it was not sent: " +
-                             appended.status().message()));
-  });
+  ledger_->AppendAsync(
+      std::move(e), [this, admission, done = std::move(done)](Result<LedgerEntry> appended) {
+        Abandon(admission);
+        done(appended.ok()
+                 ? Status::Ok()
+                 : Status::Unavailable("the release could not be recorded, so it was not sent: " +
+                                       appended.status().message()));
+      });
 }
 
 Status NodeCustody::Release(const Admission& admission, const NodeTask& task,

@@ -7,9 +7,9 @@
 
 #include <functional>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -24,9 +24,9 @@ namespace dim::core {
 
 // A task let in: what it reserved, and the rules it runs under.
 struct Admission {
-  int64_t id = 0;        // 0: nothing reserved
+  int64_t id = 0;  // 0: nothing reserved
   std::string dataset;
-  double epsilon = 0;    // reserved until Release or Abandon
+  double epsilon = 0;  // reserved until Release or Abandon
   int64_t min_samples = 0;
 };
 

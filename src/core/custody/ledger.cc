@@ -62,10 +62,9 @@ std::string LedgerEntryDigest(const LedgerEntry& e) {
   char epsilon[32];
   std::snprintf(epsilon, sizeof epsilon, "%.17g", e.epsilon);
   Sha256Hasher h;
-  for (const std::string& field :
-       {std::to_string(e.seq), e.time, e.job_id, e.task_id, e.user, e.pattern, e.dataset,
-        e.model_sha256, std::to_string(e.rows), std::string(epsilon), e.release_sha256,
-        e.prev_sha256}) {
+  for (const std::string& field : {std::to_string(e.seq), e.time, e.job_id, e.task_id, e.user,
+                                   e.pattern, e.dataset, e.model_sha256, std::to_string(e.rows),
+                                   std::string(epsilon), e.release_sha256, e.prev_sha256}) {
     h.Update(std::to_string(field.size()));
     h.Update(":");
     h.Update(field);
@@ -76,8 +75,9 @@ std::string LedgerEntryDigest(const LedgerEntry& e) {
 
 Result<std::unique_ptr<Ledger>> Ledger::Open(const std::filesystem::path& path) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                             SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
     const std::string why = db ? sqlite3_errmsg(db) : "cannot open";
     sqlite3_close(db);
     return Status::InvalidArgument("--ledger " + path.string() + ": " + why);
@@ -166,8 +166,8 @@ void Ledger::CommitBatch(std::vector<Pending>& batch) {
   std::string prev;
   {
     Statement last;
-    sqlite3_prepare_v2(db_, "SELECT seq, entry_sha256 FROM releases ORDER BY seq DESC LIMIT 1",
-                       -1, &last.s, nullptr);
+    sqlite3_prepare_v2(db_, "SELECT seq, entry_sha256 FROM releases ORDER BY seq DESC LIMIT 1", -1,
+                       &last.s, nullptr);
     const int rc = sqlite3_step(last.s);
     if (rc == SQLITE_ROW) {
       seq = sqlite3_column_int64(last.s, 0);
@@ -191,8 +191,8 @@ void Ledger::CommitBatch(std::vector<Pending>& batch) {
     sqlite3_reset(ins.s);
     sqlite3_bind_int64(ins.s, 1, e.seq);
     int i = 2;
-    for (const std::string* t : {&e.time, &e.job_id, &e.task_id, &e.user, &e.pattern, &e.dataset,
-                                 &e.model_sha256}) {
+    for (const std::string* t :
+         {&e.time, &e.job_id, &e.task_id, &e.user, &e.pattern, &e.dataset, &e.model_sha256}) {
       sqlite3_bind_text(ins.s, i++, t->data(), static_cast<int>(t->size()), SQLITE_TRANSIENT);
     }
     sqlite3_bind_int64(ins.s, 9, e.rows);

@@ -10,11 +10,11 @@
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
-#include <thread>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/status.h"
@@ -22,19 +22,19 @@
 namespace dim::core {
 
 struct LedgerEntry {
-  int64_t seq = 0;            // set by Append, from 1
-  std::string time{};         // ISO 8601 UTC
+  int64_t seq = 0;     // set by Append, from 1
+  std::string time{};  // ISO 8601 UTC
   std::string job_id{};
   std::string task_id{};
   std::string user{};
-  std::string pattern{};      // collaborative, comparative, chained
+  std::string pattern{};  // collaborative, comparative, chained
   std::string dataset{};
-  std::string model_sha256{};  // the models, comma-separated, in order
-  int64_t rows = 0;           // rows the release covers
-  double epsilon = 0;         // ε spent (0: no differential privacy)
+  std::string model_sha256{};    // the models, comma-separated, in order
+  int64_t rows = 0;              // rows the release covers
+  double epsilon = 0;            // ε spent (0: no differential privacy)
   std::string release_sha256{};  // of the exact bytes released
-  std::string prev_sha256{};  // entry_sha256 of the entry before ("" for the first)
-  std::string entry_sha256{};  // of this entry's fields and prev_sha256
+  std::string prev_sha256{};     // entry_sha256 of the entry before ("" for the first)
+  std::string entry_sha256{};    // of this entry's fields and prev_sha256
 };
 
 // The digest that chains an entry: sha256 over its fields (seq included) and prev_sha256.

@@ -108,13 +108,13 @@ Result<DatasetRules> ReadRules(const json& v, const std::string& path) {
     } else if (key == "max_rows_returned") {
       DIM_ASSIGN_OR_RETURN(r.max_rows_returned, Count(value, at));
     } else {
-      return Bad(at, "unknown key (expected min_samples, patterns, models, users, "
-                     "differential_privacy, max_rows_returned)");
+      return Bad(at,
+                 "unknown key (expected min_samples, patterns, models, users, "
+                 "differential_privacy, max_rows_returned)");
     }
   }
   if (r.max_epsilon_per_job && r.budget && *r.max_epsilon_per_job > *r.budget) {
-    return Bad(path + ".differential_privacy.max_epsilon_per_job",
-               "is more than the budget");
+    return Bad(path + ".differential_privacy.max_epsilon_per_job", "is more than the budget");
   }
   return r;
 }

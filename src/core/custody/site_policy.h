@@ -31,9 +31,9 @@ struct DatasetRules {
   std::optional<std::vector<std::string>> users;
   std::optional<bool> dp_required;
   std::optional<double> max_epsilon_per_job;
-  std::optional<double> budget;                      // total ε of the dataset, all jobs
-  std::optional<std::pair<double, double>> clip;     // the site's clip bounds
-  std::optional<int64_t> max_rows_returned;          // client-data pipeline steps
+  std::optional<double> budget;                   // total ε of the dataset, all jobs
+  std::optional<std::pair<double, double>> clip;  // the site's clip bounds
+  std::optional<int64_t> max_rows_returned;       // client-data pipeline steps
 };
 
 class SitePolicy final {

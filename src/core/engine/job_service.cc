@@ -227,7 +227,8 @@ Result<std::vector<JobService::NodeDryRun>> JobService::DryRun(const SubmitReque
   switch (request.pattern) {
     case Pattern::kCollaborative: {
       DIM_ASSIGN_OR_RETURN(CollaborativeConfig config, ParseCollaborativeConfig(plan.config_json));
-      for (const auto& id : plan.node_ids) tasks.emplace_back(id, CollaborativeTask(job_id, config));
+      for (const auto& id : plan.node_ids)
+        tasks.emplace_back(id, CollaborativeTask(job_id, config));
       break;
     }
     case Pattern::kComparative: {

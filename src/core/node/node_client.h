@@ -75,10 +75,10 @@ double NextReputation(double reputation, const Status& status);
 
 // What a node says of a task it was asked about and did not run (`dim submit --dry-run`).
 struct DryRunVerdict {
-  Status refusal;            // OK: it would accept the task; otherwise why not
-  double epsilon = 0;        // the ε it would spend
-  bool has_budget = false;   // the dataset has a privacy budget
-  double budget_left = 0;    // ε left of it before this task
+  Status refusal;           // OK: it would accept the task; otherwise why not
+  double epsilon = 0;       // the ε it would spend
+  bool has_budget = false;  // the dataset has a privacy budget
+  double budget_left = 0;   // ε left of it before this task
 };
 
 class NodeClient {

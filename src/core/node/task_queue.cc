@@ -81,9 +81,8 @@ Status TaskQueue::Submit(NodeTask task, Priority priority) {
     std::erase(finished_order_, task.job_id);
   }
   if (queued_ >= options_.max_queued) {
-    return refuse(Status::ResourceExhausted("the node's queue is full (" +
-                                            std::to_string(options_.max_queued) +
-                                            " tasks waiting)"));
+    return refuse(Status::ResourceExhausted(
+        "the node's queue is full (" + std::to_string(options_.max_queued) + " tasks waiting)"));
   }
   auto t = std::make_shared<Task>();
   t->priority = priority == Priority::kUnspecified ? Priority::kNormal : priority;

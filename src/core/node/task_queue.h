@@ -6,22 +6,22 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <set>
 #include <memory>
 #include <mutex>
 #include <queue>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/custody/custody.h"
 #include "core/job_types.h"
 #include "core/node/cancel_token.h"
 #include "core/node/dataset_catalog.h"
 #include "core/node/model_repository.h"
 #include "core/node/node_client.h"
 #include "core/node/node_task.h"
-#include "core/custody/custody.h"
 #include "core/node/task_runner.h"
 #include "core/status.h"
 

@@ -32,15 +32,14 @@ Status CheckChainedNodes(const ChainedConfig& config, NodeDirectory& directory);
 // A step's attempts follow config.error_handling: fail_fast gives one; retry gives up to
 // 1 + max_retries, the i-th on the i-th node of [node_id, fallbacks...] (cycling);
 // rollback_and_retry re-runs the step it reads (once, on that step's node) before each
-// retry. Retry n waits 100 ms << (n-1), at most 2 s, first. A trace entry's status is completed, failed, cancelled or skipped (never run
-// because an earlier step failed).
-// When a step runs out of attempts the job fails: FAILED_PRECONDITION "step 2 'score'
-// failed on node 'b' after 3 attempts: <last error>", and *failed_trace (when given) gets
-// the document above without the output keys. DEADLINE_EXCEEDED when the job's timeout
-// passes; CANCELLED when `cancel` is raised.
-// For a dry run: each step's node and the task it would get there (a step over earlier
-// steps' output gets the client's rows, or the dataset steps' lineage, as in a real run,
-// so that the node checks the rows, models and dataset it would see).
+// retry. Retry n waits 100 ms << (n-1), at most 2 s, first. A trace entry's status is completed,
+// failed, cancelled or skipped (never run because an earlier step failed). When a step runs out of
+// attempts the job fails: FAILED_PRECONDITION "step 2 'score' failed on node 'b' after 3 attempts:
+// <last error>", and *failed_trace (when given) gets the document above without the output keys.
+// DEADLINE_EXCEEDED when the job's timeout passes; CANCELLED when `cancel` is raised. For a dry
+// run: each step's node and the task it would get there (a step over earlier steps' output gets the
+// client's rows, or the dataset steps' lineage, as in a real run, so that the node checks the rows,
+// models and dataset it would see).
 Result<std::vector<std::pair<std::string, NodeTask>>> ChainedDryRunTasks(
     const std::string& job_id, const ChainedConfig& config);
 

@@ -91,18 +91,23 @@ TEST_F(CustodyTest, RulesRefuseWithTheirCodeAndFigures) {
   other_model.model_id = "n";
   EXPECT_EQ(custody_->Admit(other_model, {""}).status().code(), StatusCode::kPermissionDenied);
   NodeTask greedy = Dp(0.6);
-  EXPECT_NE(custody_->Admit(greedy, {""}).status().message().find(
-                "max_epsilon_per_job 0.5, this job asks 0.6"),
+  EXPECT_NE(custody_->Admit(greedy, {""})
+                .status()
+                .message()
+                .find("max_epsilon_per_job 0.5, this job asks 0.6"),
             std::string::npos);
   NodeTask plain = Dp(0.1);
   plain.differential_privacy.reset();
-  EXPECT_NE(custody_->Admit(plain, {""}).status().message().find("differential privacy is required"),
-            std::string::npos);
+  EXPECT_NE(
+      custody_->Admit(plain, {""}).status().message().find("differential privacy is required"),
+      std::string::npos);
   NodeTask vote = Dp(0.1);
   vote.kind = NodeTaskKind::kComparative;
   vote.model_ids = {"m", "m"};
-  EXPECT_NE(custody_->Admit(vote, {"", ""}).status().message().find(
-                "pattern comparative is not allowed (patterns: collaborative)"),
+  EXPECT_NE(custody_->Admit(vote, {"", ""})
+                .status()
+                .message()
+                .find("pattern comparative is not allowed (patterns: collaborative)"),
             std::string::npos);
 }
 

@@ -98,18 +98,42 @@ TEST_F(LedgerTest, TheDigestCoversEveryField) {
   for (int field = 0; field < 12; ++field) {
     LedgerEntry e = base;
     switch (field) {
-      case 0: e.seq = 2; break;
-      case 1: e.time += "x"; break;
-      case 2: e.job_id += "x"; break;
-      case 3: e.task_id += "x"; break;
-      case 4: e.user += "x"; break;
-      case 5: e.pattern += "x"; break;
-      case 6: e.dataset += "x"; break;
-      case 7: e.model_sha256 += "x"; break;
-      case 8: e.rows += 1; break;
-      case 9: e.epsilon = 0.25000000001; break;
-      case 10: e.release_sha256 += "x"; break;
-      case 11: e.prev_sha256 = "x"; break;
+      case 0:
+        e.seq = 2;
+        break;
+      case 1:
+        e.time += "x";
+        break;
+      case 2:
+        e.job_id += "x";
+        break;
+      case 3:
+        e.task_id += "x";
+        break;
+      case 4:
+        e.user += "x";
+        break;
+      case 5:
+        e.pattern += "x";
+        break;
+      case 6:
+        e.dataset += "x";
+        break;
+      case 7:
+        e.model_sha256 += "x";
+        break;
+      case 8:
+        e.rows += 1;
+        break;
+      case 9:
+        e.epsilon = 0.25000000001;
+        break;
+      case 10:
+        e.release_sha256 += "x";
+        break;
+      case 11:
+        e.prev_sha256 = "x";
+        break;
     }
     EXPECT_NE(LedgerEntryDigest(e), digest) << field;
   }
