@@ -12,7 +12,7 @@ _dim_value_opts() {
         submit) echo '-p --pattern -c --config --config-json --input-data -m --model --nodes --node --dataset --columns --aggregation --trim --dp-epsilon --dp-clip --min-nodes --consensus --weights --min-agreement --priority --user --timeout' ;;
         ls) echo '--state --user -n --limit --offset' ;;
         status) echo '--timeout' ;;
-        health) echo '--node' ;;
+        health) echo '--node --wait-nodes --timeout' ;;
         model) echo '-n --name' ;;
         cert) echo '--role --dns --ip --days --name' ;;
         audit) echo '--who --method --job --since --limit' ;;

@@ -27,7 +27,7 @@ function __dim_is
                     --model-store --max-model-bytes --cache-max-bytes --name \
                     --tls-ca --tls-cert --tls-key --token --tls-client-ca --node-token --auth-tokens \
                     --rate-limit --rate-burst --audit-log --max-message-bytes --max-config-bytes --max-nodes-per-job --role --dns --ip --days \
-                    --who --method --job --since --policy --ledger --local-policy
+                    --who --method --job --since --policy --ledger --local-policy --wait-nodes
                 set skip 1
             case '-*'
             case '*'
@@ -206,6 +206,8 @@ complete -c dim -n $ls -l offset -x -d 'Jobs to skip'
 
 # dim health
 complete -c dim -n '__dim_is health' -l node -x -d 'Only this node'
+complete -c dim -n '__dim_is health' -l wait-nodes -x -d 'Wait until this many nodes are active'
+complete -c dim -n '__dim_is health' -l timeout -x -d 'With --wait-nodes: give up after this many seconds'
 
 # dim model push FILE, dim model ls
 complete -c dim -n '__dim_is model push' -s n -l name -x -d "The model's name, as jobs give it"

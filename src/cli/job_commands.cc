@@ -1,6 +1,8 @@
 // dim submit | status | result | ls | cancel | health: the client, remote or --local.
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -9,6 +11,7 @@
 #include <iterator>
 #include <limits>
 #include <memory>
+#include <thread>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <utility>
@@ -464,11 +467,43 @@ int RunCancel(const GlobalOptions& options, const std::string& id) {
   return kExitOk;
 }
 
-int RunHealth(const GlobalOptions& options, const std::string& node) {
+struct HealthOptions {
+  std::string node;
+  int wait_nodes = 0;  // --wait-nodes N: until N nodes are active
+  double timeout = 60;
+};
+
+int RunHealth(const GlobalOptions& options, const HealthOptions& o) {
   SetUpLogging(options.log_level, "warn");
+  const std::string& node = o.node;
   auto backend = OpenBackend(options);
   if (!backend.ok()) return ReportError(options, backend.status());
   auto report = (*backend)->Health();
+  if (o.wait_nodes > 0) {
+    // For scripts: the orchestrator may still be starting (unreachable), and the daemons
+    // registering; asked again every 100 ms until enough nodes are active, or the timeout.
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(static_cast<int64_t>(o.timeout * 1000));
+    const auto active = [&] {
+      if (!report.ok()) return 0;
+      return static_cast<int>(std::count_if(report->nodes.begin(), report->nodes.end(),
+                                             [](const auto& n) { return n.active; }));
+    };
+    while (active() < o.wait_nodes) {
+      if (!report.ok() && report.status().code() != core::StatusCode::kUnavailable) break;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        ReportError(options, core::Status::DeadlineExceeded(
+                                 std::to_string(active()) + " of " +
+                                 std::to_string(o.wait_nodes) + " nodes active after waiting " +
+                                 core::FormatDuration(o.timeout) +
+                                 (report.ok() ? std::string()
+                                              : " (" + report.status().message() + ")")));
+        return kExitWaitTimeout;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      report = (*backend)->Health();
+    }
+  }
   if (!report.ok()) return ReportError(options, report.status());
   if (!node.empty()) {
     std::erase_if(report->nodes, [&](const core::NodeDescription& n) { return n.id != node; });
@@ -606,10 +641,17 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   cancel->add_option("job", *cancel_id, "Job id")->required();
   cancel->callback([&, cancel_id] { exit_code = RunCancel(options, *cancel_id); });
 
-  auto node = std::make_shared<std::string>();
+  auto h = std::make_shared<HealthOptions>();
   auto* health = app.add_subcommand("health", "Show the orchestrator and its nodes");
-  health->add_option("--node", *node, "Only this node");
-  health->callback([&, node] { exit_code = RunHealth(options, *node); });
+  health->add_option("--node", h->node, "Only this node");
+  health
+      ->add_option("--wait-nodes", h->wait_nodes,
+                   "Wait until this many nodes are active (for scripts); exit 7 on --timeout")
+      ->check(CLI::Range(1, 1000000));
+  health->add_option("--timeout", h->timeout, "With --wait-nodes: give up after this many seconds")
+      ->check(Seconds())
+      ->capture_default_str();
+  health->callback([&, h] { exit_code = RunHealth(options, *h); });
 }
 
 }  // namespace dim::cli

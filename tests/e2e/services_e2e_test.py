@@ -45,6 +45,25 @@ class ServicesTest(DimTestCase):
         self.assertIn(b"grpc.health.v1.Health", listed)
         self.assertIn(b"dim.daemon.Daemon", reflected_services(daemon.address))
 
+    def test_health_wait_nodes_returns_once_enough_nodes_are_active(self):
+        orch = self.start_orchestrator()
+        import subprocess
+        from dim_harness import DIM
+        waiting = subprocess.Popen([DIM, "--server", orch.address, "health", "--wait-nodes", "1",
+                                    "--timeout", "30"], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, env=self.env)
+        self.start_daemon("hospital-a", {"default": hospitals()["a"]}, orchestrator=orch)
+        out, err = waiting.communicate(timeout=60)
+        self.assertEqual(waiting.returncode, 0, err)
+        self.assertIn("hospital-a  ACTIVE", out)
+        r = self.dim("health", "--wait-nodes", "2", "--timeout", "0.5", server=orch)
+        self.assertEqual(r.returncode, 7, r.stderr)
+        self.assertIn("1 of 2 nodes active after waiting", r.stderr)
+        # An orchestrator not there (yet) is waited for the same way.
+        r = self.dim("health", "--wait-nodes", "1", "--timeout", "0.5", server="127.0.0.1:1")
+        self.assertEqual(r.returncode, 7, r.stderr)
+        self.assertIn("cannot reach the orchestrator", r.stderr)
+
     def test_stop_cleanly_on_sigint_and_sigterm(self):
         orch = self.start_orchestrator()
         daemon = self.start_daemon("hospital-a", {"default": hospitals()["a"]}, orchestrator=orch)
