@@ -20,6 +20,9 @@ void AddModelCommands(CLI::App& app, GlobalOptions& options, int& exit_code);
 void AddSecurityCommands(CLI::App& app, GlobalOptions& options, int& exit_code);
 
 // Sets up spdlog on stderr at the given level name ("" = fallback).
-void SetUpLogging(const std::string& level, const std::string& fallback);
+// `process`: the service's name in each line ("orchestrator", "daemon hospital-a"); "" for
+// the client.
+void SetUpLogging(const std::string& level, const std::string& fallback,
+                  const std::string& process = {});
 
 }  // namespace dim::cli

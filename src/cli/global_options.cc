@@ -59,9 +59,14 @@ core::Result<net::ClientSecurity> LoadClientSecurity(const GlobalOptions& option
                                    options.token);
 }
 
-void SetUpLogging(const std::string& level, const std::string& fallback) {
+void SetUpLogging(const std::string& level, const std::string& fallback,
+                  const std::string& process) {
   auto logger = spdlog::stderr_color_mt("dim");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+  // A service's lines say which process wrote them ("orchestrator", "daemon hospital-a"):
+  // logs of several services end up side by side.
+  std::string pattern = "%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ ";
+  if (!process.empty()) pattern += "[" + process + "] ";
+  logger->set_pattern(pattern + "%v");
   logger->set_level(spdlog::level::from_str(level.empty() ? fallback : level));
   spdlog::set_default_logger(logger);
 }

@@ -189,7 +189,7 @@ std::string ModelStoreDir(const OrchestratorOptions& o) {
 
 int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o) {
   net::BlockStopSignals();
-  SetUpLogging(global.log_level, "info");
+  SetUpLogging(global.log_level, "info", "orchestrator");
   core::SystemClock clock;
 
   // A mistyped folder must not become a new, empty job store: the jobs would seem lost.
@@ -340,7 +340,7 @@ void LogCacheEvent(const core::ModelCacheEvent& e) {
 
 int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
   net::BlockStopSignals();
-  SetUpLogging(global.log_level, "info");
+  SetUpLogging(global.log_level, "info", "daemon " + o.node_id);
   core::SystemClock clock;
 
   core::DatasetCatalog datasets;

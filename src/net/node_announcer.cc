@@ -22,14 +22,32 @@ void NodeAnnouncer::Start() { thread_ = std::thread([this] { Loop(); }); }
 void NodeAnnouncer::Stop() {
   {
     std::lock_guard lock(mu_);
+    if (stopping_) return;
     stopping_ = true;
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (!registered_) return;
+  // Said once, briefly: a stopping daemon must not wait on an orchestrator that is gone.
+  dim::orchestrator::RegisterNodeRequest me;
+  describe_(&me);
+  dim::orchestrator::DeregisterNodeRequest req;
+  req.set_node_id(me.node_id());
+  req.set_address(me.address());
+  dim::orchestrator::DeregisterNodeResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  security_.Authorize(ctx);
+  const grpc::Status s = stub_->DeregisterNode(&ctx, req, &resp);
+  if (s.ok()) {
+    spdlog::info("deregistered from orchestrator {}", address_);
+  } else {
+    spdlog::warn("could not deregister from orchestrator {}: {}", address_, s.error_message());
+  }
 }
 
 void NodeAnnouncer::Loop() {
-  bool registered = false;
+  bool& registered = registered_;
   bool warned = false;
   std::string last_refusal;
   auto interval = std::chrono::milliseconds(2000);

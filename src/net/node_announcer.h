@@ -38,6 +38,7 @@ class NodeAnnouncer final {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  bool registered_ = false;  // written by the loop's thread, read by Stop after the join
   std::thread thread_;
 };
 

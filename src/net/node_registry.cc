@@ -291,6 +291,18 @@ core::Result<bool> NodeRegistry::Heartbeat(const dim::orchestrator::HeartbeatReq
   return true;
 }
 
+bool NodeRegistry::Deregister(const std::string& node_id, const std::string& address) {
+  std::lock_guard lock(mu_);
+  auto it = nodes_.find(node_id);
+  if (it == nodes_.end() || it->second.description.source != "registered" ||
+      it->second.description.address != address) {
+    return false;
+  }
+  it->second.description.active = false;
+  it->second.description.error = "stopped (the daemon deregistered)";
+  return true;
+}
+
 core::Result<std::shared_ptr<core::NodeClient>> NodeRegistry::Client(const std::string& node_id) {
   bool check_static = false;
   {

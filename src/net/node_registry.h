@@ -56,6 +56,9 @@ class NodeRegistry final : public core::NodeDirectory {
   core::Status Register(const dim::orchestrator::RegisterNodeRequest& request);
   // False when the node is unknown (it must register again); INVALID_ARGUMENT as Register.
   core::Result<bool> Heartbeat(const dim::orchestrator::HeartbeatRequest& request);
+  // A registered node at `address` that stops: inactive at once ("stopped"), its reputation
+  // untouched. False when no such node is registered.
+  bool Deregister(const std::string& node_id, const std::string& address);
   std::chrono::milliseconds heartbeat_interval() const { return options_.heartbeat_interval; }
 
   // NOT_FOUND for an unknown node; UNAVAILABLE for an inactive one (it gets no new tasks),

@@ -279,6 +279,18 @@ grpc::ServerUnaryReactor* OrchestratorService::Heartbeat(
   return FinishUnary(ctx, core::Status::Ok());
 }
 
+grpc::ServerUnaryReactor* OrchestratorService::DeregisterNode(
+    grpc::CallbackServerContext* ctx, const dim::orchestrator::DeregisterNodeRequest* req,
+    dim::orchestrator::DeregisterNodeResponse* resp) {
+  auto caller = access_.Node(*ctx, "DeregisterNode", req->node_id());
+  if (!caller.ok()) return FinishUnary(ctx, caller.status());
+  const bool known = registry_.Deregister(req->node_id(), req->address());
+  access_.Audit(*caller, "DeregisterNode", {}, core::Snippet(req->node_id()), core::Status::Ok());
+  if (known) spdlog::info("node {} deregistered: it stopped", req->node_id());
+  resp->set_known(known);
+  return FinishUnary(ctx, core::Status::Ok());
+}
+
 grpc::ServerUnaryReactor* OrchestratorService::ListNodes(
     grpc::CallbackServerContext* ctx, const dim::orchestrator::ListNodesRequest* /*req*/,
     ListNodesResponse* resp) {

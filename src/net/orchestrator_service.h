@@ -40,6 +40,9 @@ class OrchestratorService final : public dim::orchestrator::Orchestrator::Callba
   grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* ctx,
                                       const dim::orchestrator::HeartbeatRequest* req,
                                       dim::orchestrator::HeartbeatResponse* resp) override;
+  grpc::ServerUnaryReactor* DeregisterNode(grpc::CallbackServerContext* ctx,
+                                           const dim::orchestrator::DeregisterNodeRequest* req,
+                                           dim::orchestrator::DeregisterNodeResponse* resp) override;
   grpc::ServerUnaryReactor* ListNodes(grpc::CallbackServerContext* ctx,
                                       const dim::orchestrator::ListNodesRequest* req,
                                       dim::orchestrator::ListNodesResponse* resp) override;

@@ -64,6 +64,19 @@ class ServicesTest(DimTestCase):
         self.assertEqual(r.returncode, 7, r.stderr)
         self.assertIn("cannot reach the orchestrator", r.stderr)
 
+    def test_a_daemon_stopped_with_sigterm_deregisters(self):
+        orch = self.start_orchestrator()
+        daemon = self.start_daemon("hospital-a", {"default": hospitals()["a"]}, orchestrator=orch)
+        self.wait_for_nodes(orch, ["hospital-a"])
+        self.assertEqual(daemon.stop(signal.SIGTERM), 0)
+        # At once, not after the heartbeat timeout (15 s), and with its reputation untouched.
+        node = self.dim_json("health", server=orch)["nodes"][0]
+        self.assertEqual((node["status"], node["reputation"]), ("INACTIVE", 1.0))
+        self.assertIn("deregistered", node["error"])
+        self.assertIn("[daemon hospital-a]", daemon.log())
+        self.assertIn("deregistered from orchestrator", daemon.log())
+        self.assertIn("[orchestrator] node hospital-a deregistered", orch.log())
+
     def test_stop_cleanly_on_sigint_and_sigterm(self):
         orch = self.start_orchestrator()
         daemon = self.start_daemon("hospital-a", {"default": hospitals()["a"]}, orchestrator=orch)
