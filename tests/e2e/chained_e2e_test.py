@@ -188,8 +188,10 @@ class ChainedTest(DimTestCase):
             time.sleep(0.02)
         else:
             self.fail(f"step 2 never failed: {status}")
+        # (It deregistered when it stopped, so it registers again as it comes back.)
         self.start(["daemon", "serve", "--node-id", "hospital-b", "--listen", address,
-                    "--models", self.models, "--dataset", "default=" + hospitals()["b"]],
+                    "--models", self.models, "--dataset", "default=" + hospitals()["b"],
+                    "--orchestrator", orch.address],
                    "daemon-hospital-b-again")
         job = self.dim_json("status", job_id, server=orch)
         deadline = time.time() + 30
