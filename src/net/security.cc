@@ -18,10 +18,6 @@
 namespace dim::net {
 namespace {
 
-core::Result<std::string> ReadPem(const std::string& path, const std::string& flag) {
-  return core::ReadPemFile(path, flag);
-}
-
 std::string Day(int64_t unix_seconds) {
   return core::FormatIso8601(
              std::chrono::system_clock::time_point(std::chrono::seconds(unix_seconds)))
@@ -65,8 +61,8 @@ core::Result<std::optional<OwnPair>> ReadOwnPair(const std::string& cert, const 
                                          "-key go together: give both or neither");
   }
   if (cert.empty()) return std::optional<OwnPair>();
-  DIM_ASSIGN_OR_RETURN(std::string cert_pem, ReadPem(cert, flags + "-cert"));
-  DIM_ASSIGN_OR_RETURN(std::string key_pem, ReadPem(key, flags + "-key"));
+  DIM_ASSIGN_OR_RETURN(std::string cert_pem, core::ReadPemFile(cert, flags + "-cert"));
+  DIM_ASSIGN_OR_RETURN(std::string key_pem, core::ReadPemFile(key, flags + "-key"));
   DIM_RETURN_IF_ERROR(CheckCertificate(cert_pem, cert, flags + "-cert", &key_pem));
   return std::optional<OwnPair>(OwnPair{std::move(cert_pem), std::move(key_pem)});
 }
@@ -95,7 +91,7 @@ core::Result<ClientSecurity> ClientSecurity::Load(const std::string& ca, const s
     out.credentials_ = grpc::InsecureChannelCredentials();
     return out;
   }
-  DIM_ASSIGN_OR_RETURN(std::string ca_pem, ReadPem(ca, flags + "-ca"));
+  DIM_ASSIGN_OR_RETURN(std::string ca_pem, core::ReadPemFile(ca, flags + "-ca"));
   DIM_RETURN_IF_ERROR(CheckCertificate(ca_pem, ca, flags + "-ca", nullptr));
   grpc::SslCredentialsOptions options;
   options.pem_root_certs = std::move(ca_pem);
@@ -146,7 +142,7 @@ core::Result<ServerSecurity> LoadServerSecurity(const std::string& cert, const s
   grpc::SslServerCredentialsOptions options(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   options.pem_key_cert_pairs.push_back({own->key, own->cert});
   if (!client_ca.empty()) {
-    DIM_ASSIGN_OR_RETURN(std::string ca_pem, ReadPem(client_ca, "--tls-client-ca"));
+    DIM_ASSIGN_OR_RETURN(std::string ca_pem, core::ReadPemFile(client_ca, "--tls-client-ca"));
     DIM_RETURN_IF_ERROR(CheckCertificate(ca_pem, client_ca, "--tls-client-ca", nullptr));
     options.pem_root_certs = std::move(ca_pem);
     options.client_certificate_request = GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;

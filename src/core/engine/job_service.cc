@@ -87,6 +87,14 @@ std::optional<T> ToOptional(Result<T> result) {
   return *std::move(result);
 }
 
+// A site's --max-config-bytes, for Submit and DryRun alike.
+Status CheckConfigSize(const std::string& config_json, size_t max_bytes) {
+  if (config_json.size() <= max_bytes) return Status::Ok();
+  return Status::InvalidArgument("config_json: " + std::to_string(config_json.size()) +
+                                 " bytes; this orchestrator takes at most " +
+                                 std::to_string(max_bytes) + " (--max-config-bytes)");
+}
+
 }  // namespace
 
 JobService::JobService(JobStore& store, NodeDirectory& nodes, const Clock& clock,
@@ -164,12 +172,7 @@ Result<JobRecord> JobService::Submit(const SubmitRequest& request) {
   job.user_id = request.user_id;
   job.pattern = request.pattern;
   job.priority = request.priority == Priority::kUnspecified ? Priority::kNormal : request.priority;
-  if (request.config_json.size() > options_.max_config_bytes) {
-    return Status::InvalidArgument("config_json: " + std::to_string(request.config_json.size()) +
-                                   " bytes; this orchestrator takes at most " +
-                                   std::to_string(options_.max_config_bytes) +
-                                   " (--max-config-bytes)");
-  }
+  DIM_RETURN_IF_ERROR(CheckConfigSize(request.config_json, options_.max_config_bytes));
   DIM_ASSIGN_OR_RETURN(JobPlan plan, Plan(request.pattern, request.config_json));
   if (const size_t n = std::max(plan.node_ids.size(), plan.named_ids.size());
       n > options_.max_nodes_per_job) {
@@ -216,9 +219,7 @@ Result<JobRecord> JobService::Submit(const SubmitRequest& request) {
 }
 
 Result<std::vector<JobService::NodeDryRun>> JobService::DryRun(const SubmitRequest& request) {
-  if (request.config_json.size() > options_.max_config_bytes) {
-    return Status::InvalidArgument("config_json: larger than this orchestrator takes");
-  }
+  DIM_RETURN_IF_ERROR(CheckConfigSize(request.config_json, options_.max_config_bytes));
   DIM_ASSIGN_OR_RETURN(JobPlan plan, Plan(request.pattern, request.config_json));
   DIM_RETURN_IF_ERROR(plan.nodes_status);
   const std::string job_id = "dry-run";

@@ -49,6 +49,22 @@ Lineage Trace(const ChainedConfig& config, const ChainedStep& step) {
   return lineage;
 }
 
+// The task of `step` under `task_id`, reading its dataset through its lineage when its root
+// reads one; a step over rows (the client's, or an earlier step's) gets them from its caller.
+NodeTask StepTask(const std::string& task_id, const ChainedStep& step, const Lineage& lineage) {
+  NodeTask task;
+  task.job_id = task_id;
+  task.kind = NodeTaskKind::kStep;
+  task.model_id = step.model_id;
+  const ChainedStep& root = *lineage.root;
+  if (root.source.kind == StepSource::Kind::kDataset) {
+    task.dataset = root.source.dataset;
+    task.columns = root.columns;
+    task.through = lineage.through;
+  }
+  return task;
+}
+
 // The client's rows with the root step's column selection applied.
 Result<Matrix> ClientRows(const ClientData& data, const std::vector<std::string>& columns) {
   Matrix all = Eigen::Map<const Matrix>(data.values.data(), data.rows, data.width);
@@ -70,17 +86,11 @@ Result<std::vector<std::pair<std::string, NodeTask>>> ChainedDryRunTasks(
     const std::string& job_id, const ChainedConfig& config) {
   std::vector<std::pair<std::string, NodeTask>> out;
   for (const ChainedStep& step : config.steps) {
-    NodeTask task;
-    task.job_id = job_id + ".step" + std::to_string(step.step) + ".dryrun";
-    task.kind = NodeTaskKind::kStep;
-    task.model_id = step.model_id;
     const Lineage lineage = Trace(config, step);
     const ChainedStep& root = *lineage.root;
-    if (root.source.kind == StepSource::Kind::kDataset) {
-      task.dataset = root.source.dataset;
-      task.columns = root.columns;
-      task.through = lineage.through;
-    } else if (config.input_data) {
+    NodeTask task =
+        StepTask(job_id + ".step" + std::to_string(step.step) + ".dryrun", step, lineage);
+    if (root.source.kind != StepSource::Kind::kDataset && config.input_data) {
       DIM_ASSIGN_OR_RETURN(task.input_rows, ClientRows(*config.input_data, root.columns));
     }
     out.emplace_back(step.node_id, std::move(task));
@@ -227,17 +237,13 @@ class PipelineRun {
 
   // The node task of one attempt of `step` on `node_id`.
   Result<NodeTask> TaskFor(const ChainedStep& step, int attempt) const {
-    NodeTask task;
-    task.job_id = job_id_ + ".step" + std::to_string(step.step) + ".try" + std::to_string(attempt);
-    task.kind = NodeTaskKind::kStep;
-    task.model_id = step.model_id;
     const Lineage lineage = Trace(config_, step);
     const ChainedStep& root = *lineage.root;
-    if (root.source.kind == StepSource::Kind::kDataset) {
-      task.dataset = root.source.dataset;
-      task.columns = root.columns;
-      task.through = lineage.through;
-    } else if (lineage.parent != nullptr) {
+    NodeTask task =
+        StepTask(job_id_ + ".step" + std::to_string(step.step) + ".try" + std::to_string(attempt),
+                 step, lineage);
+    if (root.source.kind == StepSource::Kind::kDataset) return task;  // read on the node
+    if (lineage.parent != nullptr) {
       const StepState& parent = states_.at(static_cast<size_t>(lineage.parent->step - 1));
       if (!parent.rows) return Status::Internal("step " + std::to_string(lineage.parent->step) + " has no output rows");
       task.input_rows = *parent.rows;
