@@ -168,7 +168,8 @@ class JobServiceTest : public ::testing::Test {
 
 TEST_F(JobServiceTest, SubmittedJobRunsToCompletionOnInProcessNodes) {
   auto models = std::make_shared<ModelRepository>(ExampleModelsDir());
-  ASSERT_THAT(models->List(), ElementsAre("heart_mlp", "heart_risk"))
+  ASSERT_THAT(models->List(),
+              ElementsAre("heart_mlp", "heart_mlp_v2", "heart_mlp_v3", "heart_risk", "heart_score"))
       << "set DIM_SOURCE_ROOT to the source tree";
   InProcessDirectory directory;
   int64_t want_rows = 0;

@@ -37,7 +37,8 @@ class ModelRepositoryTest : public dim::testing::ScratchDirTest {
 
 TEST_F(ModelRepositoryTest, ListsTheExampleModelsSorted) {
   ModelRepository repo(ExampleModelsDir());
-  EXPECT_THAT(repo.List(), ElementsAre("heart_mlp", "heart_risk"));
+  EXPECT_THAT(repo.List(), ElementsAre("heart_mlp", "heart_mlp_v2", "heart_mlp_v3", "heart_risk",
+                                       "heart_score"));
   EXPECT_EQ(repo.dir(), ExampleModelsDir());
 }
 
