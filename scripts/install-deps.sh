@@ -13,6 +13,8 @@ BUILD_PACKAGES=(
 # example (grpcio) and its TypeScript example (node + npm), and the openssl command line
 # (certificates made the way a site's IT makes them).
 TEST_PACKAGES=(python3 python3-numpy python3-onnx python3-grpcio python3-protobuf openssl)
+# systemd-analyze checks the units of dist/systemd (tests/dist).
+TEST_PACKAGES+=(systemd)
 # The libFuzzer targets (scripts/fuzz.sh): clang and its fuzzer/sanitizer runtimes.
 FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 
