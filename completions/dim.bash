@@ -2,13 +2,13 @@
 # Installed as share/bash-completion/completions/dim; or: source completions/dim.bash
 
 # Options that take a value (global, and of every command).
-_dim_global_value_opts='--server -o --output --log-level --local-db --models --local-node --local-policy --rpc-timeout --tls-ca --tls-cert --tls-key --token'
+_dim_global_value_opts='--server -o --output --log-level --log-format --local-db --models --local-node --local-policy --rpc-timeout --tls-ca --tls-cert --tls-key --token --token-file --profile'
 _dim_global_flag_opts='-h --help --version --local'
 
 _dim_value_opts() {
     case $1 in
-        orchestrator) echo '--listen --db --node --nodes-file --max-concurrent-jobs --workers --max-queued-jobs --heartbeat-timeout --model-store --max-model-bytes --tls-cert --tls-key --tls-client-ca --tls-ca --node-token --auth-tokens --rate-limit --rate-burst --audit-log --max-message-bytes --max-config-bytes --max-nodes-per-job' ;;
-        daemon) echo '--node-id --listen --dataset --models --device --orchestrator --advertise --label --max-concurrent-jobs --max-queued --abandon-after --min-samples --cache-max-bytes --tls-cert --tls-key --tls-client-ca --tls-ca --node-token --policy --ledger --since' ;;
+        orchestrator) echo '--config --listen --metrics-listen --db --node --nodes-file --max-concurrent-jobs --workers --max-queued-jobs --heartbeat-timeout --model-store --max-model-bytes --tls-cert --tls-key --tls-client-ca --tls-ca --node-token --auth-tokens --rate-limit --rate-burst --audit-log --max-message-bytes --max-config-bytes --max-nodes-per-job' ;;
+        daemon) echo '--config --node-id --listen --metrics-listen --dataset --models --device --orchestrator --advertise --label --max-concurrent-jobs --max-queued --abandon-after --min-samples --cache-max-bytes --tls-cert --tls-key --tls-client-ca --tls-ca --node-token --policy --ledger --since' ;;
         submit) echo '-p --pattern -c --config --config-json --input-data -m --model --nodes --node --dataset --columns --aggregation --trim --dp-epsilon --dp-clip --min-nodes --consensus --weights --min-agreement --priority --user --timeout' ;;
         ls) echo '--state --user -n --limit --offset' ;;
         status) echo '--timeout' ;;
@@ -22,7 +22,7 @@ _dim_value_opts() {
 _dim_flag_opts() {
     case $1 in
         submit) echo '-w --wait -q --quiet --dry-run' ;;
-        status) echo '-w --watch' ;;
+        status) echo '-w --watch --events' ;;
         orchestrator | daemon) echo '--insecure' ;;
         audit) echo '--refused' ;;
     esac
@@ -62,6 +62,7 @@ _dim_values() {
         -c | --config | --input-data)
             [[ -z $val || $val == - ]] && echo -
             compgen -f -- "$val"
+        --log-format) compgen -W 'text json' -- "$val" ;;
             ;;
         --db | --local-db | --policy | --ledger | --tls-ca | --tls-cert | --tls-key | --tls-client-ca | --node-token | --auth-tokens | --audit-log)
             compgen -f -- "$val" ;;

@@ -17,7 +17,7 @@ function __dim_is
         end
         switch $t
             case '--*=*'
-            case --server -o --output --log-level --local-db --models --local-node --rpc-timeout \
+            case --server -o --output --log-level --log-format --metrics-listen --local-db --models --local-node --rpc-timeout \
                     --listen --db --node --nodes-file --workers --max-queued-jobs --heartbeat-timeout --node-id --dataset --label \
                     --device --orchestrator --advertise --max-concurrent-jobs --max-queued --abandon-after --min-samples -p --pattern -c \
                     --config --config-json --input-data -m --model --nodes --columns --aggregation --min-nodes \
@@ -103,6 +103,7 @@ complete -c dim -n 'not __dim_is orchestrator serve; and not __dim_is daemon ser
 complete -c dim -l tls-cert -r -F -d 'Certificate (PEM): of this client, or of the service'
 complete -c dim -l tls-key -r -F -d 'The private key (PEM) of --tls-cert'
 complete -c dim -l token -x -d 'Bearer token (prefer DIM_TOKEN)'
+complete -c dim -l log-format -x -a 'text json' -d 'Log lines as text, or one JSON object a line'
 
 # Security of both services
 set -l serve '__dim_is orchestrator serve; or __dim_is daemon serve'
@@ -155,6 +156,7 @@ complete -c dim -n $orch -l max-model-bytes -x -d 'Largest model a push may send
 # dim daemon serve
 set -l dmn '__dim_is daemon serve'
 complete -c dim -n $dmn -l node-id -x -d "This node's id"
+complete -c dim -n $orch -l metrics-listen -x -d 'Serve Prometheus metrics on HOST:PORT'
 complete -c dim -n $dmn -l listen -x -d 'Address to listen on (port 0: any free port)'
 complete -c dim -n $dmn -l dataset -r -F -d 'A dataset this node owns: NAME=PATH to a CSV file'
 complete -c dim -n '__dim_is daemon' -l models -x -a '(__fish_complete_directories)' -d 'Model folder: NAME.onnx serves model NAME'
@@ -168,6 +170,7 @@ complete -c dim -n $dmn -l abandon-after -x -d 'Cancel a task its orchestrator s
 complete -c dim -n $dmn -l min-samples -x -d 'Refuse collaborative tasks and chained dataset steps on datasets with fewer rows'
 complete -c dim -n $dmn -l cache-max-bytes -x -d 'Keep fetched models within this size (e.g. 500M; 0: no limit)'
 
+complete -c dim -n $dmn -l metrics-listen -x -d 'Serve Prometheus metrics on HOST:PORT'
 # dim submit
 set -l sub '__dim_is submit'
 complete -c dim -n $sub -s p -l pattern -x -a 'collaborative comparative chained' -d 'Job pattern'
@@ -207,6 +210,7 @@ complete -c dim -n $ls -l offset -x -d 'Jobs to skip'
 # dim health
 complete -c dim -n '__dim_is health' -l node -x -d 'Only this node'
 complete -c dim -n '__dim_is health' -l wait-nodes -x -d 'Wait until this many nodes are active'
+complete -c dim -n '__dim_is status' -l events -d "Show the job's timeline"
 complete -c dim -n '__dim_is health' -l timeout -x -d 'With --wait-nodes: give up after this many seconds'
 
 # dim model push FILE, dim model ls

@@ -8,11 +8,14 @@ BUILD_PACKAGES=(
   protobuf-compiler libprotobuf-dev libgrpc++-dev protobuf-compiler-grpc libabsl-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libeigen3-dev
   libsqlite3-dev libssl-dev libonnx-dev libgtest-dev libgmock-dev
+  prometheus-cpp-dev libtomlplusplus-dev
 )
 # The end-to-end tests: an independent numpy reference, the protocol README's Python
 # example (grpcio) and its TypeScript example (node + npm), and the openssl command line
 # (certificates made the way a site's IT makes them).
-TEST_PACKAGES=(python3 python3-numpy python3-onnx python3-grpcio python3-protobuf openssl)
+# A real Prometheus server and promtool scrape and check the services' metrics.
+TEST_PACKAGES=(python3 python3-numpy python3-onnx python3-grpcio python3-protobuf openssl
+  prometheus)
 # systemd-analyze checks the units of dist/systemd (tests/dist).
 TEST_PACKAGES+=(systemd)
 # The libFuzzer targets (scripts/fuzz.sh): clang and its fuzzer/sanitizer runtimes.

@@ -19,10 +19,10 @@ void AddModelCommands(CLI::App& app, GlobalOptions& options, int& exit_code);
 // dim cert init | issue | show, dim audit
 void AddSecurityCommands(CLI::App& app, GlobalOptions& options, int& exit_code);
 
-// Sets up spdlog on stderr at the given level name ("" = fallback).
-// `process`: the service's name in each line ("orchestrator", "daemon hospital-a"); "" for
-// the client.
-void SetUpLogging(const std::string& level, const std::string& fallback,
-                  const std::string& process = {});
+// Sets up spdlog on stderr at --log-level (or `fallback`) in --log-format. `role`
+// ("orchestrator", "daemon") and `node_id` name the process in each line; both "" for the
+// client.
+void SetUpLogging(const GlobalOptions& options, const std::string& fallback,
+                  const std::string& role = {}, const std::string& node_id = {});
 
 }  // namespace dim::cli

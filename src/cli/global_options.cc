@@ -6,6 +6,9 @@
 
 namespace dim::cli {
 
+#include "core/regular_file.h"
+#include "core/text.h"
+#include "net/log.h"
 void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {
   app.set_version_flag("--version", std::string("dim ") + DIM_VERSION);
   app.require_subcommand(1);
@@ -22,7 +25,16 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {
   app.add_option("--log-level", options.log_level,
                  "trace, debug, info, warn, error or off (default: info for services, warn "
                  "for the client)")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->type_name("LEVEL");
+  app.add_option("--log-format", options.log_format,
+                 "Log lines as text, or json: one object a line (time, level, process, node, "
+                 "job, task, message)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, LogFormat>{{"text", LogFormat::kText}, {"json", LogFormat::kJson}},
+          CLI::ignore_case))
+      ->type_name("text|json")
+      ->envname("DIM_LOG_FORMAT");
   app.add_flag("--local", options.local,
                "Run the engine in-process: no servers, jobs kept in --local-db");
   app.add_option("--local-db", options.local_db,
@@ -59,15 +71,16 @@ core::Result<net::ClientSecurity> LoadClientSecurity(const GlobalOptions& option
                                    options.token);
 }
 
-void SetUpLogging(const std::string& level, const std::string& fallback,
-                  const std::string& process) {
+void SetUpLogging(const GlobalOptions& options, const std::string& fallback,
+                  const std::string& role, const std::string& node_id) {
   auto logger = spdlog::stderr_color_mt("dim");
-  // A service's lines say which process wrote them ("orchestrator", "daemon hospital-a"):
-  // logs of several services end up side by side.
-  std::string pattern = "%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ ";
-  if (!process.empty()) pattern += "[" + process + "] ";
-  logger->set_pattern(pattern + "%v");
-  logger->set_level(spdlog::level::from_str(level.empty() ? fallback : level));
+  const std::string process = node_id.empty() ? role : role + " " + node_id;
+  if (options.log_format == LogFormat::kJson) {
+    logger->set_formatter(net::MakeJsonLogFormatter(role, node_id));
+  } else {
+    logger->set_formatter(net::MakeTextLogFormatter(process));
+  }
+  logger->set_level(spdlog::level::from_str(options.log_level.empty() ? fallback : options.log_level));
   spdlog::set_default_logger(logger);
 }
 

@@ -9,11 +9,13 @@
 namespace dim::cli {
 
 enum class OutputFormat { kTable, kJson };
+enum class LogFormat { kText, kJson };
 
 struct GlobalOptions {
   std::string server = "127.0.0.1:50051";  // --server / DIM_SERVER
   OutputFormat output = OutputFormat::kTable;
   std::string log_level;  // empty: info for services, warn for the client
+  LogFormat log_format = LogFormat::kText;
   bool local = false;
   std::string local_db;                  // --local-db / DIM_LOCAL_DB
   std::string models_dir = "models";     // --models / DIM_MODELS (local mode)

@@ -295,13 +295,12 @@ enum class WaitOutput { kResult, kQuiet, kStatus };
 int WaitAndPrint(const GlobalOptions& options, JobBackend& backend, const std::string& id,
                  double timeout_seconds, WaitOutput output) {
   const bool quiet = output == WaitOutput::kQuiet;
-  const auto start = std::chrono::steady_clock::now();
   const auto timeout = timeout_seconds > 0
                            ? std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000))
                            : std::chrono::milliseconds(std::chrono::hours(24 * 365));
   auto job = backend.Wait(id, timeout, [&](const core::JobRecord& j) {
     if (quiet || options.output == OutputFormat::kJson) return;
-    PrintProgress(j, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    PrintProgress(j);
   });
   if (!job.ok()) {
     if (job.status().code() == core::StatusCode::kDeadlineExceeded) {
@@ -366,7 +365,7 @@ int PrintDryRun(const GlobalOptions& options, JobBackend& backend,
 }
 
 int RunSubmit(const GlobalOptions& options, const SubmitOptions& o) {
-  SetUpLogging(options.log_level, "warn");
+  SetUpLogging(options, "warn");
   core::SubmitRequest request;
   auto pattern = core::ParsePattern(o.pattern);
   if (!pattern) {
@@ -400,15 +399,23 @@ int RunSubmit(const GlobalOptions& options, const SubmitOptions& o) {
   return kExitOk;
 }
 
-int RunStatus(const GlobalOptions& options, const std::string& id, bool watch, double timeout) {
-  SetUpLogging(options.log_level, "warn");
+int RunStatus(const GlobalOptions& options, const std::string& id, bool watch, double timeout,
+              bool events) {
+  SetUpLogging(options, "warn");
   auto backend = OpenBackend(options);
   if (!backend.ok()) return ReportError(options, backend.status());
-  if (watch) return WaitAndPrint(options, **backend, id, timeout, WaitOutput::kStatus);
+  if (watch) {
+    const int code = WaitAndPrint(options, **backend, id, timeout, WaitOutput::kStatus);
+    if (!events || options.output == OutputFormat::kJson) return code;
+  }
   auto job = (*backend)->Get(id);
   if (!job.ok()) return ReportError(options, job.status());
   if (options.output == OutputFormat::kJson) {
-    PrintJson(JobToJson(*job, false));
+    auto doc = JobToJson(*job, false);
+    if (events) doc["events"] = JobEventsToJson(*job);
+    PrintJson(doc);
+  } else if (events) {
+    PrintJobEvents(*job, std::cout);
   } else {
     PrintJob(*job, std::cout);
   }
@@ -416,7 +423,7 @@ int RunStatus(const GlobalOptions& options, const std::string& id, bool watch, d
 }
 
 int RunResult(const GlobalOptions& options, const std::string& id) {
-  SetUpLogging(options.log_level, "warn");
+  SetUpLogging(options, "warn");
   auto backend = OpenBackend(options);
   if (!backend.ok()) return ReportError(options, backend.status());
   auto job = (*backend)->Get(id);
@@ -431,7 +438,7 @@ int RunResult(const GlobalOptions& options, const std::string& id) {
 }
 
 int RunList(const GlobalOptions& options, const std::string& state, const core::JobQuery& q) {
-  SetUpLogging(options.log_level, "warn");
+  SetUpLogging(options, "warn");
   core::JobQuery query = q;
   if (!state.empty()) {
     auto parsed = core::ParseJobState(state);
@@ -454,7 +461,7 @@ int RunList(const GlobalOptions& options, const std::string& state, const core::
 }
 
 int RunCancel(const GlobalOptions& options, const std::string& id) {
-  SetUpLogging(options.log_level, "warn");
+  SetUpLogging(options, "warn");
   auto backend = OpenBackend(options);
   if (!backend.ok()) return ReportError(options, backend.status());
   auto job = (*backend)->Cancel(id);
@@ -474,7 +481,7 @@ struct HealthOptions {
 };
 
 int RunHealth(const GlobalOptions& options, const HealthOptions& o) {
-  SetUpLogging(options.log_level, "warn");
+  SetUpLogging(options, "warn");
   const std::string& node = o.node;
   auto backend = OpenBackend(options);
   if (!backend.ok()) return ReportError(options, backend.status());
@@ -619,13 +626,18 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->add_option("--timeout", st->timeout,
                    "With --watch: give up after this many seconds (exit 7)")
       ->check(Seconds());
-  status->callback([&, st] { exit_code = RunStatus(options, st->id, st->watch, st->timeout); });
+  status->add_flag("--events", st->events,
+                   "Show the job's timeline: submitted, queued, started, each node task's start "
+                   "and end, retries and fallbacks, cancel requests (by whom), its end");
+  status->callback(
+      [&, st] { exit_code = RunStatus(options, st->id, st->watch, st->timeout, st->events); });
 
   auto result_id = std::make_shared<std::string>();
   auto* result = app.add_subcommand("result", "Show a finished job's result");
   result->add_option("job", *result_id, "Job id")->required();
   result->callback([&, result_id] { exit_code = RunResult(options, *result_id); });
 
+    bool events = false;
   auto query = std::make_shared<core::JobQuery>();
   auto state = std::make_shared<std::string>();
   auto* ls = app.add_subcommand("ls", "List jobs, newest first");

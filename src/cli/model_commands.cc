@@ -107,7 +107,7 @@ std::string HumanBytes(int64_t bytes) {
 }
 
 int RunPush(const GlobalOptions& options, const PushOptions& o) {
-  SetUpLogging(options.log_level, "warn");
+  SetUpLogging(options, "warn");
   const std::string name = o.name.empty() ? std::filesystem::path(o.file).stem().string() : o.name;
   if (auto s = core::CheckModelName(name); !s.ok()) {
     return ReportError(options, s.WithPrefix(o.name.empty() ? "the file's name (give one with "
@@ -129,7 +129,7 @@ int RunPush(const GlobalOptions& options, const PushOptions& o) {
 }
 
 int RunList(const GlobalOptions& options) {
-  SetUpLogging(options.log_level, "warn");
+  SetUpLogging(options, "warn");
   auto catalog = OpenCatalog(options);
   if (!catalog.ok()) return ReportError(options, catalog.status());
   auto models = (*catalog)->List();

@@ -242,12 +242,13 @@ void PrintJob(const core::JobRecord& job, std::ostream& out) {
   if (job.nodes.empty()) return;
   out << '\n';
   const bool chained = job.pattern == core::Pattern::kChained;
-  Table nodes(chained ? std::vector<std::string>{"STEP", "NODE", "STATUS", "TIME", "ERROR"}
-                      : std::vector<std::string>{"NODE", "STATUS", "TIME", "ERROR"});
+  Table nodes(chained
+                  ? std::vector<std::string>{"STEP", "NODE", "STATUS", "ROWS", "TIME", "ERROR"}
+                  : std::vector<std::string>{"NODE", "STATUS", "ROWS", "TIME", "ERROR"});
   int step = 0;
   for (const auto& n : job.nodes) {
     std::vector<std::string> row = {
-        n.node_id, n.status,
+        n.node_id, n.status, rows,
         n.completed_at.empty() ? "-" : core::FormatDuration(n.execution_seconds), OrDash(n.error)};
     if (chained) row.insert(row.begin(), std::to_string(++step));
     nodes.AddRow(std::move(row));
@@ -304,6 +305,8 @@ void PrintJobList(const core::JobPage& page, const core::JobQuery& query, std::o
         << query.offset + shown << ")\n";
   }
 }
+    node["rows_done"] = n.rows_done;
+    node["rows_total"] = n.rows_total;
 
 nlohmann::json JobListToJson(const core::JobPage& page, const core::JobQuery& query) {
   nlohmann::json jobs = nlohmann::json::array();
@@ -347,6 +350,12 @@ std::string Labels(const core::NodeDescription& n) {
   return Join(labels);
 }
 
+    std::string rows = "-";
+    if (n.rows_total > 0) {
+      rows = n.rows_done == n.rows_total
+                 ? core::GroupThousands(n.rows_total)
+                 : core::GroupThousands(n.rows_done) + "/" + core::GroupThousands(n.rows_total);
+    }
 std::string Datasets(const core::NodeDescription& n) {
   std::vector<std::string> datasets;
   for (const auto& d : n.datasets) {
@@ -356,6 +365,38 @@ std::string Datasets(const core::NodeDescription& n) {
 }
 
 // Everything known of one node, one line per item.
+nlohmann::json JobEventsToJson(const core::JobRecord& job) {
+  nlohmann::json events = nlohmann::json::array();
+  for (const auto& e : job.events) {
+    events.push_back({{"time", e.time},
+                      {"event", core::JobEventName(e.kind)},
+                      {"node_id", e.node_id},
+                      {"detail", e.detail}});
+  }
+  return events;
+}
+
+void PrintJobEvents(const core::JobRecord& job, std::ostream& out) {
+  if (job.events.empty()) {
+    out << "job " << job.id << " has no events (it was submitted before jobs kept them)\n";
+    return;
+  }
+  const auto created = core::ParseIso8601(job.created_at);
+  Table t({"TIME", "+ELAPSED", "EVENT", "NODE", "DETAIL"});
+  for (const auto& e : job.events) {
+    std::string elapsed = "-";
+    if (const auto at = core::ParseIso8601(e.time); at && created) {
+      elapsed = "+" + core::FormatDuration(std::chrono::duration<double>(*at - *created).count());
+    }
+    // Text from peers (a node's error) is shown on one line.
+    std::string detail = e.detail;
+    std::replace(detail.begin(), detail.end(), '\n', ' ');
+    t.AddRow({e.time, elapsed, std::string(core::JobEventName(e.kind)), OrDash(e.node_id),
+              OrDash(detail)});
+  }
+  t.Print(out);
+}
+
 void PrintNode(const core::NodeDescription& n, std::ostream& out) {
   Table t({"NODE", n.id});
   t.AddRow({"STATUS", n.active ? "ACTIVE" : "INACTIVE"});
@@ -499,11 +540,32 @@ int ReportError(const GlobalOptions& options, const core::Status& status) {
   return ExitCodeFor(status);
 }
 
-void PrintProgress(const core::JobRecord& job, double elapsed_seconds) {
+std::string ProgressLine(const core::JobRecord& job, std::chrono::system_clock::time_point now) {
+  std::string line = job.id + "  " + std::string(core::JobStateName(job.state)) + "  " +
+                     Progress(job) + " nodes done";
+  // Rows, summed over the node tasks that report them.
+  int64_t done = 0, total = 0;
+  for (const auto& n : job.nodes) {
+    done += n.rows_done;
+    total += n.rows_total;
+  }
+  if (total > 0) {
+    line += "  " + core::GroupThousands(done) + "/" + core::GroupThousands(total) + " rows (" +
+            std::to_string(done * 100 / total) + "%)";
+  }
+  // Since the job started (or was submitted), not since the watch began.
+  const auto since = core::ParseIso8601(job.started_at.empty() ? job.created_at : job.started_at);
+  const auto until = core::IsTerminal(job.state) ? core::ParseIso8601(job.completed_at) : now;
+  if (since && until) {
+    line += "  " + core::FormatDuration(std::chrono::duration<double>(*until - *since).count()) +
+            " elapsed";
+  }
+  return line;
+}
+
+void PrintProgress(const core::JobRecord& job) {
   if (!isatty(STDERR_FILENO)) return;
-  std::fprintf(stderr, "\r\033[K%s  %s  %s nodes done  %s elapsed", job.id.c_str(),
-               std::string(core::JobStateName(job.state)).c_str(), Progress(job).c_str(),
-               core::FormatDuration(elapsed_seconds).c_str());
+  std::fprintf(stderr, "\r\033[K%s", ProgressLine(job, std::chrono::system_clock::now()).c_str());
   if (core::IsTerminal(job.state)) std::fputc('\n', stderr);
   std::fflush(stderr);
 }

@@ -2,6 +2,7 @@
 // Tables and JSON go to stdout; errors and progress to stderr.
 #pragma once
 
+#include <chrono>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -27,11 +28,15 @@ class Table final {
 };
 
 // Stable keys: job_id, state, pattern, user_id, priority, progress{completed,total,percent},
-// nodes[{node_id,status,execution_time,error}], created_at, started_at, completed_at, error;
+// nodes[{node_id,status,execution_time,error,rows_done,rows_total}], created_at, started_at, completed_at, error;
 // and result (the parsed result document) when with_result and the job has one.
 nlohmann::json JobToJson(const core::JobRecord& job, bool with_result);
 
 void PrintJob(const core::JobRecord& job, std::ostream& out);
+// A job's timeline: TIME (since the job was submitted), EVENT, NODE, DETAIL.
+void PrintJobEvents(const core::JobRecord& job, std::ostream& out);
+// [{"time", "event", "node_id", "detail"}], oldest first.
+nlohmann::json JobEventsToJson(const core::JobRecord& job);
 void PrintResult(const core::JobRecord& job, std::ostream& out);
 void PrintJobList(const core::JobPage& page, const core::JobQuery& query, std::ostream& out);
 nlohmann::json JobListToJson(const core::JobPage& page, const core::JobQuery& query);
@@ -54,6 +59,9 @@ bool AsksForJson(int argc, char** argv);
 int ReportUsageError(const std::string& message);
 
 // One line of live progress for --wait on a terminal ("\r" redrawn), or nothing.
-void PrintProgress(const core::JobRecord& job, double elapsed_seconds);
+void PrintProgress(const core::JobRecord& job);
 
 }  // namespace dim::cli
+// "job-…  RUNNING  1/3 nodes done  12,288/60,000 rows (20%)  3.20s elapsed": rows over
+// the node tasks that report them; elapsed since the job started (or was submitted).
+std::string ProgressLine(const core::JobRecord& job, std::chrono::system_clock::time_point now);

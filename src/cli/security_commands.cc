@@ -70,7 +70,7 @@ std::string Joined(const std::vector<std::string>& items) {
 }
 
 int RunInit(const GlobalOptions& options, const CertOptions& o) {
-  SetUpLogging(options.log_level, "warn");
+  SetUpLogging(options, "warn");
   const int days = o.days == 0 ? 3650 : o.days;
   if (auto s = core::CreateAuthority(o.dir, o.ca_name, days); !s.ok()) {
     return ReportError(options, s);
@@ -90,7 +90,7 @@ int RunInit(const GlobalOptions& options, const CertOptions& o) {
 }
 
 int RunIssue(const GlobalOptions& options, const CertOptions& o) {
-  SetUpLogging(options.log_level, "warn");
+  SetUpLogging(options, "warn");
   core::IssueRequest request;
   request.name = o.name;
   request.role = core::ParseRole(o.role).value_or(core::Role::kUser);
@@ -117,7 +117,7 @@ int RunIssue(const GlobalOptions& options, const CertOptions& o) {
 }
 
 int RunShow(const GlobalOptions& options, const CertOptions& o) {
-  SetUpLogging(options.log_level, "warn");
+  SetUpLogging(options, "warn");
   auto info = core::ReadCertificateFile(o.file);
   if (!info.ok()) return ReportError(options, info.status());
   if (options.output == OutputFormat::kJson) {
@@ -154,7 +154,7 @@ struct AuditOptions {
 };
 
 int RunAudit(const GlobalOptions& options, const AuditOptions& o) {
-  SetUpLogging(options.log_level, "warn");
+  SetUpLogging(options, "warn");
   auto file = core::OpenRegularFile(o.file, "audit log " + o.file);
   if (!file.ok()) return ReportError(options, file.status());
   std::deque<core::AuditEntry> kept;
@@ -249,7 +249,7 @@ json EntryToJson(const core::LedgerEntry& e) {
 }
 
 int RunLedger(const GlobalOptions& options, const LedgerOptions& o) {
-  SetUpLogging(options.log_level, "warn");
+  SetUpLogging(options, "warn");
   auto ledger = OpenLedger(LedgerFile(options, o));
   if (!ledger.ok()) return ReportError(options, ledger.status());
   auto entries = (*ledger)->List(o.since, o.dataset);
@@ -272,7 +272,7 @@ int RunLedger(const GlobalOptions& options, const LedgerOptions& o) {
 }
 
 int RunLedgerVerify(const GlobalOptions& options, const LedgerOptions& o) {
-  SetUpLogging(options.log_level, "warn");
+  SetUpLogging(options, "warn");
   const std::string path = LedgerFile(options, o);
   auto ledger = OpenLedger(path);
   if (!ledger.ok()) return ReportError(options, ledger.status());

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -29,6 +30,8 @@
 #include "core/store/job_store.h"
 #include "net/daemon_service.h"
 #include "net/model_store_client.h"
+#include "net/log.h"
+#include "net/metrics.h"
 #include "net/node_announcer.h"
 #include "net/node_registry.h"
 #include "net/orchestrator_access.h"
@@ -70,6 +73,7 @@ struct OrchestratorOptions {
   int max_nodes_per_job = static_cast<int>(core::kMaxNodesPerJob);
   std::string listen = "127.0.0.1:50051";
   std::string db = "dim-orchestrator.db";
+  std::string metrics_listen;  // "" : no metrics endpoint
   std::vector<std::string> nodes;
   std::string nodes_file;
   // Each running job holds a thread, and one per node task, mostly waiting on the nodes:
@@ -88,6 +92,7 @@ struct DaemonOptions {
   std::string node_id;
   std::string listen = "127.0.0.1:50052";
   std::vector<std::string> datasets;
+  std::string metrics_listen;  // "" : no metrics endpoint
   std::string models = "models";
   std::string device = "cpu";
   std::string orchestrator;
@@ -101,6 +106,13 @@ struct DaemonOptions {
 };
 
 // The longest a service takes to stop once signalled, before it ends at once.
+// Stops a service's metrics endpoint when it goes out of scope: declared after what the
+// metrics read, so that no scrape reads it as it goes.
+struct MetricsStop {
+  net::Metrics& metrics;
+  ~MetricsStop() { metrics.Stop(); }
+};
+
 constexpr std::chrono::seconds kStopLimit{10};
 
 int Fail(const core::Status& status) {
@@ -189,7 +201,7 @@ std::string ModelStoreDir(const OrchestratorOptions& o) {
 
 int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o) {
   net::BlockStopSignals();
-  SetUpLogging(global.log_level, "info", "orchestrator");
+  SetUpLogging(global, "info", "orchestrator");
   core::SystemClock clock;
 
   // A mistyped folder must not become a new, empty job store: the jobs would seem lost.
@@ -245,6 +257,28 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
   }
 
   // Every live daemon heartbeats within --heartbeat-timeout: until then, after a start, jobs
+  // Each job's end is logged; with --metrics-listen its events are counted too.
+  net::JobEventLog event_log;
+  net::JobObservers observers;
+  observers.Add(&event_log);
+  net::Metrics metrics("orchestrator");
+  std::atomic<core::JobService*> running_jobs{nullptr};  // set once the service exists
+  std::unique_ptr<net::OrchestratorMetrics> job_metrics;
+  std::string metrics_address;
+  if (!o.metrics_listen.empty()) {
+    job_metrics = std::make_unique<net::OrchestratorMetrics>(
+        metrics,
+        [&] {
+          core::JobService* jobs = running_jobs.load();
+          return jobs != nullptr ? jobs->CountNow() : core::JobService::Counts{};
+        },
+        [&] { return registry.Describe(); });
+    observers.Add(job_metrics.get());
+    auto bound = metrics.Serve(o.metrics_listen);
+    if (!bound.ok()) return Fail(bound.status());
+    metrics_address = *bound;
+  }
+
   // wait for nodes that have not been heard from yet instead of failing.
   core::JobService jobs(**store, registry, clock,
                         core::JobServiceOptions{.workers = o.workers,
@@ -253,11 +287,16 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
                                                 .max_config_bytes =
                                                     static_cast<size_t>(o.max_config_bytes),
                                                 .max_nodes_per_job =
-                                                    static_cast<size_t>(o.max_nodes_per_job)});
+                                                    static_cast<size_t>(o.max_nodes_per_job),
+                                                .observer = &observers});
+  running_jobs = &jobs;
+  const MetricsStop stop_metrics{metrics};  // before the job service goes
   net::OrchestratorService service(jobs, registry, model_store->get(), access->get());
   net::PatternEngineService engine(jobs, net::PatternEngineOptions{.access = access->get()});
   auto server = net::StartServer(o.listen, {&service, &engine}, security->server.credentials,
-                                 o.max_message_bytes);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  if (job_metrics) interceptors.push_back(metrics.RpcInterceptor());
+                                 o.max_message_bytes, std::move(interceptors));
   if (!server.ok()) return Fail(server.status());
   registry.Start();
   if (auto s = jobs.Start(); !s.ok()) return Fail(s);
@@ -266,6 +305,9 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
   spdlog::info("model store in {} ({} models, at most {} bytes each)", model_dir,
                (*model_store)->List().size(), o.max_model_bytes);
   net::OrchestratorAccess& acl = **access;
+  if (!metrics_address.empty()) {
+    spdlog::info("metrics on http://{}/metrics", metrics_address);
+  }
   spdlog::info("security: {}; users {}; nodes {}{}{}", Describe(*security),
                acl.users_authenticate()
                    ? "authenticate (" +
@@ -305,6 +347,7 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
   net::EndProcessIfStoppingTakesLongerThan(kStopLimit);
   server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   jobs.Stop();
+  metrics.Stop();
   registry.Stop();
   spdlog::info("stopped");
   return kExitOk;
@@ -340,7 +383,7 @@ void LogCacheEvent(const core::ModelCacheEvent& e) {
 
 int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
   net::BlockStopSignals();
-  SetUpLogging(global.log_level, "info", "daemon " + o.node_id);
+  SetUpLogging(global, "info", "daemon", o.node_id);
   core::SystemClock clock;
 
   core::DatasetCatalog datasets;
@@ -417,12 +460,38 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
   core::NodeCustody custody(o.node_id, o.min_samples, std::move(*ledger), clock);
   custody.SetPolicy(std::move(policy));
   core::TaskQueue tasks(models, datasets, clock,
+  net::Metrics metrics("daemon");
+  std::unique_ptr<net::DaemonMetrics> task_metrics;  // with --metrics-listen
+  // Each task's end is logged (and counted): set before any task can run.
+  auto on_task_end = [&task_metrics](const core::TaskEnd& end) {
+    net::LogScope scope(end.job_id);
+    const std::string what = end.kind + " task, model '" + end.model + "' on " +
+                             (end.dataset == "client rows" ? end.dataset : "'" + end.dataset + "'");
+    if (end.status == "completed") {
+      spdlog::info("{} completed in {} ({} rows)", what, core::FormatDuration(end.seconds),
+                   end.rows);
+    } else {
+      spdlog::warn("{} {} after {}: {}", what, end.status, core::FormatDuration(end.seconds),
+                   end.error);
+    }
+    if (task_metrics) task_metrics->OnTaskEnd(end);
+  };
                         core::TaskQueueOptions{.max_concurrent = o.max_concurrent_jobs,
                                                .max_queued = o.max_queued,
                                                .policy = {.min_samples = o.min_samples},
                                                .custody = &custody,
                                                .abandon_after = std::chrono::milliseconds(
-                                                   std::llround(o.abandon_after * 1000))});
+                                                   std::llround(o.abandon_after * 1000)),
+                                               .on_task_end = on_task_end});
+  std::string metrics_address;
+  if (!o.metrics_listen.empty()) {
+    task_metrics = std::make_unique<net::DaemonMetrics>(
+        metrics, [&] { return tasks.Stats(); }, [&] { return models.Stats(); });
+    auto bound = metrics.Serve(o.metrics_listen);
+    if (!bound.ok()) return Fail(bound.status());
+    metrics_address = *bound;
+  }
+  const MetricsStop stop_metrics{metrics};  // before the task queue goes
   net::DaemonService service(o.node_id, models, datasets, tasks, o.max_concurrent_jobs);
   service.SetCustody(&custody);
   std::map<std::string, std::string> labels;
@@ -442,7 +511,10 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
         o.listen);
   }
   service.SetTaskCallers(callers);
-  auto server = net::StartServer(o.listen, {&service}, security->server.credentials);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  if (task_metrics) interceptors.push_back(metrics.RpcInterceptor());
+  auto server = net::StartServer(o.listen, {&service}, security->server.credentials, 16 << 20,
+                                 std::move(interceptors));
   if (!server.ok()) return Fail(server.status());
   for (const auto& d : datasets.entries()) {
     spdlog::info("dataset '{}': {} rows, {} columns ({})", d.name, d.shape.rows,
@@ -455,6 +527,9 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
   spdlog::info("policy: {}; ledger {}", o.policy.empty() ? std::string("none") : o.policy,
                ledger_path);
 
+  if (!metrics_address.empty()) {
+    spdlog::info("metrics on http://{}/metrics", metrics_address);
+  }
   std::unique_ptr<net::NodeAnnouncer> announcer;
   if (!o.orchestrator.empty()) {
     const std::string advertise = o.advertise.empty() ? server->address : o.advertise;
@@ -506,6 +581,7 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
   if (announcer) announcer->Stop();
   server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   spdlog::info("stopped");
+  metrics.Stop();
   return kExitOk;
 }
 
@@ -522,7 +598,19 @@ void AddTlsOptions(CLI::App* serve, TlsOptions& t, const std::string& peer) {
                   "Allow a non-loopback --listen without TLS (a private network only)");
   serve->add_option("--node-token", t.node_token,
                     "File holding a secret shared by the orchestrator and its daemons: nodes "
-                    "and task callers must send it (first line, at least 16 bytes)");
+                    "and task callers must send it (first line, at least 16 bytes)")
+      ->type_name("FILE");
+}
+
+// The global options a service reads, and so the ones its --config file may give.
+const std::vector<std::string> kServiceGlobalKeys = {"log-level", "log-format"};
+
+void AddMetricsOption(CLI::App* serve, std::string& metrics_listen) {
+  serve
+      ->add_option("--metrics-listen", metrics_listen,
+                   "Serve Prometheus metrics on http://HOST:PORT/metrics (port 0: any free "
+                   "port; default: none)")
+      ->check(HostPort(/*allow_port_zero=*/true));
 }
 
 }  // namespace
@@ -542,6 +630,7 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   orch_serve->add_option("--node", orchestrator->nodes, "A static node: ID=HOST:PORT (repeatable)");
   orch_serve->add_option("--nodes-file", orchestrator->nodes_file,
                          "A file of static nodes, one ID=HOST:PORT per line (# comments)");
+  AddMetricsOption(orch_serve, orchestrator->metrics_listen);
   orch_serve->add_option("--max-concurrent-jobs,--workers", orchestrator->workers, "Jobs run at once")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
@@ -616,6 +705,7 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->check(HostPort(/*allow_port_zero=*/false));
   dmn_serve
       ->add_option("--advertise", daemon->advertise,
+  AddMetricsOption(dmn_serve, daemon->metrics_listen);
                    "Address the orchestrator should dial (default: the listen address)")
       ->check(HostPort(/*allow_port_zero=*/false));
   dmn_serve->add_option("--max-concurrent-jobs", daemon->max_concurrent_jobs, "Tasks run at once")

@@ -19,6 +19,24 @@ std::string FormatIso8601(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
+std::optional<std::chrono::system_clock::time_point> ParseIso8601(std::string_view text) {
+  std::tm tm{};
+  int ms = 0;
+  char rest[8] = {};
+  const std::string copy(text.substr(0, 40));
+  const int n = std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d%7s", &tm.tm_year, &tm.tm_mon,
+                            &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, rest);
+  if (n < 6 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+      tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60 || ms < 0) {
+    return std::nullopt;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  const std::time_t secs = timegm(&tm);
+  if (secs == static_cast<std::time_t>(-1)) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(secs) + std::chrono::milliseconds(n >= 7 ? ms : 0);
+}
+
 std::string FormatDuration(double seconds) {
   char buf[48];
   if (!(seconds >= 0)) seconds = 0;

@@ -43,6 +43,35 @@ bool IsTerminal(JobState state) {
          state == JobState::kCancelled;
 }
 
+std::string_view JobEventName(JobEventKind kind) {
+  switch (kind) {
+    case JobEventKind::kSubmitted: return "submitted";
+    case JobEventKind::kQueued: return "queued";
+    case JobEventKind::kStarted: return "started";
+    case JobEventKind::kTaskStarted: return "task_started";
+    case JobEventKind::kTaskEnded: return "task_ended";
+    case JobEventKind::kTaskRetried: return "task_retried";
+    case JobEventKind::kFellBack: return "fell_back";
+    case JobEventKind::kCancelRequested: return "cancel_requested";
+    case JobEventKind::kEnded: return "ended";
+  }
+  return "unknown";
+}
+
+std::optional<JobEventKind> ParseJobEventKind(std::string_view text) {
+  for (int k = 0; k <= static_cast<int>(JobEventKind::kEnded); ++k) {
+    if (JobEventName(static_cast<JobEventKind>(k)) == text) return static_cast<JobEventKind>(k);
+  }
+  return std::nullopt;
+}
+
+void AppendJobEvent(std::vector<JobEvent>& events, JobEvent event) {
+  if (events.size() >= kMaxJobEvents) {
+    events.erase(events.begin() + static_cast<std::ptrdiff_t>(kMaxJobEvents / 2));
+  }
+  events.push_back(std::move(event));
+}
+
 std::string_view PatternName(Pattern pattern) {
   switch (pattern) {
     case Pattern::kCollaborative: return "collaborative";

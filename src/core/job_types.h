@@ -48,7 +48,44 @@ struct NodeTaskRecord {
   std::string started_at;
   std::string completed_at;
   double execution_seconds = 0;
+  // Progress as the node reports it while the task runs: rows its models went through, of
+  // rows_total (0 of 0: not known).
+  int64_t rows_done = 0;
+  int64_t rows_total = 0;
 };
+
+// What happened to a job, in order: its timeline (`dim status JOB --events`).
+enum class JobEventKind : int {
+  kSubmitted,
+  kQueued,
+  kStarted,
+  kTaskStarted,      // a node task began (node_id)
+  kTaskEnded,        // a node task ended (node_id; detail: how)
+  kTaskRetried,      // a node task runs again on the same node after a failure
+  kFellBack,         // a step moved to another node (node_id: the new one; detail: from)
+  kCancelRequested,  // detail: by whom
+  kEnded,            // detail: the state, and the error if any
+};
+
+// "submitted", "queued", "started", "task_started", "task_ended", "task_retried",
+// "fell_back", "cancel_requested", "ended".
+std::string_view JobEventName(JobEventKind kind);
+std::optional<JobEventKind> ParseJobEventKind(std::string_view text);
+
+struct JobEvent {
+  std::string time;  // ISO 8601 UTC
+  JobEventKind kind = JobEventKind::kSubmitted;
+  std::string node_id;
+  std::string detail;
+};
+
+// A job keeps at most this many events; beyond, the middle ones give way (the first and the
+// last always stay), so that a job over many nodes, or one retried many times, does not grow
+// without bound.
+inline constexpr size_t kMaxJobEvents = 1000;
+// Appends `event`, keeping at most kMaxJobEvents (the first kMaxJobEvents / 2 and the
+// latest ones).
+void AppendJobEvent(std::vector<JobEvent>& events, JobEvent event);
 
 struct JobRecord {
   std::string id;
@@ -67,6 +104,7 @@ struct JobRecord {
   std::string completed_at;
   // Insertion order in the store (set by the store): FIFO within a priority.
   int64_t seq = 0;
+  std::vector<JobEvent> events;
 };
 
 }  // namespace dim::core

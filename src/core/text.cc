@@ -187,4 +187,11 @@ Status CheckJsonDepth(std::string_view text, size_t max_depth) {
   return Status::Ok();
 }
 
+std::string GroupThousands(int64_t n) {
+  std::string digits = std::to_string(n);
+  const size_t first = digits[0] == '-' ? 1 : 0;
+  for (size_t i = digits.size(); i > first + 3; i -= 3) digits.insert(i - 3, ",");
+  return digits;
+}
+
 }  // namespace dim::core

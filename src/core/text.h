@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -33,6 +34,9 @@ std::string Snippet(std::string_view text, size_t max_bytes = kSnippetBytes);
 // escaped.
 inline constexpr size_t kMaxMessageBytes = 2048;
 std::string SafeMessage(std::string_view message);
+
+// 1234567 -> "1,234,567" (and -1234 -> "-1,234"): counts in tables and messages.
+std::string GroupThousands(int64_t n);
 
 // A figure as people read it in a message or a table: "%g" (0.4, 1, 2.5e-07).
 std::string ShortNumber(double x);

@@ -38,6 +38,8 @@ void FillStatus(const core::TaskView& view, dim::daemon::JobStatusResponse* resp
   if (!view.completed_at.empty()) {
     resp->set_execution_time(core::FormatDuration(view.execution_seconds));
   }
+  resp->set_rows_done(view.rows_done);
+  resp->set_rows_total(view.rows_total);
 }
 
 // GetJobStatus with wait_ms: answers when the task ends or the wait passes, with no gRPC

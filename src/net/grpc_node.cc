@@ -113,6 +113,10 @@ class GrpcNode::TaskCalls final {
     } else {
       last_contact_ = steady_clock::now();
       if (Ended(status_resp_)) return;
+      // The node's progress, for whoever follows the task; a node cannot claim more rows
+      // done than it has, nor fewer than none.
+      const int64_t total = std::max<int64_t>(0, status_resp_.rows_total());
+      cancel_.SetRows(std::clamp<int64_t>(status_resp_.rows_done(), 0, total), total);
     }
     // An answer well before the wait was up, of a task still going: a daemon that does not
     // know wait_ms, or an unreachable one. Poll it with a backoff rather than spin.

@@ -1,5 +1,6 @@
 #include "net/job_convert.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/clock.h"
@@ -7,7 +8,8 @@
 
 namespace dim::net {
 
-void ToProto(const core::JobRecord& job, dim::orchestrator::JobStatusResponse* out) {
+void ToProto(const core::JobRecord& job, dim::orchestrator::JobStatusResponse* out,
+             bool with_events) {
   out->set_job_id(job.id);
   out->set_status(static_cast<dim::common::JobState>(job.state));
   out->set_pattern(static_cast<dim::common::Pattern>(job.pattern));
@@ -27,6 +29,8 @@ void ToProto(const core::JobRecord& job, dim::orchestrator::JobStatusResponse* o
     node->set_started_at(n.started_at);
     node->set_completed_at(n.completed_at);
     if (!n.completed_at.empty()) node->set_execution_time(core::FormatDuration(n.execution_seconds));
+    node->set_rows_done(n.rows_done);
+    node->set_rows_total(n.rows_total);
   }
   out->set_created_at(job.created_at);
   out->set_started_at(job.started_at);
@@ -34,6 +38,15 @@ void ToProto(const core::JobRecord& job, dim::orchestrator::JobStatusResponse* o
   out->set_user_id(job.user_id);
   out->set_priority(static_cast<dim::common::Priority>(job.priority));
   out->set_config_json(job.config_json);
+  if (with_events) {
+    for (const auto& e : job.events) {
+      auto* event = out->add_events();
+      event->set_time(e.time);
+      event->set_event(std::string(core::JobEventName(e.kind)));
+      event->set_node_id(e.node_id);
+      event->set_detail(e.detail);
+    }
+  }
 }
 
 void ToProto(const std::vector<core::JobService::NodeDryRun>& report,
@@ -113,6 +126,8 @@ core::JobRecord FromProto(const dim::orchestrator::JobStatusResponse& in) {
     r.started_at = n.started_at();
     r.completed_at = n.completed_at();
     r.execution_seconds = ParseDuration(n.execution_time());
+    r.rows_total = std::max<int64_t>(0, n.rows_total());
+    r.rows_done = std::clamp<int64_t>(n.rows_done(), 0, r.rows_total);
     job.nodes.push_back(std::move(r));
   }
   job.created_at = in.created_at();
@@ -121,6 +136,12 @@ core::JobRecord FromProto(const dim::orchestrator::JobStatusResponse& in) {
   job.user_id = in.user_id();
   job.priority = static_cast<core::Priority>(in.priority());
   job.config_json = in.config_json();
+  for (const auto& e : in.events()) {
+    // An event a newer orchestrator knows and this client does not is left out.
+    if (auto kind = core::ParseJobEventKind(e.event())) {
+      job.events.push_back(core::JobEvent{e.time(), *kind, e.node_id(), e.detail()});
+    }
+  }
   return job;
 }
 

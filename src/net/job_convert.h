@@ -7,7 +7,9 @@
 
 namespace dim::net {
 
-void ToProto(const core::JobRecord& job, dim::orchestrator::JobStatusResponse* out);
+// `with_events`: the job's timeline too (GetJobStatus).
+void ToProto(const core::JobRecord& job, dim::orchestrator::JobStatusResponse* out,
+             bool with_events = false);
 
 // A dry run's verdicts, into SubmitJobResponse.dry_run, and back.
 void ToProto(const std::vector<core::JobService::NodeDryRun>& report,

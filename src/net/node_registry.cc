@@ -1,5 +1,7 @@
 #include "net/node_registry.h"
 
+#include <spdlog/spdlog.h>
+
 #include <grpcpp/grpcpp.h>
 
 #include <cmath>
@@ -195,7 +197,9 @@ void NodeRegistry::PollStaticNode(const std::string& id) {
   auto it = nodes_.find(id);
   if (it == nodes_.end()) return;
   auto& d = it->second.description;
+  const bool was_active = d.active;
   if (s.ok()) {
+    if (!was_active) spdlog::info("node '{}' at {} is back", id, d.address);
     RecordReport(resp, clock_, d, it->second.last_seen);
     d.described = true;
     d.max_concurrent_jobs = resp.max_concurrent_jobs();
@@ -208,6 +212,7 @@ void NodeRegistry::PollStaticNode(const std::string& id) {
   } else {
     d.active = false;
     d.error = "health check failed: " + s.error_message();
+    if (was_active) spdlog::warn("node '{}' at {} lost: {}", id, d.address, d.error);
   }
 }
 
@@ -220,6 +225,7 @@ void NodeRegistry::ExpireSilentNodes() {
       e.description.active = false;
       e.description.error = "no heartbeat for " +
                             core::FormatDuration(std::chrono::duration<double>(now - e.last_seen).count());
+      spdlog::warn("node '{}' lost: {}", id, e.description.error);
     }
   }
 }
@@ -261,8 +267,14 @@ core::Status NodeRegistry::Register(const dim::orchestrator::RegisterNodeRequest
             core::FormatDuration(
                 std::chrono::duration<double>(options_.heartbeat_timeout).count()));
   }
+  const bool known = it != nodes_.end();
+  const bool was_active = known && it->second.description.active;
   Entry& e = nodes_[id];
   auto& d = e.description;
+  if (!was_active) {
+    spdlog::info("node '{}' {} from {}", id, known ? "registered again" : "registered",
+                 request.address());
+  }
   if (!e.client || d.address != request.address()) Connect(e, request.node_id(), request.address());
   d.id = request.node_id();
   d.address = request.address();
@@ -285,6 +297,7 @@ core::Result<bool> NodeRegistry::Heartbeat(const dim::orchestrator::HeartbeatReq
   auto it = nodes_.find(request.node_id());
   if (it == nodes_.end() || it->second.description.source != "registered") return false;
   auto& d = it->second.description;
+  if (!d.active) spdlog::info("node '{}' is back (heartbeat)", request.node_id());
   RecordReport(request, clock_, d, it->second.last_seen);
   d.active_jobs = request.active_jobs();
   d.queued_jobs = request.queued_jobs();
@@ -298,6 +311,7 @@ bool NodeRegistry::Deregister(const std::string& node_id, const std::string& add
       it->second.description.address != address) {
     return false;
   }
+  if (it->second.description.active) spdlog::info("node '{}' deregistered: it stopped", node_id);
   it->second.description.active = false;
   it->second.description.error = "stopped (the daemon deregistered)";
   return true;

@@ -128,7 +128,7 @@ grpc::ServerUnaryReactor* OrchestratorService::GetJobStatus(
   if (!caller.ok()) return FinishUnary(ctx, caller.status());
   auto job = VisibleJob(*caller, "GetJobStatus", req->job_id());
   if (!job.ok()) return FinishUnary(ctx, job.status());
-  ToProto(*job, resp);
+  ToProto(*job, resp, /*with_events=*/true);
   return FinishUnary(ctx, core::Status::Ok());
 }
 

@@ -63,7 +63,10 @@ void ConfigureGrpcRuntime() {
 core::Result<RunningServer> StartServer(const std::string& listen,
                                         const std::vector<grpc::Service*>& services,
                                         std::shared_ptr<grpc::ServerCredentials> credentials,
-                                        int64_t max_receive_bytes) {
+                                        int64_t max_receive_bytes,
+                                        std::vector<std::unique_ptr<
+                                            grpc::experimental::ServerInterceptorFactoryInterface>>
+                                            interceptors) {
   auto parsed = core::ParseHostPort(listen, 0);
   if (!parsed.ok()) {
     return core::Status::InvalidArgument("listen address '" + listen +
@@ -81,6 +84,7 @@ core::Result<RunningServer> StartServer(const std::string& listen,
   // and calls would land on either process at random.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   for (auto* s : services) builder.RegisterService(s);
+  if (!interceptors.empty()) builder.experimental().SetInterceptorCreators(std::move(interceptors));
   RunningServer running;
   running.server = builder.BuildAndStart();
   if (!running.server || port == 0) {

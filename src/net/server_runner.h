@@ -23,10 +23,13 @@ struct RunningServer {
 // grpc.health.v1.Health (SERVING) and reflection. UNAVAILABLE when the address cannot be
 // bound; INVALID_ARGUMENT when it is not host:port. `credentials`: TLS or not (null:
 // plaintext).
+// `interceptors`: run on every call (metrics).
 core::Result<RunningServer> StartServer(
     const std::string& listen, const std::vector<grpc::Service*>& services,
     std::shared_ptr<grpc::ServerCredentials> credentials = nullptr,
-    int64_t max_receive_bytes = 16 << 20);
+    int64_t max_receive_bytes = 16 << 20,
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors = {});
 
 // Process-wide settings for gRPC: once, at the top of main, before any channel or server.
 // Turns off Abseil's lock-order (deadlock) tracking, which Debian's Abseil leaves on and

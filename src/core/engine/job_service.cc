@@ -112,12 +112,14 @@ Status JobService::Start() {
   if (options_.recover) {
     DIM_ASSIGN_OR_RETURN(unfinished, store_.ListInStates({JobState::kPending, JobState::kRunning}));
   }
-  std::lock_guard lock(mu_);
+  std::vector<JobEventNotice> notices;
+  std::unique_lock lock(mu_);
   for (auto& job : unfinished) {
     if (job.state == JobState::kRunning) {
       job.state = JobState::kFailed;
       job.error = kRestartReason;
       job.completed_at = FormatIso8601(clock_.Now());
+      AddEvent(job, JobEventKind::kEnded, "", "FAILED: " + job.error, &notices);
       DIM_RETURN_IF_ERROR(store_.Update(job));
     } else {
       QueueLocked(job);
@@ -138,7 +140,56 @@ Status JobService::Start() {
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
     workers_.emplace_back([this] { WorkerLoop(); });
   }
+  lock.unlock();
+  Tell(notices);
   return Status::Ok();
+}
+
+JobService::Counts JobService::CountNow() {
+  std::lock_guard lock(mu_);
+  return Counts{.queued = static_cast<int64_t>(pending_.size()),
+                .running = static_cast<int64_t>(running_.size())};
+}
+
+void JobService::AddEvent(JobRecord& job, JobEventKind kind, std::string node_id,
+                          std::string detail, std::vector<JobEventNotice>* notices,
+                          double seconds, std::string task_status) {
+  JobEvent event{FormatIso8601(clock_.Now()), kind, std::move(node_id), std::move(detail)};
+  if (kind == JobEventKind::kEnded) {
+    if (auto created = ParseIso8601(job.created_at)) {
+      seconds = std::chrono::duration<double>(clock_.Now() - *created).count();
+    }
+  }
+  if (notices != nullptr && options_.observer != nullptr) {
+    notices->push_back(JobEventNotice{job.id, job.pattern, job.state, event, std::max(0.0, seconds),
+                                      std::move(task_status)});
+  }
+  AppendJobEvent(job.events, std::move(event));
+}
+
+void JobService::AddTaskEvents(JobRecord& job, const NodeTaskRecord& before,
+                               const NodeTaskRecord& after, std::vector<JobEventNotice>* notices) {
+  if (after.status == before.status && after.node_id == before.node_id) return;
+  if (after.status == "running") {
+    if (!before.node_id.empty() && before.node_id != after.node_id) {
+      AddEvent(job, JobEventKind::kFellBack, after.node_id, "from " + before.node_id, notices);
+    } else if (before.status != "pending") {
+      AddEvent(job, JobEventKind::kTaskRetried, after.node_id, "after: " + before.status, notices);
+    }
+    AddEvent(job, JobEventKind::kTaskStarted, after.node_id, "", notices);
+    return;
+  }
+  if (after.status == "pending") return;
+  std::string detail = after.status;
+  if (after.status != "skipped") detail += " in " + FormatDuration(after.execution_seconds);
+  if (!after.error.empty()) detail += ": " + after.error;
+  AddEvent(job, JobEventKind::kTaskEnded, after.node_id, std::move(detail), notices,
+           after.execution_seconds, after.status);
+}
+
+void JobService::Tell(const std::vector<JobEventNotice>& notices) {
+  if (options_.observer == nullptr) return;
+  for (const auto& notice : notices) options_.observer->OnJobEvent(notice);
 }
 
 void JobService::Stop() {
@@ -194,6 +245,11 @@ Result<JobRecord> JobService::Submit(const SubmitRequest& request) {
   }
   job.state = JobState::kPending;
   job.created_at = FormatIso8601(clock_.Now());
+  std::vector<JobEventNotice> notices;
+  AddEvent(job, JobEventKind::kSubmitted, "", job.user_id.empty() ? "" : "by " + job.user_id,
+           &notices);
+  AddEvent(job, JobEventKind::kQueued, "", "priority " + std::string(PriorityName(job.priority)),
+           &notices);
   {
     std::lock_guard lock(mu_);
     if (stopping_) return Status::Unavailable("the job service is shutting down");
@@ -212,9 +268,13 @@ Result<JobRecord> JobService::Submit(const SubmitRequest& request) {
     if (s.code() != StatusCode::kAlreadyExists || attempt > 3) return s;
   }
   // Stored PENDING, so acknowledged even if Stop() came meanwhile: the next Start() runs it.
-  std::lock_guard lock(mu_);
-  QueueLocked(job);
-  queue_cv_.notify_one();
+  {
+    std::lock_guard lock(mu_);
+    QueueLocked(job);
+    queue_cv_.notify_one();
+  }
+  for (auto& notice : notices) notice.job_id = job.id;  // chosen after the events
+  Tell(notices);
   return job;
 }
 
@@ -370,22 +430,25 @@ JobService::Running* JobService::WaitForWritesLocked(std::unique_lock<std::mutex
 
 namespace {
 
-JobRecord CancelledRecord(JobRecord job, const Clock& clock, const std::string& by) {
-  job.state = JobState::kCancelled;
-  job.error = by.empty() ? "cancelled by request" : "cancelled by " + by;
-  job.completed_at = FormatIso8601(clock.Now());
-  for (auto& n : job.nodes) {
-    if (n.status == "pending" || n.status == "running") n.status = "cancelled";
-  }
-  return job;
-}
-
 Status AlreadyEnded(const JobRecord& job) {
   return Status::FailedPrecondition("job '" + job.id + "' already ended (" +
                                     std::string(JobStateName(job.state)) + ")");
 }
 
 }  // namespace
+
+JobRecord JobService::CancelledRecord(JobRecord job, const std::string& by,
+                                      std::vector<JobEventNotice>* notices) {
+  AddEvent(job, JobEventKind::kCancelRequested, "", by.empty() ? "" : "by " + by, notices);
+  job.state = JobState::kCancelled;
+  job.error = by.empty() ? "cancelled by request" : "cancelled by " + by;
+  job.completed_at = FormatIso8601(clock_.Now());
+  for (auto& n : job.nodes) {
+    if (n.status == "pending" || n.status == "running") n.status = "cancelled";
+  }
+  AddEvent(job, JobEventKind::kEnded, "", "CANCELLED: " + job.error, notices);
+  return job;
+}
 
 Result<JobRecord> JobService::Cancel(const std::string& id, const std::string& by) {
   std::unique_lock lock(mu_);
@@ -395,15 +458,19 @@ Result<JobRecord> JobService::Cancel(const std::string& id, const std::string& b
     // rare call, and a pending job's only write besides its insert.
     DIM_ASSIGN_OR_RETURN(JobRecord job, FindLocked(id));
     if (IsTerminal(job.state)) return AlreadyEnded(job);
-    job = CancelledRecord(std::move(job), clock_, by);
+    std::vector<JobEventNotice> notices;
+    job = CancelledRecord(std::move(job), by, &notices);
     DIM_RETURN_IF_ERROR(store_.UpdateUnlessEnded(job));
     pending_.erase(id);  // its entry in queue_ is skipped
     Notify(job);
+    lock.unlock();
+    Tell(notices);
     return job;
   }
   if (running->ended) return AlreadyEnded(running->shown);  // CANCELLED, stored by a Cancel()
   // Claim the job's end, store it unlocked, and stop the job's node tasks once it is stored.
-  JobRecord job = CancelledRecord(running->shown, clock_, by);
+  std::vector<JobEventNotice> notices;
+  JobRecord job = CancelledRecord(running->shown, by, &notices);
   running->ended = true;
   running->writing = true;
   lock.unlock();
@@ -421,6 +488,8 @@ Result<JobRecord> JobService::Cancel(const std::string& id, const std::string& b
   running->token->Cancel();
   running->shown = job;
   Notify(job);
+  lock.unlock();
+  Tell(notices);
   return job;
 }
 
@@ -578,6 +647,12 @@ void JobService::RunJob(const std::string& id, std::shared_ptr<const JobRecord> 
   }
   job.state = JobState::kRunning;
   job.started_at = FormatIso8601(clock_.Now());
+  std::vector<JobEventNotice> notices;
+  {
+    std::string on;
+    for (const auto& n : job.nodes) on += (on.empty() ? "on " : ", ") + n.node_id;
+    AddEvent(job, JobEventKind::kStarted, "", std::move(on), &notices);
+  }
   Status stored = store_.UpdateUnlessEnded(job);
   {
     std::lock_guard lock(mu_);
@@ -593,13 +668,18 @@ void JobService::RunJob(const std::string& id, std::shared_ptr<const JobRecord> 
     r.shown = job;
     Notify(job);
   }
+  Tell(notices);
 
   // Node progress is shown from memory (and stored only with store_progress).
   auto on_update = [&](size_t index, const NodeTaskRecord& node) {
-    std::lock_guard lock(mu_);
+    std::vector<JobEventNotice> task_notices;
+    std::unique_lock lock(mu_);
     Running& r = running_.at(id);
     if (r.ended && !r.writing) return;  // Cancel() stored the job's end: the record stays
-    if (index < r.shown.nodes.size()) r.shown.nodes[index] = node;
+    if (index < r.shown.nodes.size()) {
+      AddTaskEvents(r.shown, r.shown.nodes[index], node, &task_notices);
+      r.shown.nodes[index] = node;
+    }
     int done = 0;
     for (auto& n : r.shown.nodes) {
       if (n.status == "completed" || n.status == "failed" || n.status == "cancelled") ++done;
@@ -607,9 +687,12 @@ void JobService::RunJob(const std::string& id, std::shared_ptr<const JobRecord> 
     r.shown.completed_steps = done;
     // While a Cancel() is being stored the progress is kept (should that write fail) but not
     // shown; after Stop() the job ends FAILED, not with its nodes' "cancelled" steps.
-    if (r.ended || token->cancelled()) return;
-    if (options_.store_progress) (void)store_.UpdateUnlessEnded(r.shown);
-    Notify(r.shown);
+    if (!r.ended && !token->cancelled()) {
+      if (options_.store_progress) (void)store_.UpdateUnlessEnded(r.shown);
+      Notify(r.shown);
+    }
+    lock.unlock();
+    Tell(task_notices);
   };
 
   std::vector<std::string> node_ids;
@@ -642,6 +725,10 @@ void JobService::RunJob(const std::string& id, std::shared_ptr<const JobRecord> 
   }
   // A pattern may leave a document for a job that did not complete (a pipeline's trace).
   if (!result.ok() && !failed_result.is_null()) job.result_json = DumpJson(failed_result);
+  notices.clear();
+  AddEvent(job, JobEventKind::kEnded, "",
+           std::string(JobStateName(job.state)) + (job.error.empty() ? "" : ": " + job.error),
+           &notices);
   r->ended = true;
   r->writing = true;
   lock.unlock();
@@ -656,6 +743,8 @@ void JobService::RunJob(const std::string& id, std::shared_ptr<const JobRecord> 
   }
   // Any other failure cannot be reported to anyone; the watchers still learn the end.
   Notify(job);
+  lock.unlock();
+  Tell(notices);
 }
 
 }  // namespace dim::core

@@ -34,6 +34,25 @@ struct SubmitRequest {
   Priority priority = Priority::kNormal;
 };
 
+// One event of a job, as JobObserver hears of it.
+struct JobEventNotice {
+  std::string job_id;
+  Pattern pattern = Pattern::kUnspecified;
+  JobState state = JobState::kPending;  // the job's state once the event happened
+  JobEvent event;
+  // kEnded: seconds from the job's submission to its end; kTaskEnded: the task's own.
+  double seconds = 0;
+  std::string task_status;  // kTaskEnded: completed, failed or cancelled
+};
+
+// Hears of every event of every job (metrics, logs), in order for each job, outside the
+// service's locks. Must be thread-safe and quick, and must not call the service.
+class JobObserver {
+ public:
+  virtual ~JobObserver() = default;
+  virtual void OnJobEvent(const JobEventNotice& notice) = 0;
+};
+
 struct JobServiceOptions {
   int workers = 4;  // jobs run at once
   // Jobs waiting to run beyond which Submit is RESOURCE_EXHAUSTED.
@@ -59,6 +78,7 @@ struct JobServiceOptions {
   // config or a job over more nodes is INVALID_ARGUMENT, naming the bound.
   size_t max_config_bytes = kMaxConfigBytes;
   size_t max_nodes_per_job = kMaxNodesPerJob;
+  JobObserver* observer = nullptr;  // null: none
 };
 
 // Thread-safe. Start() before use; Stop() (or the destructor) before the store and the
@@ -123,6 +143,13 @@ class JobService final {
 
   NodeDirectory& nodes() { return nodes_; }
 
+  // Jobs waiting to run and jobs running in this process, now.
+  struct Counts {
+    int64_t queued = 0;
+    int64_t running = 0;
+  };
+  Counts CountNow();
+
  private:
   struct Queued {
     Priority priority;
@@ -181,6 +208,18 @@ class JobService final {
                                     nlohmann::json* failed_result);
   // Under mu_: wakes waiters and calls the job's watchers with its record.
   void Notify(const JobRecord& record);
+  // Adds an event to `job` (now), and its notice to *notices, for Tell() once unlocked.
+  void AddEvent(JobRecord& job, JobEventKind kind, std::string node_id, std::string detail,
+                std::vector<JobEventNotice>* notices, double seconds = 0,
+                std::string task_status = {});
+  // The events a node task's update brings, from its entry before and after.
+  void AddTaskEvents(JobRecord& job, const NodeTaskRecord& before, const NodeTaskRecord& after,
+                     std::vector<JobEventNotice>* notices);
+  // The record of a job cancelled `by` someone, with its events.
+  JobRecord CancelledRecord(JobRecord job, const std::string& by,
+                            std::vector<JobEventNotice>* notices);
+  // Without mu_: tells the observer.
+  void Tell(const std::vector<JobEventNotice>& notices);
   std::string NewJobId();
 
   JobStore& store_;

@@ -41,7 +41,7 @@ TaskQueue::~TaskQueue() {
     std::lock_guard lock(mu_);
     while (!waiters_.empty()) {
       auto task = tasks_.find(waiters_.begin()->second.job_id);
-      TaskView view = task != tasks_.end() ? task->second->view : TaskView{};
+      TaskView view = task != tasks_.end() ? Snapshot(*task->second) : TaskView{};
       calls.push_back(TakeWaiterLocked(waiters_.begin(), std::move(view)));
     }
   }
@@ -130,12 +130,21 @@ std::vector<std::string> TaskQueue::ModelDigests(const NodeTask& task) {
   return out;
 }
 
+TaskView TaskQueue::Snapshot(const Task& task) const {
+  TaskView view = task.view;
+  if (view.status == "running") {
+    view.rows_done = task.cancel->rows_done();
+    view.rows_total = task.cancel->rows_total();
+  }
+  return view;
+}
+
 Result<TaskView> TaskQueue::Get(const std::string& job_id) {
   std::lock_guard lock(mu_);
   auto it = tasks_.find(job_id);
   if (it == tasks_.end()) return Status::NotFound("task '" + job_id + "' not found on this node");
   it->second->last_followed = std::chrono::steady_clock::now();
-  return it->second->view;
+  return Snapshot(*it->second);
 }
 
 Status TaskQueue::Cancel(const std::string& job_id) {
@@ -234,6 +243,12 @@ void TaskQueue::WorkerLoop() {
       task->view.started_at = FormatIso8601(clock_.Now());
       task->started = std::chrono::steady_clock::now();
     }
+    // Rows to go through, for the task's progress (a step may run several models on them).
+    if (task->spec.input_rows) {
+      task->cancel->SetRowsTotal(static_cast<int64_t>(task->spec.input_rows->rows()));
+    } else if (auto d = datasets_.Find(task->spec.dataset); d.ok()) {
+      task->cancel->SetRowsTotal(d->shape.rows);
+    }
     auto document = RunNodeTask(models_, datasets_, task->spec, *task->cancel, task->policy);
     Result<std::string> result = document.ok() ? Result<std::string>(DumpJson(*document))
                                                : Result<std::string>(document.status());
@@ -269,6 +284,8 @@ void TaskQueue::Finish(Task& task, Result<std::string> result) {
   ++total_;
   auto& v = task.view;
   v.completed_at = FormatIso8601(clock_.Now());
+  v.rows_done = task.cancel->rows_done();
+  v.rows_total = task.cancel->rows_total();
   v.execution_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - task.started).count();
   total_seconds_ += v.execution_seconds;
@@ -292,8 +309,31 @@ void TaskQueue::Finish(Task& task, Result<std::string> result) {
     }
     finished_order_.pop_front();
   }
+  TaskEnd end;
+  if (options_.on_task_end) {
+    const NodeTask& spec = task.spec;
+    end = TaskEnd{.job_id = v.job_id,
+                  .kind = spec.kind == NodeTaskKind::kSummary       ? "summary"
+                          : spec.kind == NodeTaskKind::kComparative ? "comparative"
+                                                                    : "step",
+                  .dataset = spec.input_rows ? "client rows" : spec.dataset,
+                  .model = spec.model_id,
+                  .status = v.status,
+                  .error = v.error,
+                  .seconds = v.execution_seconds};
+  }
   lock.unlock();
   for (auto& [done, view] : calls) done(view);
+  if (options_.on_task_end) {
+    if (end.status == "completed") {
+      if (task.spec.input_rows) {
+        end.rows = static_cast<int64_t>(task.spec.input_rows->rows());
+      } else if (auto d = datasets_.Find(task.spec.dataset); d.ok()) {
+        end.rows = d->shape.rows;
+      }
+    }
+    options_.on_task_end(end);
+  }
 }
 
 Result<int64_t> TaskQueue::WaitForEnd(const std::string& job_id,
@@ -303,7 +343,7 @@ Result<int64_t> TaskQueue::WaitForEnd(const std::string& job_id,
   auto it = tasks_.find(job_id);
   if (it == tasks_.end()) return Status::NotFound("task '" + job_id + "' not found on this node");
   if (!Live(it->second->view.status) || stopping_) {
-    TaskView view = it->second->view;
+    TaskView view = Snapshot(*it->second);
     lock.unlock();
     done(view);
     return int64_t{0};
@@ -322,7 +362,7 @@ void TaskQueue::CancelWait(int64_t handle) {
   auto it = waiters_.find(handle);
   if (it == waiters_.end()) return;
   auto task = tasks_.find(it->second.job_id);
-  Call call = TakeWaiterLocked(it, task != tasks_.end() ? task->second->view : TaskView{});
+  Call call = TakeWaiterLocked(it, task != tasks_.end() ? Snapshot(*task->second) : TaskView{});
   lock.unlock();
   call.first(call.second);
 }
@@ -379,7 +419,7 @@ void TaskQueue::TimerLoop() {
       auto it = waiters_.find(handle);
       auto task = tasks_.find(it->second.job_id);
       calls.push_back(
-          TakeWaiterLocked(it, task != tasks_.end() ? task->second->view : TaskView{}));
+          TakeWaiterLocked(it, task != tasks_.end() ? Snapshot(*task->second) : TaskView{}));
     } else {
       const std::string job_id = abandon_checks_.begin()->second;
       abandon_checks_.erase(abandon_checks_.begin());

@@ -27,6 +27,18 @@
 
 namespace dim::core {
 
+// A task that ended, as TaskQueueOptions::on_task_end hears of it.
+struct TaskEnd {
+  std::string job_id;
+  std::string kind;     // summary, comparative or step
+  std::string dataset;  // "client rows" for a step over rows sent with the task
+  std::string model;    // the task's model (the first, for a comparative task)
+  std::string status;   // completed, failed or cancelled
+  std::string error;
+  double seconds = 0;
+  int64_t rows = 0;  // rows the task's models ran on (0 unless completed)
+};
+
 struct TaskQueueOptions {
   int max_concurrent = 2;       // tasks run at once
   int max_queued = 256;         // waiting tasks beyond which Submit is RESOURCE_EXHAUSTED
@@ -41,6 +53,8 @@ struct TaskQueueOptions {
   // gone (an orchestrator that restarted, or gave the node up as unreachable). Zero: never.
   // Tasks nobody ever waited on (clients that only poll Get) are never abandoned.
   std::chrono::milliseconds abandon_after{0};
+  // Told of each task's end (metrics, logs), outside the queue's lock; quick, thread-safe.
+  std::function<void(const TaskEnd&)> on_task_end = nullptr;
 };
 
 // The state of one task as the daemon protocol reports it.
@@ -53,6 +67,9 @@ struct TaskView {
   std::string started_at;
   std::string completed_at;
   double execution_seconds = 0;
+  // Rows the task's models have gone through so far, of rows_total (0: not known yet).
+  int64_t rows_done = 0;
+  int64_t rows_total = 0;
 };
 
 struct TaskStats {
@@ -149,6 +166,8 @@ class TaskQueue final {
   void AbandonIfUnfollowedLocked(const std::string& job_id, std::vector<Call>& calls);
   std::string AbandonedReason() const;
   void Finish(Task& task, Result<std::string> result);
+  // Under mu_: the task's view, with its progress now.
+  TaskView Snapshot(const Task& task) const;
   // The digests of the task's models where they are here ("" where not).
   std::vector<std::string> ModelDigests(const NodeTask& task);
   // Under mu_: takes the waiter out of every index; its call, with `view`.

@@ -129,6 +129,7 @@ Result<Summary> RunSummaryTask(ModelRepository& models, const DatasetCatalog& da
     if (rows == 0) break;
     DIM_ASSIGN_OR_RETURN(Matrix outputs, RunModel(*model, task.model_id, batch, source, done + 1));
     done += rows;
+    cancel.AddRowsDone(rows);
     if (dp) ClipOutputs(*dp, outputs);
     DIM_RETURN_IF_ERROR(summary.Add(outputs));
   }
@@ -170,6 +171,7 @@ Result<ConsensusResult> RunComparativeTask(ModelRepository& models, const Datase
                            RunModel(*loaded[m], task.model_ids[m], batch, source, done + 1));
     }
     done += rows;
+    cancel.AddRowsDone(rows);
     DIM_RETURN_IF_ERROR(vote.Add(outputs));
   }
   return vote.Finish();
@@ -206,6 +208,7 @@ Result<nlohmann::json> RunStepTask(ModelRepository& models, const DatasetCatalog
     }
     if (cancel.cancelled()) return Status::Cancelled("task cancelled");
     DIM_ASSIGN_OR_RETURN(Matrix outputs, run_chain(rows, 1));
+    cancel.AddRowsDone(rows.rows());
     DIM_RETURN_IF_ERROR(summary.Add(outputs));
     doc["output_rows"] = RowsToJson(outputs);
   } else {
@@ -219,6 +222,7 @@ Result<nlohmann::json> RunStepTask(ModelRepository& models, const DatasetCatalog
       if (rows == 0) break;
       DIM_ASSIGN_OR_RETURN(Matrix outputs, run_chain(std::move(batch), done + 1));
       done += rows;
+      cancel.AddRowsDone(rows);
       DIM_RETURN_IF_ERROR(summary.Add(outputs));
       batch = Matrix();
     }

@@ -19,7 +19,12 @@ struct Run {
   bool done = false;
   steady_clock::time_point started;
   std::shared_ptr<CancelToken> cancel = std::make_shared<CancelToken>();
+  steady_clock::time_point progress_shown{};
 };
+
+// How often a running task's progress is passed on: watchers see it move, and a job over
+// many nodes does not flood them.
+constexpr std::chrono::milliseconds kProgressEvery{250};
 
 }  // namespace
 
@@ -85,6 +90,8 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
       record.completed_at = FormatIso8601(clock.Now());
       record.execution_seconds =
           std::chrono::duration<double>(steady_clock::now() - r.started).count();
+      record.rows_done = r.cancel->rows_done();
+      record.rows_total = r.cancel->rows_total();
       if (result.ok()) {
         r.outcome.result = std::move(*result);
         record.status = "completed";
@@ -148,6 +155,16 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
           record.status = "failed";
           record.error = r.outcome.status.ToString();
         } else {
+          // Progress, as the task's runner reports it: shown at most every kProgressEvery.
+          const int64_t done = r.cancel->rows_done();
+          const int64_t total = r.cancel->rows_total();
+          if ((done != record.rows_done || total != record.rows_total) &&
+              now - r.progress_shown >= kProgressEvery) {
+            record.rows_done = done;
+            record.rows_total = total;
+            r.progress_shown = now;
+            on_update(i, record);
+          }
           continue;
         }
         record.completed_at = FormatIso8601(clock.Now());

@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   total_steps INTEGER NOT NULL DEFAULT 0,
   created_at TEXT NOT NULL,
   started_at TEXT NOT NULL DEFAULT '',
-  completed_at TEXT NOT NULL DEFAULT ''
+  completed_at TEXT NOT NULL DEFAULT '',
+  events_json TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, seq);
 CREATE INDEX IF NOT EXISTS jobs_user ON jobs(user_id, seq);
@@ -37,11 +38,11 @@ CREATE INDEX IF NOT EXISTS jobs_user ON jobs(user_id, seq);
 
 constexpr const char* kColumns =
     "seq, id, user_id, pattern, priority, config_json, state, result_json, error, nodes_json, "
-    "completed_steps, total_steps, created_at, started_at, completed_at";
-// The same, for a page of List: no result_json, which a page leaves out.
+    "completed_steps, total_steps, created_at, started_at, completed_at, events_json";
+// The same, for a page of List: no result_json and no events, which a page leaves out.
 constexpr const char* kListColumns =
     "seq, id, user_id, pattern, priority, config_json, state, '', error, nodes_json, "
-    "completed_steps, total_steps, created_at, started_at, completed_at";
+    "completed_steps, total_steps, created_at, started_at, completed_at, '[]'";
 
 // A prepared statement for one use: prepared once per connection and SQL text (parsing
 // costs about as much as running these), reset for the next use when this goes.
@@ -97,7 +98,9 @@ std::string NodesToJson(const std::vector<NodeTaskRecord>& nodes) {
                    {"error", n.error},
                    {"started_at", n.started_at},
                    {"completed_at", n.completed_at},
-                   {"execution_seconds", n.execution_seconds}});
+                   {"execution_seconds", n.execution_seconds},
+                   {"rows_done", n.rows_done},
+                   {"rows_total", n.rows_total}});
   }
   return DumpJson(arr);
 }
@@ -115,7 +118,33 @@ std::vector<NodeTaskRecord> NodesFromJson(const std::string& text) {
     r.started_at = n.value("started_at", "");
     r.completed_at = n.value("completed_at", "");
     r.execution_seconds = n.value("execution_seconds", 0.0);
+    r.rows_done = n.value("rows_done", int64_t{0});
+    r.rows_total = n.value("rows_total", int64_t{0});
     out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::string EventsToJson(const std::vector<JobEvent>& events) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& e : events) {
+    nlohmann::json item = {{"time", e.time}, {"event", JobEventName(e.kind)}};
+    if (!e.node_id.empty()) item["node_id"] = e.node_id;
+    if (!e.detail.empty()) item["detail"] = e.detail;
+    arr.push_back(std::move(item));
+  }
+  return DumpJson(arr);
+}
+
+std::vector<JobEvent> EventsFromJson(const std::string& text) {
+  std::vector<JobEvent> out;
+  auto arr = ParseUntrustedJson(text);
+  if (!arr.is_array()) return out;
+  for (const auto& e : arr) {
+    if (!e.is_object()) continue;
+    auto kind = ParseJobEventKind(e.value("event", ""));
+    if (!kind) continue;  // written by a newer version: left out
+    out.push_back(JobEvent{e.value("time", ""), *kind, e.value("node_id", ""), e.value("detail", "")});
   }
   return out;
 }
@@ -137,6 +166,7 @@ JobRecord ReadRow(const Statement& s) {
   r.created_at = s.Text(12);
   r.started_at = s.Text(13);
   r.completed_at = s.Text(14);
+  r.events = EventsFromJson(s.Text(15));
   return r;
 }
 
@@ -188,10 +218,24 @@ Result<std::unique_ptr<JobStore>> JobStore::Open(const std::filesystem::path& pa
   // fdatasync of its own (see the header).
   DIM_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=NORMAL").WithPrefix(path.string()));
   DIM_RETURN_IF_ERROR(store->Exec(kSchema).WithPrefix(path.string()));
+  DIM_RETURN_IF_ERROR(store->Migrate().WithPrefix(path.string()));
   return store;
 }
 
 JobStore::JobStore(sqlite3* db) : db_(db) {}
+
+Status JobStore::Migrate() {
+  // A job file written before jobs kept their events has no events_json: added, each old job
+  // with an empty timeline.
+  bool has_events = false;
+  {
+    Statement s(db_, statements_, "SELECT name FROM pragma_table_info('jobs')");
+    if (!s.ok()) return s.Error("schema");
+    while (s.Step() == SQLITE_ROW) has_events = has_events || s.Text(0) == "events_json";
+  }
+  if (has_events) return Status::Ok();
+  return Exec("ALTER TABLE jobs ADD COLUMN events_json TEXT NOT NULL DEFAULT '[]'");
+}
 
 JobStore::~JobStore() {
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
@@ -275,7 +319,7 @@ Status JobStore::Insert(JobRecord* record) {
     Statement s(db_, statements_,
                 "INSERT INTO jobs (id, user_id, pattern, priority, config_json, state, "
                 "result_json, error, nodes_json, completed_steps, total_steps, created_at, "
-                "started_at, completed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                "started_at, completed_at, events_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!s.ok()) return s.Error("insert");
     s.Bind(1, record->id);
     s.Bind(2, record->user_id);
@@ -291,6 +335,7 @@ Status JobStore::Insert(JobRecord* record) {
     s.Bind(12, record->created_at);
     s.Bind(13, record->started_at);
     s.Bind(14, record->completed_at);
+    s.Bind(15, EventsToJson(record->events));
     const int rc = s.Step();
     if (rc == SQLITE_CONSTRAINT) {
       return Status(StatusCode::kAlreadyExists, "job '" + record->id + "' already exists");
@@ -312,8 +357,8 @@ Status JobStore::UpdateUnlessEnded(const JobRecord& record) {
 Status JobStore::UpdateLocked(const JobRecord& record, bool unless_ended) {
   std::string sql =
       "UPDATE jobs SET state=?, result_json=?, error=?, nodes_json=?, "
-      "completed_steps=?, total_steps=?, started_at=?, completed_at=?, priority=? "
-      "WHERE id=?";
+      "completed_steps=?, total_steps=?, started_at=?, completed_at=?, priority=?, "
+      "events_json=? WHERE id=?";
   static_assert(static_cast<int>(JobState::kCompleted) == 3 &&
                 static_cast<int>(JobState::kFailed) == 4 &&
                 static_cast<int>(JobState::kCancelled) == 5);
@@ -329,7 +374,8 @@ Status JobStore::UpdateLocked(const JobRecord& record, bool unless_ended) {
   s.Bind(7, record.started_at);
   s.Bind(8, record.completed_at);
   s.Bind(9, static_cast<int64_t>(record.priority));
-  s.Bind(10, record.id);
+  s.Bind(10, EventsToJson(record.events));
+  s.Bind(11, record.id);
   if (s.Step() != SQLITE_DONE) return s.Error("update");
   if (sqlite3_changes(db_) > 0) return Status::Ok();
   if (unless_ended) {

@@ -68,7 +68,7 @@ class JobStore final {
   // NOT_FOUND naming the id when absent.
   Result<JobRecord> Get(const std::string& id);
   // A page of jobs. The page is an index: its records carry no result_json (which can be
-  // large; Get has it). INVALID_ARGUMENT when limit or offset is out of range.
+  // large; Get has it) and no events. INVALID_ARGUMENT when limit or offset is out of range.
   Result<JobPage> List(const JobQuery& query);
   // Jobs in these states, oldest first (used to recover after a restart).
   Result<std::vector<JobRecord>> ListInStates(const std::vector<JobState>& states);
@@ -79,6 +79,8 @@ class JobStore final {
 
   explicit JobStore(sqlite3* db);
   Status Exec(const char* sql);
+  // Brings an older job file's schema up to date.
+  Status Migrate();
   // Runs one statement without results, prepared once (under mu_).
   Status Step(const std::string& sql);
   // Runs `apply` (statements on the connection, under mu_) in a transaction shared with the

@@ -903,3 +903,103 @@ TEST_F(JobServiceTest, StopFailsRunningJobsAndKeepsQueuedOnesForTheNextStart) {
 
 }  // namespace
 }  // namespace dim::core
+
+namespace dim::core {
+namespace {
+
+// Records what the service tells its observer.
+class RecordingObserver final : public JobObserver {
+ public:
+  void OnJobEvent(const JobEventNotice& notice) override {
+    std::lock_guard lock(mu_);
+    notices_.push_back(notice);
+  }
+  std::vector<JobEventNotice> notices() {
+    std::lock_guard lock(mu_);
+    return notices_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<JobEventNotice> notices_;
+};
+
+std::vector<JobEventKind> Kinds(const std::vector<JobEvent>& events) {
+  std::vector<JobEventKind> out;
+  for (const auto& e : events) out.push_back(e.kind);
+  return out;
+}
+
+TEST_F(JobServiceTest, AJobKeepsItsTimelineAndTheObserverHearsEachEvent) {
+  RecordingObserver observer;
+  auto service = StartService({.workers = 1, .observer = &observer});
+  const std::string id = SubmitOrDie(*service);
+  auto done = service->Wait(id, 10s);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  ASSERT_EQ(done->state, JobState::kCompleted) << done->error;
+  using K = JobEventKind;
+  EXPECT_THAT(Kinds(done->events), ElementsAre(K::kSubmitted, K::kQueued, K::kStarted,
+                                                K::kTaskStarted, K::kTaskEnded, K::kEnded));
+  EXPECT_EQ(done->events[3].node_id, "n1");
+  EXPECT_THAT(done->events[4].detail, StartsWith("completed in "));
+  EXPECT_EQ(done->events[5].detail, "COMPLETED");
+  EXPECT_EQ(done->events[0].detail, "by alice");
+  // Stored: the job's record in the store has the same timeline.
+  auto stored = store_->Get(id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(Kinds(stored->events), Kinds(done->events));
+  // The observer heard the same events, in order, with the job's id, pattern and state (the
+  // last one once the end is stored and its waiters woken: told outside the service's lock).
+  auto notices = observer.notices();
+  for (int i = 0; i < 1000 && notices.size() < done->events.size(); ++i) {
+    std::this_thread::sleep_for(1ms);
+    notices = observer.notices();
+  }
+  ASSERT_EQ(notices.size(), done->events.size());
+  for (size_t i = 0; i < notices.size(); ++i) {
+    EXPECT_EQ(notices[i].job_id, id);
+    EXPECT_EQ(notices[i].event.kind, done->events[i].kind);
+    EXPECT_EQ(notices[i].pattern, Pattern::kCollaborative);
+  }
+  EXPECT_EQ(notices.back().state, JobState::kCompleted);
+  EXPECT_GE(notices.back().seconds, 0);
+  EXPECT_EQ(notices[4].task_status, "completed");
+}
+
+TEST_F(JobServiceTest, ACancelIsInTheTimelineWithWhoAsked) {
+  RecordingObserver observer;
+  node_->Hold(true);
+  auto service = StartService({.workers = 1, .observer = &observer});
+  const std::string id = SubmitOrDie(*service);
+  ASSERT_TRUE(node_->WaitStarted(id));
+  auto cancelled = service->Cancel(id, "bob (admin)");
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
+  const auto& events = cancelled->events;
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events[events.size() - 2].kind, JobEventKind::kCancelRequested);
+  EXPECT_EQ(events[events.size() - 2].detail, "by bob (admin)");
+  EXPECT_EQ(events.back().kind, JobEventKind::kEnded);
+  EXPECT_THAT(events.back().detail, StartsWith("CANCELLED"));
+  node_->Hold(false);
+  service->Stop();
+  // The job's end was told once.
+  int ended = 0;
+  for (const auto& n : observer.notices()) ended += n.event.kind == JobEventKind::kEnded;
+  EXPECT_EQ(ended, 1);
+  EXPECT_EQ(Kinds(store_->Get(id)->events), Kinds(events));
+}
+
+TEST(Iso8601, ReadsBackWhatItWrites) {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms = std::chrono::time_point_cast<std::chrono::milliseconds>(now);
+  auto back = ParseIso8601(FormatIso8601(now));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(*back, ms);
+  EXPECT_TRUE(ParseIso8601("2026-11-24T19:12:03Z").has_value());
+  EXPECT_FALSE(ParseIso8601("yesterday").has_value());
+  EXPECT_FALSE(ParseIso8601("2026-13-24T19:12:03Z").has_value());
+  EXPECT_FALSE(ParseIso8601("").has_value());
+}
+
+}  // namespace
+}  // namespace dim::core

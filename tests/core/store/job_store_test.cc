@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
@@ -505,6 +506,81 @@ TEST_F(JobStoreTest, OpenOfAFolderIsUnavailable) {
   auto store = JobStore::Open(dir_.path());
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace dim::core
+
+namespace dim::core {
+namespace {
+
+TEST_F(JobStoreTest, EventsAreStoredWithTheJobAndLeftOutOfPages) {
+  auto store = OpenOrDie(":memory:");
+  ASSERT_NE(store, nullptr);
+  JobRecord job = MakeJob("job-ev");
+  job.events = {{"2026-01-01T00:00:00.000Z", JobEventKind::kSubmitted, "", "by alice"},
+                {"2026-01-01T00:00:00.001Z", JobEventKind::kQueued, "", "priority normal"}};
+  ASSERT_TRUE(store->Insert(&job).ok());
+  job.events.push_back({"2026-01-01T00:00:01.000Z", JobEventKind::kTaskEnded, "node-a",
+                        "failed: \xff odd bytes"});
+  ASSERT_TRUE(store->Update(job).ok());
+  auto got = store->Get("job-ev");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->events.size(), 3u);
+  EXPECT_EQ(got->events[0].detail, "by alice");
+  EXPECT_EQ(got->events[2].kind, JobEventKind::kTaskEnded);
+  EXPECT_EQ(got->events[2].node_id, "node-a");
+  EXPECT_THAT(got->events[2].detail, HasSubstr("odd bytes"));
+  auto page = store->List(JobQuery{});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->jobs.size(), 1u);
+  EXPECT_TRUE(page->jobs[0].events.empty());
+}
+
+// A job file of a version before events: opened, it gains the column, and its jobs read
+// back with no events.
+TEST_F(JobStoreTest, AFileWithoutEventsIsMigrated) {
+  const fs::path db = dir_ / "old.db";
+  {
+    auto store = OpenOrDie(db);
+    ASSERT_NE(store, nullptr);
+    JobRecord job = MakeJob("old-job");
+    ASSERT_TRUE(store->Insert(&job).ok());
+  }
+  // Made old: the column dropped (SQLite 3.35+).
+  {
+    auto store = OpenOrDie(db);
+    ASSERT_NE(store, nullptr);
+  }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "ALTER TABLE jobs DROP COLUMN events_json", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  auto store = OpenOrDie(db);
+  ASSERT_NE(store, nullptr);
+  auto got = store->Get("old-job");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(got->events.empty());
+  got->events.push_back({"2026-01-01T00:00:00.000Z", JobEventKind::kEnded, "", "COMPLETED"});
+  ASSERT_TRUE(store->Update(*got).ok());
+  EXPECT_EQ(store->Get("old-job")->events.size(), 1u);
+}
+
+TEST(JobEvents, AJobKeepsItsFirstAndLatestEventsWithinTheBound) {
+  std::vector<JobEvent> events;
+  for (size_t i = 0; i < kMaxJobEvents + 10; ++i) {
+    AppendJobEvent(events, JobEvent{"t", JobEventKind::kTaskEnded, "n" + std::to_string(i), ""});
+  }
+  ASSERT_EQ(events.size(), kMaxJobEvents);
+  EXPECT_EQ(events.front().node_id, "n0");
+  EXPECT_EQ(events.back().node_id, "n" + std::to_string(kMaxJobEvents + 9));
+  for (int k = 0; k <= static_cast<int>(JobEventKind::kEnded); ++k) {
+    const auto kind = static_cast<JobEventKind>(k);
+    EXPECT_EQ(ParseJobEventKind(JobEventName(kind)), kind);
+  }
+  EXPECT_EQ(ParseJobEventKind("nonsense"), std::nullopt);
 }
 
 }  // namespace
