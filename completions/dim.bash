@@ -46,6 +46,91 @@ _dim_model_names() {
     done
 }
 
+# The profiles ([profiles.NAME]) of the client's config file.
+_dim_profile_names() {
+    local file=${DIM_CONFIG:-${XDG_CONFIG_HOME:-$HOME/.config}/dim/config.toml}
+    [[ -f $file ]] || return
+    sed -n 's/^[[:space:]]*\[[[:space:]]*profiles\.\([A-Za-z0-9_-]*\)[[:space:]]*\].*/\1/p' "$file"
+}
+
+# The options of the line that say which server to ask, and how (or --local and its
+# nodes), one word a line, for _dim_ask.
+_dim_conn_args() {
+    local i w
+    for ((i = 1; i < ${#_dim_words[@]} - 1; i++)); do
+        w=${_dim_words[i]}
+        case $w in
+            --server | --local-db | --local-node | --local-policy | --models | --tls-ca | --tls-cert | --tls-key | --token | --token-file | --profile)
+                if ((i + 1 < ${#_dim_words[@]} - 1)); then
+                    printf '%s\n%s\n' "$w" "${_dim_words[i + 1]/#\~/$HOME}"
+                fi
+                ((i++))
+                ;;
+            --server=* | --local-db=* | --local-node=* | --local-policy=* | --models=* | --tls-ca=* | --tls-cert=* | --tls-key=* | --token=* | --token-file=* | --profile=* | --local)
+                printf '%s\n' "$w"
+                ;;
+        esac
+    done
+}
+
+# Runs `dim -o json ARGS...` against the server of the line (the dim the line names, with its
+# --server, TLS, token and --local options), quietly and briefly: it never prints an error
+# and gives up after 2 seconds.
+_dim_ask() {
+    local dim=${_dim_words[0]/#\~/$HOME}
+    command -v "$dim" >/dev/null 2>&1 || return 0
+    local -a conn=() limit=()
+    mapfile -t conn < <(_dim_conn_args)
+    command -v timeout >/dev/null 2>&1 && limit=(timeout 2)
+    "${limit[@]}" "$dim" "${conn[@]}" -o json --rpc-timeout 1 --log-level off "$@" </dev/null 2>/dev/null
+}
+
+# The strings dim's JSON gives for "KEY": "value", and those of a "KEY": [...] array.
+_dim_json_strings() {
+    awk -v key="\"$1\":" '
+        inarray && /^ *\]/ { inarray = 0; next }
+        inarray { v = $0; sub(/^ *"/, "", v); sub(/",?$/, "", v); print v; next }
+        $1 == key && $2 == "[" { inarray = 1; next }
+        $1 == key && $2 ~ /^"/ { v = $0; sub(/^[^"]*"[^"]*": *"/, "", v); sub(/",?$/, "", v); print v }
+    '
+}
+
+# Job ids from the server, newest first (cancel: only the jobs still pending or running).
+_dim_job_ids() {
+    if [[ $1 == cancel ]]; then
+        _dim_ask ls -n 50 | awk '
+            /^ *"job_id": "/ { id = $0; sub(/^ *"job_id": "/, "", id); sub(/",?$/, "", id) }
+            /^ *"state": "(PENDING|RUNNING)"/ { print id }'
+    else
+        _dim_ask ls -n 50 | _dim_json_strings job_id
+    fi
+}
+
+# The node ids, models and datasets the server knows (dim health, dim model ls).
+_dim_node_ids() { _dim_ask health | _dim_json_strings node_id | sort -u; }
+_dim_dataset_names() {
+    _dim_ask health | awk '
+        function indent(s) { match(s, /^ */); return RLENGTH }
+        /"datasets": \[$/ { ds = indent($0); next }
+        ds && indent($0) == ds && /^ *\]/ { ds = 0; next }
+        ds && indent($0) == ds + 4 && /^ *"name": "/ { v = $0; sub(/^ *"name": "/, "", v); sub(/",?$/, "", v); print v }
+    ' | sort -u
+}
+_dim_server_models() {
+    { _dim_ask model ls | _dim_json_strings name; _dim_ask health | _dim_json_strings models; } | sort -u
+}
+
+# $2 completed from the words $1, where $2 may be a comma-separated list: only its last item
+# is completed, the items before it kept.
+_dim_list_values() {
+    local words=$1 val=$2 head=''
+    if [[ $val == *,* ]]; then
+        head=${val%,*},
+        val=${val##*,}
+    fi
+    compgen -W "$words" -- "$val" | while IFS= read -r w; do echo "$head$w"; done
+}
+
 # Words for the value of option $1 given the typed value $2 (before the cursor), on
 # behalf of command $3; file names come back through compgen.
 _dim_values() {
@@ -60,12 +145,14 @@ _dim_values() {
         --aggregation) compgen -W 'federated_averaging weighted_average median trimmed_mean' -- "$val" ;;
         --consensus) compgen -W 'majority_vote weighted_vote average unanimous expert_review' -- "$val" ;;
         -c | --config | --input-data)
-            [[ -z $val || $val == - ]] && echo -
+            # (A service's --config is a file; submit's may be - for standard input.)
+            [[ $cmd != orchestrator && $cmd != daemon && (-z $val || $val == -) ]] && echo -
             compgen -f -- "$val"
         --log-format) compgen -W 'text json' -- "$val" ;;
             ;;
-        --db | --local-db | --policy | --ledger | --tls-ca | --tls-cert | --tls-key | --tls-client-ca | --node-token | --auth-tokens | --audit-log)
+        --db | --local-db | --policy | --ledger | --tls-ca | --tls-cert | --tls-key | --tls-client-ca | --node-token | --auth-tokens | --audit-log | --token-file)
             compgen -f -- "$val" ;;
+        --profile) compgen -W "$(_dim_profile_names)" -- "$val" ;;
         --role) compgen -W 'orchestrator node user admin' -- "$val" ;;
         --method) compgen -W 'SubmitJob CancelJob GetJobStatus GetJobResult ListJobs WatchJob RegisterNode Heartbeat ListNodes PushModel ListModels FetchModel Execute' -- "$val" ;;
         --models | --model-store) compgen -d -- "$val" ;;
@@ -139,7 +226,7 @@ _dim() {
     if [[ -n $expect_value ]]; then
         mapfile -t out < <(_dim_values "$prev" "$cur" "$cmd")
         [[ $prev == --models || $prev == --model-store || $prev == --db || $prev == --local-db || $prev == -c ||
-            $prev == --tls-* || $prev == --node-token || $prev == --auth-tokens || $prev == --audit-log ||
+            $prev == --tls-* || $prev == --node-token || $prev == --auth-tokens || $prev == --audit-log || $prev == --token-file ||
             $prev == --config || $prev == --input-data || $prev == --dataset || $prev == --local-node ]] &&
             compopt -o filenames 2>/dev/null
     elif [[ $cur == --*=* ]]; then

@@ -25,7 +25,7 @@ function __dim_is
                     --consensus --weights --min-agreement \
                     --priority --user --timeout --state -n --limit --offset \
                     --model-store --max-model-bytes --cache-max-bytes --name \
-                    --tls-ca --tls-cert --tls-key --token --tls-client-ca --node-token --auth-tokens \
+                    --tls-ca --tls-cert --tls-key --token --token-file --profile --tls-client-ca --node-token --auth-tokens \
                     --rate-limit --rate-burst --audit-log --max-message-bytes --max-config-bytes --max-nodes-per-job --role --dns --ip --days \
                     --who --method --job --since --policy --ledger --local-policy --wait-nodes
                 set skip 1
@@ -72,6 +72,101 @@ complete -c dim -n __dim_no_command -a orchestrator -d 'The orchestrator service
 complete -c dim -n __dim_no_command -a daemon -d 'The daemon service of a node'
 complete -c dim -n __dim_no_command -a submit -d 'Submit a job'
 complete -c dim -n __dim_no_command -a status -d "Show a job's state, progress and nodes"
+# The options of the line that say which server to ask, and how (or --local and its
+# nodes), one word a line, for __dim_ask.
+function __dim_conn_args
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l i 1
+    while test $i -le (count $tokens)
+        set -l t $tokens[$i]
+        switch $t
+            case --server --local-db --local-node --local-policy --models --tls-ca --tls-cert --tls-key --token --token-file --profile
+                set -l j (math $i + 1)
+                if set -q tokens[$j]
+                    printf '%s\n' $t (string replace -r '^~' $HOME -- $tokens[$j])
+                end
+                set i $j
+            case '--server=*' '--local-db=*' '--local-node=*' '--local-policy=*' '--models=*' '--tls-ca=*' '--tls-cert=*' \
+                    '--tls-key=*' '--token=*' '--token-file=*' '--profile=*' --local
+                printf '%s\n' $t
+        end
+        set i (math $i + 1)
+    end
+end
+
+# Runs `dim -o json ARGS...` against the server of the line (the dim the line names, with its
+# --server, TLS, token and --local options), quietly and briefly: it never prints an error
+# and gives up after 2 seconds.
+function __dim_ask
+    set -l dim (string replace -r '^~' $HOME -- (commandline -opc)[1])
+    command -sq $dim; or test -x "$dim"; or return 0
+    set -l conn (__dim_conn_args)
+    set -l limit
+    command -sq timeout; and set limit timeout 2
+    $limit $dim $conn -o json --rpc-timeout 1 --log-level off $argv </dev/null 2>/dev/null
+end
+
+# The strings dim's JSON gives for "KEY": "value", and those of a "KEY": [...] array.
+function __dim_json_strings
+    awk -v key="\"$argv[1]\":" '
+        inarray && /^ *\]/ { inarray = 0; next }
+        inarray { v = $0; sub(/^ *"/, "", v); sub(/",?$/, "", v); print v; next }
+        $1 == key && $2 == "[" { inarray = 1; next }
+        $1 == key && $2 ~ /^"/ { v = $0; sub(/^[^"]*"[^"]*": *"/, "", v); sub(/",?$/, "", v); print v }
+    '
+end
+
+# The server's jobs, newest first (dim cancel: only those still pending or running), while
+# the command has no job yet.
+function __dim_jobs
+    test (count (__dim_found)) -eq 1; or return
+    if __dim_is cancel
+        __dim_ask ls -n 50 | awk '
+            /^ *"job_id": "/ { id = $0; sub(/^ *"job_id": "/, "", id); sub(/",?$/, "", id) }
+            /^ *"state": "(PENDING|RUNNING)"/ { print id }'
+    else
+        __dim_ask ls -n 50 | __dim_json_strings job_id
+    end
+end
+
+# The server's nodes, their datasets, and its models (dim health, dim model ls).
+function __dim_nodes
+    __dim_ask health | __dim_json_strings node_id | sort -u
+end
+function __dim_datasets
+    __dim_ask health | awk '
+        function indent(s) { match(s, /^ */); return RLENGTH }
+        /"datasets": \[$/ { ds = indent($0); next }
+        ds && indent($0) == ds && /^ *\]/ { ds = 0; next }
+        ds && indent($0) == ds + 4 && /^ *"name": "/ { v = $0; sub(/^ *"name": "/, "", v); sub(/",?$/, "", v); print v }
+    ' | sort -u
+end
+function __dim_server_models
+    begin
+        __dim_ask model ls | __dim_json_strings name
+        __dim_ask health | __dim_json_strings models
+    end | sort -u
+end
+
+# The words on standard input as the items of a comma-separated list: each after the items
+# the current token already holds.
+function __dim_list_items
+    set -l head (string replace -r '^-[^=]*=' '' -- (commandline -ct) | string replace -r '[^,]*$' '')
+    while read -l w
+        echo $head$w
+    end
+end
+
+# The profiles ([profiles.NAME]) of the client's config file.
+function __dim_profiles
+    set -l file ~/.config/dim/config.toml
+    set -q XDG_CONFIG_HOME; and set file $XDG_CONFIG_HOME/dim/config.toml
+    set -q DIM_CONFIG; and set file $DIM_CONFIG
+    test -f $file; or return
+    string replace -rf '^\s*\[\s*profiles\.([A-Za-z0-9_-]+)\s*\].*' '$1' <$file
+end
+
 complete -c dim -n __dim_no_command -a result -d "Show a finished job's result"
 complete -c dim -n __dim_no_command -a ls -d 'List jobs, newest first'
 complete -c dim -n __dim_no_command -a cancel -d 'Cancel a pending or running job'
@@ -103,7 +198,8 @@ complete -c dim -n 'not __dim_is orchestrator serve; and not __dim_is daemon ser
 complete -c dim -l tls-cert -r -F -d 'Certificate (PEM): of this client, or of the service'
 complete -c dim -l tls-key -r -F -d 'The private key (PEM) of --tls-cert'
 complete -c dim -l token -x -d 'Bearer token (prefer DIM_TOKEN)'
-complete -c dim -l log-format -x -a 'text json' -d 'Log lines as text, or one JSON object a line'
+complete -c dim -l token-file -r -F -d 'File whose first line is the bearer token'
+complete -c dim -l profile -x -a '(__dim_profiles)' -d "Profile of the client's config file"
 
 # Security of both services
 set -l serve '__dim_is orchestrator serve; or __dim_is daemon serve'
@@ -115,6 +211,7 @@ complete -c dim -n '__dim_is daemon serve' -l policy -r -F -d "The site's policy
 complete -c dim -n '__dim_is daemon serve; or __dim_is daemon ledger' -l ledger -r -F -d 'SQLite ledger of every release'
 complete -c dim -n '__dim_is daemon; and not __dim_is daemon serve; and not __dim_is daemon ledger' -a ledger -d "Print a node's ledger"
 complete -c dim -n '__dim_is daemon ledger' -a verify -d "Recompute the ledger's hash chain"
+complete -c dim -n $serve -l config -r -F -d "Read this command's options from a TOML file"
 complete -c dim -n '__dim_is daemon ledger' -l since -x -d 'Only entries at or after this time'
 complete -c dim -n '__dim_is daemon ledger' -l dataset -x -d 'Only entries of this dataset'
 complete -c dim -l local-policy -x -d 'A site policy for a --local node: ID=FILE'

@@ -2,6 +2,9 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include <algorithm>
+
+#include "cli/client_profiles.h"
 #include "cli/validators.h"
 
 namespace dim::cli {
@@ -66,16 +69,57 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {
       ->capture_default_str();
 }
 
+  app.add_option("--token-file", options.token_file,
+                 "File whose first line is the bearer token (unlike --token, not shown in ps)")
+      ->type_name("FILE");
+  app.add_option("--profile", options.profile,
+                 "Profile of the config file ~/.config/dim/config.toml to use (default: its "
+                 "profile key); see dim(1), FILES")
+      ->type_name("NAME")
+      ->envname("DIM_PROFILE")
+      ->check(Name());
 core::Result<net::ClientSecurity> LoadClientSecurity(const GlobalOptions& options) {
-  return net::ClientSecurity::Load(options.tls_ca, options.tls_cert, options.tls_key,
-                                   options.token);
+  std::string token = options.token;
+  if (!options.token_file.empty()) {
+    if (!token.empty()) {
+      return core::Status::InvalidArgument(
+          "--token-file " + options.token_file +
+          ": a token is also given by --token or DIM_TOKEN; give only one");
+    }
+    DIM_ASSIGN_OR_RETURN(token, ReadTokenFile(options.token_file));
+  }
+  return net::ClientSecurity::Load(options.tls_ca, options.tls_cert, options.tls_key, token);
 }
 
 void SetUpLogging(const GlobalOptions& options, const std::string& fallback,
                   const std::string& role, const std::string& node_id) {
   auto logger = spdlog::stderr_color_mt("dim");
+  ApplyClientProfileOnParse(app, options.profile);
   const std::string process = node_id.empty() ? role : role + " " + node_id;
   if (options.log_format == LogFormat::kJson) {
+namespace {
+
+// The first line of --token-file, trimmed; errors name the file.
+core::Result<std::string> ReadTokenFile(const std::string& path) {
+  const std::string shown = "--token-file " + path;
+  auto text = core::ReadRegularFile(path, 64 * 1024, shown);
+  if (!text.ok()) return core::Status::InvalidArgument(text.status().message());
+  std::string token = text->substr(0, text->find('\n'));
+  const auto first = token.find_first_not_of(" \t\r");
+  const auto last = token.find_last_not_of(" \t\r");
+  token = first == std::string::npos ? std::string() : token.substr(first, last - first + 1);
+  if (token.empty()) return core::Status::InvalidArgument(shown + ": the first line is empty");
+  if (!core::IsValidUtf8(token) || std::any_of(token.begin(), token.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F;
+      })) {
+    return core::Status::InvalidArgument(shown +
+                                         ": the token must be printable, without spaces");
+  }
+  return token;
+}
+
+}  // namespace
+
     logger->set_formatter(net::MakeJsonLogFormatter(role, node_id));
   } else {
     logger->set_formatter(net::MakeTextLogFormatter(process));

@@ -28,9 +28,13 @@ struct GlobalOptions {
   std::string tls_cert;
   std::string tls_key;
   std::string token;
+  std::string token_file;  // --token-file: the token is its first line
+  // --profile / DIM_PROFILE: the profile of the client's config file (see client_profiles.h).
+  std::string profile;
 };
 
-// The client's TLS and token, as the global options give them; errors name the option.
+// The client's TLS and token, as the global options give them (the token from --token,
+// DIM_TOKEN or --token-file, only one of them); errors name the option.
 core::Result<net::ClientSecurity> LoadClientSecurity(const GlobalOptions& options);
 
 // $DIM_LOCAL_DB, else $XDG_DATA_HOME/dim/local.db, else ~/.local/share/dim/local.db.

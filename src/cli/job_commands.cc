@@ -266,7 +266,10 @@ core::Result<std::string> BuildConfig(const SubmitOptions& o, core::Pattern patt
 // $USER, for an orchestrator that does not authenticate users; with credentials (a token or
 // a client certificate) none is sent, and the orchestrator records who they name.
 std::string DefaultUser(const GlobalOptions& options) {
-  if (!options.local && (!options.token.empty() || !options.tls_cert.empty())) return "";
+  if (!options.local &&
+      (!options.token.empty() || !options.token_file.empty() || !options.tls_cert.empty())) {
+    return "";
+  }
   const char* user = std::getenv("USER");
   return user && *user ? user : "";
 }
@@ -531,9 +534,13 @@ int RunHealth(const GlobalOptions& options, const HealthOptions& o) {
 void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   auto s = std::make_shared<SubmitOptions>();
   auto* submit = app.add_subcommand("submit", "Submit a job");
-  submit->add_option("-p,--pattern", s->pattern, "collaborative, comparative or chained")->required();
-  submit->add_option("-c,--config", s->config_file, "Job config JSON file, or - for stdin");
-  submit->add_option("--config-json", s->config_json, "Job config as a JSON string");
+  submit->add_option("-p,--pattern", s->pattern, "collaborative, comparative or chained")
+      ->required()
+      ->type_name("PATTERN");
+  submit->add_option("-c,--config", s->config_file, "Job config JSON file, or - for stdin")
+      ->type_name("FILE");
+  submit->add_option("--config-json", s->config_json, "Job config as a JSON string")
+      ->type_name("JSON");
   submit->add_option("--input-data", s->input_data,
                      "Chained: a CSV file with a header (or - for stdin) whose rows are the "
                      "job's input_data, read by steps with input_source client_data");

@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/service_config.h"
 #include "cli/validators.h"
 #include "core/clock.h"
 #include "core/custody/custody.h"
@@ -624,6 +625,7 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   orch_serve
       ->add_option("--listen", orchestrator->listen, "Address to listen on (port 0: any free port)")
       ->check(HostPort(/*allow_port_zero=*/true))
+  AddServiceConfigOption(app, *orch_serve, kServiceGlobalKeys);
       ->capture_default_str();
   orch_serve->add_option("--db", orchestrator->db, "SQLite file that keeps the jobs")
       ->capture_default_str();
@@ -696,6 +698,7 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
                         "A dataset this node owns: NAME=PATH to a CSV file (repeatable)");
   dmn_serve->add_option("--models", daemon->models, "Model folder: NAME.onnx serves model NAME")
       ->capture_default_str();
+  AddServiceConfigOption(app, *dmn_serve, kServiceGlobalKeys);
   dmn_serve->add_option("--device", daemon->device, "Where models run: cpu, or cuda (a GPU)")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
