@@ -376,6 +376,13 @@ void JobEventLog::OnJobEvent(const core::JobEventNotice& n) {
       }
       break;
     case core::JobEventKind::kTaskEnded:
+      // The daemon logs each of its tasks' ends; here only those that did not complete.
+      if (n.task_status == "completed" || n.task_status == "skipped") {
+        spdlog::debug("{} node {}: {}", name, n.event.node_id, n.event.detail);
+      } else {
+        spdlog::warn("{} node {}: {}", name, n.event.node_id, n.event.detail);
+      }
+      break;
     case core::JobEventKind::kFellBack:
     case core::JobEventKind::kTaskRetried:
     case core::JobEventKind::kCancelRequested:
