@@ -140,6 +140,7 @@ _dim_values() {
         --priority) compgen -W 'low normal high' -- "$val" ;;
         -o | --output) compgen -W 'table json' -- "$val" ;;
         --log-level) compgen -W 'trace debug info warn error off' -- "$val" ;;
+        --log-format) compgen -W 'text json' -- "$val" ;;
         --device) compgen -W 'cpu cuda' -- "$val" ;;
         --state) compgen -W 'pending running completed failed cancelled' -- "$val" ;;
         --aggregation) compgen -W 'federated_averaging weighted_average median trimmed_mean' -- "$val" ;;
@@ -148,7 +149,6 @@ _dim_values() {
             # (A service's --config is a file; submit's may be - for standard input.)
             [[ $cmd != orchestrator && $cmd != daemon && (-z $val || $val == -) ]] && echo -
             compgen -f -- "$val"
-        --log-format) compgen -W 'text json' -- "$val" ;;
             ;;
         --db | --local-db | --policy | --ledger | --tls-ca | --tls-cert | --tls-key | --tls-client-ca | --node-token | --auth-tokens | --audit-log | --token-file)
             compgen -f -- "$val" ;;
@@ -156,12 +156,18 @@ _dim_values() {
         --role) compgen -W 'orchestrator node user admin' -- "$val" ;;
         --method) compgen -W 'SubmitJob CancelJob GetJobStatus GetJobResult ListJobs WatchJob RegisterNode Heartbeat ListNodes PushModel ListModels FetchModel Execute' -- "$val" ;;
         --models | --model-store) compgen -d -- "$val" ;;
-        -m | --model) compgen -W "$(_dim_model_names)" -- "$val" ;;
+        -m | --model)
+            # The server's models (its store, and those on its nodes), and the local folder's.
+            _dim_list_values "$(_dim_server_models; _dim_model_names)" "$val" | sort -u ;;
+        --nodes) [[ $cmd == submit ]] && _dim_list_values "$(_dim_node_ids)" "$val" ;;
+        --node) [[ $cmd == submit || $cmd == health ]] && compgen -W "$(_dim_node_ids)" -- "$val" ;;
         --dataset)
-            # daemon serve: NAME=PATH (a CSV file); submit: a dataset name.
+            # daemon serve: NAME=PATH (a CSV file); submit: a dataset of the nodes.
             if [[ $cmd == daemon && $val == *=* ]]; then
                 local name=${val%%=*}
                 compgen -f -- "${val#*=}" | while IFS= read -r f; do echo "$name=$f"; done
+            elif [[ $cmd == submit ]]; then
+                compgen -W "$(_dim_dataset_names)" -- "$val"
             fi
             ;;
         --local-node)
@@ -196,8 +202,9 @@ _dim() {
     [[ $rl_cur =~ ^[=:]+$ ]] && rl_cur=''
     local strip=$((${#cur} - ${#rl_cur}))
 
-    # Find the command (and serve sub-command), skipping options and their values.
-    local cmd='' sub='' n=${#_dim_words[@]} expect_value=''
+    # Find the command (and serve sub-command), skipping options and their values; args
+    # counts the command's arguments before the cursor.
+    local cmd='' sub='' n=${#_dim_words[@]} expect_value='' args=0
     for ((i = 1; i < n - 1; i++)); do
         w=${_dim_words[i]}
         if [[ -n $expect_value ]]; then
@@ -216,6 +223,8 @@ _dim() {
                     cmd=$w
                 elif [[ ($cmd == orchestrator || $cmd == daemon || $cmd == model || $cmd == cert) && -z $sub ]]; then
                     sub=$w
+                else
+                    ((args++))
                 fi
                 ;;
         esac
@@ -254,6 +263,9 @@ _dim() {
         # dim cert init|issue DIR, dim cert show FILE, dim audit FILE
         mapfile -t out < <(compgen -f -- "$cur")
         compopt -o filenames 2>/dev/null
+    elif [[ ($cmd == status || $cmd == result || $cmd == cancel) && $args == 0 ]]; then
+        # dim status|result|cancel JOB: the server's jobs.
+        mapfile -t out < <(compgen -W "$(_dim_job_ids "$cmd")" -- "$cur")
     elif [[ $cmd == model && $sub == push ]]; then
         # dim model push FILE: an ONNX file.
         mapfile -t out < <(compgen -f -X '!*.onnx' -- "$cur"; compgen -d -- "$cur")

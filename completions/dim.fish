@@ -3,9 +3,9 @@
 
 set -l dim_commands orchestrator daemon submit status result ls cancel health model cert audit
 
-# True when the command line's command is $argv[1] (and, with a second argument, its
-# sub-command is $argv[2]); option values are skipped.
-function __dim_is
+# The command line's words before the cursor that are not options nor their values: the
+# command, its sub-command, its arguments.
+function __dim_found
     set -l tokens (commandline -opc)
     set -e tokens[1]
     set -l found
@@ -34,6 +34,13 @@ function __dim_is
                 set -a found $t
         end
     end
+    printf '%s\n' $found
+end
+
+# True when the command line's command is $argv[1] (and, with a second argument, its
+# sub-command is $argv[2]).
+function __dim_is
+    set -l found (__dim_found)
     test (count $found) -ge (count $argv); or return 1
     for i in (seq (count $argv))
         test "$found[$i]" = "$argv[$i]"; or return 1
@@ -65,13 +72,6 @@ function __dim_models
     end
 end
 
-complete -c dim -f
-
-# Commands and serve sub-commands.
-complete -c dim -n __dim_no_command -a orchestrator -d 'The orchestrator service'
-complete -c dim -n __dim_no_command -a daemon -d 'The daemon service of a node'
-complete -c dim -n __dim_no_command -a submit -d 'Submit a job'
-complete -c dim -n __dim_no_command -a status -d "Show a job's state, progress and nodes"
 # The options of the line that say which server to ask, and how (or --local and its
 # nodes), one word a line, for __dim_ask.
 function __dim_conn_args
@@ -167,6 +167,13 @@ function __dim_profiles
     string replace -rf '^\s*\[\s*profiles\.([A-Za-z0-9_-]+)\s*\].*' '$1' <$file
 end
 
+complete -c dim -f
+
+# Commands and serve sub-commands.
+complete -c dim -n __dim_no_command -a orchestrator -d 'The orchestrator service'
+complete -c dim -n __dim_no_command -a daemon -d 'The daemon service of a node'
+complete -c dim -n __dim_no_command -a submit -d 'Submit a job'
+complete -c dim -n __dim_no_command -a status -d "Show a job's state, progress and nodes"
 complete -c dim -n __dim_no_command -a result -d "Show a finished job's result"
 complete -c dim -n __dim_no_command -a ls -d 'List jobs, newest first'
 complete -c dim -n __dim_no_command -a cancel -d 'Cancel a pending or running job'
@@ -189,6 +196,7 @@ complete -c dim -l version -d 'Print the version and exit'
 complete -c dim -l server -x -d 'Orchestrator address HOST:PORT'
 complete -c dim -s o -l output -x -a 'table json' -d 'Output format'
 complete -c dim -l log-level -x -a 'trace debug info warn error off' -d 'Log level'
+complete -c dim -l log-format -x -a 'text json' -d 'Log lines as text, or one JSON object a line'
 complete -c dim -l local -d 'Run the engine in-process, no servers'
 complete -c dim -l local-db -r -F -d 'Job file for --local'
 complete -c dim -n 'not __dim_is daemon' -l models -x -a '(__fish_complete_directories)' -d 'Model folder for --local (NAME.onnx)'
@@ -203,6 +211,7 @@ complete -c dim -l profile -x -a '(__dim_profiles)' -d "Profile of the client's 
 
 # Security of both services
 set -l serve '__dim_is orchestrator serve; or __dim_is daemon serve'
+complete -c dim -n $serve -l config -r -F -d "Read this command's options from a TOML file"
 complete -c dim -n $serve -l tls-client-ca -r -F -d 'Verify client certificates against this CA (mutual TLS)'
 complete -c dim -n $serve -l tls-ca -r -F -d 'CA that verifies the other service'
 complete -c dim -n $serve -l insecure -d 'Allow a non-loopback --listen without TLS'
@@ -211,7 +220,6 @@ complete -c dim -n '__dim_is daemon serve' -l policy -r -F -d "The site's policy
 complete -c dim -n '__dim_is daemon serve; or __dim_is daemon ledger' -l ledger -r -F -d 'SQLite ledger of every release'
 complete -c dim -n '__dim_is daemon; and not __dim_is daemon serve; and not __dim_is daemon ledger' -a ledger -d "Print a node's ledger"
 complete -c dim -n '__dim_is daemon ledger' -a verify -d "Recompute the ledger's hash chain"
-complete -c dim -n $serve -l config -r -F -d "Read this command's options from a TOML file"
 complete -c dim -n '__dim_is daemon ledger' -l since -x -d 'Only entries at or after this time'
 complete -c dim -n '__dim_is daemon ledger' -l dataset -x -d 'Only entries of this dataset'
 complete -c dim -l local-policy -x -d 'A site policy for a --local node: ID=FILE'
@@ -241,6 +249,7 @@ complete -c dim -n '__dim_is audit' -l limit -x -d 'The last N matching entries 
 # dim orchestrator serve
 set -l orch '__dim_is orchestrator serve'
 complete -c dim -n $orch -l listen -x -d 'Address to listen on (port 0: any free port)'
+complete -c dim -n $orch -l metrics-listen -x -d 'Serve Prometheus metrics on HOST:PORT'
 complete -c dim -n $orch -l db -r -F -d 'SQLite file that keeps the jobs'
 complete -c dim -n $orch -l node -x -d 'A static node: ID=HOST:PORT'
 complete -c dim -n $orch -l nodes-file -r -F -d 'A file of static nodes, ID=HOST:PORT per line'
@@ -253,8 +262,8 @@ complete -c dim -n $orch -l max-model-bytes -x -d 'Largest model a push may send
 # dim daemon serve
 set -l dmn '__dim_is daemon serve'
 complete -c dim -n $dmn -l node-id -x -d "This node's id"
-complete -c dim -n $orch -l metrics-listen -x -d 'Serve Prometheus metrics on HOST:PORT'
 complete -c dim -n $dmn -l listen -x -d 'Address to listen on (port 0: any free port)'
+complete -c dim -n $dmn -l metrics-listen -x -d 'Serve Prometheus metrics on HOST:PORT'
 complete -c dim -n $dmn -l dataset -r -F -d 'A dataset this node owns: NAME=PATH to a CSV file'
 complete -c dim -n '__dim_is daemon' -l models -x -a '(__fish_complete_directories)' -d 'Model folder: NAME.onnx serves model NAME'
 complete -c dim -n $dmn -l device -x -a 'cpu cuda' -d 'Where models run: cpu, or cuda (a GPU)'
@@ -267,17 +276,16 @@ complete -c dim -n $dmn -l abandon-after -x -d 'Cancel a task its orchestrator s
 complete -c dim -n $dmn -l min-samples -x -d 'Refuse collaborative tasks and chained dataset steps on datasets with fewer rows'
 complete -c dim -n $dmn -l cache-max-bytes -x -d 'Keep fetched models within this size (e.g. 500M; 0: no limit)'
 
-complete -c dim -n $dmn -l metrics-listen -x -d 'Serve Prometheus metrics on HOST:PORT'
 # dim submit
 set -l sub '__dim_is submit'
 complete -c dim -n $sub -s p -l pattern -x -a 'collaborative comparative chained' -d 'Job pattern'
 complete -c dim -n $sub -s c -l config -r -F -d 'Job config JSON file, or - for stdin'
 complete -c dim -n $sub -l config-json -x -d 'Job config as a JSON string'
 complete -c dim -n $sub -l input-data -r -F -d 'Chained: CSV file with a header (or - for stdin), rows for client_data steps'
-complete -c dim -n $sub -s m -l model -x -a '(__dim_models)' -d 'Model id (comparative: repeat, or comma-separated)'
-complete -c dim -n $sub -l nodes -x -d 'Node ids, comma-separated'
-complete -c dim -n $sub -l node -x -d 'Comparative: the node that holds the data'
-complete -c dim -n $sub -l dataset -x -d 'Dataset name on the nodes'
+complete -c dim -n $sub -s m -l model -x -a '(begin; __dim_server_models; __dim_models; end | sort -u | __dim_list_items)' -d 'Model id (comparative: repeat, or comma-separated)'
+complete -c dim -n $sub -l nodes -x -a '(__dim_nodes | __dim_list_items)' -d 'Node ids, comma-separated'
+complete -c dim -n $sub -l node -x -a '(__dim_nodes)' -d 'Comparative: the node that holds the data'
+complete -c dim -n $sub -l dataset -x -a '(__dim_datasets)' -d 'Dataset name on the nodes'
 complete -c dim -n $sub -l columns -x -d 'Feature columns, comma-separated'
 complete -c dim -n $sub -l aggregation -x -a 'federated_averaging weighted_average median trimmed_mean' -d 'Collaborative aggregation method'
 complete -c dim -n $sub -l trim -x -d 'trimmed_mean: fraction of nodes dropped from each end'
@@ -293,8 +301,12 @@ complete -c dim -n $sub -s w -l wait -d 'Follow the job until it ends'
 complete -c dim -n $sub -l timeout -x -d 'With --wait: give up after this many seconds'
 complete -c dim -n $sub -s q -l quiet -d 'Print only the job id'
 
+# dim status|result|cancel JOB
+complete -c dim -n '__dim_is status; or __dim_is result; or __dim_is cancel' -a '(__dim_jobs)' -d 'Job'
+
 # dim status
 complete -c dim -n '__dim_is status' -s w -l watch -d 'Follow the job until it ends'
+complete -c dim -n '__dim_is status' -l events -d "Show the job's timeline"
 complete -c dim -n '__dim_is status' -l timeout -x -d 'With --watch: give up after this many seconds'
 
 # dim ls
@@ -305,9 +317,8 @@ complete -c dim -n $ls -s n -l limit -x -d 'Jobs per page'
 complete -c dim -n $ls -l offset -x -d 'Jobs to skip'
 
 # dim health
-complete -c dim -n '__dim_is health' -l node -x -d 'Only this node'
+complete -c dim -n '__dim_is health' -l node -x -a '(__dim_nodes)' -d 'Only this node'
 complete -c dim -n '__dim_is health' -l wait-nodes -x -d 'Wait until this many nodes are active'
-complete -c dim -n '__dim_is status' -l events -d "Show the job's timeline"
 complete -c dim -n '__dim_is health' -l timeout -x -d 'With --wait-nodes: give up after this many seconds'
 
 # dim model push FILE, dim model ls

@@ -286,7 +286,11 @@ int PrintFinished(const GlobalOptions& options, const core::JobRecord& job, bool
   } else {
     PrintJob(job, std::cout);
   }
-  if (job.state == core::JobState::kFailed) std::cerr << "dim: job " << job.id << " failed: " << job.error << '\n';
+  if (job.state == core::JobState::kFailed) {
+    // On a terminal the table above has just shown the error: it is not said again.
+    const bool shown = !quiet && options.output == OutputFormat::kTable && isatty(STDOUT_FILENO);
+    std::cerr << "dim: job " << job.id << " failed" << (shown ? "" : ": " + job.error) << '\n';
+  }
   if (job.state == core::JobState::kCancelled) std::cerr << "dim: job " << job.id << " was cancelled\n";
   return ExitCodeFor(job.state);
 }
@@ -543,30 +547,37 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->type_name("JSON");
   submit->add_option("--input-data", s->input_data,
                      "Chained: a CSV file with a header (or - for stdin) whose rows are the "
-                     "job's input_data, read by steps with input_source client_data");
+                     "job's input_data, read by steps with input_source client_data")
+      ->type_name("FILE");
   // Not "--models": that is the global option naming the model folder of --local.
   submit
       ->add_option("-m,--model", s->models,
                    "Model id (config key model_id); comparative: repeat it or separate ids with "
                    "commas (config key model_ids)")
       ->delimiter(',')
-      ->check(Name());
+      ->check(Name())
+      ->type_name("MODEL");
   submit->add_option("--nodes", s->nodes, "Node ids, comma-separated (config key nodes)")
       ->delimiter(',')
-      ->check(Name());
+      ->check(Name())
+      ->type_name("NODE,...");
   submit
       ->add_option("--node", s->node,
                    "Comparative: the node that holds the data (config key node_id)")
-      ->check(Name());
+      ->check(Name())
+      ->type_name("NODE");
   submit->add_option("--dataset", s->dataset, "Dataset name on the nodes (config key dataset)")
-      ->check(Name());
+      ->check(Name())
+      ->type_name("DATASET");
   submit
       ->add_option("--columns", s->columns, "Feature columns, comma-separated (config key columns)")
       ->delimiter(',')
-      ->check(Name());
+      ->check(Name())
+      ->type_name("COLUMN,...");
   submit->add_option("--aggregation", s->aggregation,
                      "Collaborative: federated_averaging, weighted_average, median or "
-                     "trimmed_mean (config key aggregation.method)");
+                     "trimmed_mean (config key aggregation.method)")
+      ->type_name("METHOD");
   submit
       ->add_option("--trim", s->trim,
                    "Collaborative trimmed_mean: fraction of nodes dropped from each end, in "
@@ -582,19 +593,22 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
                    "Collaborative: clip model outputs to LO,HI before the noisy summary (config "
                    "key aggregation.differential_privacy.clip)")
       ->delimiter(',')
-      ->check(FiniteNumber());
+      ->check(FiniteNumber())
+      ->type_name("LO,HI");
   submit->add_option("--min-nodes", s->min_nodes, "Quorum of nodes that must succeed")
       ->check(CLI::Range(1, static_cast<int>(core::kMaxNodesPerJob)));
   submit->add_option("--consensus", s->consensus,
                      "Comparative: majority_vote, weighted_vote, average, unanimous or "
-                     "expert_review (config key consensus.method)");
+                     "expert_review (config key consensus.method)")
+      ->type_name("METHOD");
   submit
       ->add_option("--weights", s->weights,
                    "Comparative weighted_vote: one weight per model (config key "
                    "consensus.weights); collaborative weighted_average: one weight per node of "
                    "--nodes, in order (config key aggregation.weights); comma-separated")
       ->delimiter(',')
-      ->check(FiniteNumber());
+      ->check(FiniteNumber())
+      ->type_name("W,...");
   submit
       ->add_option("--min-agreement", s->min_agreement,
                    "Comparative expert_review: flag rows where fewer than this fraction of the "
@@ -607,7 +621,8 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->add_option("--user", s->user,
                    "User id recorded with the job (default $USER; with a token or client "
                    "certificate, the user they name)")
-      ->check(Utf8Text());
+      ->check(Utf8Text())
+      ->type_name("USER");
   submit->add_flag("-w,--wait", s->wait, "Follow the job until it ends; exit code by its state");
   submit->add_flag("--dry-run", s->dry_run,
                    "Ask the job's nodes whether they would accept it (at what epsilon, with what "
@@ -622,6 +637,7 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
     std::string id;
     bool watch = false;
     double timeout = 0;
+    bool events = false;
   };
   auto st = std::make_shared<StatusOptions>();
   auto* status = app.add_subcommand("status", "Show a job's state, progress and nodes");
@@ -644,12 +660,14 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   result->add_option("job", *result_id, "Job id")->required();
   result->callback([&, result_id] { exit_code = RunResult(options, *result_id); });
 
-    bool events = false;
   auto query = std::make_shared<core::JobQuery>();
   auto state = std::make_shared<std::string>();
   auto* ls = app.add_subcommand("ls", "List jobs, newest first");
-  ls->add_option("--state", *state, "Only jobs in this state");
-  ls->add_option("--user", query->user_id, "Only this user's jobs")->check(Utf8Text());
+  ls->add_option("--state", *state, "Only jobs in this state")
+      ->type_name("pending|running|completed|failed|cancelled");
+  ls->add_option("--user", query->user_id, "Only this user's jobs")
+      ->check(Utf8Text())
+      ->type_name("USER");
   ls->add_option("-n,--limit", query->limit, "Jobs per page")->check(CLI::Range(1, 1000))->capture_default_str();
   ls->add_option("--offset", query->offset, "Jobs to skip")
       ->check(CLI::Range(0, std::numeric_limits<int>::max()));
@@ -662,7 +680,7 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
 
   auto h = std::make_shared<HealthOptions>();
   auto* health = app.add_subcommand("health", "Show the orchestrator and its nodes");
-  health->add_option("--node", h->node, "Only this node");
+  health->add_option("--node", h->node, "Only this node, in full")->type_name("NODE");
   health
       ->add_option("--wait-nodes", h->wait_nodes,
                    "Wait until this many nodes are active (for scripts); exit 7 on --timeout")

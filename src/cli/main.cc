@@ -3,7 +3,8 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
-#include "cli/output.h"
+#include "cli/help_text.h"
+#include "cli/usage_error.h"
 #include "net/server_runner.h"
 
 int main(int argc, char** argv) {
@@ -17,17 +18,14 @@ int main(int argc, char** argv) {
   dim::cli::AddJobCommands(app, options, exit_code);
   dim::cli::AddModelCommands(app, options, exit_code);
   dim::cli::AddSecurityCommands(app, options, exit_code);
+  dim::cli::SetUpHelp(app);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version print and exit 0; a usage error is also a JSON document on
     // stdout when -o json was asked for, as every other error is.
-    if (e.get_exit_code() != 0 && dim::cli::AsksForJson(argc, argv)) {
-      return dim::cli::ReportUsageError(e.what());
-    }
-    const int code = app.exit(e);
-    return code == 0 ? dim::cli::kExitOk : dim::cli::kExitUsage;
+    return dim::cli::ReportParseError(app, e, argc, argv);
   }
   return exit_code;
 }

@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/models/model_folder.h"
 #include "core/models/model_ref.h"
+#include "core/text.h"
 #include "net/model_store_client.h"
 
 namespace dim::cli {
@@ -122,7 +123,7 @@ int RunPush(const GlobalOptions& options, const PushOptions& o) {
     PrintJson(ModelToJson(*pushed));
   } else {
     std::cout << "pushed model " << pushed->name << ": sha256:" << pushed->sha256 << ", "
-              << pushed->size_bytes << " bytes"
+              << core::GroupThousands(pushed->size_bytes) << " bytes"
               << (options.local ? " (in " + options.models_dir + ")" : std::string()) << '\n';
   }
   return kExitOk;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "cli/exit_codes.h"
@@ -27,6 +28,106 @@ std::string Progress(const core::JobRecord& job) {
 
 std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
 
+// The columns a cell takes on a terminal: its characters (UTF-8 continuation bytes take none).
+size_t Columns(const std::string& s) {
+  return static_cast<size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// `items` as "a, b, c"; more than `most` as the first most-1 and "+N": "heart_mlp, heart_risk +3".
+std::string ShortList(const std::vector<std::string>& items, size_t most = 3) {
+  if (items.empty()) return "-";
+  std::string out;
+  const size_t shown = items.size() > most ? most - 1 : items.size();
+  for (size_t i = 0; i < shown; ++i) out += (i == 0 ? "" : ", ") + items[i];
+  if (shown < items.size()) out += " +" + std::to_string(items.size() - shown);
+  return out;
+}
+
+// Text from a job or a peer (an error) on one line of at most `most` characters, cut on a
+// character boundary and ended with "…" when longer; "-" when empty.
+std::string OneLine(const std::string& text, size_t most = 60) {
+  std::string line;
+  for (char c : core::ToValidUtf8(text)) {
+    const bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+    if (space && (line.empty() || line.back() == ' ')) continue;
+    line += space ? ' ' : c;
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  if (line.empty()) return "-";
+  if (Columns(line) <= most) return line;
+  size_t end = 0;
+  for (size_t chars = 0; end < line.size() && chars < most - 1; ++chars) {
+    ++end;
+    while (end < line.size() && (static_cast<unsigned char>(line[end]) & 0xC0) == 0x80) ++end;
+  }
+  line.resize(end);
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line + "\xE2\x80\xA6";  // …
+}
+
+// How long ago an ISO 8601 time was: "2s ago", "3m ago", "5h ago", "2d ago"; "-" when it is
+// not one.
+std::string Age(const std::string& iso, std::chrono::system_clock::time_point now) {
+  const auto at = core::ParseIso8601(iso);
+  if (!at) return "-";
+  const int64_t s =
+      std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(now - *at).count());
+  if (s < 60) return std::to_string(s) + "s ago";
+  if (s < 3600) return std::to_string(s / 60) + "m ago";
+  if (s < 86400) return std::to_string(s / 3600) + "h ago";
+  return core::GroupThousands(s / 86400) + "d ago";
+}
+
+// How long a job ran: from its start (or submission) to its end, or to `now` while it runs;
+// "-" for a job that has not started.
+std::string JobDuration(const core::JobRecord& job, std::chrono::system_clock::time_point now) {
+  const auto start = core::ParseIso8601(job.started_at.empty() ? job.created_at : job.started_at);
+  if (!start || (job.started_at.empty() && !core::IsTerminal(job.state))) return "-";
+  const auto end =
+      job.completed_at.empty() ? std::optional(now) : core::ParseIso8601(job.completed_at);
+  if (!end || (job.completed_at.empty() && core::IsTerminal(job.state))) return "-";
+  return core::FormatDuration(std::max(0.0, std::chrono::duration<double>(*end - *start).count()));
+}
+
+// The models and datasets a job's stored config names (it is stored normalized: snake_case
+// keys, every pattern's defaults filled in).
+struct JobSummary {
+  std::vector<std::string> models;
+  std::vector<std::string> datasets;
+};
+
+JobSummary SummarizeConfig(const core::JobRecord& job) {
+  JobSummary out;
+  const auto config = core::ParseUntrustedJson(job.config_json);
+  if (!config.is_object()) return out;
+  const auto add = [](std::vector<std::string>& list, const nlohmann::json& v) {
+    if (!v.is_string()) return;
+    const std::string item = v.get<std::string>();
+    if (!item.empty() && std::find(list.begin(), list.end(), item) == list.end()) {
+      list.push_back(item);
+    }
+  };
+  if (const auto it = config.find("model_id"); it != config.end()) add(out.models, *it);
+  if (const auto it = config.find("model_ids"); it != config.end() && it->is_array()) {
+    for (const auto& m : *it) add(out.models, m);
+  }
+  if (const auto it = config.find("dataset"); it != config.end()) add(out.datasets, *it);
+  // A pipeline: each step's model, and the datasets (or the client's rows) its steps read.
+  if (const auto it = config.find("pipeline"); it != config.end() && it->is_array()) {
+    for (const auto& step : *it) {
+      if (!step.is_object()) continue;
+      if (const auto m = step.find("model_id"); m != step.end()) add(out.models, *m);
+      const auto source = step.find("input_source");
+      if (source == step.end() || !source->is_string()) continue;
+      const std::string text = source->get<std::string>();
+      if (text.rfind("dataset:", 0) == 0) add(out.datasets, text.substr(8));
+      if (text == "client_data") add(out.datasets, text);
+    }
+  }
+  return out;
+}
+
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
@@ -45,7 +146,7 @@ Table ClassTable(const nlohmann::json& counts, double rows) {
   const double denominator = std::max<double>(1, rows);
   int k = 0;
   for (const auto& c : counts) {
-    classes.AddRow({std::to_string(k++), std::to_string(c.get<int64_t>()),
+    classes.AddRow({std::to_string(k++), core::GroupThousands(c.get<int64_t>()),
                     Percent(c.get<double>() / denominator)});
   }
   return classes;
@@ -133,7 +234,7 @@ void PrintComparativeResult(const core::JobRecord& job, const nlohmann::json& r,
   const int64_t none = r.value("no_consensus", int64_t{0});
   if (method == "unanimous") {
     classes.AddRow(
-        {"none", std::to_string(none), Percent(static_cast<double>(none) / denominator)});
+        {"none", core::GroupThousands(none), Percent(static_cast<double>(none) / denominator)});
   }
   classes.Print(out);
 
@@ -184,13 +285,13 @@ void Table::Print(std::ostream& out) const {
   std::vector<size_t> width;
   for (const auto& row : rows_) {
     if (width.size() < row.size()) width.resize(row.size(), 0);
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], Columns(row[i]));
   }
   for (const auto& row : rows_) {
     std::string line;
     for (size_t i = 0; i < row.size(); ++i) {
       line += row[i];
-      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
+      if (i + 1 < row.size()) line += std::string(width[i] - Columns(row[i]) + 2, ' ');
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out << line << '\n';
@@ -203,6 +304,8 @@ nlohmann::json JobToJson(const core::JobRecord& job, bool with_result) {
     nlohmann::json node = {{"node_id", n.node_id}, {"status", n.status}};
     node["execution_time"] = n.completed_at.empty() ? "" : core::FormatDuration(n.execution_seconds);
     node["error"] = n.error;
+    node["rows_done"] = n.rows_done;
+    node["rows_total"] = n.rows_total;
     nodes.push_back(std::move(node));
   }
   const int percent = job.total_steps > 0 ? job.completed_steps * 100 / job.total_steps : 0;
@@ -227,6 +330,25 @@ nlohmann::json JobToJson(const core::JobRecord& job, bool with_result) {
   return j;
 }
 
+std::string JobErrorSummary(const core::JobRecord& job) {
+  std::string rest = job.error;
+  bool cut = false;
+  for (const auto& n : job.nodes) {
+    if (n.error.empty()) continue;
+    const std::string part = n.node_id + ": " + n.error;
+    if (const auto at = rest.find(part); at != std::string::npos) {
+      rest.erase(at, part.size());
+      cut = true;
+    }
+  }
+  if (!cut) return job.error;
+  // What the node errors leave: "0 of 2 nodes succeeded (quorum 2): ; ".
+  while (!rest.empty() && (rest.back() == ' ' || rest.back() == ';' || rest.back() == ':')) {
+    rest.pop_back();
+  }
+  return rest.find_first_not_of(" ;:") == std::string::npos ? job.error : rest;
+}
+
 void PrintJob(const core::JobRecord& job, std::ostream& out) {
   Table t({"JOB", job.id});
   t.AddRow({"STATE", std::string(core::JobStateName(job.state))});
@@ -237,7 +359,10 @@ void PrintJob(const core::JobRecord& job, std::ostream& out) {
   t.AddRow({"CREATED", OrDash(job.created_at)});
   t.AddRow({"STARTED", OrDash(job.started_at)});
   t.AddRow({"ENDED", OrDash(job.completed_at)});
-  if (!job.error.empty()) t.AddRow({"ERROR", job.error});
+  if (!job.error.empty()) {
+    const std::string summary = JobErrorSummary(job);
+    t.AddRow({"ERROR", summary == job.error ? summary : summary + " (each node's error below)"});
+  }
   t.Print(out);
   if (job.nodes.empty()) return;
   out << '\n';
@@ -247,6 +372,12 @@ void PrintJob(const core::JobRecord& job, std::ostream& out) {
                   : std::vector<std::string>{"NODE", "STATUS", "ROWS", "TIME", "ERROR"});
   int step = 0;
   for (const auto& n : job.nodes) {
+    std::string rows = "-";
+    if (n.rows_total > 0) {
+      rows = n.rows_done == n.rows_total
+                 ? core::GroupThousands(n.rows_total)
+                 : core::GroupThousands(n.rows_done) + "/" + core::GroupThousands(n.rows_total);
+    }
     std::vector<std::string> row = {
         n.node_id, n.status, rows,
         n.completed_at.empty() ? "-" : core::FormatDuration(n.execution_seconds), OrDash(n.error)};
@@ -256,115 +387,6 @@ void PrintJob(const core::JobRecord& job, std::ostream& out) {
   nodes.Print(out);
 }
 
-void PrintResult(const core::JobRecord& job, std::ostream& out) {
-  auto r = core::ParseUntrustedJson(job.result_json);
-  if (r.is_object() && r.value("pattern", "") == "comparative") {
-    PrintComparativeResult(job, r, out);
-    return;
-  }
-  if (r.is_object() && r.value("pattern", "") == "chained") {
-    PrintChainedResult(job, r, out);
-    return;
-  }
-  if (r.is_discarded() || !r.is_object() || !r.contains("aggregate")) {
-    out << job.result_json << '\n';
-    return;
-  }
-  const auto& agg = r["aggregate"];
-  out << "job " << job.id << " " << core::JobStateName(job.state) << ": "
-      << r.value("pattern", "") << ", model " << r.value("model_id", "") << ", dataset "
-      << r.value("dataset", "") << ", " << r.value("aggregation_method", "") << " over "
-      << agg.value("nodes_used", 0) << " nodes, " << agg.value("rows", 0) << " rows\n\n";
-  ColumnTable(agg.value("columns", nlohmann::json::array())).Print(out);
-  if (agg.contains("class_counts")) {
-    out << '\n';
-    ClassTable(agg["class_counts"], agg.value("rows", 0.0)).Print(out);
-  }
-  out << '\n';
-  Table nodes({"NODE", "STATUS", "ROWS", "TIME", "ERROR"});
-  for (const auto& n : r.value("nodes", nlohmann::json::array())) {
-    const std::string rows =
-        n.contains("summary") ? std::to_string(n["summary"].value("rows", 0)) : "-";
-    nodes.AddRow({n.value("node_id", ""), n.value("status", ""), rows,
-                  n.value("execution_time", ""), OrDash(n.value("error", ""))});
-  }
-  nodes.Print(out);
-}
-
-void PrintJobList(const core::JobPage& page, const core::JobQuery& query, std::ostream& out) {
-  Table t({"JOB", "STATE", "PATTERN", "USER", "PRIORITY", "NODES", "CREATED"});
-  for (const auto& j : page.jobs) {
-    t.AddRow({j.id, std::string(core::JobStateName(j.state)), std::string(core::PatternName(j.pattern)),
-              OrDash(j.user_id), std::string(core::PriorityName(j.priority)), Progress(j),
-              j.created_at});
-  }
-  t.Print(out);
-  const int64_t shown = static_cast<int64_t>(page.jobs.size());
-  if (page.total > query.offset + shown) {
-    out << "(" << shown << " of " << page.total << " jobs; see more with --offset "
-        << query.offset + shown << ")\n";
-  }
-}
-    node["rows_done"] = n.rows_done;
-    node["rows_total"] = n.rows_total;
-
-nlohmann::json JobListToJson(const core::JobPage& page, const core::JobQuery& query) {
-  nlohmann::json jobs = nlohmann::json::array();
-  for (const auto& j : page.jobs) jobs.push_back(JobToJson(j, false));
-  return {{"jobs", std::move(jobs)},
-          {"total", page.total},
-          {"limit", query.limit},
-          {"offset", query.offset}};
-}
-
-namespace {
-
-std::string Tasks(const core::NodeDescription& n) {
-  return std::to_string(n.active_jobs) + "+" + std::to_string(n.queued_jobs) + "/" +
-         std::to_string(n.max_concurrent_jobs);
-}
-
-std::string Cpu(const core::NodeResources& r) {
-  if (!r.known) return "-";
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%d (%.0f%%)", r.cpu_available, r.cpu_percent);
-  return buf;
-}
-
-std::string Memory(const core::NodeResources& r) {
-  if (!r.known) return "-";
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%dG (%.0f%% used)", r.memory_available_gb, r.memory_percent);
-  return buf;
-}
-
-std::string Reputation(const core::NodeDescription& n) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.2f", n.reputation);
-  return buf;
-}
-
-std::string Labels(const core::NodeDescription& n) {
-  std::vector<std::string> labels;
-  for (const auto& [key, value] : n.labels) labels.push_back(key + "=" + value);
-  return Join(labels);
-}
-
-    std::string rows = "-";
-    if (n.rows_total > 0) {
-      rows = n.rows_done == n.rows_total
-                 ? core::GroupThousands(n.rows_total)
-                 : core::GroupThousands(n.rows_done) + "/" + core::GroupThousands(n.rows_total);
-    }
-std::string Datasets(const core::NodeDescription& n) {
-  std::vector<std::string> datasets;
-  for (const auto& d : n.datasets) {
-    datasets.push_back(d.name + "(" + std::to_string(d.shape.rows) + ")");
-  }
-  return Join(datasets);
-}
-
-// Everything known of one node, one line per item.
 nlohmann::json JobEventsToJson(const core::JobRecord& job) {
   nlohmann::json events = nlohmann::json::array();
   for (const auto& e : job.events) {
@@ -397,19 +419,128 @@ void PrintJobEvents(const core::JobRecord& job, std::ostream& out) {
   t.Print(out);
 }
 
-void PrintNode(const core::NodeDescription& n, std::ostream& out) {
+void PrintResult(const core::JobRecord& job, std::ostream& out) {
+  auto r = core::ParseUntrustedJson(job.result_json);
+  if (r.is_object() && r.value("pattern", "") == "comparative") {
+    PrintComparativeResult(job, r, out);
+    return;
+  }
+  if (r.is_object() && r.value("pattern", "") == "chained") {
+    PrintChainedResult(job, r, out);
+    return;
+  }
+  if (r.is_discarded() || !r.is_object() || !r.contains("aggregate")) {
+    out << job.result_json << '\n';
+    return;
+  }
+  const auto& agg = r["aggregate"];
+  out << "job " << job.id << " " << core::JobStateName(job.state) << ": "
+      << r.value("pattern", "") << ", model " << r.value("model_id", "") << ", dataset "
+      << r.value("dataset", "") << ", " << r.value("aggregation_method", "") << " over "
+      << agg.value("nodes_used", 0) << " nodes, " << agg.value("rows", 0) << " rows\n\n";
+  ColumnTable(agg.value("columns", nlohmann::json::array())).Print(out);
+  if (agg.contains("class_counts")) {
+    out << '\n';
+    ClassTable(agg["class_counts"], agg.value("rows", 0.0)).Print(out);
+  }
+  out << '\n';
+  Table nodes({"NODE", "STATUS", "ROWS", "TIME", "ERROR"});
+  for (const auto& n : r.value("nodes", nlohmann::json::array())) {
+    const std::string rows =
+        n.contains("summary") ? core::GroupThousands(n["summary"].value("rows", int64_t{0})) : "-";
+    nodes.AddRow({n.value("node_id", ""), n.value("status", ""), rows,
+                  n.value("execution_time", ""), OrDash(n.value("error", ""))});
+  }
+  nodes.Print(out);
+}
+
+void PrintJobList(const core::JobPage& page, const core::JobQuery& query, std::ostream& out,
+                  std::chrono::system_clock::time_point now) {
+  Table t({"JOB", "STATE", "PATTERN", "MODEL", "DATASET", "USER", "NODES", "CREATED", "DURATION",
+           "ERROR"});
+  for (const auto& j : page.jobs) {
+    const JobSummary summary = SummarizeConfig(j);
+    t.AddRow({j.id, std::string(core::JobStateName(j.state)), std::string(core::PatternName(j.pattern)),
+              ShortList(summary.models), ShortList(summary.datasets), OrDash(j.user_id),
+              Progress(j), j.created_at, JobDuration(j, now), OneLine(JobErrorSummary(j))});
+  }
+  t.Print(out);
+  const int64_t shown = static_cast<int64_t>(page.jobs.size());
+  if (page.total > query.offset + shown) {
+    out << "(" << shown << " of " << page.total << " jobs; see more with --offset "
+        << query.offset + shown << ")\n";
+  }
+}
+
+nlohmann::json JobListToJson(const core::JobPage& page, const core::JobQuery& query) {
+  nlohmann::json jobs = nlohmann::json::array();
+  for (const auto& j : page.jobs) jobs.push_back(JobToJson(j, false));
+  return {{"jobs", std::move(jobs)},
+          {"total", page.total},
+          {"limit", query.limit},
+          {"offset", query.offset}};
+}
+
+namespace {
+
+std::string Tasks(const core::NodeDescription& n) {
+  return core::GroupThousands(n.active_jobs) + " running, " + core::GroupThousands(n.queued_jobs) +
+         " queued / " + core::GroupThousands(n.max_concurrent_jobs);
+}
+
+std::string Cpu(const core::NodeResources& r) {
+  if (!r.known) return "-";
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%d (%.0f%%)", r.cpu_available, r.cpu_percent);
+  return buf;
+}
+
+std::string Memory(const core::NodeResources& r) {
+  if (!r.known) return "-";
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%sG free (%.0f%% used)",
+                core::GroupThousands(r.memory_available_gb).c_str(), r.memory_percent);
+  return buf;
+}
+
+std::string Reputation(const core::NodeDescription& n) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f", n.reputation);
+  return buf;
+}
+
+std::string Labels(const core::NodeDescription& n) {
+  std::vector<std::string> labels;
+  for (const auto& [key, value] : n.labels) labels.push_back(key + "=" + value);
+  return Join(labels);
+}
+
+std::string Datasets(const core::NodeDescription& n) {
+  std::vector<std::string> datasets;
+  for (const auto& d : n.datasets) {
+    datasets.push_back(d.name + "(" + core::GroupThousands(d.shape.rows) + ")");
+  }
+  return ShortList(datasets);
+}
+
+// Everything known of one node, one line per item.
+void PrintNode(const core::NodeDescription& n, std::ostream& out,
+               std::chrono::system_clock::time_point now) {
   Table t({"NODE", n.id});
   t.AddRow({"STATUS", n.active ? "ACTIVE" : "INACTIVE"});
   t.AddRow({"ADDRESS", OrDash(n.address)});
   t.AddRow({"SOURCE", OrDash(n.source)});
-  t.AddRow({"LAST SEEN", OrDash(n.last_seen)});
-  t.AddRow({"TASKS", std::to_string(n.active_jobs) + " running, " +
-                         std::to_string(n.queued_jobs) + " queued, " +
-                         std::to_string(n.max_concurrent_jobs) + " at once"});
-  t.AddRow({"REPUTATION", Reputation(n) + " (" + std::to_string(n.tasks_succeeded) +
-                              " tasks succeeded, " + std::to_string(n.tasks_failed) +
+  t.AddRow({"LAST SEEN",
+            n.last_seen.empty() ? "-" : n.last_seen + " (" + Age(n.last_seen, now) + ")"});
+  t.AddRow({"TASKS", core::GroupThousands(n.active_jobs) + " running, " +
+                         core::GroupThousands(n.queued_jobs) + " queued, " +
+                         core::GroupThousands(n.max_concurrent_jobs) + " at once"});
+  t.AddRow({"REPUTATION", Reputation(n) + " (" + core::GroupThousands(n.tasks_succeeded) +
+                              " tasks succeeded, " + core::GroupThousands(n.tasks_failed) +
                               " failed)"});
-  t.AddRow({"CPU", n.resources.known ? Cpu(n.resources) + " cores (load)" : "-"});
+  t.AddRow({"CPU", n.resources.known ? std::to_string(n.resources.cpu_available) + " cores, " +
+                                           Percent(n.resources.cpu_percent / 100) + " load"
+                                     : "-"});
   t.AddRow({"MEMORY", Memory(n.resources)});
   t.AddRow({"GPU", !n.resources.known ? "-" : n.resources.gpu_available ? "yes" : "no"});
   t.AddRow({"LABELS", OrDash(Labels(n))});
@@ -421,7 +552,8 @@ void PrintNode(const core::NodeDescription& n, std::ostream& out) {
   Table d({"DATASET", "ROWS", "K", "DP", "MAX EPSILON", "BUDGET LEFT", "COLUMNS"});
   for (const auto& ds : n.datasets) {
     const auto& p = ds.policy;
-    d.AddRow({ds.name, std::to_string(ds.shape.rows), p ? std::to_string(p->min_samples) : "-",
+    d.AddRow({ds.name, core::GroupThousands(ds.shape.rows),
+              p ? core::GroupThousands(p->min_samples) : "-",
               p ? (p->dp_required ? "required" : "optional") : "-",
               p && p->max_epsilon_per_job > 0 ? core::ShortNumber(p->max_epsilon_per_job) : "-",
               p && p->budget > 0
@@ -434,7 +566,8 @@ void PrintNode(const core::NodeDescription& n, std::ostream& out) {
 
 }  // namespace
 
-void PrintHealth(const HealthReport& report, std::ostream& out, bool detail) {
+void PrintHealth(const HealthReport& report, std::ostream& out, bool detail,
+                 std::chrono::system_clock::time_point now) {
   out << "orchestrator " << report.server << ": " << report.status << " (dim "
       << report.version << ")\n";
   if (report.nodes.empty()) {
@@ -445,20 +578,20 @@ void PrintHealth(const HealthReport& report, std::ostream& out, bool detail) {
   if (detail) {
     for (size_t i = 0; i < report.nodes.size(); ++i) {
       if (i > 0) out << '\n';
-      PrintNode(report.nodes[i], out);
+      PrintNode(report.nodes[i], out, now);
     }
     return;
   }
   Table t({"NODE", "STATUS", "ADDRESS", "LAST SEEN", "TASKS", "CPU", "MEMORY", "REP", "DATASETS",
            "MODELS", "LABELS"});
   for (const auto& n : report.nodes) {
-    t.AddRow({n.id, n.active ? "ACTIVE" : "INACTIVE", OrDash(n.address), OrDash(n.last_seen),
-              Tasks(n), Cpu(n.resources), Memory(n.resources), Reputation(n),
-              OrDash(Datasets(n)), OrDash(Join(n.models)), OrDash(Labels(n))});
+    t.AddRow({n.id, n.active ? "ACTIVE" : "INACTIVE", OrDash(n.address), Age(n.last_seen, now),
+              Tasks(n), Cpu(n.resources), Memory(n.resources), Reputation(n), Datasets(n),
+              ShortList(n.models), OrDash(Labels(n))});
   }
   t.Print(out);
   for (const auto& n : report.nodes) {
-    if (!n.error.empty()) out << "node " << n.id << ": " << n.error << '\n';
+    if (!n.error.empty()) out << "node " << n.id << ": " << OneLine(n.error, 200) << '\n';
   }
 }
 

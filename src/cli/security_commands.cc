@@ -264,7 +264,8 @@ int RunLedger(const GlobalOptions& options, const LedgerOptions& o) {
            "RELEASED (SHA256)"});
   for (const auto& e : *entries) {
     t.AddRow({std::to_string(e.seq), e.time, e.job_id, e.task_id, e.user.empty() ? "-" : e.user,
-              e.pattern, e.dataset, std::to_string(e.rows), e.epsilon > 0 ? core::ShortNumber(e.epsilon) : "-",
+              e.pattern, e.dataset, core::GroupThousands(e.rows),
+              e.epsilon > 0 ? core::ShortNumber(e.epsilon) : "-",
               e.release_sha256.substr(0, 16)});
   }
   t.Print(std::cout);
@@ -304,7 +305,9 @@ void AddSecurityCommands(CLI::App& app, GlobalOptions& options, int& exit_code) 
   auto* init = cert->add_subcommand(
       "init", "Make a CA in DIR: DIR/ca.crt and DIR/ca.key (ECDSA P-256, key mode 0600)");
   init->add_option("DIR", o->dir, "Folder of the CA (made if missing)")->required();
-  init->add_option("--name", o->ca_name, "The CA's name (its CN)")->capture_default_str();
+  init->add_option("--name", o->ca_name, "The CA's name (its CN)")
+      ->capture_default_str()
+      ->type_name("NAME");
   init->add_option("--days", o->days, "Days the CA is valid (default 3650)")
       ->check(CLI::Range(1, 36500));
   init->callback([&, o] { exit_code = RunInit(options, *o); });
@@ -317,8 +320,10 @@ void AddSecurityCommands(CLI::App& app, GlobalOptions& options, int& exit_code) 
   issue->add_option("--role", o->role, "orchestrator, node, user or admin (the OU)")
       ->required()
       ->check(CLI::IsMember({"orchestrator", "node", "user", "admin"}));
-  issue->add_option("--dns", o->dns, "A DNS name clients dial this service by (repeatable)");
-  issue->add_option("--ip", o->ips, "An IP address clients dial this service by (repeatable)");
+  issue->add_option("--dns", o->dns, "A DNS name clients dial this service by (repeatable)")
+      ->type_name("NAME");
+  issue->add_option("--ip", o->ips, "An IP address clients dial this service by (repeatable)")
+      ->type_name("IP");
   issue->add_option("--days", o->days, "Days the certificate is valid (default 365)")
       ->check(CLI::Range(1, 36500));
   issue->callback([&, o] { exit_code = RunIssue(options, *o); });
@@ -334,9 +339,12 @@ void AddSecurityCommands(CLI::App& app, GlobalOptions& options, int& exit_code) 
     auto* ledger = daemon->add_subcommand(
         "ledger", "Print a node's ledger: every release that left it, hash-chained");
     ledger->add_option("--ledger", l->ledger,
-                       "The ledger file (default: the global --models path + .ledger.db)");
-    ledger->add_option("--since", l->since, "Only entries at or after this time (ISO 8601, UTC)");
-    ledger->add_option("--dataset", l->dataset, "Only entries of this dataset");
+                       "The ledger file (default: the global --models path + .ledger.db)")
+        ->type_name("FILE");
+    ledger->add_option("--since", l->since, "Only entries at or after this time (ISO 8601, UTC)")
+        ->type_name("TIME");
+    ledger->add_option("--dataset", l->dataset, "Only entries of this dataset")
+        ->type_name("DATASET");
     ledger->callback([&, l, ledger] {
       if (ledger->get_subcommands().empty()) exit_code = RunLedger(options, *l);
     });
@@ -350,10 +358,13 @@ void AddSecurityCommands(CLI::App& app, GlobalOptions& options, int& exit_code) 
   auto* audit = app.add_subcommand(
       "audit", "Read an orchestrator's audit log (--audit-log FILE): who did what, newest last");
   audit->add_option("FILE", a->file, "The audit log")->required();
-  audit->add_option("--who", a->identity, "Only entries of this identity (user or node)");
-  audit->add_option("--method", a->method, "Only this call (SubmitJob, CancelJob, ...)");
-  audit->add_option("--job", a->job, "Only entries of this job");
-  audit->add_option("--since", a->since, "Only entries at or after this time (ISO 8601, UTC)");
+  audit->add_option("--who", a->identity, "Only entries of this identity (user or node)")
+      ->type_name("NAME");
+  audit->add_option("--method", a->method, "Only this call (SubmitJob, CancelJob, ...)")
+      ->type_name("METHOD");
+  audit->add_option("--job", a->job, "Only entries of this job")->type_name("JOB");
+  audit->add_option("--since", a->since, "Only entries at or after this time (ISO 8601, UTC)")
+      ->type_name("TIME");
   audit->add_flag("--refused", a->refused, "Only refused calls");
   audit->add_option("--limit", a->limit, "The last N matching entries (0: all)")
       ->check(CLI::Range(0, 100000000))

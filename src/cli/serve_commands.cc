@@ -30,9 +30,9 @@
 #include "core/security/certificate.h"
 #include "core/store/job_store.h"
 #include "net/daemon_service.h"
-#include "net/model_store_client.h"
 #include "net/log.h"
 #include "net/metrics.h"
+#include "net/model_store_client.h"
 #include "net/node_announcer.h"
 #include "net/node_registry.h"
 #include "net/orchestrator_access.h"
@@ -73,8 +73,8 @@ struct OrchestratorOptions {
   int64_t max_config_bytes = static_cast<int64_t>(core::kMaxConfigBytes);
   int max_nodes_per_job = static_cast<int>(core::kMaxNodesPerJob);
   std::string listen = "127.0.0.1:50051";
-  std::string db = "dim-orchestrator.db";
   std::string metrics_listen;  // "" : no metrics endpoint
+  std::string db = "dim-orchestrator.db";
   std::vector<std::string> nodes;
   std::string nodes_file;
   // Each running job holds a thread, and one per node task, mostly waiting on the nodes:
@@ -92,8 +92,8 @@ struct DaemonOptions {
   std::string ledger;  // --ledger PATH ("" : the --models path + ".ledger.db")
   std::string node_id;
   std::string listen = "127.0.0.1:50052";
-  std::vector<std::string> datasets;
   std::string metrics_listen;  // "" : no metrics endpoint
+  std::vector<std::string> datasets;
   std::string models = "models";
   std::string device = "cpu";
   std::string orchestrator;
@@ -106,7 +106,6 @@ struct DaemonOptions {
   double abandon_after = 30;    // seconds; see TaskQueueOptions::abandon_after
 };
 
-// The longest a service takes to stop once signalled, before it ends at once.
 // Stops a service's metrics endpoint when it goes out of scope: declared after what the
 // metrics read, so that no scrape reads it as it goes.
 struct MetricsStop {
@@ -114,6 +113,7 @@ struct MetricsStop {
   ~MetricsStop() { metrics.Stop(); }
 };
 
+// The longest a service takes to stop once signalled, before it ends at once.
 constexpr std::chrono::seconds kStopLimit{10};
 
 int Fail(const core::Status& status) {
@@ -257,7 +257,6 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
     }
   }
 
-  // Every live daemon heartbeats within --heartbeat-timeout: until then, after a start, jobs
   // Each job's end is logged; with --metrics-listen its events are counted too.
   net::JobEventLog event_log;
   net::JobObservers observers;
@@ -280,6 +279,7 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
     metrics_address = *bound;
   }
 
+  // Every live daemon heartbeats within --heartbeat-timeout: until then, after a start, jobs
   // wait for nodes that have not been heard from yet instead of failing.
   core::JobService jobs(**store, registry, clock,
                         core::JobServiceOptions{.workers = o.workers,
@@ -294,9 +294,9 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
   const MetricsStop stop_metrics{metrics};  // before the job service goes
   net::OrchestratorService service(jobs, registry, model_store->get(), access->get());
   net::PatternEngineService engine(jobs, net::PatternEngineOptions{.access = access->get()});
-  auto server = net::StartServer(o.listen, {&service, &engine}, security->server.credentials,
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   if (job_metrics) interceptors.push_back(metrics.RpcInterceptor());
+  auto server = net::StartServer(o.listen, {&service, &engine}, security->server.credentials,
                                  o.max_message_bytes, std::move(interceptors));
   if (!server.ok()) return Fail(server.status());
   registry.Start();
@@ -305,10 +305,10 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
                server->address, o.db, node_specs.size());
   spdlog::info("model store in {} ({} models, at most {} bytes each)", model_dir,
                (*model_store)->List().size(), o.max_model_bytes);
-  net::OrchestratorAccess& acl = **access;
   if (!metrics_address.empty()) {
     spdlog::info("metrics on http://{}/metrics", metrics_address);
   }
+  net::OrchestratorAccess& acl = **access;
   spdlog::info("security: {}; users {}; nodes {}{}{}", Describe(*security),
                acl.users_authenticate()
                    ? "authenticate (" +
@@ -347,8 +347,8 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
   spdlog::info("signal {} received; stopping", sig);
   net::EndProcessIfStoppingTakesLongerThan(kStopLimit);
   server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  jobs.Stop();
   metrics.Stop();
+  jobs.Stop();
   registry.Stop();
   spdlog::info("stopped");
   return kExitOk;
@@ -460,7 +460,6 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
   }
   core::NodeCustody custody(o.node_id, o.min_samples, std::move(*ledger), clock);
   custody.SetPolicy(std::move(policy));
-  core::TaskQueue tasks(models, datasets, clock,
   net::Metrics metrics("daemon");
   std::unique_ptr<net::DaemonMetrics> task_metrics;  // with --metrics-listen
   // Each task's end is logged (and counted): set before any task can run.
@@ -477,6 +476,7 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
     }
     if (task_metrics) task_metrics->OnTaskEnd(end);
   };
+  core::TaskQueue tasks(models, datasets, clock,
                         core::TaskQueueOptions{.max_concurrent = o.max_concurrent_jobs,
                                                .max_queued = o.max_queued,
                                                .policy = {.min_samples = o.min_samples},
@@ -527,10 +527,10 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
       Describe(*security));
   spdlog::info("policy: {}; ledger {}", o.policy.empty() ? std::string("none") : o.policy,
                ledger_path);
-
   if (!metrics_address.empty()) {
     spdlog::info("metrics on http://{}/metrics", metrics_address);
   }
+
   std::unique_ptr<net::NodeAnnouncer> announcer;
   if (!o.orchestrator.empty()) {
     const std::string advertise = o.advertise.empty() ? server->address : o.advertise;
@@ -581,20 +581,23 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
   net::EndProcessIfStoppingTakesLongerThan(kStopLimit);
   if (announcer) announcer->Stop();
   server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  spdlog::info("stopped");
   metrics.Stop();
+  spdlog::info("stopped");
   return kExitOk;
 }
 
 void AddTlsOptions(CLI::App* serve, TlsOptions& t, const std::string& peer) {
   serve->add_option("--tls-cert", t.cert,
-                    "This service's certificate (PEM): serve TLS, and present it to the " + peer);
-  serve->add_option("--tls-key", t.key, "The private key (PEM) of --tls-cert");
+                    "This service's certificate (PEM): serve TLS, and present it to the " + peer)
+      ->type_name("FILE");
+  serve->add_option("--tls-key", t.key, "The private key (PEM) of --tls-cert")->type_name("FILE");
   serve->add_option("--tls-client-ca", t.client_ca,
                     "CA (PEM) whose client certificates are verified: mutual TLS (default: "
-                    "--tls-ca, with --tls-cert)");
+                    "--tls-ca, with --tls-cert)")
+      ->type_name("FILE");
   serve->add_option("--tls-ca", t.ca,
-                    "CA (PEM) that verifies the " + peer + " (default: --tls-client-ca)");
+                    "CA (PEM) that verifies the " + peer + " (default: --tls-client-ca)")
+      ->type_name("FILE");
   serve->add_flag("--insecure", t.insecure,
                   "Allow a non-loopback --listen without TLS (a private network only)");
   serve->add_option("--node-token", t.node_token,
@@ -622,17 +625,20 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   orch->require_subcommand(1);
   auto* orch_serve = orch->add_subcommand(
       "serve", "Run the orchestrator in the foreground (stop with Ctrl-C or SIGTERM)");
+  AddServiceConfigOption(app, *orch_serve, kServiceGlobalKeys);
   orch_serve
       ->add_option("--listen", orchestrator->listen, "Address to listen on (port 0: any free port)")
       ->check(HostPort(/*allow_port_zero=*/true))
-  AddServiceConfigOption(app, *orch_serve, kServiceGlobalKeys);
       ->capture_default_str();
-  orch_serve->add_option("--db", orchestrator->db, "SQLite file that keeps the jobs")
-      ->capture_default_str();
-  orch_serve->add_option("--node", orchestrator->nodes, "A static node: ID=HOST:PORT (repeatable)");
-  orch_serve->add_option("--nodes-file", orchestrator->nodes_file,
-                         "A file of static nodes, one ID=HOST:PORT per line (# comments)");
   AddMetricsOption(orch_serve, orchestrator->metrics_listen);
+  orch_serve->add_option("--db", orchestrator->db, "SQLite file that keeps the jobs")
+      ->capture_default_str()
+      ->type_name("FILE");
+  orch_serve->add_option("--node", orchestrator->nodes, "A static node: ID=HOST:PORT (repeatable)")
+      ->type_name("ID=HOST:PORT");
+  orch_serve->add_option("--nodes-file", orchestrator->nodes_file,
+                         "A file of static nodes, one ID=HOST:PORT per line (# comments)")
+      ->type_name("FILE");
   orch_serve->add_option("--max-concurrent-jobs,--workers", orchestrator->workers, "Jobs run at once")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
@@ -641,7 +647,8 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
   orch_serve->add_option("--model-store", orchestrator->model_store,
-                         "Folder of the pushed models (default: the --db path + .models)");
+                         "Folder of the pushed models (default: the --db path + .models)")
+      ->type_name("DIR");
   orch_serve
       ->add_option("--max-model-bytes", orchestrator->max_model_bytes,
                    "Largest model a push may send (e.g. 512M, 1G)")
@@ -655,15 +662,18 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   AddTlsOptions(orch_serve, orchestrator->tls, "daemons");
   orch_serve->add_option("--auth-tokens", orchestrator->auth_tokens,
                          "Users: a file of TOKEN USER ROLE lines (role user or admin; TOKEN may "
-                         "be sha256:<hex>); re-read on SIGHUP");
+                         "be sha256:<hex>); re-read on SIGHUP")
+      ->type_name("FILE");
   orch_serve->add_option("--rate-limit", orchestrator->rate_limit,
-                         "Calls each user (or host) may make: N/s or N/m (default: no limit)");
+                         "Calls each user (or host) may make: N/s or N/m (default: no limit)")
+      ->type_name("RATE");
   orch_serve
       ->add_option("--rate-burst", orchestrator->rate_burst,
                    "Calls a user may make at once above --rate-limit (default: the rate)")
       ->check(CLI::PositiveNumber);
   orch_serve->add_option("--audit-log", orchestrator->audit_log,
-                         "Append a JSON line for every state-changing or refused call to FILE");
+                         "Append a JSON line for every state-changing or refused call to FILE")
+      ->type_name("FILE");
   orch_serve
       ->add_option("--max-message-bytes", orchestrator->max_message_bytes,
                    "Largest request message (e.g. 16M)")
@@ -688,17 +698,20 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   dmn->require_subcommand(1);
   auto* dmn_serve = dmn->add_subcommand(
       "serve", "Run a node's daemon in the foreground (stop with Ctrl-C or SIGTERM)");
+  AddServiceConfigOption(app, *dmn_serve, kServiceGlobalKeys);
   dmn_serve->add_option("--node-id", daemon->node_id, "This node's id")
       ->required()
       ->check(NodeId());
   dmn_serve->add_option("--listen", daemon->listen, "Address to listen on (port 0: any free port)")
       ->check(HostPort(/*allow_port_zero=*/true))
       ->capture_default_str();
+  AddMetricsOption(dmn_serve, daemon->metrics_listen);
   dmn_serve->add_option("--dataset", daemon->datasets,
-                        "A dataset this node owns: NAME=PATH to a CSV file (repeatable)");
+                        "A dataset this node owns: NAME=PATH to a CSV file (repeatable)")
+      ->type_name("NAME=CSV");
   dmn_serve->add_option("--models", daemon->models, "Model folder: NAME.onnx serves model NAME")
-      ->capture_default_str();
-  AddServiceConfigOption(app, *dmn_serve, kServiceGlobalKeys);
+      ->capture_default_str()
+      ->type_name("DIR");
   dmn_serve->add_option("--device", daemon->device, "Where models run: cpu, or cuda (a GPU)")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
@@ -708,7 +721,6 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->check(HostPort(/*allow_port_zero=*/false));
   dmn_serve
       ->add_option("--advertise", daemon->advertise,
-  AddMetricsOption(dmn_serve, daemon->metrics_listen);
                    "Address the orchestrator should dial (default: the listen address)")
       ->check(HostPort(/*allow_port_zero=*/false));
   dmn_serve->add_option("--max-concurrent-jobs", daemon->max_concurrent_jobs, "Tasks run at once")
@@ -732,7 +744,8 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->capture_default_str();
   dmn_serve
       ->add_option("--label", daemon->labels, "A label for node selection: KEY=VALUE (repeatable)")
-      ->check(Utf8Text());
+      ->check(Utf8Text())
+      ->type_name("KEY=VALUE");
   dmn_serve
       ->add_option("--min-samples", daemon->min_samples,
                    "Refuse collaborative (summary) tasks on datasets with fewer rows "
@@ -741,9 +754,11 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->capture_default_str();
   AddTlsOptions(dmn_serve, daemon->tls, "orchestrator");
   dmn_serve->add_option("--policy", daemon->policy,
-                        "The site's policy for its datasets (JSON; re-read on SIGHUP)");
+                        "The site's policy for its datasets (JSON; re-read on SIGHUP)")
+      ->type_name("FILE");
   dmn_serve->add_option("--ledger", daemon->ledger,
-                        "SQLite file of every release (default: the --models path + .ledger.db)");
+                        "SQLite file of every release (default: the --models path + .ledger.db)")
+      ->type_name("FILE");
   dmn_serve->callback([&, daemon] { exit_code = ServeDaemon(options, *daemon); });
 }
 

@@ -1,6 +1,7 @@
 #include "core/text.h"
 
 #include <algorithm>
+#include <vector>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -185,6 +186,36 @@ Status CheckJsonDepth(std::string_view text, size_t max_depth) {
     }
   }
   return Status::Ok();
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  // One row of the table at a time: names and keys are short.
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string Nearest(std::string_view word, const std::vector<std::string>& candidates,
+                    size_t max_edits) {
+  std::string best;
+  size_t best_distance = max_edits + 1;
+  for (const auto& c : candidates) {
+    const size_t d = EditDistance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  return best;
 }
 
 std::string GroupThousands(int64_t n) {

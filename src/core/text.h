@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 
@@ -34,6 +35,13 @@ std::string Snippet(std::string_view text, size_t max_bytes = kSnippetBytes);
 // escaped.
 inline constexpr size_t kMaxMessageBytes = 2048;
 std::string SafeMessage(std::string_view message);
+
+// Levenshtein distance: the edits (insertions, deletions, substitutions) between a and b.
+size_t EditDistance(std::string_view a, std::string_view b);
+// Of `candidates`, the one nearest to `word`, when at most `max_edits` away (the first of
+// those equally near); "" when none is. For "did you mean ...?".
+std::string Nearest(std::string_view word, const std::vector<std::string>& candidates,
+                    size_t max_edits);
 
 // 1234567 -> "1,234,567" (and -1234 -> "-1,234"): counts in tables and messages.
 std::string GroupThousands(int64_t n);

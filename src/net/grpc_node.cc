@@ -163,7 +163,8 @@ class GrpcNode::TaskCalls final {
 
   core::Status Unreachable(const grpc::Status& status) const {
     return core::Status::Unavailable("node '" + node_id_ + "' at " + address_ +
-                                     " is unreachable: " + status.error_message());
+                                     " is unreachable (" +
+                                     UnreachableReason(status.error_message()) + ")");
   }
 
   // Tells the node to stop the task, then finishes with `end` whatever the node answered
@@ -224,7 +225,8 @@ core::Result<core::DryRunVerdict> GrpcNode::DryRun(const core::NodeTask& task) {
   const grpc::Status s = stub_->SubmitJob(ctx.get(), req, &resp);
   if (IsUnreachable(s)) {
     return core::Status::Unavailable("node '" + node_id_ + "' at " + address_ +
-                                     " is unreachable: " + core::SafeMessage(s.error_message()));
+                                     " is unreachable (" + UnreachableReason(s.error_message()) +
+                                     ")");
   }
   if (!s.ok()) return FromGrpc(s);
   if (!resp.has_dry_run()) {

@@ -16,10 +16,17 @@ namespace dim::net {
 grpc::Status ToGrpc(const core::Status& status);
 core::Status FromGrpc(const grpc::Status& status);
 // FromGrpc for a call to the orchestrator at `address`: UNAVAILABLE "cannot reach the
-// orchestrator at ADDR: ..." when it cannot be reached, and UNAVAILABLE "ADDR answers, but is
-// not a dim orchestrator ..." for gRPC's own UNIMPLEMENTED, which has no message (a daemon's
-// address given as the server).
-core::Status FromOrchestrator(const grpc::Status& status, const std::string& address);
+// orchestrator at ADDR (REASON)" when it cannot be reached, REASON being `hint` when one is
+// given (ConnectionHint) and UnreachableReason otherwise, with "; is it running?" after a
+// refused connection; and UNAVAILABLE "ADDR answers, but is not a dim orchestrator ..." for
+// gRPC's own UNIMPLEMENTED, which has no message (a daemon's address given as the server).
+core::Status FromOrchestrator(const grpc::Status& status, const std::string& address,
+                              const std::string& hint = {});
+// Why a server could not be reached, in a few words, from gRPC's message for it: "connection
+// refused", "the host name does not resolve", "TLS handshake failed: certificate verify
+// failed", ...; else gRPC's message without its repeated prefixes ("failed to connect to all
+// addresses; last error: UNKNOWN: ipv4:127.0.0.1:1: ").
+std::string UnreachableReason(const std::string& grpc_message);
 // Fills the seed protocol's Error{code, message} from a failed status.
 void FillError(const core::Status& status, dim::common::Error* error);
 

@@ -32,11 +32,7 @@ ModelStoreClient::ModelStoreClient(std::string address, ModelStoreClientOptions 
       stub_(pb::Orchestrator::NewStub(options_.security.Dial(address_))) {}
 
 core::Status ModelStoreClient::Check(const grpc::Status& status) const {
-  if (std::string hint = ConnectionHint(status, options_.security); !hint.empty()) {
-    return FromOrchestrator(grpc::Status(status.error_code(), status.error_message() + hint),
-                            address_);
-  }
-  return FromOrchestrator(status, address_);
+  return FromOrchestrator(status, address_, ConnectionHint(status, options_.security));
 }
 
 core::Result<core::ModelHeader> ModelStoreClient::Resolve(const std::string& model_id) {

@@ -3,7 +3,22 @@
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
+#include "net/grpc_status.h"
+
 namespace dim::net {
+namespace {
+
+// Why a call to the orchestrator failed, in words: why it could not be reached, or its answer.
+std::string WhyFailed(const grpc::Status& s, const ClientSecurity& security) {
+  if (s.error_code() != grpc::StatusCode::UNAVAILABLE &&
+      s.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return s.error_message();
+  }
+  const std::string hint = ConnectionHint(s, security);
+  return "unreachable (" + (hint.empty() ? UnreachableReason(s.error_message()) : hint) + ")";
+}
+
+}  // namespace
 
 NodeAnnouncer::NodeAnnouncer(std::string orchestrator_address,
                              std::function<void(dim::orchestrator::RegisterNodeRequest*)> describe,
@@ -42,7 +57,8 @@ void NodeAnnouncer::Stop() {
   if (s.ok()) {
     spdlog::info("deregistered from orchestrator {}", address_);
   } else {
-    spdlog::warn("could not deregister from orchestrator {}: {}", address_, s.error_message());
+    spdlog::warn("could not deregister from orchestrator {}: {}", address_,
+                 WhyFailed(s, security_));
   }
 }
 
@@ -75,8 +91,7 @@ void NodeAnnouncer::Loop() {
       } else if (!warned || (s.error_code() != grpc::StatusCode::UNAVAILABLE &&
                              s.error_message() != last_refusal)) {
         // Said once until it changes: a refused node retries every 2 s.
-        spdlog::warn("cannot register with orchestrator {}: {}{}", address_, s.error_message(),
-                     ConnectionHint(s, security_));
+        spdlog::warn("cannot register with orchestrator {}: {}", address_, WhyFailed(s, security_));
         warned = true;
         last_refusal = s.error_message();
       }
@@ -89,8 +104,7 @@ void NodeAnnouncer::Loop() {
         spdlog::info("orchestrator {} no longer knows this node; registering again", address_);
         registered = false;
       } else if (!s.ok() && !warned) {
-        spdlog::warn("heartbeat to orchestrator {} failed: {}{}", address_, s.error_message(),
-                     ConnectionHint(s, security_));
+        spdlog::warn("heartbeat to orchestrator {} failed: {}", address_, WhyFailed(s, security_));
         warned = true;
       } else if (s.ok()) {
         warned = false;

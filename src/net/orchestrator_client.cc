@@ -44,11 +44,7 @@ core::Status OrchestratorClient::Check(const grpc::Status& status) const {
     return FromOrchestrator(grpc::Status(grpc::StatusCode::UNAVAILABLE, status.error_message()),
                             address_);
   }
-  if (std::string hint = ConnectionHint(status, security_); !hint.empty()) {
-    return FromOrchestrator(grpc::Status(status.error_code(), status.error_message() + hint),
-                            address_);
-  }
-  return FromOrchestrator(status, address_);
+  return FromOrchestrator(status, address_, ConnectionHint(status, security_));
 }
 
 core::Result<core::JobRecord> OrchestratorClient::Submit(const core::SubmitRequest& request) {

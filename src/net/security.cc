@@ -120,10 +120,10 @@ std::string ConnectionHint(const grpc::Status& status, const ClientSecurity& sec
     return {};
   }
   if (!security.tls()) {
-    return " (the server closed the connection: if it serves TLS, give --tls-ca or DIM_TLS_CA)";
+    return "the server closed the connection: if it serves TLS, give --tls-ca or DIM_TLS_CA";
   }
-  return " (the server closed the connection during the TLS handshake: it did not accept this "
-         "client's certificate (signed by another CA, or expired?), or it does not serve TLS)";
+  return "the server closed the connection during the TLS handshake: it did not accept this "
+         "client's certificate (signed by another CA, or expired?), or it does not serve TLS";
 }
 
 core::Result<ServerSecurity> LoadServerSecurity(const std::string& cert, const std::string& key,

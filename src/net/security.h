@@ -44,9 +44,10 @@ class ClientSecurity final {
   bool tls_ = false;
 };
 
-// What to add to "cannot reach ..." when a connection failed in a way TLS explains: a
-// server that closes the socket at once either serves TLS to a plaintext client, or refused
-// this client's certificate in the handshake. "" when there is nothing to add.
+// Why a connection failed, when TLS explains it: a server that closes the socket at once
+// either serves TLS to a plaintext client, or refused this client's certificate in the
+// handshake ("the server closed the connection: if it serves TLS, give --tls-ca ..."). ""
+// when TLS does not explain it.
 std::string ConnectionHint(const grpc::Status& status, const ClientSecurity& security);
 
 // A server's transport: TLS with `cert`/`key` (or plaintext when both are empty), verifying

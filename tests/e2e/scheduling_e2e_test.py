@@ -70,7 +70,7 @@ class SchedulingTest(SlowNodesTestCase):
         self.assertEqual(r.returncode, 0)
         self.assertIn("LABELS      region=eu", r.stdout)
         self.assertIn("REPUTATION  1.00 (", r.stdout)
-        self.assertIn("default  1000", r.stdout)
+        self.assertIn("default  1,000", r.stdout)
         self.assertNotIn("eu-1", r.stdout)
         r = self.dim("health", "--node", "ghost", server=orch)
         self.assertEqual(r.returncode, 4)

@@ -24,22 +24,6 @@ bool IsIdentifier(std::string_view key) {
   });
 }
 
-// Levenshtein distance; keys are short, so the quadratic table is fine.
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 // The known key nearest to `key`, when it is close enough to be a typo of it.
 std::string_view NearestKey(std::string_view key, const std::vector<std::string_view>& known) {
   std::string_view best;
