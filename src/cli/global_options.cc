@@ -104,8 +104,7 @@ core::Result<std::string> ReadTokenFile(const std::string& path) {
   if (!core::IsValidUtf8(token) || std::any_of(token.begin(), token.end(), [](char c) {
         return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F;
       })) {
-    return core::Status::InvalidArgument(shown +
-                                         ": the token must be printable, without spaces");
+    return core::Status::InvalidArgument(shown + ": the token must be printable, without spaces");
   }
   return token;
 }
@@ -134,7 +133,8 @@ void SetUpLogging(const GlobalOptions& options, const std::string& fallback,
   } else {
     logger->set_formatter(net::MakeTextLogFormatter(process));
   }
-  logger->set_level(spdlog::level::from_str(options.log_level.empty() ? fallback : options.log_level));
+  logger->set_level(
+      spdlog::level::from_str(options.log_level.empty() ? fallback : options.log_level));
   spdlog::set_default_logger(logger);
   // The client reports each failed call once, in its own words; gRPC's own lines about it (a
   // failed TLS handshake) show only at --log-level debug.

@@ -545,9 +545,10 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->type_name("FILE");
   submit->add_option("--config-json", s->config_json, "Job config as a JSON string")
       ->type_name("JSON");
-  submit->add_option("--input-data", s->input_data,
-                     "Chained: a CSV file with a header (or - for stdin) whose rows are the "
-                     "job's input_data, read by steps with input_source client_data")
+  submit
+      ->add_option("--input-data", s->input_data,
+                   "Chained: a CSV file with a header (or - for stdin) whose rows are the "
+                   "job's input_data, read by steps with input_source client_data")
       ->type_name("FILE");
   // Not "--models": that is the global option naming the model folder of --local.
   submit
@@ -574,9 +575,10 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->delimiter(',')
       ->check(Name())
       ->type_name("COLUMN,...");
-  submit->add_option("--aggregation", s->aggregation,
-                     "Collaborative: federated_averaging, weighted_average, median or "
-                     "trimmed_mean (config key aggregation.method)")
+  submit
+      ->add_option("--aggregation", s->aggregation,
+                   "Collaborative: federated_averaging, weighted_average, median or "
+                   "trimmed_mean (config key aggregation.method)")
       ->type_name("METHOD");
   submit
       ->add_option("--trim", s->trim,
@@ -597,9 +599,10 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->type_name("LO,HI");
   submit->add_option("--min-nodes", s->min_nodes, "Quorum of nodes that must succeed")
       ->check(CLI::Range(1, static_cast<int>(core::kMaxNodesPerJob)));
-  submit->add_option("--consensus", s->consensus,
-                     "Comparative: majority_vote, weighted_vote, average, unanimous or "
-                     "expert_review (config key consensus.method)")
+  submit
+      ->add_option("--consensus", s->consensus,
+                   "Comparative: majority_vote, weighted_vote, average, unanimous or "
+                   "expert_review (config key consensus.method)")
       ->type_name("METHOD");
   submit
       ->add_option("--weights", s->weights,

@@ -367,9 +367,8 @@ void PrintJob(const core::JobRecord& job, std::ostream& out) {
   if (job.nodes.empty()) return;
   out << '\n';
   const bool chained = job.pattern == core::Pattern::kChained;
-  Table nodes(chained
-                  ? std::vector<std::string>{"STEP", "NODE", "STATUS", "ROWS", "TIME", "ERROR"}
-                  : std::vector<std::string>{"NODE", "STATUS", "ROWS", "TIME", "ERROR"});
+  Table nodes(chained ? std::vector<std::string>{"STEP", "NODE", "STATUS", "ROWS", "TIME", "ERROR"}
+                      : std::vector<std::string>{"NODE", "STATUS", "ROWS", "TIME", "ERROR"});
   int step = 0;
   for (const auto& n : job.nodes) {
     std::string rows = "-";
@@ -460,9 +459,10 @@ void PrintJobList(const core::JobPage& page, const core::JobQuery& query, std::o
            "ERROR"});
   for (const auto& j : page.jobs) {
     const JobSummary summary = SummarizeConfig(j);
-    t.AddRow({j.id, std::string(core::JobStateName(j.state)), std::string(core::PatternName(j.pattern)),
-              ShortList(summary.models), ShortList(summary.datasets), OrDash(j.user_id),
-              Progress(j), j.created_at, JobDuration(j, now), OneLine(JobErrorSummary(j))});
+    t.AddRow({j.id, std::string(core::JobStateName(j.state)),
+              std::string(core::PatternName(j.pattern)), ShortList(summary.models),
+              ShortList(summary.datasets), OrDash(j.user_id), Progress(j), j.created_at,
+              JobDuration(j, now), OneLine(JobErrorSummary(j))});
   }
   t.Print(out);
   const int64_t shown = static_cast<int64_t>(page.jobs.size());
@@ -530,8 +530,8 @@ void PrintNode(const core::NodeDescription& n, std::ostream& out,
   t.AddRow({"STATUS", n.active ? "ACTIVE" : "INACTIVE"});
   t.AddRow({"ADDRESS", OrDash(n.address)});
   t.AddRow({"SOURCE", OrDash(n.source)});
-  t.AddRow({"LAST SEEN",
-            n.last_seen.empty() ? "-" : n.last_seen + " (" + Age(n.last_seen, now) + ")"});
+  t.AddRow(
+      {"LAST SEEN", n.last_seen.empty() ? "-" : n.last_seen + " (" + Age(n.last_seen, now) + ")"});
   t.AddRow({"TASKS", core::GroupThousands(n.active_jobs) + " running, " +
                          core::GroupThousands(n.queued_jobs) + " queued, " +
                          core::GroupThousands(n.max_concurrent_jobs) + " at once"});
@@ -556,9 +556,9 @@ void PrintNode(const core::NodeDescription& n, std::ostream& out,
               p ? core::GroupThousands(p->min_samples) : "-",
               p ? (p->dp_required ? "required" : "optional") : "-",
               p && p->max_epsilon_per_job > 0 ? core::ShortNumber(p->max_epsilon_per_job) : "-",
-              p && p->budget > 0
-                  ? core::ShortNumber(std::max(0.0, p->budget - p->spent)) + " of " + core::ShortNumber(p->budget)
-                  : "-",
+              p && p->budget > 0 ? core::ShortNumber(std::max(0.0, p->budget - p->spent)) + " of " +
+                                       core::ShortNumber(p->budget)
+                                 : "-",
               Join(ds.shape.columns)});
   }
   d.Print(out);

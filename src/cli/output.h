@@ -4,10 +4,9 @@
 
 #include <chrono>
 #include <iosfwd>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/global_options.h"
 #include "cli/job_backend.h"
@@ -28,8 +27,9 @@ class Table final {
 };
 
 // Stable keys: job_id, state, pattern, user_id, priority, progress{completed,total,percent},
-// nodes[{node_id,status,execution_time,error,rows_done,rows_total}], created_at, started_at, completed_at, error;
-// and result (the parsed result document) when with_result and the job has one.
+// nodes[{node_id,status,execution_time,error,rows_done,rows_total}], created_at, started_at,
+// completed_at, error; and result (the parsed result document) when with_result and the job has
+// one.
 nlohmann::json JobToJson(const core::JobRecord& job, bool with_result);
 
 void PrintJob(const core::JobRecord& job, std::ostream& out);

@@ -265,8 +265,7 @@ int RunLedger(const GlobalOptions& options, const LedgerOptions& o) {
   for (const auto& e : *entries) {
     t.AddRow({std::to_string(e.seq), e.time, e.job_id, e.task_id, e.user.empty() ? "-" : e.user,
               e.pattern, e.dataset, core::GroupThousands(e.rows),
-              e.epsilon > 0 ? core::ShortNumber(e.epsilon) : "-",
-              e.release_sha256.substr(0, 16)});
+              e.epsilon > 0 ? core::ShortNumber(e.epsilon) : "-", e.release_sha256.substr(0, 16)});
   }
   t.Print(std::cout);
   return kExitOk;
@@ -338,8 +337,9 @@ void AddSecurityCommands(CLI::App& app, GlobalOptions& options, int& exit_code) 
     auto l = std::make_shared<LedgerOptions>();
     auto* ledger = daemon->add_subcommand(
         "ledger", "Print a node's ledger: every release that left it, hash-chained");
-    ledger->add_option("--ledger", l->ledger,
-                       "The ledger file (default: the global --models path + .ledger.db)")
+    ledger
+        ->add_option("--ledger", l->ledger,
+                     "The ledger file (default: the global --models path + .ledger.db)")
         ->type_name("FILE");
     ledger->add_option("--since", l->since, "Only entries at or after this time (ISO 8601, UTC)")
         ->type_name("TIME");

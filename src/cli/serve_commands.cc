@@ -281,15 +281,14 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
 
   // Every live daemon heartbeats within --heartbeat-timeout: until then, after a start, jobs
   // wait for nodes that have not been heard from yet instead of failing.
-  core::JobService jobs(**store, registry, clock,
-                        core::JobServiceOptions{.workers = o.workers,
-                                                .max_queued = o.max_queued,
-                                                .node_grace = registry_options.heartbeat_timeout,
-                                                .max_config_bytes =
-                                                    static_cast<size_t>(o.max_config_bytes),
-                                                .max_nodes_per_job =
-                                                    static_cast<size_t>(o.max_nodes_per_job),
-                                                .observer = &observers});
+  core::JobService jobs(
+      **store, registry, clock,
+      core::JobServiceOptions{.workers = o.workers,
+                              .max_queued = o.max_queued,
+                              .node_grace = registry_options.heartbeat_timeout,
+                              .max_config_bytes = static_cast<size_t>(o.max_config_bytes),
+                              .max_nodes_per_job = static_cast<size_t>(o.max_nodes_per_job),
+                              .observer = &observers});
   running_jobs = &jobs;
   const MetricsStop stop_metrics{metrics};  // before the job service goes
   net::OrchestratorService service(jobs, registry, model_store->get(), access->get());
@@ -587,22 +586,26 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
 }
 
 void AddTlsOptions(CLI::App* serve, TlsOptions& t, const std::string& peer) {
-  serve->add_option("--tls-cert", t.cert,
-                    "This service's certificate (PEM): serve TLS, and present it to the " + peer)
+  serve
+      ->add_option("--tls-cert", t.cert,
+                   "This service's certificate (PEM): serve TLS, and present it to the " + peer)
       ->type_name("FILE");
   serve->add_option("--tls-key", t.key, "The private key (PEM) of --tls-cert")->type_name("FILE");
-  serve->add_option("--tls-client-ca", t.client_ca,
-                    "CA (PEM) whose client certificates are verified: mutual TLS (default: "
-                    "--tls-ca, with --tls-cert)")
+  serve
+      ->add_option("--tls-client-ca", t.client_ca,
+                   "CA (PEM) whose client certificates are verified: mutual TLS (default: "
+                   "--tls-ca, with --tls-cert)")
       ->type_name("FILE");
-  serve->add_option("--tls-ca", t.ca,
-                    "CA (PEM) that verifies the " + peer + " (default: --tls-client-ca)")
+  serve
+      ->add_option("--tls-ca", t.ca,
+                   "CA (PEM) that verifies the " + peer + " (default: --tls-client-ca)")
       ->type_name("FILE");
   serve->add_flag("--insecure", t.insecure,
                   "Allow a non-loopback --listen without TLS (a private network only)");
-  serve->add_option("--node-token", t.node_token,
-                    "File holding a secret shared by the orchestrator and its daemons: nodes "
-                    "and task callers must send it (first line, at least 16 bytes)")
+  serve
+      ->add_option("--node-token", t.node_token,
+                   "File holding a secret shared by the orchestrator and its daemons: nodes "
+                   "and task callers must send it (first line, at least 16 bytes)")
       ->type_name("FILE");
 }
 
@@ -636,8 +639,9 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->type_name("FILE");
   orch_serve->add_option("--node", orchestrator->nodes, "A static node: ID=HOST:PORT (repeatable)")
       ->type_name("ID=HOST:PORT");
-  orch_serve->add_option("--nodes-file", orchestrator->nodes_file,
-                         "A file of static nodes, one ID=HOST:PORT per line (# comments)")
+  orch_serve
+      ->add_option("--nodes-file", orchestrator->nodes_file,
+                   "A file of static nodes, one ID=HOST:PORT per line (# comments)")
       ->type_name("FILE");
   orch_serve->add_option("--max-concurrent-jobs,--workers", orchestrator->workers, "Jobs run at once")
       ->check(CLI::Range(1, 256))
@@ -646,8 +650,9 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
                          "Jobs waiting before new ones are refused (RESOURCE_EXHAUSTED)")
       ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
-  orch_serve->add_option("--model-store", orchestrator->model_store,
-                         "Folder of the pushed models (default: the --db path + .models)")
+  orch_serve
+      ->add_option("--model-store", orchestrator->model_store,
+                   "Folder of the pushed models (default: the --db path + .models)")
       ->type_name("DIR");
   orch_serve
       ->add_option("--max-model-bytes", orchestrator->max_model_bytes,
@@ -660,19 +665,22 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->check(Seconds())
       ->capture_default_str();
   AddTlsOptions(orch_serve, orchestrator->tls, "daemons");
-  orch_serve->add_option("--auth-tokens", orchestrator->auth_tokens,
-                         "Users: a file of TOKEN USER ROLE lines (role user or admin; TOKEN may "
-                         "be sha256:<hex>); re-read on SIGHUP")
+  orch_serve
+      ->add_option("--auth-tokens", orchestrator->auth_tokens,
+                   "Users: a file of TOKEN USER ROLE lines (role user or admin; TOKEN may "
+                   "be sha256:<hex>); re-read on SIGHUP")
       ->type_name("FILE");
-  orch_serve->add_option("--rate-limit", orchestrator->rate_limit,
-                         "Calls each user (or host) may make: N/s or N/m (default: no limit)")
+  orch_serve
+      ->add_option("--rate-limit", orchestrator->rate_limit,
+                   "Calls each user (or host) may make: N/s or N/m (default: no limit)")
       ->type_name("RATE");
   orch_serve
       ->add_option("--rate-burst", orchestrator->rate_burst,
                    "Calls a user may make at once above --rate-limit (default: the rate)")
       ->check(CLI::PositiveNumber);
-  orch_serve->add_option("--audit-log", orchestrator->audit_log,
-                         "Append a JSON line for every state-changing or refused call to FILE")
+  orch_serve
+      ->add_option("--audit-log", orchestrator->audit_log,
+                   "Append a JSON line for every state-changing or refused call to FILE")
       ->type_name("FILE");
   orch_serve
       ->add_option("--max-message-bytes", orchestrator->max_message_bytes,
@@ -706,8 +714,9 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->check(HostPort(/*allow_port_zero=*/true))
       ->capture_default_str();
   AddMetricsOption(dmn_serve, daemon->metrics_listen);
-  dmn_serve->add_option("--dataset", daemon->datasets,
-                        "A dataset this node owns: NAME=PATH to a CSV file (repeatable)")
+  dmn_serve
+      ->add_option("--dataset", daemon->datasets,
+                   "A dataset this node owns: NAME=PATH to a CSV file (repeatable)")
       ->type_name("NAME=CSV");
   dmn_serve->add_option("--models", daemon->models, "Model folder: NAME.onnx serves model NAME")
       ->capture_default_str()
@@ -753,11 +762,13 @@ void AddServeCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()))
       ->capture_default_str();
   AddTlsOptions(dmn_serve, daemon->tls, "orchestrator");
-  dmn_serve->add_option("--policy", daemon->policy,
-                        "The site's policy for its datasets (JSON; re-read on SIGHUP)")
+  dmn_serve
+      ->add_option("--policy", daemon->policy,
+                   "The site's policy for its datasets (JSON; re-read on SIGHUP)")
       ->type_name("FILE");
-  dmn_serve->add_option("--ledger", daemon->ledger,
-                        "SQLite file of every release (default: the --models path + .ledger.db)")
+  dmn_serve
+      ->add_option("--ledger", daemon->ledger,
+                   "SQLite file of every release (default: the --models path + .ledger.db)")
       ->type_name("FILE");
   dmn_serve->callback([&, daemon] { exit_code = ServeDaemon(options, *daemon); });
 }

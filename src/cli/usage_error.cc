@@ -7,8 +7,8 @@
 
 #include "cli/exit_codes.h"
 #include "cli/help_text.h"
-#include "core/text.h"
 #include "cli/output.h"
+#include "core/text.h"
 
 namespace dim::cli {
 namespace {

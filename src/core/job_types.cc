@@ -45,15 +45,24 @@ bool IsTerminal(JobState state) {
 
 std::string_view JobEventName(JobEventKind kind) {
   switch (kind) {
-    case JobEventKind::kSubmitted: return "submitted";
-    case JobEventKind::kQueued: return "queued";
-    case JobEventKind::kStarted: return "started";
-    case JobEventKind::kTaskStarted: return "task_started";
-    case JobEventKind::kTaskEnded: return "task_ended";
-    case JobEventKind::kTaskRetried: return "task_retried";
-    case JobEventKind::kFellBack: return "fell_back";
-    case JobEventKind::kCancelRequested: return "cancel_requested";
-    case JobEventKind::kEnded: return "ended";
+    case JobEventKind::kSubmitted:
+      return "submitted";
+    case JobEventKind::kQueued:
+      return "queued";
+    case JobEventKind::kStarted:
+      return "started";
+    case JobEventKind::kTaskStarted:
+      return "task_started";
+    case JobEventKind::kTaskEnded:
+      return "task_ended";
+    case JobEventKind::kTaskRetried:
+      return "task_retried";
+    case JobEventKind::kFellBack:
+      return "fell_back";
+    case JobEventKind::kCancelRequested:
+      return "cancel_requested";
+    case JobEventKind::kEnded:
+      return "ended";
   }
   return "unknown";
 }

@@ -1,10 +1,10 @@
 #include "core/text.h"
 
 #include <algorithm>
-#include <vector>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <vector>
 
 namespace dim::core {
 namespace {

@@ -42,8 +42,9 @@ std::string UnreachableReason(const std::string& grpc_message) {
     std::string reason = "TLS handshake failed: " + why;
     if (has("wrong version number")) reason += ": does the server serve TLS?";
     if (has("certificate verify failed")) {
-      reason += ": the server's certificate is not from --tls-ca, or does not name the address "
-                "dialled";
+      reason +=
+          ": the server's certificate is not from --tls-ca, or does not name the address "
+          "dialled";
     }
     return reason;
   }
@@ -71,8 +72,8 @@ core::Status FromOrchestrator(const grpc::Status& status, const std::string& add
                               const std::string& hint) {
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
     const std::string reason = hint.empty() ? UnreachableReason(status.error_message()) : hint;
-    return core::Status::Unavailable("cannot reach the orchestrator at " + address + " (" +
-                                     reason + ")" +
+    return core::Status::Unavailable("cannot reach the orchestrator at " + address + " (" + reason +
+                                     ")" +
                                      (reason == "connection refused" ? "; is it running?" : ""));
   }
   // gRPC's own answer for a method the server does not have: no words. (An orchestrator that

@@ -20,7 +20,8 @@ thread_local Context current;
 // "%*": "job J: " or "job J task T: " while a LogScope is in force.
 class ContextFlag final : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& dest) override {
+  void format(const spdlog::details::log_msg&, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
     if (current.job.empty()) return;
     std::string text = "job " + current.job;
     if (!current.task.empty()) text += " task " + current.task;

@@ -43,8 +43,8 @@ class BoundedLabels final {
 
 // Durations from a millisecond to an hour: RPCs, node tasks and jobs alike.
 prometheus::Histogram::BucketBoundaries SecondsBuckets() {
-  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
-          900, 3600};
+  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+          1,     2.5,    5,     10,   30,    60,   300, 900,  3600};
 }
 
 // The families Metrics::AddCollector was given, made at each scrape.
@@ -127,8 +127,7 @@ class RpcInterceptor final : public grpc::experimental::Interceptor {
   std::chrono::steady_clock::time_point start_;
 };
 
-class RpcInterceptorFactory final
-    : public grpc::experimental::ServerInterceptorFactoryInterface {
+class RpcInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   explicit RpcInterceptorFactory(prometheus::Family<prometheus::Histogram>* family)
       : family_(family) {}
@@ -157,19 +156,19 @@ Metrics::Metrics(const std::string& role)
       collectors_(std::make_shared<CollectorSet>()) {
   rpc_duration_ = &prometheus::BuildHistogram()
                        .Name("dim_rpc_duration_seconds")
-                       .Help("gRPC calls served, by service, method and status code, and how "
-                             "long they took")
+                       .Help(
+                           "gRPC calls served, by service, method and status code, and how "
+                           "long they took")
                        .Register(*registry_);
-  const double start = std::chrono::duration<double>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
+  const double start =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   AddCollector([start, role] {
     auto started = Family("dim_process_start_time_seconds",
                           "When the process started, in seconds since the Unix epoch",
                           prometheus::MetricType::Gauge);
     AddGauge(started, start);
-    auto info = Family("dim_build_info", "The running version (always 1)",
-                       prometheus::MetricType::Gauge);
+    auto info =
+        Family("dim_build_info", "The running version (always 1)", prometheus::MetricType::Gauge);
     AddGauge(info, 1, {{"version", DIM_VERSION}, {"role", role}});
     return std::vector<prometheus::MetricFamily>{std::move(started), std::move(info)};
   });
@@ -208,9 +207,9 @@ std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> Metrics::
   return std::make_unique<RpcInterceptorFactory>(rpc_duration_);
 }
 
-OrchestratorMetrics::OrchestratorMetrics(Metrics& metrics,
-                                         std::function<core::JobService::Counts()> counts,
-                                         std::function<std::vector<core::NodeDescription>()> nodes) {
+OrchestratorMetrics::OrchestratorMetrics(
+    Metrics& metrics, std::function<core::JobService::Counts()> counts,
+    std::function<std::vector<core::NodeDescription>()> nodes) {
   auto& registry = metrics.registry();
   submitted_ = &prometheus::BuildCounter()
                     .Name("dim_jobs_submitted_total")
@@ -240,9 +239,9 @@ OrchestratorMetrics::OrchestratorMetrics(Metrics& metrics,
                          prometheus::MetricType::Gauge);
     auto waiting = Family("dim_node_queued_tasks", "Tasks waiting on a node, as it last said",
                           prometheus::MetricType::Gauge);
-    auto reputation = Family("dim_node_reputation",
-                             "Share of a node's recent tasks that succeeded (0 to 1)",
-                             prometheus::MetricType::Gauge);
+    auto reputation =
+        Family("dim_node_reputation", "Share of a node's recent tasks that succeeded (0 to 1)",
+               prometheus::MetricType::Gauge);
     for (const auto& n : nodes()) {
       AddGauge(up, n.active ? 1 : 0, {{"node", n.id}});
       AddGauge(active, n.active_jobs, {{"node", n.id}});

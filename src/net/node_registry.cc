@@ -1,8 +1,7 @@
 #include "net/node_registry.h"
 
-#include <spdlog/spdlog.h>
-
 #include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
 
 #include <cmath>
 

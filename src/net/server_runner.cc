@@ -60,13 +60,11 @@ void ConfigureGrpcRuntime() {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 }
 
-core::Result<RunningServer> StartServer(const std::string& listen,
-                                        const std::vector<grpc::Service*>& services,
-                                        std::shared_ptr<grpc::ServerCredentials> credentials,
-                                        int64_t max_receive_bytes,
-                                        std::vector<std::unique_ptr<
-                                            grpc::experimental::ServerInterceptorFactoryInterface>>
-                                            interceptors) {
+core::Result<RunningServer> StartServer(
+    const std::string& listen, const std::vector<grpc::Service*>& services,
+    std::shared_ptr<grpc::ServerCredentials> credentials, int64_t max_receive_bytes,
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors) {
   auto parsed = core::ParseHostPort(listen, 0);
   if (!parsed.ok()) {
     return core::Status::InvalidArgument("listen address '" + listen +

@@ -152,8 +152,8 @@ JobService::Counts JobService::CountNow() {
 }
 
 void JobService::AddEvent(JobRecord& job, JobEventKind kind, std::string node_id,
-                          std::string detail, std::vector<JobEventNotice>* notices,
-                          double seconds, std::string task_status) {
+                          std::string detail, std::vector<JobEventNotice>* notices, double seconds,
+                          std::string task_status) {
   JobEvent event{FormatIso8601(clock_.Now()), kind, std::move(node_id), std::move(detail)};
   if (kind == JobEventKind::kEnded) {
     if (auto created = ParseIso8601(job.created_at)) {

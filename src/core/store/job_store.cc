@@ -144,7 +144,8 @@ std::vector<JobEvent> EventsFromJson(const std::string& text) {
     if (!e.is_object()) continue;
     auto kind = ParseJobEventKind(e.value("event", ""));
     if (!kind) continue;  // written by a newer version: left out
-    out.push_back(JobEvent{e.value("time", ""), *kind, e.value("node_id", ""), e.value("detail", "")});
+    out.push_back(
+        JobEvent{e.value("time", ""), *kind, e.value("node_id", ""), e.value("detail", "")});
   }
   return out;
 }

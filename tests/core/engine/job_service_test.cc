@@ -939,7 +939,7 @@ TEST_F(JobServiceTest, AJobKeepsItsTimelineAndTheObserverHearsEachEvent) {
   ASSERT_EQ(done->state, JobState::kCompleted) << done->error;
   using K = JobEventKind;
   EXPECT_THAT(Kinds(done->events), ElementsAre(K::kSubmitted, K::kQueued, K::kStarted,
-                                                K::kTaskStarted, K::kTaskEnded, K::kEnded));
+                                               K::kTaskStarted, K::kTaskEnded, K::kEnded));
   EXPECT_EQ(done->events[3].node_id, "n1");
   EXPECT_THAT(done->events[4].detail, StartsWith("completed in "));
   EXPECT_EQ(done->events[5].detail, "COMPLETED");

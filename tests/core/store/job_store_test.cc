@@ -521,8 +521,8 @@ TEST_F(JobStoreTest, EventsAreStoredWithTheJobAndLeftOutOfPages) {
   job.events = {{"2026-01-01T00:00:00.000Z", JobEventKind::kSubmitted, "", "by alice"},
                 {"2026-01-01T00:00:00.001Z", JobEventKind::kQueued, "", "priority normal"}};
   ASSERT_TRUE(store->Insert(&job).ok());
-  job.events.push_back({"2026-01-01T00:00:01.000Z", JobEventKind::kTaskEnded, "node-a",
-                        "failed: \xff odd bytes"});
+  job.events.push_back(
+      {"2026-01-01T00:00:01.000Z", JobEventKind::kTaskEnded, "node-a", "failed: \xff odd bytes"});
   ASSERT_TRUE(store->Update(job).ok());
   auto got = store->Get("job-ev");
   ASSERT_TRUE(got.ok()) << got.status().ToString();
@@ -554,9 +554,9 @@ TEST_F(JobStoreTest, AFileWithoutEventsIsMigrated) {
   }
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(raw, "ALTER TABLE jobs DROP COLUMN events_json", nullptr, nullptr,
-                         nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(raw, "ALTER TABLE jobs DROP COLUMN events_json", nullptr, nullptr, nullptr),
+      SQLITE_OK);
   sqlite3_close(raw);
   auto store = OpenOrDie(db);
   ASSERT_NE(store, nullptr);
