@@ -113,6 +113,17 @@ struct MetricsStop {
   ~MetricsStop() { metrics.Stop(); }
 };
 
+// The metrics name nodes, datasets and models, and have no TLS nor tokens of their own.
+void WarnIfMetricsAreOpen(const std::string& metrics_listen) {
+  if (auto parsed = core::ParseHostPort(metrics_listen, 0);
+      parsed.ok() && !net::IsLoopbackHost(parsed->host)) {
+    spdlog::warn(
+        "anyone who reaches {} can read this service's metrics (node, dataset and model names, "
+        "job counts): let only the Prometheus server reach that port",
+        metrics_listen);
+  }
+}
+
 // The longest a service takes to stop once signalled, before it ends at once.
 constexpr std::chrono::seconds kStopLimit{10};
 
@@ -277,6 +288,7 @@ int ServeOrchestrator(const GlobalOptions& global, const OrchestratorOptions& o)
     auto bound = metrics.Serve(o.metrics_listen);
     if (!bound.ok()) return Fail(bound.status());
     metrics_address = *bound;
+    WarnIfMetricsAreOpen(o.metrics_listen);
   }
 
   // Every live daemon heartbeats within --heartbeat-timeout: until then, after a start, jobs
@@ -490,6 +502,7 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
     auto bound = metrics.Serve(o.metrics_listen);
     if (!bound.ok()) return Fail(bound.status());
     metrics_address = *bound;
+    WarnIfMetricsAreOpen(o.metrics_listen);
   }
   const MetricsStop stop_metrics{metrics};  // before the task queue goes
   net::DaemonService service(o.node_id, models, datasets, tasks, o.max_concurrent_jobs);
