@@ -433,10 +433,11 @@ void PrintResult(const core::JobRecord& job, std::ostream& out) {
     return;
   }
   const auto& agg = r["aggregate"];
-  out << "job " << job.id << " " << core::JobStateName(job.state) << ": "
-      << r.value("pattern", "") << ", model " << r.value("model_id", "") << ", dataset "
-      << r.value("dataset", "") << ", " << r.value("aggregation_method", "") << " over "
-      << agg.value("nodes_used", 0) << " nodes, " << agg.value("rows", 0) << " rows\n\n";
+  out << "job " << job.id << " " << core::JobStateName(job.state) << ": " << r.value("pattern", "")
+      << ", model " << r.value("model_id", "") << ", dataset " << r.value("dataset", "") << ", "
+      << r.value("aggregation_method", "") << " over "
+      << core::Counted(agg.value("nodes_used", int64_t{0}), "node") << ", "
+      << core::Counted(agg.value("rows", int64_t{0}), "row") << "\n\n";
   ColumnTable(agg.value("columns", nlohmann::json::array())).Print(out);
   if (agg.contains("class_counts")) {
     out << '\n';

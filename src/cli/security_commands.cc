@@ -289,7 +289,9 @@ int RunLedgerVerify(const GlobalOptions& options, const LedgerOptions& o) {
     std::cout << path << ": entry " << (*broken)->first << " is broken: " << (*broken)->second
               << '\n';
   } else {
-    std::cout << path << ": " << entries->size() << " entries, chain intact\n";
+    std::cout << path << ": "
+              << core::Counted(static_cast<int64_t>(entries->size()), "entry", "entries")
+              << ", chain intact\n";
   }
   return *broken ? kExitJobFailed : kExitOk;
 }

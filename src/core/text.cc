@@ -218,6 +218,12 @@ std::string Nearest(std::string_view word, const std::vector<std::string>& candi
   return best;
 }
 
+std::string Counted(int64_t n, std::string_view singular, std::string_view plural) {
+  std::string out = std::to_string(n) + " ";
+  if (n == 1) return out.append(singular);
+  return plural.empty() ? out.append(singular).append("s") : out.append(plural);
+}
+
 std::string GroupThousands(int64_t n) {
   std::string digits = std::to_string(n);
   const size_t first = digits[0] == '-' ? 1 : 0;

@@ -43,6 +43,10 @@ size_t EditDistance(std::string_view a, std::string_view b);
 std::string Nearest(std::string_view word, const std::vector<std::string>& candidates,
                     size_t max_edits);
 
+// "1 node", "3 nodes": a count and its noun, singular or plural (`plural` for irregular
+// nouns: "entries").
+std::string Counted(int64_t n, std::string_view singular, std::string_view plural = {});
+
 // 1234567 -> "1,234,567" (and -1234 -> "-1,234"): counts in tables and messages.
 std::string GroupThousands(int64_t n);
 

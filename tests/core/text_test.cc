@@ -75,3 +75,31 @@ TEST(Status, MessagesAreAlwaysValidUtf8) {
 
 }  // namespace
 }  // namespace dim::core
+
+namespace dim::core {
+namespace {
+
+TEST(Counted, SingularForOneAndPluralOtherwise) {
+  EXPECT_EQ(Counted(1, "node"), "1 node");
+  EXPECT_EQ(Counted(3, "node"), "3 nodes");
+  EXPECT_EQ(Counted(0, "row"), "0 rows");
+  EXPECT_EQ(Counted(1, "entry", "entries"), "1 entry");
+  EXPECT_EQ(Counted(2, "entry", "entries"), "2 entries");
+}
+
+TEST(GroupThousands, PutsACommaEveryThreeDigits) {
+  EXPECT_EQ(GroupThousands(0), "0");
+  EXPECT_EQ(GroupThousands(999), "999");
+  EXPECT_EQ(GroupThousands(1000), "1,000");
+  EXPECT_EQ(GroupThousands(1234567), "1,234,567");
+  EXPECT_EQ(GroupThousands(-1234), "-1,234");
+}
+
+TEST(Nearest, SuggestsOnlyWithinTheEditsAllowed) {
+  EXPECT_EQ(EditDistance("pattern", "patern"), 1u);
+  EXPECT_EQ(Nearest("patern", {"pattern", "priority"}, 2), "pattern");
+  EXPECT_EQ(Nearest("zzz", {"pattern", "priority"}, 2), "");
+}
+
+}  // namespace
+}  // namespace dim::core
