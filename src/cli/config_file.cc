@@ -245,10 +245,8 @@ core::Status CheckConfig(const ConfigNode& table, const std::string& file,
 }
 
 std::string NearestKey(const std::string& key, const std::vector<std::string>& keys) {
-  std::string spelled = key;  // metrics_listen, Metrics-Listen
+  std::string spelled = core::AsciiLower(key);  // metrics_listen, Metrics-Listen
   std::replace(spelled.begin(), spelled.end(), '_', '-');
-  std::transform(spelled.begin(), spelled.end(), spelled.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return core::Nearest(spelled, keys, std::max<size_t>(1, std::min<size_t>(3, key.size() / 3)));
 }
 

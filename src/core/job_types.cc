@@ -4,17 +4,9 @@
 #include <cctype>
 #include <string>
 
+#include "core/text.h"
+
 namespace dim::core {
-namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-}  // namespace
 
 std::string_view JobStateName(JobState state) {
   switch (state) {
@@ -29,11 +21,11 @@ std::string_view JobStateName(JobState state) {
 }
 
 std::optional<JobState> ParseJobState(std::string_view text) {
-  std::string t = Lower(text);
+  std::string t = AsciiLower(text);
   if (t.starts_with("job_state_")) t = t.substr(10);
   for (JobState s : {JobState::kPending, JobState::kRunning, JobState::kCompleted,
                      JobState::kFailed, JobState::kCancelled}) {
-    if (t == Lower(JobStateName(s))) return s;
+    if (t == AsciiLower(JobStateName(s))) return s;
   }
   return std::nullopt;
 }
@@ -92,7 +84,7 @@ std::string_view PatternName(Pattern pattern) {
 }
 
 std::optional<Pattern> ParsePattern(std::string_view text) {
-  std::string t = Lower(text);
+  std::string t = AsciiLower(text);
   if (t.starts_with("pattern_")) t = t.substr(8);
   for (Pattern p : {Pattern::kCollaborative, Pattern::kComparative, Pattern::kChained}) {
     if (t == PatternName(p)) return p;
@@ -111,7 +103,7 @@ std::string_view PriorityName(Priority priority) {
 }
 
 std::optional<Priority> ParsePriority(std::string_view text) {
-  std::string t = Lower(text);
+  std::string t = AsciiLower(text);
   if (t.starts_with("priority_")) t = t.substr(9);
   for (Priority p : {Priority::kLow, Priority::kNormal, Priority::kHigh}) {
     if (t == PriorityName(p)) return p;

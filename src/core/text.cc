@@ -1,6 +1,7 @@
 #include "core/text.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -186,6 +187,12 @@ Status CheckJsonDepth(std::string_view text, size_t max_depth) {
     }
   }
   return Status::Ok();
+}
+
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
 }
 
 size_t EditDistance(std::string_view a, std::string_view b) {

@@ -36,6 +36,9 @@ std::string Snippet(std::string_view text, size_t max_bytes = kSnippetBytes);
 inline constexpr size_t kMaxMessageBytes = 2048;
 std::string SafeMessage(std::string_view message);
 
+// "ABC-def" -> "abc-def": ASCII letters only, other bytes as they are.
+std::string AsciiLower(std::string_view s);
+
 // Levenshtein distance: the edits (insertions, deletions, substitutions) between a and b.
 size_t EditDistance(std::string_view a, std::string_view b);
 // Of `candidates`, the one nearest to `word`, when at most `max_edits` away (the first of

@@ -24,9 +24,7 @@ core::Status FromGrpc(const grpc::Status& status) {
 }
 
 std::string UnreachableReason(const std::string& grpc_message) {
-  std::string lower = grpc_message;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string lower = core::AsciiLower(grpc_message);
   const auto has = [&lower](const char* part) { return lower.find(part) != std::string::npos; };
   if (has("connection refused")) return "connection refused";
   if (has("dns resolution failed") || has("domain name not found")) {

@@ -16,30 +16,11 @@
 
 #include "core/clock.h"
 #include "core/host_port.h"
+#include "core/text.h"
 #include "net/log.h"
 
 namespace dim::net {
 namespace {
-
-// Distinct label values kept per family beyond which new ones are counted as "other": peers
-// choose some of them (a method name, a model name), and each value is a series kept forever.
-constexpr size_t kMaxLabelValues = 256;
-
-// Hands out label values, the first kMaxLabelValues as they are and "other" after them.
-class BoundedLabels final {
- public:
-  std::string Admit(const std::string& value) {
-    std::lock_guard lock(mu_);
-    if (seen_.count(value) > 0) return value;
-    if (seen_.size() >= kMaxLabelValues) return "other";
-    seen_.insert(value);
-    return value;
-  }
-
- private:
-  std::mutex mu_;
-  std::set<std::string> seen_;
-};
 
 // Durations from a millisecond to an hour: RPCs, node tasks and jobs alike.
 prometheus::Histogram::BucketBoundaries SecondsBuckets() {
@@ -151,6 +132,14 @@ class RpcInterceptorFactory final : public grpc::experimental::ServerInterceptor
 
 }  // namespace
 
+std::string BoundedLabels::Admit(const std::string& value) {
+  std::lock_guard lock(mu_);
+  if (seen_.count(value) > 0) return value;
+  if (seen_.size() >= kMaxLabelValues) return "other";
+  seen_.insert(value);
+  return value;
+}
+
 Metrics::Metrics(const std::string& role)
     : registry_(std::make_shared<prometheus::Registry>()),
       collectors_(std::make_shared<CollectorSet>()) {
@@ -256,16 +245,6 @@ OrchestratorMetrics::OrchestratorMetrics(
   });
 }
 
-namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-}  // namespace
-
 void OrchestratorMetrics::OnJobEvent(const core::JobEventNotice& n) {
   const std::string pattern(core::PatternName(n.pattern));
   switch (n.event.kind) {
@@ -273,7 +252,7 @@ void OrchestratorMetrics::OnJobEvent(const core::JobEventNotice& n) {
       submitted_->Add({{"pattern", pattern}}).Increment();
       break;
     case core::JobEventKind::kEnded: {
-      const std::string state = Lower(core::JobStateName(n.state));
+      const std::string state = core::AsciiLower(core::JobStateName(n.state));
       finished_->Add({{"pattern", pattern}, {"state", state}}).Increment();
       duration_->Add({{"pattern", pattern}, {"state", state}}, SecondsBuckets()).Observe(n.seconds);
       break;
@@ -337,21 +316,13 @@ DaemonMetrics::DaemonMetrics(Metrics& metrics, std::function<core::TaskStats()> 
 }
 
 void DaemonMetrics::OnTaskEnd(const core::TaskEnd& end) {
-  std::string dataset = end.dataset;
-  std::string model = end.model;
-  {
-    // Datasets are the node's own; models are what tasks named and the node could load or
-    // fetch: bounded in practice, and bounded here whatever callers send.
-    std::lock_guard lock(mu_);
-    const auto key = std::make_pair(dataset, model);
-    if (seen_.count(key) == 0) {
-      if (seen_.size() >= kMaxLabelValues) {
-        dataset = model = "other";
-      } else {
-        seen_.emplace(key, true);
-      }
-    }
-  }
+  // Datasets are the node's own; models are what tasks named and the node could load or
+  // fetch: bounded in practice, and bounded here whatever callers send.
+  std::string key = end.dataset;
+  key.append(1, '\0').append(end.model);
+  const bool admitted = datasets_and_models_.Admit(key) != "other";
+  const std::string dataset = admitted ? end.dataset : "other";
+  const std::string model = admitted ? end.model : "other";
   duration_
       ->Add({{"kind", end.kind}, {"dataset", dataset}, {"model", model}, {"status", end.status}},
             SecondsBuckets())

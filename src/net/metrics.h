@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,19 @@ class Metrics final {
   prometheus::Family<prometheus::Histogram>* rpc_duration_;
 };
 
+// Label values as a family may take them: the first kMaxLabelValues distinct ones as they are,
+// "other" after them. Peers choose some values (a method name, a model name), and each value
+// is a series kept for the life of the process. Thread-safe.
+class BoundedLabels final {
+ public:
+  static constexpr size_t kMaxLabelValues = 256;
+  std::string Admit(const std::string& value);
+
+ private:
+  std::mutex mu_;
+  std::set<std::string> seen_;
+};
+
 // The orchestrator's job metrics: jobs submitted and finished (by pattern and state), their
 // duration, node tasks ended (by node and status); and at each scrape jobs queued and
 // running, and each node's state.
@@ -89,10 +103,8 @@ class DaemonMetrics final {
  private:
   prometheus::Family<prometheus::Counter>* rows_;
   prometheus::Family<prometheus::Histogram>* duration_;
-  // Label values seen, so that a flood of distinct names cannot grow the metrics without
-  // bound: beyond kMaxLabelSets, new ones are counted as "other".
-  std::mutex mu_;
-  std::map<std::pair<std::string, std::string>, bool> seen_;
+  // (dataset, model) pairs, bounded: beyond the first ones both are counted as "other".
+  BoundedLabels datasets_and_models_;
 };
 
 // Logs a job's events at info (its end, with its state and duration; each node task's end)

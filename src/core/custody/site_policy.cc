@@ -94,7 +94,7 @@ Result<DatasetRules> ReadRules(const json& v, const std::string& path) {
       for (size_t i = 0; i < r.models->size(); ++i) {
         auto& m = (*r.models)[i];
         if (m.starts_with("sha256:")) {
-          for (char& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          m = AsciiLower(m);
           if (!IsSha256Hex(std::string_view(m).substr(7))) {
             return Bad(at + "[" + std::to_string(i) + "]",
                        "sha256: must be followed by 64 hex digits");

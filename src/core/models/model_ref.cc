@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "core/sha256.h"
+#include "core/text.h"
 
 namespace dim::core {
 
@@ -16,10 +17,7 @@ bool IsPlainModelName(std::string_view name) {
 
 std::optional<std::string> Sha256OfModelId(std::string_view id) {
   if (id.substr(0, kSha256Prefix.size()) != kSha256Prefix) return std::nullopt;
-  std::string hex(id.substr(kSha256Prefix.size()));
-  std::transform(hex.begin(), hex.end(), hex.begin(), [](char c) {
-    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  });
+  const std::string hex = AsciiLower(id.substr(kSha256Prefix.size()));
   if (!IsSha256Hex(hex)) return std::nullopt;
   return hex;
 }

@@ -135,10 +135,22 @@ json RowsToJson(const Matrix& rows) {
   return out;
 }
 
+std::string_view NodeTaskKindName(NodeTaskKind kind) {
+  switch (kind) {
+    case NodeTaskKind::kSummary:
+      return "summary";
+    case NodeTaskKind::kComparative:
+      return "comparative";
+    case NodeTaskKind::kStep:
+      return "step";
+  }
+  return "summary";
+}
+
 std::string NodeTaskParamsJson(const NodeTask& task) {
   json j = json::object();
   if (task.kind == NodeTaskKind::kComparative) {
-    j["kind"] = "comparative";
+    j["kind"] = NodeTaskKindName(task.kind);
     j["model_ids"] = task.model_ids;
     json consensus = {{"method", ConsensusMethodName(task.consensus.method)}};
     if (!task.consensus.weights.empty()) consensus["weights"] = task.consensus.weights;
@@ -148,7 +160,7 @@ std::string NodeTaskParamsJson(const NodeTask& task) {
     j["consensus"] = std::move(consensus);
   }
   if (task.kind == NodeTaskKind::kStep) {
-    j["kind"] = "step";
+    j["kind"] = NodeTaskKindName(task.kind);
     if (!task.through.empty()) j["through"] = task.through;
     if (task.input_rows) j["rows"] = RowsToJson(*task.input_rows);
   }

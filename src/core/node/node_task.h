@@ -60,6 +60,9 @@ struct NodeTask {
   std::string user_id{};
 };
 
+// "summary", "comparative", "step": the kind as input_data_json's "kind" names it.
+std::string_view NodeTaskKindName(NodeTaskKind kind);
+
 // The task's parameters as carried in daemon.SubmitJobRequest.input_data_json:
 //   summary:     {"columns": [...], "task": "...",
 //                 "differential_privacy": {"epsilon": e, "clip": [lo, hi]}} (each only when

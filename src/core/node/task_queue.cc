@@ -312,28 +312,19 @@ void TaskQueue::Finish(Task& task, Result<std::string> result) {
   TaskEnd end;
   if (options_.on_task_end) {
     const NodeTask& spec = task.spec;
+    // The rows the worker set out to go through (the input's, or the dataset's as registered).
     end = TaskEnd{.job_id = v.job_id,
-                  .kind = spec.kind == NodeTaskKind::kSummary       ? "summary"
-                          : spec.kind == NodeTaskKind::kComparative ? "comparative"
-                                                                    : "step",
+                  .kind = std::string(NodeTaskKindName(spec.kind)),
                   .dataset = spec.input_rows ? "client rows" : spec.dataset,
                   .model = spec.model_id,
                   .status = v.status,
                   .error = v.error,
-                  .seconds = v.execution_seconds};
+                  .seconds = v.execution_seconds,
+                  .rows = v.status == "completed" ? v.rows_total : 0};
   }
   lock.unlock();
   for (auto& [done, view] : calls) done(view);
-  if (options_.on_task_end) {
-    if (end.status == "completed") {
-      if (task.spec.input_rows) {
-        end.rows = static_cast<int64_t>(task.spec.input_rows->rows());
-      } else if (auto d = datasets_.Find(task.spec.dataset); d.ok()) {
-        end.rows = d->shape.rows;
-      }
-    }
-    options_.on_task_end(end);
-  }
+  if (options_.on_task_end) options_.on_task_end(end);
 }
 
 Result<int64_t> TaskQueue::WaitForEnd(const std::string& job_id,

@@ -56,8 +56,7 @@ Result<TokenTable> TokenTable::Parse(std::string_view text, const std::string& w
     }
     std::string digest;
     if (token.starts_with("sha256:")) {
-      digest = std::string(token.substr(7));
-      for (char& c : digest) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      digest = AsciiLower(token.substr(7));
       if (!IsSha256Hex(digest)) {
         return Status::InvalidArgument(at + "sha256: must be followed by 64 hex digits");
       }
