@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -30,6 +31,7 @@ using namespace std::chrono_literals;
 class ScriptedDaemon final : public pb::Daemon::CallbackService {
  public:
   int running_polls = 3;
+  pb::JobStatusResponse running;  // what a "running" answer carries besides its status
   pb::JobStatusResponse end;
   std::atomic<int> polls{0};
   std::atomic<int> cancels{0};
@@ -45,6 +47,7 @@ class ScriptedDaemon final : public pb::Daemon::CallbackService {
                                          const pb::GetJobStatusRequest* req,
                                          pb::JobStatusResponse* resp) override {
     if (polls.fetch_add(1) < running_polls) {
+      *resp = running;
       resp->set_status("running");
     } else {
       *resp = end;
@@ -103,6 +106,23 @@ TEST_F(GrpcNodeTest, PollsADaemonThatAnswersAtOnceUntilTheTaskEnds) {
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ((*result)["rows"], 16);
   EXPECT_EQ(daemon_.polls.load(), 4);  // three "running", then the end
+}
+
+// A node's progress reaches the task's token, clamped: a node that claims more rows done than
+// it has, or fewer than none, or a negative total, is not believed.
+TEST_F(GrpcNodeTest, ANodesProgressReachesTheTokenWithinItsOwnTotal) {
+  auto node = Node();
+  for (const auto& [done, total, want_done, want_total] : std::vector<std::array<int64_t, 4>>{
+           {40, 100, 40, 100}, {500, 100, 100, 100}, {-5, 100, 0, 100}, {7, -3, 0, 0}}) {
+    daemon_.polls = 0;
+    daemon_.running.set_rows_done(done);
+    daemon_.running.set_rows_total(total);
+    core::CancelToken cancel;
+    auto result = node->RunTask(Task("p" + std::to_string(done)), cancel, 10s);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(cancel.rows_done(), want_done) << done << "/" << total;
+    EXPECT_EQ(cancel.rows_total(), want_total) << done << "/" << total;
+  }
 }
 
 TEST_F(GrpcNodeTest, ParsesALargeResultAndRejectsAMalformedOne) {
