@@ -2,7 +2,7 @@
 
 namespace dim::core {
 
-Result<Tensor> Graph::Run(Tensor input) const {
+Result<Tensor> Graph::Run(Tensor input, Tensor* labels) const {
   std::vector<Tensor> values(static_cast<size_t>(plan_.num_values));
   values[0] = std::move(input);
   std::vector<const Tensor*> tensors;
@@ -31,6 +31,9 @@ Result<Tensor> Graph::Run(Tensor input) const {
         values[static_cast<size_t>(step.outputs[i])] = std::move(outputs[i]);
     }
     for (int v : step.release) values[static_cast<size_t>(v)] = Tensor();
+  }
+  if (labels != nullptr && plan_.label_value >= 0) {
+    *labels = std::move(values[static_cast<size_t>(plan_.label_value)]);
   }
   return std::move(values[static_cast<size_t>(plan_.output_value)]);
 }

@@ -1,5 +1,6 @@
-// The validated, executable form of an ONNX graph: the nodes the first output needs, in
-// execution order, with constants resolved and value lifetimes planned.
+// The validated, executable form of an ONNX graph: the nodes the model's output (and a
+// classifier's labels) need, in execution order, with constants resolved and value
+// lifetimes planned.
 #pragma once
 
 #include <memory>
@@ -40,6 +41,10 @@ class Graph final {
     Shape output_shape;  // Dimension 0 is the batch.
     int num_values = 0;  // Values computed per call; value 0 is the graph input.
     int output_value = 0;
+    // A classifier's predicted labels (int64 [N] or [N,1], carried as floats), computed
+    // beside output_value when the graph's first output is the label and a later one the
+    // scores (graph_builder.h); -1 when there is none.
+    int label_value = -1;
     // Per value: its shape, whose batch dimensions resolve (ResolveShape) to the shape
     // of the tensor that Run computes for a batch of that many rows.
     std::vector<Shape> value_shapes;
@@ -58,10 +63,13 @@ class Graph final {
   // What other backends (infer/cuda/) execute.
   const Plan& plan() const { return plan_; }
 
+  bool has_labels() const { return plan_.label_value >= 0; }
+
   // Runs the graph on `input`, whose shape is input_shape() with the batch resolved, and
-  // returns the first output. Errors are INTERNAL: the builder has checked every shape,
-  // so a failing kernel is a bug, reported rather than crashed on.
-  Result<Tensor> Run(Tensor input) const;
+  // returns the model's output; with `labels` non-null and has_labels(), also sets it to
+  // the labels. Errors are INTERNAL: the builder has checked every shape, so a failing
+  // kernel is a bug, reported rather than crashed on.
+  Result<Tensor> Run(Tensor input, Tensor* labels = nullptr) const;
 
  private:
   Plan plan_;

@@ -36,7 +36,14 @@ std::string ElemTypeName(int32_t type) {
   return "type " + std::to_string(type);
 }
 
-Result<int64_t> DefaultOpset(const onnx::ModelProto& model) {
+// ai.onnx.ml opsets whose operators are implemented (1 to 3: v3 added only the *_as_tensor
+// attributes, which are refused by name).
+constexpr int64_t kMaxMlOpset = 3;
+
+// The opsets of the default domain and of ai.onnx.ml. A model made of ai.onnx.ml nodes
+// only may import no default opset; one with default-domain nodes then fails at the node.
+Result<Opsets> ImportedOpsets(const onnx::ModelProto& model) {
+  Opsets opsets;
   for (const onnx::OperatorSetIdProto& id : model.opset_import()) {
     if (id.domain().empty() || id.domain() == "ai.onnx") {
       if (id.version() < kMinOpset || id.version() > kMaxOpset) {
@@ -44,10 +51,20 @@ Result<int64_t> DefaultOpset(const onnx::ModelProto& model) {
                                        " is not supported (" + std::to_string(kMinOpset) + " to " +
                                        std::to_string(kMaxOpset) + " are)");
       }
-      return id.version();
+      opsets.onnx = id.version();
+    } else if (id.domain() == kMlDomain) {
+      if (id.version() < 1 || id.version() > kMaxMlOpset) {
+        return Status::InvalidArgument("ai.onnx.ml opset " + std::to_string(id.version()) +
+                                       " is not supported (1 to " + std::to_string(kMaxMlOpset) +
+                                       " are)");
+      }
+      opsets.ml = id.version();
     }
   }
-  return Status::InvalidArgument("no opset is imported for the default ONNX domain");
+  if (opsets.onnx == 0 && opsets.ml == 0) {
+    return Status::InvalidArgument("no opset is imported for the default ONNX domain");
+  }
+  return opsets;
 }
 
 // The model's input: float32, the first dimension is the batch, the others known.
@@ -95,7 +112,7 @@ Result<Shape> InputShape(const onnx::ValueInfoProto& input) {
 
 class GraphBuilder final {
  public:
-  GraphBuilder(const onnx::GraphProto& graph, int64_t opset) : graph_(graph), opset_(opset) {}
+  GraphBuilder(const onnx::GraphProto& graph, Opsets opsets) : graph_(graph), opsets_(opsets) {}
 
   Result<std::unique_ptr<Graph>> Build() {
     DIM_RETURN_IF_ERROR(ReadInitializers());
@@ -161,7 +178,7 @@ class GraphBuilder final {
   Status CreateOps() {
     for (int i = 0; i < graph_.node_size(); ++i) {
       const onnx::NodeProto& node = graph_.node(i);
-      Result<std::unique_ptr<Op>> op = CreateOp(node, opset_);
+      Result<std::unique_ptr<Op>> op = CreateOp(node, opsets_);
       if (!op.ok()) return op.status().WithPrefix(Label(i));
       ops_.push_back(std::move(*op));
       for (const std::string& out : node.output()) {
@@ -320,34 +337,61 @@ class GraphBuilder final {
     return Status::Ok();
   }
 
+  static bool BatchFirst(const Shape& shape) {
+    bool batch_first = !shape.empty() && shape[0] == Dim::Batch();
+    for (size_t i = 1; i < shape.size(); ++i) batch_first = batch_first && shape[i].known();
+    return batch_first;
+  }
+
+  // A classifier's label output: int64, computed, [N] or [N,1].
+  bool IsLabel(const ValueInfo& value) const {
+    return value.type == DType::kInt64 && !value.is_constant() && BatchFirst(value.shape) &&
+           (value.shape.size() == 1 || (value.shape.size() == 2 && value.shape[1].IsOne()));
+  }
+
+  // The model's output is the first graph output, except for a classifier whose first
+  // output is its label (int64) and a later one its scores (float): the scores are then
+  // the output and the label is computed beside them.
   Status CheckOutputs() {
     for (const onnx::ValueInfoProto& out : graph_.output()) {
       if (values_.count(out.name()) == 0) {
         return Status::InvalidArgument("output " + Quote(out.name()) + " has no producer");
       }
     }
-    const onnx::ValueInfoProto& declared = graph_.output(0);
+    int chosen = 0;
+    if (IsLabel(values_.at(graph_.output(0).name()))) {
+      for (int i = 1; i < graph_.output_size(); ++i) {
+        const ValueInfo& out = values_.at(graph_.output(i).name());
+        if (out.type == DType::kFloat && !out.is_constant() && BatchFirst(out.shape)) {
+          chosen = i;
+          label_name_ = graph_.output(0).name();
+          break;
+        }
+      }
+    }
+    const onnx::ValueInfoProto& declared = graph_.output(chosen);
     const ValueInfo& out = values_.at(declared.name());
     const std::string what = "output " + Quote(declared.name());
     if (out.is_constant()) {
       return Status::InvalidArgument(what + " is a constant; it must depend on the input");
     }
-    if (out.type != DType::kFloat && out.type != DType::kInt64) {
+    if (out.type != DType::kFloat && out.type != DType::kInt64 && out.type != DType::kBool) {
       return Status::InvalidArgument(what + " is " + std::string(DTypeName(out.type)) +
                                      "; only float32 is supported");
     }
     const Shape& shape = out.shape;
-    bool batch_first = !shape.empty() && shape[0] == Dim::Batch();
-    for (size_t i = 1; i < shape.size(); ++i) batch_first = batch_first && shape[i].known();
-    if (!batch_first) {
+    if (!BatchFirst(shape)) {
       return Status::InvalidArgument(what + " has shape " + ShapeToString(shape) +
                                      "; its first dimension must be the batch and the others "
                                      "known");
     }
+    // A ZipMap's output is declared as a sequence of maps; the engine reads it as the
+    // probability tensor it is made from, so only tensor declarations are compared.
     if (declared.has_type() && declared.type().has_tensor_type()) {
       const onnx::TypeProto::Tensor& tensor = declared.type().tensor_type();
-      const int32_t expected =
-          out.type == DType::kFloat ? onnx::TensorProto::FLOAT : onnx::TensorProto::INT64;
+      const int32_t expected = out.type == DType::kFloat   ? onnx::TensorProto::FLOAT
+                               : out.type == DType::kInt64 ? onnx::TensorProto::INT64
+                                                           : onnx::TensorProto::BOOL;
       if (tensor.elem_type() != onnx::TensorProto::UNDEFINED && tensor.elem_type() != expected) {
         return Status::InvalidArgument(what + " is declared as " +
                                        ElemTypeName(tensor.elem_type()) + " but computes " +
@@ -370,12 +414,17 @@ class GraphBuilder final {
     return Status::Ok();
   }
 
-  // Keeps the nodes the first output needs, in order, and plans each value's lifetime.
+  // Keeps the nodes the output (and the labels) need, in order, and plans each value's
+  // lifetime.
   std::unique_ptr<Graph> MakePlan() {
     const size_t node_count = static_cast<size_t>(graph_.node_size());
     std::vector<bool> needed(node_count, false);
     std::vector<std::string> stack = {output_name_};
     std::unordered_set<std::string> runtime_reads = {output_name_};
+    if (!label_name_.empty()) {
+      stack.push_back(label_name_);
+      runtime_reads.insert(label_name_);
+    }
     while (!stack.empty()) {
       const std::string name = std::move(stack.back());
       stack.pop_back();
@@ -430,6 +479,7 @@ class GraphBuilder final {
       plan.steps.push_back(std::move(step));
     }
     plan.output_value = value_index.at(output_name_);
+    if (!label_name_.empty()) plan.label_value = value_index.at(label_name_);
     plan.value_shapes.resize(static_cast<size_t>(plan.num_values));
     for (const auto& [name, index] : value_index) {
       plan.value_shapes[static_cast<size_t>(index)] = values_.at(name).shape;
@@ -439,10 +489,7 @@ class GraphBuilder final {
       plan.rows_independent = plan.rows_independent && !step.op->MixesRows();
     }
     for (const auto& [name, index] : value_index) {
-      const Shape& shape = values_.at(name).shape;
-      bool batch_first = !shape.empty() && shape[0] == Dim::Batch();
-      for (size_t i = 1; i < shape.size(); ++i) batch_first = batch_first && shape[i].known();
-      plan.rows_independent = plan.rows_independent && batch_first;
+      plan.rows_independent = plan.rows_independent && BatchFirst(values_.at(name).shape);
     }
 
     // Lifetimes: a value dies after its last reader, which may then take it over.
@@ -455,6 +502,7 @@ class GraphBuilder final {
       }
     }
     last_read[static_cast<size_t>(plan.output_value)] = INT_MAX;
+    if (plan.label_value >= 0) last_read[static_cast<size_t>(plan.label_value)] = INT_MAX;
     for (size_t s = 0; s < plan.steps.size(); ++s) {
       Graph::Step& step = plan.steps[s];
       step.movable.assign(step.inputs.size(), false);
@@ -479,17 +527,19 @@ class GraphBuilder final {
   // Whether `name` holds a tensor at run time (not a constant nor a load-time-only value).
   bool IsRuntimeValue(const std::string& name) const {
     const ValueInfo& info = values_.at(name);
-    return !info.is_constant() && (info.type == DType::kFloat || info.type == DType::kInt64);
+    return !info.is_constant() &&
+           (info.type == DType::kFloat || info.type == DType::kInt64 || info.type == DType::kBool);
   }
 
   const onnx::GraphProto& graph_;
-  const int64_t opset_;
+  const Opsets opsets_;
   std::unordered_map<std::string, ValueInfo> values_;  // Every value defined so far.
   std::unordered_map<std::string, int> producer_;      // Node output -> node.
   std::string input_name_;
   Shape input_shape_;
   std::string output_name_;
   Shape output_shape_;
+  std::string label_name_;                // A classifier's label output, when it has one.
   std::vector<std::unique_ptr<Op>> ops_;  // Per node.
   std::vector<std::vector<int>> users_;   // Per node: the nodes reading its outputs.
   std::vector<int> pending_;              // Per node: inputs not yet produced.
@@ -502,8 +552,8 @@ class GraphBuilder final {
 }  // namespace
 
 Result<std::unique_ptr<Graph>> BuildGraph(const onnx::ModelProto& model) {
-  DIM_ASSIGN_OR_RETURN(const int64_t opset, DefaultOpset(model));
-  GraphBuilder builder(model.graph(), opset);
+  DIM_ASSIGN_OR_RETURN(const Opsets opsets, ImportedOpsets(model));
+  GraphBuilder builder(model.graph(), opsets);
   return builder.Build();
 }
 

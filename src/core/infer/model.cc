@@ -23,21 +23,29 @@ constexpr int64_t kSliceRows = 128;
 // be busy, and each slice pays a round trip from the host.
 constexpr int64_t kGpuSliceRows = 65536;
 
-// Runs input (rows x the graph's input width) through the graph, `run_slice(data, n)`
-// running n rows starting at `data`.
+// Runs input (rows x the graph's input width) through the graph, `run_slice(data, n,
+// slice_labels)` running n rows starting at `data` (slice_labels null unless `labels` is
+// wanted). Labels are appended to `labels` when it is non-null.
 template <typename RunSlice>
 Result<Matrix> RunInSlices(const Graph& graph, int64_t slice_rows, const Matrix& input,
-                           int64_t output_width, const RunSlice& run_slice) {
+                           int64_t output_width, std::vector<int64_t>* labels,
+                           const RunSlice& run_slice) {
   const int64_t rows = input.rows();
   const int64_t input_width = input.cols();
   Matrix result(rows, output_width);
+  if (labels != nullptr) {
+    labels->clear();
+    labels->reserve(static_cast<size_t>(rows));
+  }
   // Large batches run in slices when rows are independent: intermediate values then stay
   // small (in cache, and without fresh pages to fault in), and memory stays bounded.
   const int64_t slice = graph.rows_independent() ? slice_rows : std::max<int64_t>(rows, 1);
+  Tensor slice_labels;
   int64_t begin = 0;
   do {
     const int64_t n = std::min(slice, rows - begin);
-    Result<Tensor> output = run_slice(input.data() + begin * input_width, n);
+    Result<Tensor> output = run_slice(input.data() + begin * input_width, n,
+                                      labels != nullptr ? &slice_labels : nullptr);
     if (!output.ok()) return output.status();
     const Tensor& y = *output;
     if (y.rank() < 1 || y.dim(0) != n || y.size() != n * output_width) {
@@ -46,6 +54,12 @@ Result<Matrix> RunInSlices(const Graph& graph, int64_t slice_rows, const Matrix&
     if (y.size() > 0) {
       std::memcpy(result.data() + begin * output_width, y.data(),
                   static_cast<size_t>(y.size()) * sizeof(float));
+    }
+    if (labels != nullptr) {
+      if (slice_labels.size() != n) return Status::Internal("the labels have an unexpected shape");
+      for (int64_t i = 0; i < n; ++i) {
+        labels->push_back(static_cast<int64_t>(slice_labels.data()[i]));
+      }
     }
     begin += n;
   } while (begin < rows);
@@ -121,23 +135,28 @@ Result<std::shared_ptr<const Model>> Model::LoadBytes(std::string_view bytes, st
   return std::shared_ptr<const Model>(std::move(model));
 }
 
-Result<Matrix> Model::Run(const Matrix& input) const {
+bool Model::has_labels() const { return graph_->has_labels(); }
+
+Result<Matrix> Model::Run(const Matrix& input, std::vector<int64_t>* labels) const {
   if (input.cols() != input_width_) {
     return Status::InvalidArgument("model '" + name_ + "': input has " +
                                    std::to_string(input.cols()) + " columns, expected " +
                                    std::to_string(input_width_));
   }
+  if (!graph_->has_labels()) labels = nullptr;
   try {
     Result<Matrix> output = Status::Internal("not run");
-    if (executor_ != nullptr) {
-      output =
-          RunInSlices(*graph_, kGpuSliceRows, input, output_width_,
-                      [this](const float* data, int64_t n) { return executor_->Run(data, n); });
-    } else {
+    if (executor_ != nullptr && labels == nullptr) {
       output = RunInSlices(
-          *graph_, kSliceRows, input, output_width_, [this](const float* data, int64_t n) {
-            return graph_->Run(Tensor::FromData(ResolveShape(graph_->input_shape(), n), data));
-          });
+          *graph_, kGpuSliceRows, input, output_width_, nullptr,
+          [this](const float* data, int64_t n, Tensor*) { return executor_->Run(data, n); });
+    } else {
+      output = RunInSlices(*graph_, kSliceRows, input, output_width_, labels,
+                           [this](const float* data, int64_t n, Tensor* slice_labels) {
+                             return graph_->Run(
+                                 Tensor::FromData(ResolveShape(graph_->input_shape(), n), data),
+                                 slice_labels);
+                           });
     }
     if (!output.ok()) return output.status().WithPrefix("model '" + name_ + "'");
     return output;

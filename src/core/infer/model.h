@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/infer/device.h"
 #include "core/matrix.h"
@@ -20,8 +21,10 @@ class DeviceExecutor;  // Runs the graph on a GPU (infer/device_executor.h).
 
 // A model takes a batch of rows (rows x input_width features) and returns one row of
 // output_width values per input row. The ONNX graph must have one float input whose first
-// dimension is the batch (dynamic or fixed) and at least one float output; the first
-// output is the model's output.
+// dimension is the batch (dynamic or fixed) and at least one output; the first output is
+// the model's output, except for a classifier whose first output is its int64 label and a
+// later one its float scores (ai.onnx.ml classifiers, ZipMap read as the probability
+// tensor): the scores are the output and the labels come beside them (has_labels()).
 //
 // Thread-safety: a loaded Model is immutable; Run may be called from many threads at once.
 class Model final {
@@ -51,11 +54,15 @@ class Model final {
   int64_t input_width() const { return input_width_; }
   int64_t output_width() const { return output_width_; }
   Device device() const { return device_; }
+  // Whether the model predicts labels beside its output (a classifier's label output).
+  bool has_labels() const;
 
-  // Runs the graph on input (rows x input_width()); returns rows x output_width().
+  // Runs the graph on input (rows x input_width()); returns rows x output_width(). With
+  // `labels` non-null and has_labels(), also sets it to one label per row (always on the
+  // CPU: a model with labels runs there, its classifiers being CPU operators anyway).
   // INVALID_ARGUMENT when input has the wrong width; RESOURCE_EXHAUSTED when memory for
   // the batch (host or GPU) cannot be had; INTERNAL when the GPU fails.
-  Result<Matrix> Run(const Matrix& input) const;
+  Result<Matrix> Run(const Matrix& input, std::vector<int64_t>* labels = nullptr) const;
 
  private:
   Model(std::string name, std::unique_ptr<Graph> graph, int64_t input_width, int64_t output_width,

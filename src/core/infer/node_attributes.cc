@@ -28,6 +28,8 @@ bool HasType(const onnx::AttributeProto& a, onnx::AttributeProto::AttributeType 
       return a.ints_size() > 0;
     case onnx::AttributeProto::FLOATS:
       return a.floats_size() > 0;
+    case onnx::AttributeProto::STRINGS:
+      return a.strings_size() > 0;
     default:
       return false;
   }
@@ -75,6 +77,13 @@ Result<std::vector<float>> NodeAttributes::Floats(std::string_view name) const {
   if (a == nullptr) return std::vector<float>{};
   if (!HasType(*a, onnx::AttributeProto::FLOATS)) return WrongType(name, "a list of floats");
   return std::vector<float>(a->floats().begin(), a->floats().end());
+}
+
+Result<std::vector<std::string>> NodeAttributes::Strings(std::string_view name) const {
+  const onnx::AttributeProto* a = Find(node_, name);
+  if (a == nullptr) return std::vector<std::string>{};
+  if (!HasType(*a, onnx::AttributeProto::STRINGS)) return WrongType(name, "a list of strings");
+  return std::vector<std::string>(a->strings().begin(), a->strings().end());
 }
 
 Result<const onnx::TensorProto*> NodeAttributes::Tensor(std::string_view name) const {

@@ -28,6 +28,7 @@ class NodeAttributes final {
   // Empty when absent.
   Result<std::vector<int64_t>> Ints(std::string_view name) const;
   Result<std::vector<float>> Floats(std::string_view name) const;
+  Result<std::vector<std::string>> Strings(std::string_view name) const;
   // Null when absent.
   Result<const onnx::TensorProto*> Tensor(std::string_view name) const;
 

@@ -2,6 +2,17 @@
 
 namespace dim::core {
 
+Status PassThroughOp::Run(KernelInputs& inputs, std::span<Tensor> outputs) const {
+  outputs[0] = inputs.Take(0);
+  return Status::Ok();
+}
+
+OpSpec PassThroughOp::spec() const {
+  OpSpec s;
+  s.kind = OpSpec::Kind::kReshape;
+  return s;
+}
+
 Status RequireFloat(const std::vector<ValueInfo>& inputs, size_t i) {
   if (i >= inputs.size() || !inputs[i].present()) {
     return Status::InvalidArgument("input " + std::to_string(i) + " is required");
@@ -10,6 +21,23 @@ Status RequireFloat(const std::vector<ValueInfo>& inputs, size_t i) {
     return Status::InvalidArgument("input '" + inputs[i].name + "' is " +
                                    std::string(DTypeName(inputs[i].type)) +
                                    "; only float32 is supported");
+  }
+  return Status::Ok();
+}
+
+Status RequireNumeric(const std::vector<ValueInfo>& inputs, size_t i) {
+  if (i >= inputs.size() || !inputs[i].present()) {
+    return Status::InvalidArgument("input " + std::to_string(i) + " is required");
+  }
+  const ValueInfo& in = inputs[i];
+  if (in.ints != nullptr) {
+    return Status::InvalidArgument("input '" + in.name +
+                                   "' is an int64 constant; only float32 constants are supported "
+                                   "here");
+  }
+  if (in.type != DType::kFloat && in.type != DType::kInt64 && in.type != DType::kBool) {
+    return Status::InvalidArgument("input '" + in.name + "' is " + std::string(DTypeName(in.type)) +
+                                   "; only float32, int64 and bool are supported");
   }
   return Status::Ok();
 }

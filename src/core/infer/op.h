@@ -74,8 +74,21 @@ class Op {
   virtual OpSpec spec() const { return {}; }
 };
 
+// An operator whose first output is its first input, data and shape alike (Identity,
+// Dropout, ZipMap): it hands the tensor on, and every backend runs it as a reshape.
+class PassThroughOp : public Op {
+ public:
+  [[nodiscard]] Status Run(KernelInputs& inputs, std::span<Tensor> outputs) const override;
+  OpSpec spec() const override;
+};
+
 // INVALID_ARGUMENT unless inputs[i] is present and float32.
 [[nodiscard]] Status RequireFloat(const std::vector<ValueInfo>& inputs, size_t i);
+
+// INVALID_ARGUMENT unless inputs[i] is present and held in float storage at run time:
+// float32, or an int64 or bool value computed by the graph or a float constant (int64
+// constants exist only at load time).
+[[nodiscard]] Status RequireNumeric(const std::vector<ValueInfo>& inputs, size_t i);
 
 // INVALID_ARGUMENT unless inputs[i], when present, is a float32 constant holding one value;
 // `*value` is set to it then.

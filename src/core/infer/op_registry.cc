@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <span>
 #include <string>
 
 #include "core/infer/ops/op_factories.h"
@@ -20,6 +21,7 @@ struct OpEntry {
 
 // Sorted by type. Arity is the widest over opsets 7-21; factories check the rest.
 constexpr std::array kOps = {
+    OpEntry{"Abs", 1, 1, 1, &MakeAbs},
     OpEntry{"Add", 2, 2, 1, &MakeAdd},
     OpEntry{"ArgMax", 1, 1, 1, &MakeArgMax},
     OpEntry{"BatchNormalization", 5, 5, 5, &MakeBatchNormalization},
@@ -29,35 +31,81 @@ constexpr std::array kOps = {
     OpEntry{"Constant", 0, 0, 1, &MakeConstant},
     OpEntry{"Div", 2, 2, 1, &MakeDiv},
     OpEntry{"Dropout", 1, 3, 2, &MakeDropout},
+    OpEntry{"Equal", 2, 2, 1, &MakeEqual},
+    OpEntry{"Erf", 1, 1, 1, &MakeErf},
+    OpEntry{"Exp", 1, 1, 1, &MakeExp},
     OpEntry{"Flatten", 1, 1, 1, &MakeFlatten},
+    OpEntry{"Gather", 2, 2, 1, &MakeGather},
     OpEntry{"Gemm", 2, 3, 1, &MakeGemm},
+    OpEntry{"Greater", 2, 2, 1, &MakeGreater},
+    OpEntry{"GreaterOrEqual", 2, 2, 1, &MakeGreaterOrEqual},
     OpEntry{"Identity", 1, 1, 1, &MakeIdentity},
     OpEntry{"LeakyRelu", 1, 1, 1, &MakeLeakyRelu},
+    OpEntry{"Less", 2, 2, 1, &MakeLess},
+    OpEntry{"LessOrEqual", 2, 2, 1, &MakeLessOrEqual},
+    OpEntry{"Log", 1, 1, 1, &MakeLog},
     OpEntry{"LogSoftmax", 1, 1, 1, &MakeLogSoftmax},
     OpEntry{"MatMul", 2, 2, 1, &MakeMatMul},
     OpEntry{"Mul", 2, 2, 1, &MakeMul},
+    OpEntry{"Neg", 1, 1, 1, &MakeNeg},
+    OpEntry{"Pow", 2, 2, 1, &MakePow},
+    OpEntry{"ReduceMax", 1, 2, 1, &MakeReduceMax},
+    OpEntry{"ReduceMean", 1, 2, 1, &MakeReduceMean},
+    OpEntry{"ReduceMin", 1, 2, 1, &MakeReduceMin},
+    OpEntry{"ReduceSum", 1, 2, 1, &MakeReduceSum},
     OpEntry{"Relu", 1, 1, 1, &MakeRelu},
     OpEntry{"Reshape", 2, 2, 1, &MakeReshape},
     OpEntry{"Sigmoid", 1, 1, 1, &MakeSigmoid},
     OpEntry{"Softmax", 1, 1, 1, &MakeSoftmax},
+    OpEntry{"Sqrt", 1, 1, 1, &MakeSqrt},
+    OpEntry{"Squeeze", 1, 2, 1, &MakeSqueeze},
     OpEntry{"Sub", 2, 2, 1, &MakeSub},
     OpEntry{"Tanh", 1, 1, 1, &MakeTanh},
+    OpEntry{"Transpose", 1, 1, 1, &MakeTranspose},
+    OpEntry{"Unsqueeze", 1, 2, 1, &MakeUnsqueeze},
+    OpEntry{"Where", 3, 3, 1, &MakeWhere},
 };
 
-static_assert(std::is_sorted(kOps.begin(), kOps.end(),
-                             [](const OpEntry& a, const OpEntry& b) { return a.type < b.type; }));
+// The ai.onnx.ml operators (opsets 1-3), sorted by type.
+constexpr std::array kMlOps = {
+    OpEntry{"ArrayFeatureExtractor", 2, 2, 1, &MakeArrayFeatureExtractor},
+    OpEntry{"Binarizer", 1, 1, 1, &MakeBinarizer},
+    OpEntry{"Imputer", 1, 1, 1, &MakeImputer},
+    OpEntry{"LinearClassifier", 1, 1, 2, &MakeLinearClassifier},
+    OpEntry{"LinearRegressor", 1, 1, 1, &MakeLinearRegressor},
+    OpEntry{"Normalizer", 1, 1, 1, &MakeNormalizer},
+    OpEntry{"Scaler", 1, 1, 1, &MakeScaler},
+    OpEntry{"TreeEnsembleClassifier", 1, 1, 2, &MakeTreeEnsembleClassifier},
+    OpEntry{"TreeEnsembleRegressor", 1, 1, 1, &MakeTreeEnsembleRegressor},
+    OpEntry{"ZipMap", 1, 1, 1, &MakeZipMap},
+};
+
+constexpr bool SortedByType(std::span<const OpEntry> ops) {
+  return std::is_sorted(ops.begin(), ops.end(),
+                        [](const OpEntry& a, const OpEntry& b) { return a.type < b.type; });
+}
+static_assert(SortedByType(kOps));
+static_assert(SortedByType(kMlOps));
 
 }  // namespace
 
-Result<std::unique_ptr<Op>> CreateOp(const onnx::NodeProto& node, int64_t opset) {
-  if (!node.domain().empty() && node.domain() != "ai.onnx") {
+Result<std::unique_ptr<Op>> CreateOp(const onnx::NodeProto& node, const Opsets& opsets) {
+  const bool ml = node.domain() == kMlDomain;
+  if (!ml && !node.domain().empty() && node.domain() != "ai.onnx") {
     return Status::InvalidArgument("unsupported operator (domain '" + node.domain() + "')");
   }
+  const int64_t opset = ml ? opsets.ml : opsets.onnx;
+  if (opset == 0) {
+    return Status::InvalidArgument("the model imports no opset for the domain '" +
+                                   std::string(ml ? kMlDomain : "ai.onnx") + "'");
+  }
+  const std::span<const OpEntry> table = ml ? std::span<const OpEntry>(kMlOps) : kOps;
   const auto it =
-      std::lower_bound(kOps.begin(), kOps.end(), node.op_type(),
+      std::lower_bound(table.begin(), table.end(), node.op_type(),
                        [](const OpEntry& e, const std::string& type) { return e.type < type; });
-  if (it == kOps.end() || it->type != node.op_type()) {
-    return Status::InvalidArgument("unsupported operator");
+  if (it == table.end() || it->type != node.op_type()) {
+    return Status::InvalidArgument(ml ? "unsupported operator (domain 'ai.onnx.ml')"
+                                      : "unsupported operator");
   }
   // Trailing empty names are absent optional inputs/outputs, as if not listed.
   int inputs = node.input_size();
@@ -87,9 +135,10 @@ Result<std::unique_ptr<Op>> CreateOp(const onnx::NodeProto& node, int64_t opset)
   return it->factory(node, opset);
 }
 
-std::vector<std::string_view> SupportedOps() {
-  std::vector<std::string_view> out;
-  for (const OpEntry& e : kOps) out.push_back(e.type);
+std::vector<std::string> SupportedOps() {
+  std::vector<std::string> out;
+  for (const OpEntry& e : kOps) out.emplace_back(e.type);
+  for (const OpEntry& e : kMlOps) out.push_back(std::string(kMlDomain) + "." + std::string(e.type));
   return out;
 }
 

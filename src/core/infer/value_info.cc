@@ -10,8 +10,10 @@ std::string_view DTypeName(DType type) {
       return "float32";
     case DType::kInt64:
       return "int64";
+    case DType::kBool:
+      return "bool";
     case DType::kOther:
-      return "a type other than float32";
+      return "a type other than float32, int64 and bool";
   }
   return "unknown";
 }

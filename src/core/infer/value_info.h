@@ -13,10 +13,12 @@
 
 namespace dim::core {
 
-// Element types as far as the engine cares. Every value that exists at run time is
-// float32, except the indices ArgMax produces (kInt64, carried in float storage); int64
-// constants exist only at load time, as shape parameters.
-enum class DType { kNone, kFloat, kInt64, kOther };
+// Element types as far as the engine cares. Every value that exists at run time is held
+// in float32 storage: float32 itself, int64 values computed at run time (ArgMax's indices,
+// a classifier's labels; exact below 2^24) and booleans (comparisons, 0 or 1). int64
+// constants exist only at load time (shape parameters, indices). kOther is a value no
+// operator here computes with (a string label, a bool flag that is ignored).
+enum class DType { kNone, kFloat, kInt64, kBool, kOther };
 
 std::string_view DTypeName(DType type);
 

@@ -245,8 +245,23 @@ TEST(GraphBuilder, RejectsUnsupportedOpset) {
 
 TEST(GraphBuilder, RejectsModelWithoutDefaultOpset) {
   OnnxModelBuilder b = TwoLayers();
-  b.proto().mutable_opset_import(0)->set_domain("ai.onnx.ml");
+  b.proto().mutable_opset_import(0)->set_domain("com.example");
   ExpectRejected(b, "no opset is imported for the default ONNX domain");
+}
+
+TEST(GraphBuilder, RejectsDefaultDomainNodesWhenOnlyOnnxMlIsImported) {
+  OnnxModelBuilder b = TwoLayers();
+  b.proto().mutable_opset_import(0)->set_domain("ai.onnx.ml");
+  b.proto().mutable_opset_import(0)->set_version(3);
+  ExpectRejected(b, "the model imports no opset for the domain 'ai.onnx'");
+}
+
+TEST(GraphBuilder, RejectsUnsupportedOnnxMlOpset) {
+  OnnxModelBuilder b = TwoLayers();
+  onnx::OperatorSetIdProto* ml = b.proto().add_opset_import();
+  ml->set_domain("ai.onnx.ml");
+  ml->set_version(4);
+  ExpectRejected(b, "ai.onnx.ml opset 4 is not supported (1 to 3 are)");
 }
 
 TEST(GraphBuilder, RejectsOutputWithoutProducer) {

@@ -44,6 +44,21 @@ class NodeBuilder {
     for (float x : v) a->add_floats(x);
     return *this;
   }
+  NodeBuilder& String(const std::string& name, const std::string& v) {
+    auto* a = Add(name, onnx::AttributeProto::STRING);
+    a->set_s(v);
+    return *this;
+  }
+  NodeBuilder& Strings(const std::string& name, const std::vector<std::string>& v) {
+    auto* a = Add(name, onnx::AttributeProto::STRINGS);
+    for (const std::string& x : v) a->add_strings(x);
+    return *this;
+  }
+  // The node's domain ("ai.onnx.ml" for the ONNX-ML operators).
+  NodeBuilder& Domain(const std::string& domain) {
+    node_->set_domain(domain);
+    return *this;
+  }
   NodeBuilder& Tensor(const std::string& name, const onnx::TensorProto& t) {
     *Add(name, onnx::AttributeProto::TENSOR)->mutable_t() = t;
     return *this;
@@ -137,6 +152,14 @@ class OnnxModelBuilder {
     for (const auto& i : inputs) n->add_input(i);
     for (const auto& o : outputs) n->add_output(o);
     return NodeBuilder(n);
+  }
+
+  // Imports the ai.onnx.ml domain at `version`.
+  OnnxModelBuilder& ImportOnnxMl(int64_t version = 3) {
+    onnx::OperatorSetIdProto* id = model_.add_opset_import();
+    id->set_domain("ai.onnx.ml");
+    id->set_version(version);
+    return *this;
   }
 
   onnx::ModelProto& proto() { return model_; }

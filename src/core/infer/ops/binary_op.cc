@@ -1,7 +1,10 @@
-// Element-wise Add, Sub, Mul and Div with ONNX multidirectional (numpy) broadcasting
-// (opsets 7-21).
+// Element-wise Add, Sub, Mul, Div and Pow, and the comparisons Equal, Greater,
+// GreaterOrEqual, Less and LessOrEqual (booleans, held as 0 and 1), with ONNX
+// multidirectional (numpy) broadcasting (opsets 7-21). The GPU backend runs the first four.
 #include <Eigen/Core>
 #include <algorithm>
+#include <cmath>
+#include <type_traits>
 
 #include "core/infer/ops/op_factories.h"
 #include "onnx.pb.h"
@@ -40,6 +43,55 @@ struct DivFn {
     return x / y;
   }
 };
+
+// std::pow element by element: Eigen's vectorised pow trips GCC 12's -Wuninitialized in
+// the AVX-512 intrinsics it inlines.
+struct PowFn {
+  template <typename X, typename Y>
+  auto operator()(const X& x, const Y& y) const {
+    if constexpr (std::is_arithmetic_v<X> && std::is_arithmetic_v<Y>) {
+      return std::pow(x, y);
+    } else if constexpr (std::is_arithmetic_v<X>) {
+      return y.unaryExpr([x](float e) { return std::pow(x, e); });
+    } else if constexpr (std::is_arithmetic_v<Y>) {
+      return x.unaryExpr([y](float b) { return std::pow(b, y); });
+    } else {
+      return x.binaryExpr(y, [](float b, float e) { return std::pow(b, e); });
+    }
+  }
+};
+
+// A comparison `x OP y`, as 1 or 0; Flip is the same comparison with its operands swapped
+// (an array must come first in Eigen's comparisons with a scalar).
+#define DIM_COMPARISON(NAME, OP, FLIPPED)                                 \
+  struct NAME {                                                           \
+    static constexpr bool kCompare = true;                                \
+    template <typename X, typename Y>                                     \
+    auto operator()(const X& x, const Y& y) const {                       \
+      if constexpr (std::is_arithmetic_v<X> && std::is_arithmetic_v<Y>) { \
+        return (x OP y) ? 1.0f : 0.0f;                                    \
+      } else if constexpr (std::is_arithmetic_v<X>) {                     \
+        return (y FLIPPED x).template cast<float>();                      \
+      } else {                                                            \
+        return (x OP y).template cast<float>();                           \
+      }                                                                   \
+    }                                                                     \
+  };
+DIM_COMPARISON(EqualFn, ==, ==)
+DIM_COMPARISON(GreaterFn, >, <)
+DIM_COMPARISON(GreaterOrEqualFn, >=, <=)
+DIM_COMPARISON(LessFn, <, >)
+DIM_COMPARISON(LessOrEqualFn, <=, >=)
+#undef DIM_COMPARISON
+
+template <typename F>
+constexpr bool IsComparison() {
+  return requires { F::kCompare; };
+}
+template <typename F>
+constexpr bool HasDeviceKernel() {
+  return requires { F::kSpec; };
+}
 
 // A broadcast walk over the output after merging neighbouring dimensions that broadcast
 // alike: sizes[i], and whether A and B each cover dimension i (else they repeat along it).
@@ -130,11 +182,18 @@ template <typename F>
 class BinaryOp final : public Op {
  public:
   Result<std::vector<ValueInfo>> Infer(const std::vector<ValueInfo>& inputs) override {
-    DIM_RETURN_IF_ERROR(RequireFloat(inputs, 0));
-    DIM_RETURN_IF_ERROR(RequireFloat(inputs, 1));
+    if constexpr (IsComparison<F>()) {
+      // Any of the types held in float storage; int64 constants are converted.
+      for (size_t i = 0; i < 2; ++i) DIM_RETURN_IF_ERROR(RequireNumeric(inputs, i));
+    } else {
+      DIM_RETURN_IF_ERROR(RequireFloat(inputs, 0));
+      DIM_RETURN_IF_ERROR(RequireFloat(inputs, 1));
+    }
     Result<Shape> y = BroadcastShapes(inputs[0].shape, inputs[1].shape);
     if (!y.ok()) return Status::InvalidArgument("shape mismatch: " + y.status().message());
-    return std::vector<ValueInfo>{FloatValue(std::move(*y))};
+    ValueInfo out = FloatValue(std::move(*y));
+    if constexpr (IsComparison<F>()) out.type = DType::kBool;
+    return std::vector<ValueInfo>{std::move(out)};
   }
 
   Status Run(KernelInputs& inputs, std::span<Tensor> outputs) const override {
@@ -178,8 +237,10 @@ class BinaryOp final : public Op {
 
   OpSpec spec() const override {
     OpSpec s;
-    s.kind = OpSpec::Kind::kBinary;
-    s.binary = F::kSpec;
+    if constexpr (HasDeviceKernel<F>()) {
+      s.kind = OpSpec::Kind::kBinary;
+      s.binary = F::kSpec;
+    }
     return s;
   }
 };
@@ -197,6 +258,24 @@ Result<std::unique_ptr<Op>> MakeMul(const onnx::NodeProto&, int64_t) {
 }
 Result<std::unique_ptr<Op>> MakeDiv(const onnx::NodeProto&, int64_t) {
   return std::unique_ptr<Op>(std::make_unique<BinaryOp<DivFn>>());
+}
+Result<std::unique_ptr<Op>> MakePow(const onnx::NodeProto&, int64_t) {
+  return std::unique_ptr<Op>(std::make_unique<BinaryOp<PowFn>>());
+}
+Result<std::unique_ptr<Op>> MakeEqual(const onnx::NodeProto&, int64_t) {
+  return std::unique_ptr<Op>(std::make_unique<BinaryOp<EqualFn>>());
+}
+Result<std::unique_ptr<Op>> MakeGreater(const onnx::NodeProto&, int64_t) {
+  return std::unique_ptr<Op>(std::make_unique<BinaryOp<GreaterFn>>());
+}
+Result<std::unique_ptr<Op>> MakeGreaterOrEqual(const onnx::NodeProto&, int64_t) {
+  return std::unique_ptr<Op>(std::make_unique<BinaryOp<GreaterOrEqualFn>>());
+}
+Result<std::unique_ptr<Op>> MakeLess(const onnx::NodeProto&, int64_t) {
+  return std::unique_ptr<Op>(std::make_unique<BinaryOp<LessFn>>());
+}
+Result<std::unique_ptr<Op>> MakeLessOrEqual(const onnx::NodeProto&, int64_t) {
+  return std::unique_ptr<Op>(std::make_unique<BinaryOp<LessOrEqualFn>>());
 }
 
 }  // namespace dim::core

@@ -5,13 +5,15 @@
 namespace dim::core {
 namespace {
 
-class Identity final : public Op {
+class Identity final : public PassThroughOp {
  public:
   explicit Identity(bool has_mask) : has_mask_(has_mask) {}
 
   Result<std::vector<ValueInfo>> Infer(const std::vector<ValueInfo>& inputs) override {
-    DIM_RETURN_IF_ERROR(RequireFloat(inputs, 0));
-    std::vector<ValueInfo> out = {FloatValue(inputs[0].shape)};
+    DIM_RETURN_IF_ERROR(RequireNumeric(inputs, 0));
+    ValueInfo y = FloatValue(inputs[0].shape);
+    y.type = inputs[0].type;  // A label or a boolean stays one.
+    std::vector<ValueInfo> out = {std::move(y)};
     if (has_mask_) {
       // Dropout's boolean mask: it exists, but nothing float may consume it.
       ValueInfo mask;
@@ -20,17 +22,6 @@ class Identity final : public Op {
       out.push_back(std::move(mask));
     }
     return out;
-  }
-
-  Status Run(KernelInputs& inputs, std::span<Tensor> outputs) const override {
-    outputs[0] = inputs.Take(0);
-    return Status::Ok();
-  }
-
-  OpSpec spec() const override {
-    OpSpec s;
-    s.kind = OpSpec::Kind::kReshape;
-    return s;
   }
 
  private:

@@ -1,6 +1,9 @@
-// Element-wise activations, applied in place when the input is not read again:
-// Relu, LeakyRelu, Sigmoid, Tanh and Clip (opsets 6-21).
+// Element-wise activations and math, applied in place when the input is not read again:
+// Relu, LeakyRelu, Sigmoid, Tanh and Clip (opsets 6-21), which the GPU backend also runs,
+// and Abs, Neg, Exp, Log, Sqrt and Erf (opsets 6-21), which converted models use around the
+// ONNX-ML operators and which run on the CPU.
 #include <Eigen/Core>
+#include <cmath>
 #include <limits>
 
 #include "core/infer/node_attributes.h"
@@ -44,14 +47,39 @@ struct ClipFn {
   void operator()(ArrayMap x) const { x = x.max(min).min(max); }
 };
 
-// Runs fn over a copy of input 0, or over input 0 itself at its last use.
+struct AbsFn {
+  void operator()(ArrayMap x) const { x = x.abs(); }
+};
+struct NegFn {
+  void operator()(ArrayMap x) const { x = -x; }
+};
+struct ExpFn {
+  void operator()(ArrayMap x) const { x = x.exp(); }
+};
+struct LogFn {
+  void operator()(ArrayMap x) const { x = x.log(); }
+};
+struct SqrtFn {
+  void operator()(ArrayMap x) const { x = x.sqrt(); }
+};
+struct ErfFn {
+  void operator()(ArrayMap x) const {
+    for (float& v : x) v = std::erf(v);
+  }
+};
+
+// What a backend other than the CPU runs: the functions that describe themselves.
 template <typename F>
 OpSpec UnarySpec(const F& fn) {
   OpSpec s;
-  s.kind = OpSpec::Kind::kUnary;
-  fn.Describe(s);
+  if constexpr (requires(OpSpec & spec) { fn.Describe(spec); }) {
+    s.kind = OpSpec::Kind::kUnary;
+    fn.Describe(s);
+  }
   return s;
 }
+
+// Runs fn over a copy of input 0, or over input 0 itself at its last use.
 
 template <typename F>
 Status ApplyInPlace(const F& fn, KernelInputs& inputs, std::span<Tensor> outputs) {
@@ -130,6 +158,13 @@ Result<std::unique_ptr<Op>> MakeSigmoid(const onnx::NodeProto&, int64_t) {
 }
 
 Result<std::unique_ptr<Op>> MakeTanh(const onnx::NodeProto&, int64_t) { return Make(TanhFn{}); }
+
+Result<std::unique_ptr<Op>> MakeAbs(const onnx::NodeProto&, int64_t) { return Make(AbsFn{}); }
+Result<std::unique_ptr<Op>> MakeNeg(const onnx::NodeProto&, int64_t) { return Make(NegFn{}); }
+Result<std::unique_ptr<Op>> MakeExp(const onnx::NodeProto&, int64_t) { return Make(ExpFn{}); }
+Result<std::unique_ptr<Op>> MakeLog(const onnx::NodeProto&, int64_t) { return Make(LogFn{}); }
+Result<std::unique_ptr<Op>> MakeSqrt(const onnx::NodeProto&, int64_t) { return Make(SqrtFn{}); }
+Result<std::unique_ptr<Op>> MakeErf(const onnx::NodeProto&, int64_t) { return Make(ErfFn{}); }
 
 Result<std::unique_ptr<Op>> MakeClip(const onnx::NodeProto& node, int64_t opset) {
   const NodeAttributes attrs(node);
