@@ -75,13 +75,14 @@ Result<int64_t> ReadRows(CsvReader& reader, int64_t max_rows, Matrix* out,
 // the model on errors. An output that is not finite is an error that names its cause, so
 // that it never leaves the node as a summary no one can read.
 Result<Matrix> RunModel(const Model& model, const std::string& id, const Matrix& input,
-                        const std::string& source, int64_t first_row) {
+                        const std::string& source, int64_t first_row,
+                        std::vector<int64_t>* labels = nullptr) {
   if (input.cols() != model.input_width()) {
     return Status::InvalidArgument("model '" + id + "' expects " +
                                    std::to_string(model.input_width()) + " input columns, got " +
                                    std::to_string(input.cols()));
   }
-  auto out = model.Run(input);
+  auto out = model.Run(input, labels);
   if (!out.ok()) return out.status().WithPrefix("model '" + id + "'");
   if (!out->allFinite()) {
     for (Eigen::Index r = 0; r < out->rows(); ++r) {
@@ -119,19 +120,23 @@ Result<Summary> RunSummaryTask(ModelRepository& models, const DatasetCatalog& da
   const auto& dp = task.differential_privacy;
   if (dp) DIM_RETURN_IF_ERROR(CheckDifferentialPrivacy(*dp).WithPrefix("differential_privacy"));
   const bool classify = task.task == "classification" ||
-                        (task.task.empty() && model->output_width() > 1);
+                        (task.task.empty() && (model->output_width() > 1 || model->has_labels()));
   SummaryBuilder summary(classify);
   const std::string source = "dataset '" + task.dataset + "'";
   Matrix batch;
+  // A classifier's own labels count its classes (its probabilities are the output).
+  std::vector<int64_t> labels;
+  std::vector<int64_t>* want_labels = classify && model->has_labels() ? &labels : nullptr;
   for (int64_t done = 0;;) {
     if (cancel.cancelled()) return Status::Cancelled("task cancelled");
     DIM_ASSIGN_OR_RETURN(int64_t rows, ReadRows(*reader, batch_rows, &batch, source));
     if (rows == 0) break;
-    DIM_ASSIGN_OR_RETURN(Matrix outputs, RunModel(*model, task.model_id, batch, source, done + 1));
+    DIM_ASSIGN_OR_RETURN(Matrix outputs,
+                         RunModel(*model, task.model_id, batch, source, done + 1, want_labels));
     done += rows;
     cancel.AddRowsDone(rows);
     if (dp) ClipOutputs(*dp, outputs);
-    DIM_RETURN_IF_ERROR(summary.Add(outputs));
+    DIM_RETURN_IF_ERROR(summary.Add(outputs, labels));
   }
   if (!dp) return summary.Finish();
   RandomLaplaceNoise noise;

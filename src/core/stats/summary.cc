@@ -82,9 +82,13 @@ Result<ColumnSummary> ReadColumn(const nlohmann::json& json, const std::string& 
 
 SummaryBuilder::SummaryBuilder(bool count_classes) : count_classes_(count_classes) {}
 
-Status SummaryBuilder::Add(const Matrix& outputs) {
+Status SummaryBuilder::Add(const Matrix& outputs, std::span<const int64_t> labels) {
   const int64_t rows = outputs.rows();
   if (rows == 0) return Status::Ok();
+  if (!labels.empty() && static_cast<int64_t>(labels.size()) != rows) {
+    return Status::InvalidArgument(std::to_string(labels.size()) + " labels for " +
+                                   std::to_string(rows) + " rows");
+  }
   const auto width = static_cast<size_t>(outputs.cols());
   if (width == 0) return Status::InvalidArgument("outputs have rows but no columns");
   if (mean_.empty()) {
@@ -116,7 +120,11 @@ Status SummaryBuilder::Add(const Matrix& outputs) {
       max_[j] = std::max(max_[j], x);
     }
     if (count_classes_) {
-      if (width == 1) {
+      const int64_t classes = static_cast<int64_t>(class_counts_.size());
+      if (!labels.empty() && labels[static_cast<size_t>(i)] >= 0 &&
+          labels[static_cast<size_t>(i)] < classes) {
+        ++class_counts_[static_cast<size_t>(labels[static_cast<size_t>(i)])];
+      } else if (width == 1) {
         ++class_counts_[row[0] >= 0.5f ? 1 : 0];
       } else {
         // max_element returns the first of equal maxima: ties go to the lowest index.

@@ -26,7 +26,8 @@ struct Summary {
   int64_t rows = 0;
   std::vector<ColumnSummary> columns;
   // Count of rows per predicted class; empty when the task is not a classification.
-  // For one output column the class is 1 when the value is >= 0.5, else 0; for several,
+  // A classifier's own label decides when the model gives one in 0..classes-1; otherwise,
+  // for one output column the class is 1 when the value is >= 0.5, else 0; for several,
   // it is the argmax (ties to the lowest index).
   std::vector<int64_t> class_counts;
 };
@@ -39,9 +40,10 @@ class SummaryBuilder final {
   explicit SummaryBuilder(bool count_classes);
 
   // outputs: rows x width; the width is fixed by the first non-empty batch. A batch with no
-  // rows is ignored. INVALID_ARGUMENT when a later batch has another width, or when a batch
-  // has rows but no columns.
-  [[nodiscard]] Status Add(const Matrix& outputs);
+  // rows is ignored. labels: empty, or the model's predicted label per row, which counts
+  // the row's class when it is one of 0..classes-1. INVALID_ARGUMENT when a later batch has
+  // another width, when a batch has rows but no columns, or labels of another length.
+  [[nodiscard]] Status Add(const Matrix& outputs, std::span<const int64_t> labels = {});
 
   // The summary of all rows added so far (rows == 0 and no columns when none).
   Summary Finish() const;

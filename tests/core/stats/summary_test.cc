@@ -126,6 +126,22 @@ TEST(SummaryBuilder, SmallExampleByHand) {
   EXPECT_TRUE(s.class_counts.empty());
 }
 
+TEST(SummaryBuilder, ClassesComeFromTheLabelsWhenTheModelGivesThem) {
+  // A classifier's label may disagree with the highest probability (a threshold on one
+  // score column, say): the label counts; one outside 0..classes-1 falls back to argmax.
+  Matrix m(4, 2);
+  m << 0.6, 0.4,  //
+      0.6, 0.4,   //
+      0.2, 0.8,   //
+      0.9, 0.1;
+  const std::vector<int64_t> labels = {1, 0, 1, 42};
+  SummaryBuilder builder(true);
+  ASSERT_TRUE(builder.Add(m, labels).ok());
+  EXPECT_EQ(builder.Finish().class_counts, (std::vector<int64_t>{2, 2}));
+  const std::vector<int64_t> short_labels = {1};
+  EXPECT_EQ(SummaryBuilder(true).Add(m, short_labels).code(), StatusCode::kInvalidArgument);
+}
+
 TEST(SummaryBuilder, OneRowHasZeroVariance) {
   Matrix m(1, 2);
   m << 7.5f, -3.0f;
