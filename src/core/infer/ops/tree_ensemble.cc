@@ -4,10 +4,12 @@
 // Runtime's reading of the specification wherever the specification is vague (two classes
 // with one score column, base values, labels), since it is the reference for parity.
 //
-// The trees are flattened into arrays of branch nodes (16 bytes each) whose children are
-// either branch indices (>= 0) or leaves (~leaf). A batch is walked tree by tree, every row
-// through one tree before the next, so that a tree's nodes stay in cache.
+// The attributes are read and checked into a Forest, which is then laid out for walking
+// (Layout: 16-byte nodes, siblings side by side, branch-free steps). A batch is walked tree
+// by tree, every row through one tree before the next, so that a tree's nodes stay in
+// cache, eight rows at a time so that their loads overlap.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -246,59 +248,174 @@ Result<Forest> ReadForest(const onnx::NodeProto& node, const std::string& weight
   return forest;
 }
 
-// The leaf row `x` reaches in the tree rooted at `i`.
-template <Mode M, bool Missing>
-int32_t FindLeaf(const Forest& f, int32_t i, const float* x) {
-  const BranchNode* nodes = f.nodes.data();
-  while (i >= 0) {
-    const BranchNode& n = nodes[i];
-    const float v = x[n.feature];
-    bool go;
-    if constexpr (M == Mode::kLeaf) {
-      go = GoesAny(f.modes[static_cast<size_t>(i)], v, n.threshold);
-    } else {
-      go = Goes<M>(v, n.threshold);
-    }
-    if constexpr (Missing)
-      go = go || (f.missing_true[static_cast<size_t>(i)] != 0 && std::isnan(v));
-    i = go ? n.true_child : n.false_child;
+// The ensemble laid out for walking: each tree breadth first, the two children of a
+// branch node side by side (true child at `child`, false child at `child + 1`), so that a
+// step is branch-free: child + (branch & !go). A leaf is its own child, so rows that reach
+// a leaf early stay there while the others go on; every row takes the tree's depth in
+// steps, and several rows walk at once, their loads overlapping.
+struct FlatNode {
+  float value;      // A branch's threshold; a leaf's weight (single_) or its id (bit_cast).
+  int32_t feature;  // A branch's feature; 0 for a leaf.
+  int32_t child;    // A branch's true child; a leaf itself.
+  uint8_t branch;   // 1 for a branch node.
+  uint8_t missing;  // 1 when a missing value (NaN) goes to the true child.
+  Mode mode;
+  uint8_t unused = 0;
+};
+static_assert(sizeof(FlatNode) == 16);
+
+struct Layout {
+  std::vector<FlatNode> nodes;
+  std::vector<int32_t> roots;
+  std::vector<int32_t> depth;  // Per tree: steps from the root to its deepest leaf.
+  // Every leaf holds exactly one weight, all for target `single_target`: the weight is in
+  // the leaf's value and each row has a score for that target once a tree is walked.
+  bool single = false;
+  int32_t single_target = 0;
+};
+
+Layout LayOut(const Forest& f) {
+  Layout out;
+  const size_t leaves = f.leaf_begin.size() - 1;
+  out.single = leaves > 0;
+  for (size_t l = 0; l < leaves && out.single; ++l) {
+    out.single = f.leaf_begin[l + 1] - f.leaf_begin[l] == 1 &&
+                 f.weights[f.leaf_begin[l]].target == f.weights[0].target;
   }
-  return ~i;
+  if (out.single) out.single_target = f.weights[0].target;
+  auto leaf_node = [&](int32_t leaf, int32_t self) {
+    FlatNode n{};
+    n.value = out.single ? f.weights[f.leaf_begin[static_cast<size_t>(leaf)]].value
+                         : std::bit_cast<float>(leaf);
+    n.child = self;
+    n.mode = Mode::kLeaf;
+    return n;
+  };
+  // `place(c, slot)` writes node c (a branch index, or ~leaf) at `slot`; a branch's
+  // children are queued to be placed side by side.
+  std::vector<std::pair<int32_t, int32_t>> queue;  // (node, slot)
+  for (const int32_t root : f.roots) {
+    const int32_t base = static_cast<int32_t>(out.nodes.size());
+    out.roots.push_back(base);
+    out.nodes.emplace_back();
+    queue.assign(1, {root, base});
+    std::vector<int32_t> level(1, 0);
+    int32_t depth = 0;
+    for (size_t q = 0; q < queue.size(); ++q) {
+      const auto [c, slot] = queue[q];
+      const int32_t d = level[q];
+      depth = std::max(depth, d);
+      if (c < 0) {
+        out.nodes[static_cast<size_t>(slot)] = leaf_node(~c, slot);
+        continue;
+      }
+      const BranchNode& b = f.nodes[static_cast<size_t>(c)];
+      const int32_t children = static_cast<int32_t>(out.nodes.size());
+      out.nodes.emplace_back();
+      out.nodes.emplace_back();
+      FlatNode n{};
+      n.value = b.threshold;
+      n.feature = b.feature;
+      n.child = children;
+      n.branch = 1;
+      n.missing = f.missing_true[static_cast<size_t>(c)];
+      n.mode = f.modes[static_cast<size_t>(c)];
+      out.nodes[static_cast<size_t>(slot)] = n;
+      queue.emplace_back(b.true_child, children);
+      queue.emplace_back(b.false_child, children + 1);
+      level.push_back(d + 1);
+      level.push_back(d + 1);
+    }
+    out.depth.push_back(depth);
+  }
+  return out;
+}
+
+template <Mode M, bool Missing>
+inline int32_t Step(const FlatNode* nodes, int32_t i, const float* x) {
+  const FlatNode& n = nodes[i];
+  const float v = x[n.feature];
+  bool go;
+  if constexpr (M == Mode::kLeaf) {
+    go = GoesAny(n.mode, v, n.value);
+  } else {
+    go = Goes<M>(v, n.value);
+  }
+  if constexpr (Missing) go = go || (n.missing != 0 && std::isnan(v));
+  return n.child + static_cast<int32_t>(n.branch & static_cast<uint8_t>(!go));
+}
+
+// Adds leaf `n`'s weights to one row's scores (s) and marks them present (h).
+inline void AddLeaf(const Forest& f, const Layout& layout, Aggregate agg, const FlatNode& n,
+                    float* s, uint8_t* h) {
+  auto add = [agg](float& score, uint8_t& has, float w) {
+    switch (agg) {
+      case Aggregate::kSum:
+      case Aggregate::kAverage:
+        score += w;
+        break;
+      case Aggregate::kMin:
+        score = has == 0 || w < score ? w : score;
+        break;
+      case Aggregate::kMax:
+        score = has == 0 || w > score ? w : score;
+        break;
+    }
+    has = 1;
+  };
+  if (layout.single) {
+    add(s[layout.single_target], h[layout.single_target], n.value);
+    return;
+  }
+  const auto leaf = static_cast<size_t>(std::bit_cast<int32_t>(n.value));
+  for (uint32_t k = f.leaf_begin[leaf]; k < f.leaf_begin[leaf + 1]; ++k) {
+    const Weight w = f.weights[k];
+    add(s[w.target], h[w.target], w.value);
+  }
 }
 
 // Scores per row and target: scores[r * targets + t], has[...] set once a weight reached it.
+// Tree by tree, so that a tree's nodes stay in cache, kGroup rows walking it together.
 template <Mode M, bool Missing>
-void Accumulate(const Forest& f, Aggregate agg, const float* x, int64_t rows, int64_t stride,
-                float* scores, uint8_t* has) {
+void Accumulate(const Forest& f, const Layout& layout, Aggregate agg, const float* x, int64_t rows,
+                int64_t stride, float* scores, uint8_t* has) {
+  constexpr int kGroup = 8;
+  constexpr int32_t kMaxLockstepDepth = 48;
+  const FlatNode* nodes = layout.nodes.data();
   const int64_t targets = f.targets;
-  for (const int32_t root : f.roots) {
-    for (int64_t r = 0; r < rows; ++r) {
-      const int32_t leaf = FindLeaf<M, Missing>(f, root, x + r * stride);
-      const uint32_t end = f.leaf_begin[static_cast<size_t>(leaf) + 1];
-      float* s = scores + r * targets;
-      uint8_t* h = has + r * targets;
-      for (uint32_t k = f.leaf_begin[static_cast<size_t>(leaf)]; k < end; ++k) {
-        const Weight w = f.weights[k];
-        switch (agg) {
-          case Aggregate::kSum:
-          case Aggregate::kAverage:
-            s[w.target] += w.value;
-            break;
-          case Aggregate::kMin:
-            s[w.target] = h[w.target] == 0 || w.value < s[w.target] ? w.value : s[w.target];
-            break;
-          case Aggregate::kMax:
-            s[w.target] = h[w.target] == 0 || w.value > s[w.target] ? w.value : s[w.target];
-            break;
-        }
-        h[w.target] = 1;
+  for (size_t t = 0; t < layout.roots.size(); ++t) {
+    const int32_t root = layout.roots[t];
+    const int32_t depth = layout.depth[t];
+    int64_t r = 0;
+    // Deep trees (a long chain, say) are walked row by row, each stopping at its leaf:
+    // walking every row the whole depth would cost far more than the paths themselves.
+    const bool lockstep = depth <= kMaxLockstepDepth;
+    for (; lockstep && r + kGroup <= rows; r += kGroup) {
+      int32_t at[kGroup];
+      const float* row[kGroup];
+      for (int g = 0; g < kGroup; ++g) {
+        at[g] = root;
+        row[g] = x + (r + g) * stride;
       }
+      for (int32_t d = 0; d < depth; ++d) {
+#pragma GCC unroll 8
+        for (int g = 0; g < kGroup; ++g) at[g] = Step<M, Missing>(nodes, at[g], row[g]);
+      }
+      for (int g = 0; g < kGroup; ++g) {
+        AddLeaf(f, layout, agg, nodes[at[g]], scores + (r + g) * targets, has + (r + g) * targets);
+      }
+    }
+    for (; r < rows; ++r) {
+      int32_t at = root;
+      const float* row = x + r * stride;
+      while (nodes[at].branch != 0) at = Step<M, Missing>(nodes, at, row);
+      AddLeaf(f, layout, agg, nodes[at], scores + r * targets, has + r * targets);
     }
   }
 }
 
-using AccumulateFn = void (*)(const Forest&, Aggregate, const float*, int64_t, int64_t, float*,
-                              uint8_t*);
+using AccumulateFn = void (*)(const Forest&, const Layout&, Aggregate, const float*, int64_t,
+                              int64_t, float*, uint8_t*);
 
 template <bool Missing>
 AccumulateFn PickAccumulate(const Forest& f) {
@@ -354,6 +471,7 @@ class TreeEnsembleRegressor final : public Op {
         agg_(agg),
         transform_(transform),
         base_values_(std::move(base_values)),
+        layout_(LayOut(forest_)),
         accumulate_(PickAccumulate(forest_)) {}
 
   Result<std::vector<ValueInfo>> Infer(const std::vector<ValueInfo>& inputs) override {
@@ -368,7 +486,7 @@ class TreeEnsembleRegressor final : public Op {
     Tensor y = Tensor::Uninitialized({rows, targets});
     std::fill(y.data(), y.data() + y.size(), 0.0f);
     std::vector<uint8_t> has(static_cast<size_t>(rows * targets), 0);
-    accumulate_(forest_, agg_, x.data(), rows, x.dim(1), y.data(), has.data());
+    accumulate_(forest_, layout_, agg_, x.data(), rows, x.dim(1), y.data(), has.data());
     const float trees = static_cast<float>(forest_.roots.size());
     const bool per_target = base_values_.size() == static_cast<size_t>(targets);
     // With one target, a single base value is its origin (ONNX Runtime's reading).
@@ -398,6 +516,7 @@ class TreeEnsembleRegressor final : public Op {
   Aggregate agg_;
   PostTransform transform_;
   std::vector<float> base_values_;
+  Layout layout_;
   AccumulateFn accumulate_;
 };
 
@@ -411,6 +530,7 @@ class TreeEnsembleClassifier final : public Op {
         labels_(std::move(labels)),
         binary_case_(binary_case),
         weights_positive_(weights_positive),
+        layout_(LayOut(forest_)),
         accumulate_(PickAccumulate(forest_)) {}
 
   Result<std::vector<ValueInfo>> Infer(const std::vector<ValueInfo>& inputs) override {
@@ -428,7 +548,7 @@ class TreeEnsembleClassifier final : public Op {
     Tensor z = Tensor::Uninitialized({rows, classes});
     std::fill(z.data(), z.data() + z.size(), 0.0f);
     std::vector<uint8_t> has(static_cast<size_t>(rows * classes), 0);
-    accumulate_(forest_, Aggregate::kSum, x.data(), rows, x.dim(1), z.data(), has.data());
+    accumulate_(forest_, layout_, Aggregate::kSum, x.data(), rows, x.dim(1), z.data(), has.data());
     Tensor label = Tensor::Uninitialized({rows});
     for (int64_t r = 0; r < rows; ++r) {
       float* s = z.data() + r * classes;
@@ -522,6 +642,7 @@ class TreeEnsembleClassifier final : public Op {
   ClassLabels labels_;
   bool binary_case_;
   bool weights_positive_;
+  Layout layout_;
   AccumulateFn accumulate_;
 };
 
