@@ -2,12 +2,15 @@
 //
 //   infer_bench MODEL.onnx [--batches 1,64,4096] [--seconds S] [--threads N]
 //               [--flops-per-row F]
+//     prints "model rss_mb=M" (resident memory the loaded model adds), then per batch
+//     "infer batch=B threads=N rows_per_s=R ...".
 //       Times Model::Run on random input, each batch size for S seconds; prints one
 //       machine-readable line per batch: "infer batch=B rows_per_s=.. us_per_row=.. gflops=..".
 //       With N > 1 threads, N workers call Run concurrently (Run is thread-safe) on their
 //       own inputs, and rows/s is the total.
 //   infer_bench --csv FILE
-//       Streams FILE with CsvReader in 4096-row batches; prints "csv bytes=.. seconds=.. mb_per_s=..".
+//       Streams FILE with CsvReader in 4096-row batches; prints "csv bytes=.. seconds=..
+//       mb_per_s=..".
 //   infer_bench --summarise MODEL FILE
 //       CsvReader -> Model::Run -> SummaryBuilder over FILE, as a node task does; prints
 //       "summarise rows=.. seconds=.. rows_per_s=.. peak_rss_mb=..".
@@ -44,13 +47,14 @@ double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
 
-// Peak resident set size in MiB (VmHWM), or -1 when /proc is unavailable.
-double PeakRssMb() {
+// A /proc/self/status figure in MiB ("VmHWM:" the peak resident set, "VmRSS:" the
+// current one), or -1 when /proc is unavailable.
+double StatusMb(const std::string& key) {
   std::ifstream status("/proc/self/status");
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) {
-      std::istringstream in(line.substr(6));
+    if (line.rfind(key, 0) == 0) {
+      std::istringstream in(line.substr(key.size()));
       double kb = 0;
       in >> kb;
       return kb / 1024.0;
@@ -58,6 +62,8 @@ double PeakRssMb() {
   }
   return -1;
 }
+
+double PeakRssMb() { return StatusMb("VmHWM:"); }
 
 std::shared_ptr<const dim::core::Model> Load(const std::string& path) {
   auto model = dim::core::Model::LoadFile(path);
@@ -138,7 +144,11 @@ int InferMode(int argc, char** argv) {
     }
   }
   if (threads < 1) Die("--threads must be at least 1");
+  // What the loaded model holds: resident memory after loading it, less before (the file's
+  // bytes and the parsed protobuf are freed by then).
+  const double rss_before = StatusMb("VmRSS:");
   auto model = Load(model_path);
+  std::printf("model rss_mb=%.2f\n", StatusMb("VmRSS:") - rss_before);
   for (int64_t batch : batches) {
     double rows_per_s = TimeRun(*model, batch, seconds, threads);
     std::printf("infer batch=%lld threads=%d rows_per_s=%.1f us_per_row=%.3f gflops=%.3f\n",
@@ -170,8 +180,8 @@ int CsvMode(const std::string& path) {
   const int64_t rows = ForEachBatch(path, [](const Matrix&) {});
   double elapsed = Seconds(start);
   double bytes = static_cast<double>(std::filesystem::file_size(path));
-  std::printf("csv rows=%lld bytes=%.0f seconds=%.3f mb_per_s=%.1f\n",
-              static_cast<long long>(rows), bytes, elapsed, bytes / 1e6 / elapsed);
+  std::printf("csv rows=%lld bytes=%.0f seconds=%.3f mb_per_s=%.1f\n", static_cast<long long>(rows),
+              bytes, elapsed, bytes / 1e6 / elapsed);
   return 0;
 }
 
@@ -187,8 +197,8 @@ int SummariseMode(const std::string& model_path, const std::string& path) {
   auto summary = builder.Finish();
   double elapsed = Seconds(start);
   std::printf("summarise rows=%lld seconds=%.3f rows_per_s=%.1f peak_rss_mb=%.1f\n",
-              static_cast<long long>(summary.rows), elapsed,
-              static_cast<double>(rows) / elapsed, PeakRssMb());
+              static_cast<long long>(summary.rows), elapsed, static_cast<double>(rows) / elapsed,
+              PeakRssMb());
   return 0;
 }
 
