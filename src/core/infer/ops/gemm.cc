@@ -1,8 +1,13 @@
-// Gemm: Y = alpha * op(A) * op(B) + beta * C, with C broadcast to Y (opsets 7-21).
+// Gemm: Y = alpha * op(A) * op(B) + beta * C, with C broadcast to Y (opsets 7-21). A dense
+// layer (constant B, C absent or a constant row of biases, A not transposed) runs on B
+// packed at load time (packed_gemm.h); any other Gemm on Eigen.
 #include <Eigen/Core>
+#include <memory>
+#include <vector>
 
 #include "core/infer/node_attributes.h"
 #include "core/infer/ops/op_factories.h"
+#include "core/infer/ops/packed_gemm.h"
 #include "onnx.pb.h"
 
 namespace dim::core {
@@ -44,11 +49,20 @@ class Gemm final : public Op {
       }
       has_c_ = true;
     }
+    Pack(inputs);
     return std::vector<ValueInfo>{FloatValue(y)};
   }
 
   Status Run(KernelInputs& inputs, std::span<Tensor> outputs) const override {
     const Tensor& a = inputs[0];
+    if (packed_ != nullptr) {
+      if (a.rank() != 2 || a.dim(1) != packed_->k())
+        return Status::Internal("Gemm: shape mismatch");
+      Tensor y = Tensor::Uninitialized({a.dim(0), packed_->n()});
+      packed_->Multiply(a.data(), a.dim(0), a.dim(1), y.data(), packed_->n());
+      outputs[0] = std::move(y);
+      return Status::Ok();
+    }
     const Tensor& b = inputs[1];
     const ConstMap am(a.data(), a.dim(0), a.dim(1));
     const ConstMap bm(b.data(), b.dim(0), b.dim(1));
@@ -87,6 +101,27 @@ class Gemm final : public Op {
   }
 
  private:
+  // Packs B (and beta * C) when the Gemm is a dense layer: B constant, A not transposed, C
+  // absent or a constant row [n] / [1, n].
+  void Pack(const std::vector<ValueInfo>& inputs) {
+    const ValueInfo& b = inputs[1];
+    if (trans_a_ || b.constant == nullptr || b.constant->rank() != 2) return;
+    const Tensor& bt = *b.constant;
+    const int64_t k = trans_b_ ? bt.dim(1) : bt.dim(0);
+    const int64_t n = trans_b_ ? bt.dim(0) : bt.dim(1);
+    std::vector<float> bias;
+    if (has_c_ && beta_ != 0.0f) {
+      const ValueInfo& c = inputs[2];
+      if (c.constant == nullptr || c.constant->size() != n ||
+          (c.constant->rank() == 2 && c.constant->dim(0) != 1) || c.constant->rank() > 2) {
+        return;
+      }
+      for (int64_t j = 0; j < n; ++j) bias.push_back(beta_ * c.constant->data()[j]);
+    }
+    packed_ = std::make_shared<const PackedMatrix>(bt.data(), k, n, trans_b_ ? 1 : n,
+                                                   trans_b_ ? k : 1, alpha_, bias);
+  }
+
   template <typename L, typename R>
   void Multiply(const L& lhs, const R& rhs, bool accumulate, MutMap& y) const {
     if (y.size() == 0) return;
@@ -129,6 +164,7 @@ class Gemm final : public Op {
   bool trans_a_;
   bool trans_b_;
   bool has_c_ = false;
+  std::shared_ptr<const PackedMatrix> packed_;  // Set for a dense layer.
 };
 
 }  // namespace
