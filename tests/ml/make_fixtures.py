@@ -51,6 +51,7 @@ ONNX Runtime behaviour the reference reproduces (and dim must too):
 
 from __future__ import annotations
 
+import json
 import math
 import pathlib
 import sys
@@ -721,11 +722,25 @@ def default_ops_fixture():
                   "Where on Greater/Less/Equal (one with a scalar branch), Concat → [N, 52]")
 
 
+def dataset_csv():
+    """breast_cancer.csv: the random forest fixture's rows as a dataset (a header of the
+    features' names, then one row each), for the README's local-mode example."""
+    from sklearn.datasets import load_breast_cancer
+    names = [n.replace(" ", "_") for n in load_breast_cancer().feature_names]
+    rows = json.loads((FIXTURES_DIR / "random_forest_classifier.json").read_text())["input"]
+    with open(FIXTURES_DIR / "breast_cancer.csv", "w") as f:
+        f.write(",".join(names) + "\n")
+        for row in rows:
+            f.write(",".join(_number(v) for v in row) + "\n")
+
+
 def main():
     FIXTURES_DIR.mkdir(exist_ok=True)
-    for old in list(FIXTURES_DIR.glob("*.onnx")) + list(FIXTURES_DIR.glob("*.json")):
+    for old in (list(FIXTURES_DIR.glob("*.onnx")) + list(FIXTURES_DIR.glob("*.json")) +
+                list(FIXTURES_DIR.glob("*.csv"))):
         old.unlink()
     library_fixtures()
+    dataset_csv()
     tree_fixtures()
     ml_operator_fixtures()
     default_ops_fixture()
