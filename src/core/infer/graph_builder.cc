@@ -27,6 +27,10 @@ constexpr int64_t kMaxOpset = 21;
 // graph (a Concat of a value with itself, repeated) could otherwise make gigabytes.
 constexpr int64_t kMinFoldedElements = int64_t{1} << 24;
 
+// The most values per row a model's output may have: a job's batches and summaries hold
+// one column each.
+constexpr int64_t kMaxOutputWidth = int64_t{1} << 14;
+
 std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
 std::string ElemTypeName(int32_t type) {
@@ -246,9 +250,11 @@ class GraphBuilder final {
       const onnx::NodeProto& node = graph_.node(n);
       std::vector<ValueInfo> inputs;
       bool all_constant = true;
+      const bool numeric_constants = ReadsNumericConstants(node);
       for (const std::string& in : node.input()) {
         ValueInfo info;
         if (!in.empty()) {
+          if (numeric_constants) DIM_RETURN_IF_ERROR(HoldInFloats(n, in));
           info = values_.at(in);
           info.name = in;
           all_constant = all_constant && info.is_constant();
@@ -287,6 +293,34 @@ class GraphBuilder final {
         values_[node.output(j)] = std::move(out);
       }
     }
+    return Status::Ok();
+  }
+
+  // Comparisons, Where and Pow read int64 constants as values (a label compared with a
+  // class id, an integer exponent), which the other operators take as parameters.
+  static bool ReadsNumericConstants(const onnx::NodeProto& node) {
+    static const std::unordered_set<std::string> kTypes = {
+        "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual", "Where", "Pow"};
+    return (node.domain().empty() || node.domain() == "ai.onnx") && kTypes.count(node.op_type());
+  }
+
+  // Gives int64 constant `name` its float form too (exact up to 2^24), for the run time.
+  Status HoldInFloats(int n, const std::string& name) {
+    ValueInfo& info = values_.at(name);
+    if (info.ints == nullptr || info.constant != nullptr) return Status::Ok();
+    constexpr int64_t kExact = int64_t{1} << 24;
+    std::vector<float> floats;
+    for (int64_t v : *info.ints) {
+      if (v > kExact || v < -kExact) {
+        return Status::InvalidArgument(Label(n) + ": int64 constant " + Quote(name) + " holds " +
+                                       std::to_string(v) +
+                                       ", beyond 2^24, which values here "
+                                       "cannot be");
+      }
+      floats.push_back(static_cast<float>(v));
+    }
+    info.constant = std::make_shared<const Tensor>(
+        Tensor::FromData(ResolveShape(info.shape, 1), floats.data()));
     return Status::Ok();
   }
 
@@ -343,9 +377,10 @@ class GraphBuilder final {
     return batch_first;
   }
 
-  // A classifier's label output: int64, computed, [N] or [N,1].
+  // A classifier's label output: int64 (or string, which is not computed), [N] or [N,1].
   bool IsLabel(const ValueInfo& value) const {
-    return value.type == DType::kInt64 && !value.is_constant() && BatchFirst(value.shape) &&
+    return (value.type == DType::kInt64 || value.type == DType::kString) && !value.is_constant() &&
+           BatchFirst(value.shape) &&
            (value.shape.size() == 1 || (value.shape.size() == 2 && value.shape[1].IsOne()));
   }
 
@@ -364,7 +399,10 @@ class GraphBuilder final {
         const ValueInfo& out = values_.at(graph_.output(i).name());
         if (out.type == DType::kFloat && !out.is_constant() && BatchFirst(out.shape)) {
           chosen = i;
-          label_name_ = graph_.output(0).name();
+          // String labels are not computed: the classes are counted from the scores.
+          if (values_.at(graph_.output(0).name()).type == DType::kInt64) {
+            label_name_ = graph_.output(0).name();
+          }
           break;
         }
       }
@@ -408,6 +446,12 @@ class GraphBuilder final {
                                          ShapeToString(shape) + " it computes");
         }
       }
+    }
+    DIM_ASSIGN_OR_RETURN(const Dim width, DimProduct(shape, 1, shape.size()));
+    if (width.factor > kMaxOutputWidth) {
+      return Status::InvalidArgument(what + " has " + std::to_string(width.factor) +
+                                     " values per row; at most " + std::to_string(kMaxOutputWidth) +
+                                     " are supported");
     }
     output_name_ = declared.name();
     output_shape_ = shape;

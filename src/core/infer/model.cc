@@ -22,6 +22,21 @@ constexpr int64_t kSliceRows = 128;
 // On a GPU, slices only bound the memory a batch takes: a GPU needs many rows at once to
 // be busy, and each slice pays a round trip from the host.
 constexpr int64_t kGpuSliceRows = 65536;
+// The most floats one value may hold in a slice (64 MiB): a model whose values are wide
+// (a Gather repeating columns, many classes) runs in thinner slices, down to one row.
+constexpr int64_t kSliceElements = int64_t{1} << 24;
+
+// Rows per slice for `graph`: `rows`, or fewer when its widest value would exceed
+// kSliceElements.
+int64_t SliceRows(const Graph& graph, int64_t rows) {
+  int64_t widest = 1;
+  for (const Shape& shape : graph.plan().value_shapes) {
+    int64_t width = 1;
+    for (size_t i = 1; i < shape.size(); ++i) width *= std::max<int64_t>(shape[i].factor, 1);
+    widest = std::max(widest, width);
+  }
+  return std::clamp<int64_t>(kSliceElements / widest, 1, rows);
+}
 
 // Runs input (rows x the graph's input width) through the graph, `run_slice(data, n,
 // slice_labels)` running n rows starting at `data` (slice_labels null unless `labels` is
@@ -148,10 +163,10 @@ Result<Matrix> Model::Run(const Matrix& input, std::vector<int64_t>* labels) con
     Result<Matrix> output = Status::Internal("not run");
     if (executor_ != nullptr && labels == nullptr) {
       output = RunInSlices(
-          *graph_, kGpuSliceRows, input, output_width_, nullptr,
+          *graph_, SliceRows(*graph_, kGpuSliceRows), input, output_width_, nullptr,
           [this](const float* data, int64_t n, Tensor*) { return executor_->Run(data, n); });
     } else {
-      output = RunInSlices(*graph_, kSliceRows, input, output_width_, labels,
+      output = RunInSlices(*graph_, SliceRows(*graph_, kSliceRows), input, output_width_, labels,
                            [this](const float* data, int64_t n, Tensor* slice_labels) {
                              return graph_->Run(
                                  Tensor::FromData(ResolveShape(graph_->input_shape(), n), data),

@@ -30,7 +30,7 @@ Status RequireNumeric(const std::vector<ValueInfo>& inputs, size_t i) {
     return Status::InvalidArgument("input " + std::to_string(i) + " is required");
   }
   const ValueInfo& in = inputs[i];
-  if (in.ints != nullptr) {
+  if (in.ints != nullptr && in.constant == nullptr) {
     return Status::InvalidArgument("input '" + in.name +
                                    "' is an int64 constant; only float32 constants are supported "
                                    "here");

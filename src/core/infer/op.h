@@ -86,8 +86,8 @@ class PassThroughOp : public Op {
 [[nodiscard]] Status RequireFloat(const std::vector<ValueInfo>& inputs, size_t i);
 
 // INVALID_ARGUMENT unless inputs[i] is present and held in float storage at run time:
-// float32, or an int64 or bool value computed by the graph or a float constant (int64
-// constants exist only at load time).
+// float32, or an int64 or bool value computed by the graph, or a constant with a float form
+// (int64 constants have one only where the graph builder gives it: comparisons, Where, Pow).
 [[nodiscard]] Status RequireNumeric(const std::vector<ValueInfo>& inputs, size_t i);
 
 // INVALID_ARGUMENT unless inputs[i], when present, is a float32 constant holding one value;

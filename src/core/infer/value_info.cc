@@ -12,6 +12,8 @@ std::string_view DTypeName(DType type) {
       return "int64";
     case DType::kBool:
       return "bool";
+    case DType::kString:
+      return "string";
     case DType::kOther:
       return "a type other than float32, int64 and bool";
   }

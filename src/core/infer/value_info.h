@@ -17,8 +17,9 @@ namespace dim::core {
 // in float32 storage: float32 itself, int64 values computed at run time (ArgMax's indices,
 // a classifier's labels; exact below 2^24) and booleans (comparisons, 0 or 1). int64
 // constants exist only at load time (shape parameters, indices). kOther is a value no
-// operator here computes with (a string label, a bool flag that is ignored).
-enum class DType { kNone, kFloat, kInt64, kBool, kOther };
+// operator here computes with (a bool flag that is ignored); kString a classifier's string
+// labels, which are never computed either.
+enum class DType { kNone, kFloat, kInt64, kBool, kString, kOther };
 
 std::string_view DTypeName(DType type);
 

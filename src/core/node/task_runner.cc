@@ -19,8 +19,7 @@ Status WidthMismatch(const DatasetEntry& dataset, const CsvReader& reader, const
   const std::string counts = std::to_string(width) + " feature columns but model '" + model_id +
                              "' expects " + std::to_string(expected);
   if (!task.columns.empty()) {
-    return Status::InvalidArgument("dataset '" + dataset.name + "': \"columns\" selects " +
-                                   counts);
+    return Status::InvalidArgument("dataset '" + dataset.name + "': \"columns\" selects " + counts);
   }
   std::string where = dataset.path.filename().string() + " line 1 (header), column " +
                       std::to_string(std::min(width, expected) + 1);
@@ -83,7 +82,12 @@ Result<Matrix> RunModel(const Model& model, const std::string& id, const Matrix&
                                    std::to_string(input.cols()));
   }
   auto out = model.Run(input, labels);
-  if (!out.ok()) return out.status().WithPrefix("model '" + id + "'");
+  if (!out.ok()) {
+    // The model's own errors name it already when its file bears the id.
+    const std::string who = "model '" + id + "'";
+    if (out.status().message().rfind(who, 0) == 0) return out.status();
+    return out.status().WithPrefix(who);
+  }
   if (!out->allFinite()) {
     for (Eigen::Index r = 0; r < out->rows(); ++r) {
       if (out->row(r).allFinite()) continue;
@@ -208,8 +212,7 @@ Result<nlohmann::json> RunStepTask(ModelRepository& models, const DatasetCatalog
     if (rows.rows() * last.output_width() > kMaxClientValues) {
       return Status::ResourceExhausted(
           "the step's output would hold " + std::to_string(rows.rows() * last.output_width()) +
-          " numbers, more than the " + std::to_string(kMaxClientValues) +
-          " a step may return");
+          " numbers, more than the " + std::to_string(kMaxClientValues) + " a step may return");
     }
     if (cancel.cancelled()) return Status::Cancelled("task cancelled");
     DIM_ASSIGN_OR_RETURN(Matrix outputs, run_chain(rows, 1));

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,21 @@ TEST(TreeEnsembleClassifier, GivesProbabilitiesAsTheOutputAndLabelsBesideThem) {
   auto plain = (*model)->Run(testing::Rows(1, 2, {1.0f, 0.0f}));
   ASSERT_TRUE(plain.ok());
   EXPECT_FLOAT_EQ((*plain)(0, 1), 0.6f);
+}
+
+TEST(TreeEnsembleClassifier, WithStringLabelsGivesProbabilitiesAndCountsFromThem) {
+  OnnxModelBuilder b = StumpClassifier([](NodeBuilder& n) {
+    n.proto().mutable_attribute()->RemoveLast();  // classlabels_int64s
+    n.Strings("classlabels_strings", {"low", "mid", "high"});
+  });
+  b.OutputType(0).set_elem_type(onnx::TensorProto::STRING);
+  auto model = b.Load();
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  EXPECT_FALSE((*model)->has_labels());
+  EXPECT_EQ((*model)->output_width(), 3);
+  auto out = (*model)->Run(testing::Rows(1, 2, {1.0f, 0.0f}));
+  ASSERT_TRUE(out.ok());
+  EXPECT_FLOAT_EQ((*out)(0, 1), 0.6f);
 }
 
 TEST(TreeEnsembleClassifier, ZipMapIsReadAsTheProbabilityTensor) {
@@ -290,21 +306,55 @@ TEST(DefaultDomainOps, RejectWhatTheyCannotDo) {
                  }),
                  "node 'w' (Where): condition 'x' is float32; it must be bool");
   ExpectRejected(graph([](OnnxModelBuilder& b) {
-                   b.Int64Initializer("k", {1}, {1});
+                   b.Int64Initializer("k", {1}, {int64_t{1} << 30});
                    b.Node("Equal", {"x", "k"}, {"y"}, "e");
                  }),
-                 "node 'e' (Equal): input 'k' is an int64 constant");
+                 "node 'e' (Equal): int64 constant 'k' holds 1073741824, beyond 2^24");
+}
+
+TEST(DefaultDomainOps, RefusesAnOutputTooWideForABatch) {
+  OnnxModelBuilder b;
+  b.Input("x", {kBatch, 3});
+  b.Int64Initializer("i", {20000}, std::vector<int64_t>(20000, 0));
+  b.Node("Gather", {"x", "i"}, {"y"}, "g").Int("axis", 1);
+  b.Output("y");
+  ExpectRejected(b, "output 'y' has 20000 values per row; at most 16384 are supported");
+}
+
+TEST(DefaultDomainOps, ReduceMaxAndMinKeepNaNAndInfinities) {
+  OnnxModelBuilder b(13);
+  b.Input("x", {kBatch, 2});
+  b.Node("ReduceMax", {"x"}, {"mx"}).Ints("axes", {1});
+  b.Node("ReduceMin", {"x"}, {"mn"}).Ints("axes", {1});
+  b.Node("Concat", {"mx", "mn"}, {"y"}).Int("axis", 1);
+  b.Output("y");
+  const float inf = std::numeric_limits<float>::infinity();
+  auto model = b.Load();
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  auto out = (*model)->Run(testing::Rows(3, 2, {-inf, -inf, 1.0f, NAN, inf, inf}));
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ((*out)(0, 0), -inf);
+  EXPECT_TRUE(std::isnan((*out)(1, 0)));
+  EXPECT_TRUE(std::isnan((*out)(1, 1)));
+  EXPECT_EQ((*out)(2, 1), inf);
 }
 
 TEST(DefaultDomainOps, ComparisonsFeedWhere) {
   OnnxModelBuilder b;
   b.Input("x", {kBatch, 3}).Initializer("zero", {1}, {0.0f}).Initializer("big", {1}, {100.0f});
+  b.Int64Initializer("two", {}, {2});
   b.Node("Greater", {"x", "zero"}, {"c"});
   b.Node("Where", {"c", "x", "big"}, {"w"});
-  b.Node("Neg", {"w"}, {"y"});
+  b.Node("Neg", {"w"}, {"n"});
+  // An int64 constant compared with a value, and as an exponent.
+  b.Node("Equal", {"x", "two"}, {"is_two"});
+  b.Node("Where", {"is_two", "big", "n"}, {"m"});
+  b.Node("Pow", {"m", "two"}, {"y"});
   b.Output("y");
   const Matrix out = testing::LoadAndRun(b, testing::Rows(1, 3, {-1.0f, 2.0f, 0.0f}));
-  EXPECT_TRUE(testing::Near(out, testing::Rows(1, 3, {-100.0f, -2.0f, -100.0f})));
+  EXPECT_TRUE(testing::Near(out, testing::Rows(1, 3, {10000.0f, 10000.0f, 10000.0f})));
+  const Matrix out2 = testing::LoadAndRun(b, testing::Rows(1, 3, {3.0f, 1.0f, 0.0f}));
+  EXPECT_TRUE(testing::Near(out2, testing::Rows(1, 3, {9.0f, 1.0f, 10000.0f})));
 }
 
 }  // namespace

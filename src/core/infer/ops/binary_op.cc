@@ -185,6 +185,9 @@ class BinaryOp final : public Op {
     if constexpr (IsComparison<F>()) {
       // Any of the types held in float storage; int64 constants are converted.
       for (size_t i = 0; i < 2; ++i) DIM_RETURN_IF_ERROR(RequireNumeric(inputs, i));
+    } else if constexpr (std::is_same_v<F, PowFn>) {
+      DIM_RETURN_IF_ERROR(RequireFloat(inputs, 0));
+      DIM_RETURN_IF_ERROR(RequireNumeric(inputs, 1));  // An integer exponent is common.
     } else {
       DIM_RETURN_IF_ERROR(RequireFloat(inputs, 0));
       DIM_RETURN_IF_ERROR(RequireFloat(inputs, 1));

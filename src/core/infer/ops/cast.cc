@@ -24,10 +24,7 @@ class Cast final : public Op {
       ValueInfo v = FloatValue(x.shape);
       v.constant =
           std::make_shared<const Tensor>(Tensor::FromData(ResolveShape(x.shape, 1), values.data()));
-      if (to_ == DType::kBool) {
-        // Folded constants are float; a bool constant is its 0/1 float form.
-        v.type = DType::kFloat;
-      }
+      v.type = to_;  // A bool constant is its 0/1 float form.
       return std::vector<ValueInfo>{std::move(v)};
     }
     if (x.type != DType::kFloat && x.type != DType::kInt64 && x.type != DType::kBool) {

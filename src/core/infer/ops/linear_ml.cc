@@ -117,7 +117,7 @@ class LinearClassifier final : public Op {
     }
     const Dim n = inputs[0].shape[0];
     ValueInfo label = FloatValue({n});
-    label.type = labels_.strings ? DType::kOther : DType::kInt64;
+    label.type = labels_.strings ? DType::kString : DType::kInt64;
     return std::vector<ValueInfo>{std::move(label),
                                   FloatValue({n, Dim::Known(second_class_ ? 2 : targets)})};
   }
@@ -195,7 +195,7 @@ Result<PostTransform> ReadTransform(const onnx::NodeProto& node) {
 
 Result<std::unique_ptr<Op>> MakeLinearRegressor(const onnx::NodeProto& node, int64_t) {
   DIM_ASSIGN_OR_RETURN(const int64_t targets, NodeAttributes(node).Int("targets", 1));
-  if (targets < 1 || targets > (int64_t{1} << 20)) {
+  if (targets < 1 || targets > static_cast<int64_t>(kMaxScores)) {
     return Status::InvalidArgument("attribute 'targets' is " + std::to_string(targets));
   }
   DIM_ASSIGN_OR_RETURN(Linear linear, ReadLinear(node, targets));

@@ -100,6 +100,10 @@ Result<ClassLabels> ReadClassLabels(const onnx::NodeProto& node,
     for (size_t i = 0; i < strings.size(); ++i) labels.ids.push_back(static_cast<int64_t>(i));
   }
   if (labels.ids.empty()) return Status::InvalidArgument("the class labels are empty");
+  if (labels.ids.size() > kMaxScores) {
+    return Status::InvalidArgument(std::to_string(labels.ids.size()) + " class labels; at most " +
+                                   std::to_string(kMaxScores) + " are supported");
+  }
   if (std::set<int64_t>(labels.ids.begin(), labels.ids.end()).size() != labels.ids.size()) {
     return Status::InvalidArgument("a class label is repeated");
   }

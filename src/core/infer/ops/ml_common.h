@@ -15,6 +15,10 @@ class NodeProto;
 
 namespace dim::core {
 
+// The most scores (classes, regression targets) an ai.onnx.ml operator may give per row,
+// as many as a model's output may have.
+inline constexpr size_t kMaxScores = size_t{1} << 14;
+
 enum class PostTransform { kNone, kSoftmax, kLogistic, kSoftmaxZero, kProbit };
 
 // "NONE", "SOFTMAX", "LOGISTIC", "SOFTMAX_ZERO" or "PROBIT"; INVALID_ARGUMENT naming the

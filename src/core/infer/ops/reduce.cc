@@ -2,6 +2,7 @@
 // given, unless noop_with_empty_axes), keeping them as size 1 unless keepdims=0 (opsets
 // 1-21; the axes are an input from opset 13 for ReduceSum, 18 for the others).
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "core/infer/node_attributes.h"
@@ -71,9 +72,8 @@ class Reduce final : public Op {
       }
     }
     Tensor y = Tensor::Uninitialized(y_shape);
-    const float init = kind_ == Reduction::kMax   ? std::numeric_limits<float>::lowest()
-                       : kind_ == Reduction::kMin ? std::numeric_limits<float>::max()
-                                                  : 0.0f;
+    constexpr float kInf = std::numeric_limits<float>::infinity();
+    const float init = kind_ == Reduction::kMax ? -kInf : kind_ == Reduction::kMin ? kInf : 0.0f;
     std::fill(y.data(), y.data() + y.size(), init);
     // Output strides per input dimension (0 along reduced ones).
     std::vector<int64_t> stride(dims.size(), 0);
@@ -93,11 +93,11 @@ class Reduce final : public Op {
         case Reduction::kMean:
           acc += v;
           break;
-        case Reduction::kMax:
-          acc = std::max(acc, v);
+        case Reduction::kMax:  // A NaN stays: the reduction of a row holding one is NaN.
+          acc = std::isnan(acc) || !(std::isnan(v) || v > acc) ? acc : v;
           break;
         case Reduction::kMin:
-          acc = std::min(acc, v);
+          acc = std::isnan(acc) || !(std::isnan(v) || v < acc) ? acc : v;
           break;
       }
       for (size_t d = dims.size(); d-- > 0;) {

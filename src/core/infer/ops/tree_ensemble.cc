@@ -272,10 +272,12 @@ struct Layout {
   // the leaf's value and each row has a score for that target once a tree is walked.
   bool single = false;
   int32_t single_target = 0;
+  bool empty_leaf_is_zero = false;  // A single-target regressor's leaves without weights.
 };
 
-Layout LayOut(const Forest& f) {
+Layout LayOut(const Forest& f, bool regressor) {
   Layout out;
+  out.empty_leaf_is_zero = regressor && f.targets == 1;
   const size_t leaves = f.leaf_begin.size() - 1;
   out.single = leaves > 0;
   for (size_t l = 0; l < leaves && out.single; ++l) {
@@ -368,6 +370,11 @@ inline void AddLeaf(const Forest& f, const Layout& layout, Aggregate agg, const 
     return;
   }
   const auto leaf = static_cast<size_t>(std::bit_cast<int32_t>(n.value));
+  // With one regression target, a leaf without weights weighs 0 (ONNX Runtime 1.31).
+  if (layout.empty_leaf_is_zero && f.leaf_begin[leaf] == f.leaf_begin[leaf + 1]) {
+    add(s[0], h[0], 0.0f);
+    return;
+  }
   for (uint32_t k = f.leaf_begin[leaf]; k < f.leaf_begin[leaf + 1]; ++k) {
     const Weight w = f.weights[k];
     add(s[w.target], h[w.target], w.value);
@@ -471,7 +478,7 @@ class TreeEnsembleRegressor final : public Op {
         agg_(agg),
         transform_(transform),
         base_values_(std::move(base_values)),
-        layout_(LayOut(forest_)),
+        layout_(LayOut(forest_, true)),
         accumulate_(PickAccumulate(forest_)) {}
 
   Result<std::vector<ValueInfo>> Infer(const std::vector<ValueInfo>& inputs) override {
@@ -495,10 +502,15 @@ class TreeEnsembleRegressor final : public Op {
       float* s = y.data() + r * targets;
       const uint8_t* h = has.data() + r * targets;
       for (int64_t t = 0; t < targets; ++t) {
-        const float base = targets == 1 ? origin : (per_target ? base_values_[t] : 0.0f);
         if (agg_ == Aggregate::kAverage) s[t] /= trees;
-        if ((agg_ == Aggregate::kMin || agg_ == Aggregate::kMax) && h[t] == 0) s[t] = 0;
-        s[t] += base;
+        if (targets == 1) {
+          if (h[t] == 0) s[t] = 0;
+          s[t] += origin;
+        } else {
+          // A target no reached leaf weighs stays 0, without its base value (ONNX Runtime
+          // 1.31).
+          s[t] = h[t] == 0 ? 0.0f : s[t] + (per_target ? base_values_[t] : 0.0f);
+        }
       }
       // ONNX Runtime applies only PROBIT to a single target; the others need a row.
       if (targets == 1) {
@@ -530,14 +542,14 @@ class TreeEnsembleClassifier final : public Op {
         labels_(std::move(labels)),
         binary_case_(binary_case),
         weights_positive_(weights_positive),
-        layout_(LayOut(forest_)),
+        layout_(LayOut(forest_, false)),
         accumulate_(PickAccumulate(forest_)) {}
 
   Result<std::vector<ValueInfo>> Infer(const std::vector<ValueInfo>& inputs) override {
     DIM_RETURN_IF_ERROR(CheckFeatures(inputs, forest_));
     const Dim n = inputs[0].shape[0];
     ValueInfo label = FloatValue({n});
-    label.type = labels_.strings ? DType::kOther : DType::kInt64;
+    label.type = labels_.strings ? DType::kString : DType::kInt64;
     return std::vector<ValueInfo>{std::move(label), FloatValue({n, Dim::Known(forest_.targets)})};
   }
 
@@ -583,21 +595,24 @@ class TreeEnsembleClassifier final : public Op {
   int64_t FinalizeBinary(float* s, uint8_t* h) const {
     bool two = true;  // Both scores are kept (else only s[0]).
     int complement = -1;
+    // ONNX Runtime 1.31's reading: a score no reached leaf weighs is 0 (its base value
+    // left out); with two base values, class 1's score starts from class 0's.
     if (base_values_.size() == 2) {
       if (h[1] != 0) {
         s[1] = base_values_[1] + s[0];
-        s[0] = -s[1];
+        s[0] = h[0] != 0 ? -s[1] : 0.0f;
       } else {
-        s[1] += base_values_[1];
-        s[0] += base_values_[0];
+        s[0] = h[0] != 0 ? s[0] + base_values_[0] : 0.0f;
+        s[1] = 0;
       }
     } else {
       if (base_values_.size() == 1) {
-        s[0] += base_values_[0];
+        if (h[0] != 0) s[0] += base_values_[0];
       } else {
         complement = 3;
       }
       two = h[1] != 0;
+      if (h[0] == 0) s[0] = 0;
     }
     const float positive = two && h[1] != 0 ? s[1] : (h[0] != 0 ? s[0] : 0.0f);
     int64_t label;
@@ -665,7 +680,7 @@ Result<std::pair<PostTransform, std::vector<float>>> ReadTransformAndBase(
 Result<std::unique_ptr<Op>> MakeTreeEnsembleRegressor(const onnx::NodeProto& node, int64_t) {
   const NodeAttributes attrs(node);
   DIM_ASSIGN_OR_RETURN(const int64_t targets, attrs.Int("n_targets", 1));
-  if (targets < 1 || targets > (int64_t{1} << 20)) {
+  if (targets < 1 || targets > static_cast<int64_t>(kMaxScores)) {
     return Status::InvalidArgument("attribute 'n_targets' is " + std::to_string(targets));
   }
   DIM_ASSIGN_OR_RETURN(const std::string agg_name, attrs.String("aggregate_function", "SUM"));
