@@ -82,7 +82,8 @@ struct BranchNode {
   int32_t false_child;
 };
 
-// The ensemble as the attributes describe it, validated and flattened.
+// The ensemble as the attributes describe it, validated; LayOut turns it into the Layout the
+// operators keep.
 struct Forest {
   std::vector<BranchNode> nodes;
   std::vector<Mode> modes;            // Per branch node, when the modes differ.
@@ -273,9 +274,17 @@ struct Layout {
   bool single = false;
   int32_t single_target = 0;
   bool empty_leaf_is_zero = false;  // A single-target regressor's leaves without weights.
+  // From the Forest, which is dropped once laid out: what the walk and the scores need.
+  std::vector<uint32_t> leaf_begin;
+  std::vector<Weight> weights;
+  int64_t targets = 0;
+  int64_t max_feature = -1;
+  Mode mode = Mode::kLeq;
+  bool same_mode = true;
+  bool has_missing = false;
 };
 
-Layout LayOut(const Forest& f, bool regressor) {
+Layout LayOut(Forest f, bool regressor) {
   Layout out;
   out.empty_leaf_is_zero = regressor && f.targets == 1;
   const size_t leaves = f.leaf_begin.size() - 1;
@@ -330,6 +339,13 @@ Layout LayOut(const Forest& f, bool regressor) {
     }
     out.depth.push_back(depth);
   }
+  out.leaf_begin = std::move(f.leaf_begin);
+  out.weights = std::move(f.weights);
+  out.targets = f.targets;
+  out.max_feature = f.max_feature;
+  out.mode = f.mode;
+  out.same_mode = f.same_mode;
+  out.has_missing = f.has_missing;
   return out;
 }
 
@@ -348,8 +364,7 @@ inline int32_t Step(const FlatNode* nodes, int32_t i, const float* x) {
 }
 
 // Adds leaf `n`'s weights to one row's scores (s) and marks them present (h).
-inline void AddLeaf(const Forest& f, const Layout& layout, Aggregate agg, const FlatNode& n,
-                    float* s, uint8_t* h) {
+inline void AddLeaf(const Layout& layout, Aggregate agg, const FlatNode& n, float* s, uint8_t* h) {
   auto add = [agg](float& score, uint8_t& has, float w) {
     switch (agg) {
       case Aggregate::kSum:
@@ -371,12 +386,12 @@ inline void AddLeaf(const Forest& f, const Layout& layout, Aggregate agg, const 
   }
   const auto leaf = static_cast<size_t>(std::bit_cast<int32_t>(n.value));
   // With one regression target, a leaf without weights weighs 0 (ONNX Runtime 1.31).
-  if (layout.empty_leaf_is_zero && f.leaf_begin[leaf] == f.leaf_begin[leaf + 1]) {
+  if (layout.empty_leaf_is_zero && layout.leaf_begin[leaf] == layout.leaf_begin[leaf + 1]) {
     add(s[0], h[0], 0.0f);
     return;
   }
-  for (uint32_t k = f.leaf_begin[leaf]; k < f.leaf_begin[leaf + 1]; ++k) {
-    const Weight w = f.weights[k];
+  for (uint32_t k = layout.leaf_begin[leaf]; k < layout.leaf_begin[leaf + 1]; ++k) {
+    const Weight w = layout.weights[k];
     add(s[w.target], h[w.target], w.value);
   }
 }
@@ -384,12 +399,12 @@ inline void AddLeaf(const Forest& f, const Layout& layout, Aggregate agg, const 
 // Scores per row and target: scores[r * targets + t], has[...] set once a weight reached it.
 // Tree by tree, so that a tree's nodes stay in cache, kGroup rows walking it together.
 template <Mode M, bool Missing>
-void Accumulate(const Forest& f, const Layout& layout, Aggregate agg, const float* x, int64_t rows,
-                int64_t stride, float* scores, uint8_t* has) {
+void Accumulate(const Layout& layout, Aggregate agg, const float* x, int64_t rows, int64_t stride,
+                float* scores, uint8_t* has) {
   constexpr int kGroup = 8;
   constexpr int32_t kMaxLockstepDepth = 48;
   const FlatNode* nodes = layout.nodes.data();
-  const int64_t targets = f.targets;
+  const int64_t targets = layout.targets;
   for (size_t t = 0; t < layout.roots.size(); ++t) {
     const int32_t root = layout.roots[t];
     const int32_t depth = layout.depth[t];
@@ -409,23 +424,23 @@ void Accumulate(const Forest& f, const Layout& layout, Aggregate agg, const floa
         for (int g = 0; g < kGroup; ++g) at[g] = Step<M, Missing>(nodes, at[g], row[g]);
       }
       for (int g = 0; g < kGroup; ++g) {
-        AddLeaf(f, layout, agg, nodes[at[g]], scores + (r + g) * targets, has + (r + g) * targets);
+        AddLeaf(layout, agg, nodes[at[g]], scores + (r + g) * targets, has + (r + g) * targets);
       }
     }
     for (; r < rows; ++r) {
       int32_t at = root;
       const float* row = x + r * stride;
       while (nodes[at].branch != 0) at = Step<M, Missing>(nodes, at, row);
-      AddLeaf(f, layout, agg, nodes[at], scores + r * targets, has + r * targets);
+      AddLeaf(layout, agg, nodes[at], scores + r * targets, has + r * targets);
     }
   }
 }
 
-using AccumulateFn = void (*)(const Forest&, const Layout&, Aggregate, const float*, int64_t,
-                              int64_t, float*, uint8_t*);
+using AccumulateFn = void (*)(const Layout&, Aggregate, const float*, int64_t, int64_t, float*,
+                              uint8_t*);
 
 template <bool Missing>
-AccumulateFn PickAccumulate(const Forest& f) {
+AccumulateFn PickAccumulate(const Layout& f) {
   if (!f.same_mode) return &Accumulate<Mode::kLeaf, Missing>;  // kLeaf: per-node modes.
   switch (f.mode) {
     case Mode::kLeq:
@@ -446,7 +461,7 @@ AccumulateFn PickAccumulate(const Forest& f) {
   return &Accumulate<Mode::kLeaf, Missing>;
 }
 
-AccumulateFn PickAccumulate(const Forest& f) {
+AccumulateFn PickAccumulate(const Layout& f) {
   return f.has_missing ? PickAccumulate<true>(f) : PickAccumulate<false>(f);
 }
 
@@ -455,7 +470,7 @@ constexpr const char* kTensorAttributes[] = {"base_values_as_tensor", "nodes_val
                                              "nodes_hitrates_as_tensor"};
 
 // Common to both: the input [N, F] with F covering every feature the nodes read.
-Status CheckFeatures(const std::vector<ValueInfo>& inputs, const Forest& forest) {
+Status CheckFeatures(const std::vector<ValueInfo>& inputs, const Layout& forest) {
   DIM_RETURN_IF_ERROR(RequireFloat(inputs, 0));
   const Shape& x = inputs[0].shape;
   if (x.size() != 2 || !x[1].known()) {
@@ -474,27 +489,26 @@ class TreeEnsembleRegressor final : public Op {
  public:
   TreeEnsembleRegressor(Forest forest, Aggregate agg, PostTransform transform,
                         std::vector<float> base_values)
-      : forest_(std::move(forest)),
-        agg_(agg),
+      : agg_(agg),
         transform_(transform),
         base_values_(std::move(base_values)),
-        layout_(LayOut(forest_, true)),
-        accumulate_(PickAccumulate(forest_)) {}
+        layout_(LayOut(std::move(forest), true)),
+        accumulate_(PickAccumulate(layout_)) {}
 
   Result<std::vector<ValueInfo>> Infer(const std::vector<ValueInfo>& inputs) override {
-    DIM_RETURN_IF_ERROR(CheckFeatures(inputs, forest_));
-    return std::vector<ValueInfo>{FloatValue({inputs[0].shape[0], Dim::Known(forest_.targets)})};
+    DIM_RETURN_IF_ERROR(CheckFeatures(inputs, layout_));
+    return std::vector<ValueInfo>{FloatValue({inputs[0].shape[0], Dim::Known(layout_.targets)})};
   }
 
   Status Run(KernelInputs& inputs, std::span<Tensor> outputs) const override {
     const Tensor& x = inputs[0];
     const int64_t rows = x.dim(0);
-    const int64_t targets = forest_.targets;
+    const int64_t targets = layout_.targets;
     Tensor y = Tensor::Uninitialized({rows, targets});
     std::fill(y.data(), y.data() + y.size(), 0.0f);
     std::vector<uint8_t> has(static_cast<size_t>(rows * targets), 0);
-    accumulate_(forest_, layout_, agg_, x.data(), rows, x.dim(1), y.data(), has.data());
-    const float trees = static_cast<float>(forest_.roots.size());
+    accumulate_(layout_, agg_, x.data(), rows, x.dim(1), y.data(), has.data());
+    const float trees = static_cast<float>(layout_.roots.size());
     const bool per_target = base_values_.size() == static_cast<size_t>(targets);
     // With one target, a single base value is its origin (ONNX Runtime's reading).
     const float origin = base_values_.size() == 1 ? base_values_[0] : 0.0f;
@@ -524,7 +538,6 @@ class TreeEnsembleRegressor final : public Op {
   }
 
  private:
-  Forest forest_;
   Aggregate agg_;
   PostTransform transform_;
   std::vector<float> base_values_;
@@ -536,31 +549,30 @@ class TreeEnsembleClassifier final : public Op {
  public:
   TreeEnsembleClassifier(Forest forest, PostTransform transform, std::vector<float> base_values,
                          ClassLabels labels, bool binary_case, bool weights_positive)
-      : forest_(std::move(forest)),
-        transform_(transform),
+      : transform_(transform),
         base_values_(std::move(base_values)),
         labels_(std::move(labels)),
         binary_case_(binary_case),
         weights_positive_(weights_positive),
-        layout_(LayOut(forest_, false)),
-        accumulate_(PickAccumulate(forest_)) {}
+        layout_(LayOut(std::move(forest), false)),
+        accumulate_(PickAccumulate(layout_)) {}
 
   Result<std::vector<ValueInfo>> Infer(const std::vector<ValueInfo>& inputs) override {
-    DIM_RETURN_IF_ERROR(CheckFeatures(inputs, forest_));
+    DIM_RETURN_IF_ERROR(CheckFeatures(inputs, layout_));
     const Dim n = inputs[0].shape[0];
     ValueInfo label = FloatValue({n});
     label.type = labels_.strings ? DType::kString : DType::kInt64;
-    return std::vector<ValueInfo>{std::move(label), FloatValue({n, Dim::Known(forest_.targets)})};
+    return std::vector<ValueInfo>{std::move(label), FloatValue({n, Dim::Known(layout_.targets)})};
   }
 
   Status Run(KernelInputs& inputs, std::span<Tensor> outputs) const override {
     const Tensor& x = inputs[0];
     const int64_t rows = x.dim(0);
-    const int64_t classes = forest_.targets;
+    const int64_t classes = layout_.targets;
     Tensor z = Tensor::Uninitialized({rows, classes});
     std::fill(z.data(), z.data() + z.size(), 0.0f);
     std::vector<uint8_t> has(static_cast<size_t>(rows * classes), 0);
-    accumulate_(forest_, layout_, Aggregate::kSum, x.data(), rows, x.dim(1), z.data(), has.data());
+    accumulate_(layout_, Aggregate::kSum, x.data(), rows, x.dim(1), z.data(), has.data());
     Tensor label = Tensor::Uninitialized({rows});
     for (int64_t r = 0; r < rows; ++r) {
       float* s = z.data() + r * classes;
@@ -576,7 +588,7 @@ class TreeEnsembleClassifier final : public Op {
   // More than two classes: base values added, the label is the highest score's class
   // (the first of equal ones), the transform applies over the row.
   int64_t Finalize(float* s, uint8_t* h) const {
-    const int64_t classes = forest_.targets;
+    const int64_t classes = layout_.targets;
     for (size_t k = 0; k < base_values_.size() && k < static_cast<size_t>(classes); ++k) {
       s[k] += base_values_[k];
       h[k] = 1;
@@ -651,7 +663,6 @@ class TreeEnsembleClassifier final : public Op {
     return label;
   }
 
-  Forest forest_;
   PostTransform transform_;
   std::vector<float> base_values_;
   ClassLabels labels_;
