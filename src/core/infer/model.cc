@@ -142,6 +142,8 @@ Result<std::shared_ptr<const Model>> Model::LoadBytes(std::string_view bytes, st
   // The constructor is private, so std::make_shared cannot reach it.
   std::shared_ptr<Model> model(
       new Model(std::move(name), std::move(*graph), input_width, output_width, device));
+  model->slice_rows_ = SliceRows(*model->graph_, kSliceRows);
+  model->gpu_slice_rows_ = SliceRows(*model->graph_, kGpuSliceRows);
   if (device == Device::kCuda) {
     Result<std::unique_ptr<DeviceExecutor>> executor = MakeCudaExecutor(*model->graph_);
     if (!executor.ok()) return executor.status().WithPrefix(prefix);
@@ -163,10 +165,10 @@ Result<Matrix> Model::Run(const Matrix& input, std::vector<int64_t>* labels) con
     Result<Matrix> output = Status::Internal("not run");
     if (executor_ != nullptr && labels == nullptr) {
       output = RunInSlices(
-          *graph_, SliceRows(*graph_, kGpuSliceRows), input, output_width_, nullptr,
+          *graph_, gpu_slice_rows_, input, output_width_, nullptr,
           [this](const float* data, int64_t n, Tensor*) { return executor_->Run(data, n); });
     } else {
-      output = RunInSlices(*graph_, SliceRows(*graph_, kSliceRows), input, output_width_, labels,
+      output = RunInSlices(*graph_, slice_rows_, input, output_width_, labels,
                            [this](const float* data, int64_t n, Tensor* slice_labels) {
                              return graph_->Run(
                                  Tensor::FromData(ResolveShape(graph_->input_shape(), n), data),

@@ -73,6 +73,9 @@ class Model final {
   int64_t input_width_ = 0;
   int64_t output_width_ = 0;
   Device device_ = Device::kCpu;
+  // Rows per slice of a batch on the CPU and on a GPU, fixed at load (model.cc).
+  int64_t slice_rows_ = 1;
+  int64_t gpu_slice_rows_ = 1;
   // Set for Device::kCuda; declared after graph_, which it refers to, so it goes first.
   std::unique_ptr<DeviceExecutor> executor_;
 };
