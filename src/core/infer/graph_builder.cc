@@ -250,7 +250,7 @@ class GraphBuilder final {
       const onnx::NodeProto& node = graph_.node(n);
       std::vector<ValueInfo> inputs;
       bool all_constant = true;
-      const bool numeric_constants = ReadsNumericConstants(node);
+      const bool numeric_constants = ops_[static_cast<size_t>(n)]->ReadsInt64ConstantsAsValues();
       for (const std::string& in : node.input()) {
         ValueInfo info;
         if (!in.empty()) {
@@ -294,14 +294,6 @@ class GraphBuilder final {
       }
     }
     return Status::Ok();
-  }
-
-  // Comparisons, Where and Pow read int64 constants as values (a label compared with a
-  // class id, an integer exponent), which the other operators take as parameters.
-  static bool ReadsNumericConstants(const onnx::NodeProto& node) {
-    static const std::unordered_set<std::string> kTypes = {
-        "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual", "Where", "Pow"};
-    return (node.domain().empty() || node.domain() == "ai.onnx") && kTypes.count(node.op_type());
   }
 
   // Gives int64 constant `name` its float form too (exact up to 2^24), for the run time.

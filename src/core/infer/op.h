@@ -69,6 +69,11 @@ class Op {
   // keeps the batch as its first dimension (a Softmax over axis 0 does). Valid after Infer.
   virtual bool MixesRows() const { return false; }
 
+  // Whether the op reads int64 constant inputs as values at run time (a label compared
+  // with a class id, an integer exponent) rather than as load-time parameters: the graph
+  // builder then gives them a float form first (exact up to 2^24). Called before Infer.
+  virtual bool ReadsInt64ConstantsAsValues() const { return false; }
+
   // What the op computes, for backends other than the CPU (op_spec.h); kOther, the
   // default, makes them run this op's Run on the CPU. Valid after Infer.
   virtual OpSpec spec() const { return {}; }
@@ -87,7 +92,7 @@ class PassThroughOp : public Op {
 
 // INVALID_ARGUMENT unless inputs[i] is present and held in float storage at run time:
 // float32, or an int64 or bool value computed by the graph, or a constant with a float form
-// (int64 constants have one only where the graph builder gives it: comparisons, Where, Pow).
+// (int64 constants have one only for ops that ReadsInt64ConstantsAsValues()).
 [[nodiscard]] Status RequireNumeric(const std::vector<ValueInfo>& inputs, size_t i);
 
 // INVALID_ARGUMENT unless inputs[i], when present, is a float32 constant holding one value;

@@ -238,6 +238,10 @@ class BinaryOp final : public Op {
     return Status::Ok();
   }
 
+  bool ReadsInt64ConstantsAsValues() const override {
+    return IsComparison<F>() || std::is_same_v<F, PowFn>;
+  }
+
   OpSpec spec() const override {
     OpSpec s;
     if constexpr (HasDeviceKernel<F>()) {

@@ -254,6 +254,8 @@ class Gather final : public Op {
 // Where(condition, X, Y) with the three shapes broadcast together.
 class Where final : public Op {
  public:
+  bool ReadsInt64ConstantsAsValues() const override { return true; }
+
   Result<std::vector<ValueInfo>> Infer(const std::vector<ValueInfo>& inputs) override {
     for (size_t i = 0; i < 3; ++i) DIM_RETURN_IF_ERROR(RequireNumeric(inputs, i));
     if (inputs[0].type != DType::kBool) {
