@@ -18,10 +18,7 @@ class ShapeOnly : public Op {
  public:
   Status Run(KernelInputs& inputs, std::span<Tensor> outputs) const override {
     Tensor t = inputs.Take(0);
-    std::vector<int64_t> dims = t.shape();
-    std::vector<int64_t> y;
-    Reshaped(dims, y);
-    t.Reshape(std::move(y));
+    t.Reshape(Reshaped(t.shape()));
     outputs[0] = std::move(t);
     return Status::Ok();
   }
@@ -33,7 +30,7 @@ class ShapeOnly : public Op {
   }
 
  protected:
-  virtual void Reshaped(const std::vector<int64_t>& x, std::vector<int64_t>& y) const = 0;
+  virtual std::vector<int64_t> Reshaped(const std::vector<int64_t>& x) const = 0;
 };
 
 ValueInfo Like(const ValueInfo& x, Shape shape) {
@@ -42,17 +39,53 @@ ValueInfo Like(const ValueInfo& x, Shape shape) {
   return v;
 }
 
-class Squeeze final : public ShapeOnly {
+// x without the dimensions `marked`; for load-time shapes and run-time ones alike.
+template <typename T>
+std::vector<T> WithoutMarked(const std::vector<T>& x, const std::vector<bool>& marked) {
+  std::vector<T> y;
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (!marked[i]) y.push_back(x[i]);
+  }
+  return y;
+}
+
+// x with `one` inserted where `inserted` is set (inserted has the output's rank).
+template <typename T>
+std::vector<T> WithInserted(const std::vector<T>& x, const std::vector<bool>& inserted, T one) {
+  std::vector<T> y;
+  size_t next = 0;
+  for (bool in : inserted) y.push_back(in ? one : x[next++]);
+  return y;
+}
+
+// Squeeze and Unsqueeze: a reshape by a mask over the axes the node names.
+class AxesReshape : public ShapeOnly {
  public:
-  Squeeze(std::optional<std::vector<int64_t>> axes, bool from_input)
+  AxesReshape(std::optional<std::vector<int64_t>> axes, bool from_input)
       : attribute_(std::move(axes)), from_input_(from_input) {}
 
-  Result<std::vector<ValueInfo>> Infer(const std::vector<ValueInfo>& inputs) override {
+ protected:
+  // The axes the node names (nullopt: none), after checking input 0.
+  Result<std::optional<std::vector<int64_t>>> Axes(const std::vector<ValueInfo>& inputs) const {
     DIM_RETURN_IF_ERROR(RequireNumeric(inputs, 0));
+    return ReadAxes(inputs, attribute_, from_input_);
+  }
+
+  std::vector<bool> mask_;  // Squeeze: the axes dropped; Unsqueeze: the axes inserted.
+
+ private:
+  std::optional<std::vector<int64_t>> attribute_;
+  bool from_input_;
+};
+
+class Squeeze final : public AxesReshape {
+ public:
+  using AxesReshape::AxesReshape;
+
+  Result<std::vector<ValueInfo>> Infer(const std::vector<ValueInfo>& inputs) override {
+    DIM_ASSIGN_OR_RETURN(const std::optional<std::vector<int64_t>> axes, Axes(inputs));
     const Shape& x = inputs[0].shape;
-    DIM_ASSIGN_OR_RETURN(const std::optional<std::vector<int64_t>> axes,
-                         ReadAxes(inputs, attribute_, from_input_));
-    drop_.assign(x.size(), false);
+    mask_.assign(x.size(), false);
     if (axes.has_value() && !axes->empty()) {
       DIM_ASSIGN_OR_RETURN(const std::vector<int64_t> normal,
                            NormalizeAxes(*axes, static_cast<int64_t>(x.size())));
@@ -61,64 +94,41 @@ class Squeeze final : public ShapeOnly {
           return Status::InvalidArgument("cannot squeeze axis " + std::to_string(a) + " of " +
                                          ShapeToString(x) + ": its size is not 1");
         }
-        drop_[static_cast<size_t>(a)] = true;
+        mask_[static_cast<size_t>(a)] = true;
       }
     } else {
-      for (size_t i = 0; i < x.size(); ++i) drop_[i] = x[i].IsOne();
+      for (size_t i = 0; i < x.size(); ++i) mask_[i] = x[i].IsOne();
     }
-    Shape y;
-    for (size_t i = 0; i < x.size(); ++i) {
-      if (!drop_[i]) y.push_back(x[i]);
-    }
-    return std::vector<ValueInfo>{Like(inputs[0], std::move(y))};
+    return std::vector<ValueInfo>{Like(inputs[0], WithoutMarked(x, mask_))};
   }
 
  private:
-  void Reshaped(const std::vector<int64_t>& x, std::vector<int64_t>& y) const override {
-    for (size_t i = 0; i < x.size(); ++i) {
-      if (!drop_[i]) y.push_back(x[i]);
-    }
+  std::vector<int64_t> Reshaped(const std::vector<int64_t>& x) const override {
+    return WithoutMarked(x, mask_);
   }
-
-  std::optional<std::vector<int64_t>> attribute_;
-  bool from_input_;
-  std::vector<bool> drop_;
 };
 
-class Unsqueeze final : public ShapeOnly {
+class Unsqueeze final : public AxesReshape {
  public:
-  Unsqueeze(std::optional<std::vector<int64_t>> axes, bool from_input)
-      : attribute_(std::move(axes)), from_input_(from_input) {}
+  using AxesReshape::AxesReshape;
 
   Result<std::vector<ValueInfo>> Infer(const std::vector<ValueInfo>& inputs) override {
-    DIM_RETURN_IF_ERROR(RequireNumeric(inputs, 0));
-    const Shape& x = inputs[0].shape;
-    DIM_ASSIGN_OR_RETURN(const std::optional<std::vector<int64_t>> axes,
-                         ReadAxes(inputs, attribute_, from_input_));
+    DIM_ASSIGN_OR_RETURN(const std::optional<std::vector<int64_t>> axes, Axes(inputs));
     if (!axes.has_value() || axes->empty()) {
       return Status::InvalidArgument("needs the axes to insert");
     }
+    const Shape& x = inputs[0].shape;
     const int64_t rank = static_cast<int64_t>(x.size() + axes->size());
     DIM_ASSIGN_OR_RETURN(const std::vector<int64_t> normal, NormalizeAxes(*axes, rank));
-    inserted_.assign(static_cast<size_t>(rank), false);
-    for (int64_t a : normal) inserted_[static_cast<size_t>(a)] = true;
-    Shape y;
-    size_t next = 0;
-    for (size_t i = 0; i < inserted_.size(); ++i) {
-      y.push_back(inserted_[i] ? Dim::Known(1) : x[next++]);
-    }
-    return std::vector<ValueInfo>{Like(inputs[0], std::move(y))};
+    mask_.assign(static_cast<size_t>(rank), false);
+    for (int64_t a : normal) mask_[static_cast<size_t>(a)] = true;
+    return std::vector<ValueInfo>{Like(inputs[0], WithInserted(x, mask_, Dim::Known(1)))};
   }
 
  private:
-  void Reshaped(const std::vector<int64_t>& x, std::vector<int64_t>& y) const override {
-    size_t next = 0;
-    for (size_t i = 0; i < inserted_.size(); ++i) y.push_back(inserted_[i] ? 1 : x[next++]);
+  std::vector<int64_t> Reshaped(const std::vector<int64_t>& x) const override {
+    return WithInserted(x, mask_, int64_t{1});
   }
-
-  std::optional<std::vector<int64_t>> attribute_;
-  bool from_input_;
-  std::vector<bool> inserted_;
 };
 
 // Strides of a row-major shape.
