@@ -13,6 +13,21 @@ OpSpec PassThroughOp::spec() const {
   return s;
 }
 
+Status ReshapeOp::Run(KernelInputs& inputs, std::span<Tensor> outputs) const {
+  Tensor t = inputs.Take(0);
+  std::vector<int64_t> y = Reshaped(t.shape());
+  if (NumElements(y) != t.size()) return Status::Internal("element counts differ");
+  t.Reshape(std::move(y));
+  outputs[0] = std::move(t);
+  return Status::Ok();
+}
+
+OpSpec ReshapeOp::spec() const {
+  OpSpec s;
+  s.kind = OpSpec::Kind::kReshape;
+  return s;
+}
+
 Status RequireFloat(const std::vector<ValueInfo>& inputs, size_t i) {
   if (i >= inputs.size() || !inputs[i].present()) {
     return Status::InvalidArgument("input " + std::to_string(i) + " is required");

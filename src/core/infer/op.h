@@ -87,6 +87,19 @@ class PassThroughOp : public Op {
   OpSpec spec() const override;
 };
 
+// An operator whose output is its input's data under another shape (Flatten, Reshape,
+// Squeeze, Unsqueeze): Infer computes the shape with the batch symbolic, Reshaped the
+// concrete one; every backend runs it as a reshape.
+class ReshapeOp : public Op {
+ public:
+  [[nodiscard]] Status Run(KernelInputs& inputs, std::span<Tensor> outputs) const override;
+  OpSpec spec() const override;
+
+ protected:
+  // The output's dimensions for an input of dimensions `x` (the same element count).
+  virtual std::vector<int64_t> Reshaped(const std::vector<int64_t>& x) const = 0;
+};
+
 // INVALID_ARGUMENT unless inputs[i] is present and float32.
 [[nodiscard]] Status RequireFloat(const std::vector<ValueInfo>& inputs, size_t i);
 

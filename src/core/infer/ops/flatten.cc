@@ -6,7 +6,7 @@
 namespace dim::core {
 namespace {
 
-class Flatten final : public Op {
+class Flatten final : public ReshapeOp {
  public:
   explicit Flatten(int64_t axis) : axis_(axis) {}
 
@@ -19,24 +19,16 @@ class Flatten final : public Op {
     return std::vector<ValueInfo>{FloatValue({outer, inner})};
   }
 
-  Status Run(KernelInputs& inputs, std::span<Tensor> outputs) const override {
-    Tensor t = inputs.Take(0);
-    int64_t outer = 1;
-    for (int64_t i = 0; i < axis_ && i < t.rank(); ++i) outer *= t.dim(i);
-    int64_t inner = 1;
-    for (int64_t i = axis_; i < t.rank(); ++i) inner *= t.dim(i);
-    t.Reshape({outer, inner});
-    outputs[0] = std::move(t);
-    return Status::Ok();
-  }
-
-  OpSpec spec() const override {
-    OpSpec s;
-    s.kind = OpSpec::Kind::kReshape;
-    return s;
-  }
-
  private:
+  std::vector<int64_t> Reshaped(const std::vector<int64_t>& x) const override {
+    const int64_t rank = static_cast<int64_t>(x.size());
+    int64_t outer = 1;
+    for (int64_t i = 0; i < axis_ && i < rank; ++i) outer *= x[static_cast<size_t>(i)];
+    int64_t inner = 1;
+    for (int64_t i = axis_; i < rank; ++i) inner *= x[static_cast<size_t>(i)];
+    return {outer, inner};
+  }
+
   int64_t axis_;
 };
 

@@ -13,26 +13,6 @@
 namespace dim::core {
 namespace {
 
-// The output keeps the input's data; Infer computes the shape, Run applies it.
-class ShapeOnly : public Op {
- public:
-  Status Run(KernelInputs& inputs, std::span<Tensor> outputs) const override {
-    Tensor t = inputs.Take(0);
-    t.Reshape(Reshaped(t.shape()));
-    outputs[0] = std::move(t);
-    return Status::Ok();
-  }
-
-  OpSpec spec() const override {
-    OpSpec s;
-    s.kind = OpSpec::Kind::kReshape;
-    return s;
-  }
-
- protected:
-  virtual std::vector<int64_t> Reshaped(const std::vector<int64_t>& x) const = 0;
-};
-
 ValueInfo Like(const ValueInfo& x, Shape shape) {
   ValueInfo v = FloatValue(std::move(shape));
   v.type = x.type;
@@ -59,7 +39,7 @@ std::vector<T> WithInserted(const std::vector<T>& x, const std::vector<bool>& in
 }
 
 // Squeeze and Unsqueeze: a reshape by a mask over the axes the node names.
-class AxesReshape : public ShapeOnly {
+class AxesReshape : public ReshapeOp {
  public:
   AxesReshape(std::optional<std::vector<int64_t>> axes, bool from_input)
       : attribute_(std::move(axes)), from_input_(from_input) {}

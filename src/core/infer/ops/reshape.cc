@@ -7,7 +7,7 @@
 namespace dim::core {
 namespace {
 
-class Reshape final : public Op {
+class Reshape final : public ReshapeOp {
  public:
   explicit Reshape(bool allow_zero) : allow_zero_(allow_zero) {}
 
@@ -54,8 +54,8 @@ class Reshape final : public Op {
     return std::vector<ValueInfo>{FloatValue(std::move(y))};
   }
 
-  Status Run(KernelInputs& inputs, std::span<Tensor> outputs) const override {
-    Tensor t = inputs.Take(0);
+ private:
+  std::vector<int64_t> Reshaped(const std::vector<int64_t>& x) const override {
     std::vector<int64_t> y(target_.size());
     int64_t known = 1;
     int inferred = -1;
@@ -64,23 +64,13 @@ class Reshape final : public Op {
         inferred = static_cast<int>(i);
         continue;
       }
-      y[i] = target_[i] == 0 && !allow_zero_ ? t.dim(static_cast<int64_t>(i)) : target_[i];
+      y[i] = target_[i] == 0 && !allow_zero_ ? x[i] : target_[i];
       known *= y[i];
     }
-    if (inferred >= 0) y[static_cast<size_t>(inferred)] = known == 0 ? 0 : t.size() / known;
-    if (NumElements(y) != t.size()) return Status::Internal("Reshape: element counts differ");
-    t.Reshape(std::move(y));
-    outputs[0] = std::move(t);
-    return Status::Ok();
+    if (inferred >= 0) y[static_cast<size_t>(inferred)] = known == 0 ? 0 : NumElements(x) / known;
+    return y;
   }
 
-  OpSpec spec() const override {
-    OpSpec s;
-    s.kind = OpSpec::Kind::kReshape;
-    return s;
-  }
-
- private:
   std::string TargetToString() const {
     std::string out = "[";
     for (size_t i = 0; i < target_.size(); ++i) {
