@@ -182,6 +182,13 @@ TEST(TreeEnsembleClassifier, RejectsBadLabels) {
                    n.proto().mutable_attribute(11)->set_ints(1, int64_t{1} << 40);
                  }),
                  "is beyond 2^24");
+  std::vector<int64_t> many(20000);
+  for (size_t i = 0; i < many.size(); ++i) many[i] = static_cast<int64_t>(i);
+  ExpectRejected(StumpClassifier([&many](NodeBuilder& n) {
+                   n.proto().mutable_attribute()->RemoveLast();
+                   n.Ints("classlabels_int64s", many);
+                 }),
+                 "20000 class labels; at most 16384 are supported");
 }
 
 TEST(TreeEnsemble, RejectsACycle) {
