@@ -14,6 +14,7 @@
 #include "core/text.h"
 #include "net/grpc_status.h"
 #include "net/node_convert.h"
+#include "net/task_codec.h"
 
 namespace dim::net {
 namespace {
@@ -23,23 +24,6 @@ constexpr std::chrono::milliseconds kMaxStatusWait{60'000};
 
 bool Ended(const std::string& status) {
   return status == "completed" || status == "failed" || status == "cancelled";
-}
-
-void FillStatus(const core::TaskView& view, dim::daemon::JobStatusResponse* resp) {
-  resp->set_job_id(view.job_id);
-  resp->set_status(view.status);
-  resp->set_result_json(view.result_json);
-  resp->set_error(view.error);
-  if (view.error_code != core::StatusCode::kOk) {
-    resp->set_error_code(std::string(core::StatusCodeName(view.error_code)));
-  }
-  resp->set_started_at(view.started_at);
-  resp->set_completed_at(view.completed_at);
-  if (!view.completed_at.empty()) {
-    resp->set_execution_time(core::FormatDuration(view.execution_seconds));
-  }
-  resp->set_rows_done(view.rows_done);
-  resp->set_rows_total(view.rows_total);
 }
 
 // GetJobStatus with wait_ms: answers when the task ends or the wait passes, with no gRPC
@@ -86,7 +70,7 @@ class StatusWaitReactor final : public grpc::ServerUnaryReactor {
     {
       std::lock_guard lock(mu_);
       if (!finished_) {
-        FillStatus(view, resp_);
+        ToStatus(view, resp_);
         FinishOnceLocked(grpc::Status::OK);
       }
     }
@@ -166,8 +150,7 @@ grpc::ServerUnaryReactor* DaemonService::SubmitJob(grpc::CallbackServerContext* 
     FillError(denied, resp->mutable_error());
     return FinishUnary(ctx, denied);
   }
-  auto task = core::NodeTaskFromRequest(req->job_id(), req->model_id(), req->data_source(),
-                                        req->input_data_json());
+  auto task = TaskFromRequest(*req);
   core::Status status = task.status();
   if (task.ok()) task->user_id = core::Snippet(req->user_id(), core::kMaxNameBytes);
   if (req->dry_run()) {
@@ -213,7 +196,7 @@ grpc::ServerUnaryReactor* DaemonService::GetJobStatus(grpc::CallbackServerContex
   auto view = tasks_.Get(req->job_id());
   if (!view.ok()) return FinishUnary(ctx, view.status());
   if (req->wait_ms() <= 0 || Ended(view->status)) {
-    FillStatus(*view, resp);
+    ToStatus(*view, resp);
     return FinishUnary(ctx, core::Status::Ok());
   }
   return StartStatusWait(ctx, tasks_, req->job_id(), req->wait_ms(), resp);

@@ -8,6 +8,7 @@
 
 #include "core/text.h"
 #include "net/grpc_status.h"
+#include "net/task_codec.h"
 
 namespace dim::net {
 namespace {
@@ -48,13 +49,13 @@ class GrpcNode::TaskCalls final {
         cancel_(cancel),
         timeout_(timeout),
         done_(std::move(done)) {
-    submit_req_.set_job_id(task.job_id);
-    submit_req_.set_model_id(task.model_id);
-    submit_req_.set_data_source(task.dataset);
-    submit_req_.set_input_data_json(core::NodeTaskParamsJson(task));
+    ToRequest(task, &submit_req_);
     submit_req_.set_timeout(static_cast<int32_t>((timeout.count() + 999) / 1000));
-    submit_req_.set_priority(static_cast<dim::common::Priority>(task.priority));
-    submit_req_.set_user_id(task.user_id);
+    // Reading the result needs the task's kind and models, and whether it sent rows: not
+    // the rows themselves.
+    task_.kind = task.kind;
+    task_.model_ids = task.model_ids;
+    if (task.input_rows) task_.input_rows.emplace();
     status_req_.set_job_id(task.job_id);
     cancel_req_.set_job_id(task.job_id);
   }
@@ -131,14 +132,15 @@ class GrpcNode::TaskCalls final {
   }
 
   // Finishes with the task's end when the daemon's status says it ended; false while it
-  // goes on. Takes the result text out of `st`.
+  // goes on. Takes the result out of `st`.
   bool Ended(dim::daemon::JobStatusResponse& st) {
     if (st.status() == "completed") {
-      std::string text = std::move(*st.mutable_result_json());
-      if (text.size() <= kParseInlineBytes) {
-        Finish(ParseResult(text));
+      if (st.result_json().size() + st.output_rows().data().size() <= kParseInlineBytes) {
+        Finish(ReadResult(st));
       } else {
-        std::thread([this, text = std::move(text)] { Finish(ParseResult(text)); }).detach();
+        auto owned = std::make_shared<dim::daemon::JobStatusResponse>();
+        owned->Swap(&st);
+        std::thread([this, owned] { Finish(ReadResult(*owned)); }).detach();
       }
       return true;
     }
@@ -153,12 +155,12 @@ class GrpcNode::TaskCalls final {
     return false;
   }
 
-  core::Result<nlohmann::json> ParseResult(const std::string& text) const {
-    auto json = core::ParseUntrustedJson(text);
-    if (json.is_discarded() || !json.is_object()) {
-      return core::Status::Internal("node '" + node_id_ + "' sent a malformed result");
+  core::Result<core::TaskResult> ReadResult(dim::daemon::JobStatusResponse& st) const {
+    auto result = TaskResultFromStatus(task_, st);
+    if (!result.ok()) {
+      return core::Status::Internal("node '" + node_id_ + "' sent a " + result.status().message());
     }
-    return json;
+    return result;
   }
 
   core::Status Unreachable(const grpc::Status& status) const {
@@ -175,7 +177,7 @@ class GrpcNode::TaskCalls final {
                               [this, end = std::move(end)](const grpc::Status&) { Finish(end); });
   }
 
-  void Finish(core::Result<nlohmann::json> result) {
+  void Finish(core::Result<core::TaskResult> result) {
     done_(std::move(result));
     delete this;
   }
@@ -188,6 +190,7 @@ class GrpcNode::TaskCalls final {
   const core::CancelToken& cancel_;
   const std::chrono::milliseconds timeout_;
   const TaskDone done_;
+  core::NodeTask task_;  // what ReadResult needs of the task
   const steady_clock::time_point start_ = steady_clock::now();
 
   std::unique_ptr<grpc::ClientContext> ctx_;  // the call in flight
@@ -214,11 +217,7 @@ GrpcNode::GrpcNode(std::string node_id, std::string address, std::shared_ptr<grp
 
 core::Result<core::DryRunVerdict> GrpcNode::DryRun(const core::NodeTask& task) {
   dim::daemon::SubmitJobRequest req;
-  req.set_job_id(task.job_id);
-  req.set_model_id(task.model_id);
-  req.set_data_source(task.dataset);
-  req.set_input_data_json(core::NodeTaskParamsJson(task));
-  req.set_user_id(task.user_id);
+  ToRequest(task, &req);
   req.set_dry_run(true);
   dim::daemon::SubmitJobResponse resp;
   auto ctx = Context(kRpcDeadline, authorization_);
@@ -252,9 +251,9 @@ bool GrpcNode::StartTask(const core::NodeTask& task, const core::CancelToken& ca
   return true;
 }
 
-core::Result<nlohmann::json> GrpcNode::RunTask(const core::NodeTask& task,
-                                               const core::CancelToken& cancel,
-                                               std::chrono::milliseconds timeout) {
+core::Result<core::TaskResult> GrpcNode::RunTask(const core::NodeTask& task,
+                                                 const core::CancelToken& cancel,
+                                                 std::chrono::milliseconds timeout) {
   return RunStartedTask(task, cancel, timeout);
 }
 

@@ -24,15 +24,17 @@ class GrpcNode final : public core::NodeClient {
   // (seen within kStatusWait) or the time limit passes. A daemon that answers at once (one
   // without wait_ms) is polled with a backoff of 1 to 50 ms. A node that stays unreachable
   // for lost_after is UNAVAILABLE. The calls are gRPC's callback API: no thread waits on
-  // them, and `done` runs on a gRPC thread (a large result is parsed on a thread of its
-  // own). Always returns true. The task may outlive this object.
+  // them, and `done` runs on a gRPC thread (a large result is read on a thread of its
+  // own). A result that is malformed or not of the task's kind is INTERNAL ("node 'a' sent
+  // a malformed summary: ..."). Always returns true. The task may outlive this object.
   // SubmitJob with dry_run: one call, within kRpcDeadline.
   core::Result<core::DryRunVerdict> DryRun(const core::NodeTask& task) override;
   bool StartTask(const core::NodeTask& task, const core::CancelToken& cancel,
                  std::chrono::milliseconds timeout, TaskDone& done) override;
   // StartTask, waiting for its end on the calling thread.
-  core::Result<nlohmann::json> RunTask(const core::NodeTask& task, const core::CancelToken& cancel,
-                                       std::chrono::milliseconds timeout) override;
+  core::Result<core::TaskResult> RunTask(const core::NodeTask& task,
+                                         const core::CancelToken& cancel,
+                                         std::chrono::milliseconds timeout) override;
 
   static constexpr std::chrono::milliseconds kLostAfter{5000};
   // The longest one GetJobStatus waits on the daemon: bounds how late a cancel is seen.

@@ -241,8 +241,62 @@ TEST_F(DaemonServiceTest, GrpcNodeRunsAQuickTaskToItsResult) {
   core::CancelToken cancel;
   auto result = node.RunTask(Task("quick", "a"), cancel, 10s);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
-  EXPECT_TRUE(result->is_object());
-  EXPECT_TRUE(result->contains("rows")) << result->dump();
+  ASSERT_TRUE(std::holds_alternative<core::Summary>(*result));
+  EXPECT_EQ(core::ResultRows(*result), 240);
+}
+
+// A step's rows as a tensor (what dim sends) and as JSON (what an older orchestrator sends)
+// give the same output rows, each back the way it came.
+TEST_F(DaemonServiceTest, AStepGivesTheSameRowsAsATensorAndAsJson) {
+  GrpcNode node = Node();
+  core::CancelToken cancel;
+  core::NodeTask task = Task("rows", "");
+  task.kind = core::NodeTaskKind::kStep;
+  core::Matrix rows(3, 8);
+  rows << 50, 25, 120, 80, 200, 100, 70, 0,  //
+      63, 31.5f, 150, 95, 260, 140, 88, 1,   //
+      35, 21, 110, 70, 180, 90, 60, 0;
+  task.input_rows = rows;
+  auto binary = node.RunTask(task, cancel, 10s);
+  ASSERT_TRUE(binary.ok()) << binary.status().ToString();
+  task.job_id = "rows-json";
+  task.rows_as_json = true;
+  auto text = node.RunTask(task, cancel, 10s);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  const auto& a = std::get<core::StepOutput>(*binary);
+  const auto& b = std::get<core::StepOutput>(*text);
+  ASSERT_TRUE(a.rows && b.rows);
+  EXPECT_EQ(a.rows->rows(), 3);
+  EXPECT_EQ(a.rows->cols(), 3);
+  EXPECT_EQ(*a.rows, *b.rows);
+  // The JSON task's rows came back inside result_json, the tensor task's beside it.
+  pb::JobStatusResponse json_status;
+  ASSERT_TRUE(Status("rows-json", 0, &json_status).ok());
+  EXPECT_NE(json_status.result_json().find("output_rows"), std::string::npos);
+  EXPECT_FALSE(json_status.has_output_rows());
+  pb::JobStatusResponse tensor_status;
+  ASSERT_TRUE(Status("rows", 0, &tensor_status).ok());
+  EXPECT_EQ(tensor_status.result_json().find("output_rows"), std::string::npos);
+  EXPECT_EQ(tensor_status.output_rows().shape_size(), 2);
+  EXPECT_EQ(tensor_status.output_rows().data().size(), size_t{3 * 3 * 4});
+}
+
+TEST_F(DaemonServiceTest, AMalformedTensorIsRefusedNamingTheField) {
+  pb::SubmitJobRequest req;
+  req.set_job_id("bad-rows");
+  req.set_model_id("heart_mlp");
+  req.set_input_data_json(R"({"kind":"step"})");
+  auto* t = req.mutable_input_rows();
+  t->set_dtype("float32");
+  t->add_shape(2);
+  t->add_shape(8);
+  t->set_data(std::string(60, '\0'));  // 64 expected
+  pb::SubmitJobResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+  grpc::Status s = stub_->SubmitJob(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("input_rows.data: 60 bytes"));
 }
 
 TEST_F(DaemonServiceTest, GrpcNodeFollowsATaskLongerThanOneWait) {
@@ -256,7 +310,7 @@ TEST_F(DaemonServiceTest, GrpcNodeFollowsATaskLongerThanOneWait) {
   auto result = node.RunTask(Task("t1", "slow"), cancel, 10s);
   release.join();
   ASSERT_TRUE(result.ok()) << result.status().ToString();
-  EXPECT_TRUE(result->contains("rows")) << result->dump();
+  EXPECT_TRUE(std::holds_alternative<core::Summary>(*result));
 }
 
 TEST_F(DaemonServiceTest, GrpcNodeStopsATaskPastItsTimeLimitOrCancelled) {

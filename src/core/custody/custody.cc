@@ -38,17 +38,6 @@ std::vector<std::string> TaskModels(const NodeTask& task) {
   return out;
 }
 
-int64_t ReleasedRows(const nlohmann::json& doc) {
-  if (!doc.is_object()) return 0;
-  if (auto it = doc.find("rows"); it != doc.end() && it->is_number_integer()) {
-    return it->get<int64_t>();
-  }
-  if (auto it = doc.find("summary"); it != doc.end() && it->is_object()) {
-    return ReleasedRows(*it);
-  }
-  return 0;
-}
-
 std::string_view TaskPattern(const NodeTask& task) {
   switch (task.kind) {
     case NodeTaskKind::kComparative:

@@ -37,8 +37,6 @@ std::string DefaultLedgerPath(const std::string& models_dir);
 std::string_view TaskPattern(const NodeTask& task);
 // The task's models, in the order their digests are given to NodeCustody.
 std::vector<std::string> TaskModels(const NodeTask& task);
-// The rows a task's released document covers (its "rows", or its summary's).
-int64_t ReleasedRows(const nlohmann::json& document);
 
 class NodeCustody final {
  public:

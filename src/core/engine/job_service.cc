@@ -30,8 +30,8 @@ class JobNode final : public NodeClient {
  public:
   JobNode(std::shared_ptr<NodeClient> node, const JobRecord& job)
       : node_(std::move(node)), priority_(job.priority), user_id_(job.user_id) {}
-  Result<nlohmann::json> RunTask(const NodeTask& task, const CancelToken& cancel,
-                                 std::chrono::milliseconds timeout) override {
+  Result<TaskResult> RunTask(const NodeTask& task, const CancelToken& cancel,
+                             std::chrono::milliseconds timeout) override {
     return node_->RunTask(ForJob(task), cancel, timeout);
   }
   bool StartTask(const NodeTask& task, const CancelToken& cancel,

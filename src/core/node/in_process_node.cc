@@ -18,14 +18,12 @@ struct InProcessNode::Follow {
 
 namespace {
 
-// What left the node, as RunTask reports it: the task's document, or why there is none.
-Result<nlohmann::json> EndOf(const TaskView& view) {
+// What left the node, as RunTask reports it: the task's result, or why there is none. The
+// result is passed as it is, never serialised.
+Result<TaskResult> EndOf(const TaskView& view) {
   if (view.status == "completed") {
-    auto doc = ParseUntrustedJson(view.result_json);
-    if (doc.is_discarded() || !doc.is_object()) {
-      return Status::Internal("the node's task document is not a JSON object");
-    }
-    return doc;
+    if (!view.result) return Status::Internal("the node's completed task has no result");
+    return *view.result;
   }
   if (view.status == "cancelled") {
     return Status::Cancelled(view.error.empty() ? "task cancelled" : view.error);
@@ -97,8 +95,8 @@ void InProcessNode::Wait(std::shared_ptr<Follow> follow) {
   if (!waiting.ok()) follow->done(waiting.status());
 }
 
-Result<nlohmann::json> InProcessNode::RunTask(const NodeTask& task, const CancelToken& cancel,
-                                              std::chrono::milliseconds timeout) {
+Result<TaskResult> InProcessNode::RunTask(const NodeTask& task, const CancelToken& cancel,
+                                          std::chrono::milliseconds timeout) {
   return RunStartedTask(task, cancel, timeout);
 }
 

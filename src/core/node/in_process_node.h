@@ -35,8 +35,8 @@ class InProcessNode final : public NodeClient {
                  TaskDone& done) override;
   Result<DryRunVerdict> DryRun(const NodeTask& task) override { return queue_.DryRun(task); }
   // StartTask, waiting for its end on the calling thread.
-  Result<nlohmann::json> RunTask(const NodeTask& task, const CancelToken& cancel,
-                                 std::chrono::milliseconds timeout) override;
+  Result<TaskResult> RunTask(const NodeTask& task, const CancelToken& cancel,
+                             std::chrono::milliseconds timeout) override;
   NodeDescription Describe() const;
 
   // How often a task's follower looks at the job's cancel token.

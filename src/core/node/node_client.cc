@@ -53,20 +53,18 @@ double NextReputation(double reputation, const Status& status) {
 
 Result<Summary> NodeClient::RunSummaryTask(const NodeTask& task, const CancelToken& cancel,
                                            std::chrono::milliseconds timeout) {
-  DIM_ASSIGN_OR_RETURN(nlohmann::json document, RunTask(task, cancel, timeout));
-  auto summary = SummaryFromJson(document);
-  if (!summary.ok()) {
-    return Status::Internal("the node sent a malformed summary: " + summary.status().message());
-  }
-  return summary;
+  DIM_ASSIGN_OR_RETURN(TaskResult result, RunTask(task, cancel, timeout));
+  auto* summary = std::get_if<Summary>(&result);
+  if (summary == nullptr) return Status::Internal("the node sent something other than a summary");
+  return std::move(*summary);
 }
 
-Result<nlohmann::json> NodeClient::RunStartedTask(const NodeTask& task, const CancelToken& cancel,
-                                                  std::chrono::milliseconds timeout) {
+Result<TaskResult> NodeClient::RunStartedTask(const NodeTask& task, const CancelToken& cancel,
+                                              std::chrono::milliseconds timeout) {
   std::mutex mu;
   std::condition_variable cv;
-  std::optional<Result<nlohmann::json>> end;
-  TaskDone done = [&](Result<nlohmann::json> result) {
+  std::optional<Result<TaskResult>> end;
+  TaskDone done = [&](Result<TaskResult> result) {
     // Notified under the lock: once it is released the waiter may return, and mu and cv go.
     std::lock_guard lock(mu);
     end = std::move(result);

@@ -12,6 +12,7 @@
 #include "core/node/cancel_token.h"
 #include "core/node/dataset_catalog.h"
 #include "core/node/node_task.h"
+#include "core/node/task_result.h"
 #include "core/stats/summary.h"
 
 namespace dim::core {
@@ -92,17 +93,17 @@ class NodeClient {
     return Status::Unimplemented("this node does not answer dry runs");
   }
 
-  // Runs the task (of either kind) on the node to its end and returns the document that
-  // left the node: a JSON object, as RunNodeTask (task_runner.h) makes it. Blocks the
-  // calling thread. Stops with CANCELLED soon after `cancel` is raised (and asks the node to
-  // stop), DEADLINE_EXCEEDED after `timeout` (zero: none). UNAVAILABLE when the node cannot
-  // be reached; INTERNAL when its answer is not a JSON object; otherwise the node's own
-  // error.
-  virtual Result<nlohmann::json> RunTask(const NodeTask& task, const CancelToken& cancel,
-                                         std::chrono::milliseconds timeout) = 0;
+  // Runs the task (of any kind) on the node to its end and returns what left the node, as
+  // RunNodeTask (task_runner.h) makes it: a Summary for a summary task, a ConsensusResult
+  // for a comparative one, a StepOutput for a step. Blocks the calling thread. Stops with
+  // CANCELLED soon after `cancel` is raised (and asks the node to stop), DEADLINE_EXCEEDED
+  // after `timeout` (zero: none). UNAVAILABLE when the node cannot be reached; INTERNAL when
+  // its answer is malformed or not of the task's kind; otherwise the node's own error.
+  virtual Result<TaskResult> RunTask(const NodeTask& task, const CancelToken& cancel,
+                                     std::chrono::milliseconds timeout) = 0;
 
   // What StartTask reports when the task ends: what RunTask would have returned.
-  using TaskDone = std::function<void(Result<nlohmann::json>)>;
+  using TaskDone = std::function<void(Result<TaskResult>)>;
   // Runs the task as RunTask does, without holding a thread for it, where the client can:
   // returns true, having taken `done`, and calls it exactly once, from any thread (also
   // before StartTask returns), when the task ends; `cancel` must stay valid until then, and
@@ -113,16 +114,15 @@ class NodeClient {
     return false;
   }
 
-  // RunTask for a summary task, with the summary read back from the node's document
-  // (INTERNAL when it is not one).
+  // RunTask for a summary task (INTERNAL when the node returned anything else).
   Result<Summary> RunSummaryTask(const NodeTask& task, const CancelToken& cancel,
                                  std::chrono::milliseconds timeout);
 
  protected:
   // RunTask for a client whose StartTask takes every task: starts it, and blocks the calling
   // thread until StartTask's callback reports the end.
-  Result<nlohmann::json> RunStartedTask(const NodeTask& task, const CancelToken& cancel,
-                                        std::chrono::milliseconds timeout);
+  Result<TaskResult> RunStartedTask(const NodeTask& task, const CancelToken& cancel,
+                                    std::chrono::milliseconds timeout);
 };
 
 // The nodes a pattern may use. Thread-safe.

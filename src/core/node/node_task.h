@@ -53,6 +53,10 @@ struct NodeTask {
   // Step only: the input rows when they came from the client (directly or through earlier
   // steps); unset: the step reads `dataset` (with `columns`).
   std::optional<Matrix> input_rows;
+  // Step only: the rows came inside input_data_json (from an orchestrator that sends them as
+  // JSON), so the output rows go back inside result_json too; otherwise both travel as binary
+  // tensors (or, in-process, as matrices).
+  bool rows_as_json = false;
   // The job's priority, for the node's queue.
   Priority priority = Priority::kNormal;
   // The job's user (the authenticated one, when the orchestrator authenticates users), for
@@ -63,33 +67,11 @@ struct NodeTask {
 // "summary", "comparative", "step": the kind as input_data_json's "kind" names it.
 std::string_view NodeTaskKindName(NodeTaskKind kind);
 
-// The task's parameters as carried in daemon.SubmitJobRequest.input_data_json:
-//   summary:     {"columns": [...], "task": "...",
-//                 "differential_privacy": {"epsilon": e, "clip": [lo, hi]}} (each only when
-//                set; no "kind", so that older daemons read it)
-//   comparative: {"kind": "comparative", "model_ids": [...], "columns": [...],
-//                 "consensus": {"method": "...", "weights": [...], "min_agreement": x}}
-//   step:        {"kind": "step", "through": [...], "columns": [...]} over the dataset, or
-//                {"kind": "step", "rows": [[...], ...]} over rows sent with the task (at most
-//                kMaxClientValues numbers)
-std::string NodeTaskParamsJson(const NodeTask& task);
-
 // Rows as a JSON array of arrays of numbers (a step's input or output rows).
 nlohmann::json RowsToJson(const Matrix& rows);
 // The inverse: a non-empty array of equally long, non-empty arrays of finite numbers, at
 // most kMaxClientValues of them. INVALID_ARGUMENT naming the place from `path`:
 // "<path>[1]: expected 2 numbers like row 0", "<path>[0][1]: expected a finite number".
 Result<Matrix> RowsFromJson(const nlohmann::json& value, std::string_view path);
-
-// Rebuilds a task from the daemon request's fields. A params object without "kind" is a
-// summary task. INVALID_ARGUMENT naming the field ("input_data_json.weights: 3 weights for 2
-// models ...")
-// when input_data_json is malformed, has unknown keys or keys of the other kind, or the
-// consensus settings do not fit the models (CheckConsensusSettings), or the differential
-// privacy settings are invalid (CheckDifferentialPrivacy); when model_ids[0]
-// is not model_id; and when a step's rows are empty, ragged, not finite numbers or too
-// many, or come with "through" or "columns".
-Result<NodeTask> NodeTaskFromRequest(std::string job_id, std::string model_id,
-                                     std::string data_source, std::string_view params_json);
 
 }  // namespace dim::core

@@ -249,9 +249,8 @@ void TaskQueue::WorkerLoop() {
     } else if (auto d = datasets_.Find(task->spec.dataset); d.ok()) {
       task->cancel->SetRowsTotal(d->shape.rows);
     }
-    auto document = RunNodeTask(models_, datasets_, task->spec, *task->cancel, task->policy);
-    Result<std::string> result = document.ok() ? Result<std::string>(DumpJson(*document))
-                                               : Result<std::string>(document.status());
+    Result<TaskResult> result =
+        RunNodeTask(models_, datasets_, task->spec, *task->cancel, task->policy);
     if (options_.custody != nullptr) {
       if (result.ok()) {
         // Completed only once recorded: what cannot be recorded is not released. The worker
@@ -260,12 +259,13 @@ void TaskQueue::WorkerLoop() {
           std::lock_guard lock(mu_);
           ++releasing_;
         }
-        auto bytes = std::make_shared<std::string>(std::move(*result));
+        auto released = std::make_shared<TaskResult>(*std::move(result));
         options_.custody->ReleaseAsync(
-            task->admission, task->spec, *bytes, ReleasedRows(*document), ModelDigests(task->spec),
-            [this, task, bytes](core::Status recorded) {
-              Finish(*task, recorded.ok() ? Result<std::string>(std::move(*bytes))
-                                          : Result<std::string>(recorded));
+            task->admission, task->spec, ReleasedBytes(task->spec, *released),
+            ResultRows(*released), ModelDigests(task->spec),
+            [this, task, released](core::Status recorded) {
+              Finish(*task, recorded.ok() ? Result<TaskResult>(std::move(*released))
+                                          : Result<TaskResult>(recorded));
               std::lock_guard lock(mu_);
               if (--releasing_ == 0) released_cv_.notify_all();
             });
@@ -277,7 +277,7 @@ void TaskQueue::WorkerLoop() {
   }
 }
 
-void TaskQueue::Finish(Task& task, Result<std::string> result) {
+void TaskQueue::Finish(Task& task, Result<TaskResult> result) {
   std::vector<Call> calls;
   std::unique_lock lock(mu_);
   --active_;
@@ -292,7 +292,9 @@ void TaskQueue::Finish(Task& task, Result<std::string> result) {
   if (result.ok()) {
     ++successful_;
     v.status = "completed";
-    v.result_json = std::move(*result);
+    v.result_json = DumpJson(TaskDocument(task.spec, *result, task.spec.rows_as_json));
+    v.rows_as_json = task.spec.rows_as_json;
+    v.result = std::make_shared<const TaskResult>(*std::move(result));
   } else {
     ++failed_;
     v.status = result.status().code() == StatusCode::kCancelled ? "cancelled" : "failed";

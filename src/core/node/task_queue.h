@@ -61,7 +61,11 @@ struct TaskQueueOptions {
 struct TaskView {
   std::string job_id;
   std::string status;  // queued, running, completed, failed, cancelled
+  // Once completed: what the task returned, and its document as released (ReleasedBytes'
+  // text: TaskDocument, with the output rows inside only for a task that got them as JSON).
+  std::shared_ptr<const TaskResult> result;
   std::string result_json;
+  bool rows_as_json = false;  // the task's rows came (and its output rows go back) as JSON
   std::string error;
   StatusCode error_code = StatusCode::kOk;
   std::string started_at;
@@ -94,10 +98,9 @@ class TaskQueue final {
   // Checks the task can run here (dataset and models exist, models load, the node's policy
   // allows it) and queues it. A model the repository can fetch but does not hold yet is
   // accepted, and fetched by the worker that runs the task (its errors fail the task).
-  // A finished task's result_json is the document RunNodeTask returns, run under
-  // options.policy. NOT_FOUND / INVALID_ARGUMENT from those checks; FAILED_PRECONDITION
-  // from CheckNodePolicy; ALREADY_EXISTS when a task with this id is queued or running;
-  // RESOURCE_EXHAUSTED when the queue is full.
+  // A finished task's result is what RunNodeTask returns, run under options.policy. NOT_FOUND /
+  // INVALID_ARGUMENT from those checks; FAILED_PRECONDITION from CheckNodePolicy; ALREADY_EXISTS
+  // when a task with this id is queued or running; RESOURCE_EXHAUSTED when the queue is full.
   [[nodiscard]] Status Submit(NodeTask task, Priority priority);
   // The checks of Submit, and the budget the task's dataset has left; queues, reserves and
   // runs nothing.
@@ -165,7 +168,7 @@ class TaskQueue final {
   // Under mu_: cancels the task if it has been abandoned (see abandon_after).
   void AbandonIfUnfollowedLocked(const std::string& job_id, std::vector<Call>& calls);
   std::string AbandonedReason() const;
-  void Finish(Task& task, Result<std::string> result);
+  void Finish(Task& task, Result<TaskResult> result);
   // Under mu_: the task's view, with its progress now.
   TaskView Snapshot(const Task& task) const;
   // The digests of the task's models where they are here ("" where not).

@@ -186,9 +186,9 @@ Result<ConsensusResult> RunComparativeTask(ModelRepository& models, const Datase
   return vote.Finish();
 }
 
-Result<nlohmann::json> RunStepTask(ModelRepository& models, const DatasetCatalog& datasets,
-                                   const NodeTask& task, const CancelToken& cancel,
-                                   int64_t batch_rows) {
+Result<StepOutput> RunStepTask(ModelRepository& models, const DatasetCatalog& datasets,
+                               const NodeTask& task, const CancelToken& cancel,
+                               int64_t batch_rows) {
   std::vector<std::string> ids = task.through;
   ids.push_back(task.model_id);
   std::vector<std::shared_ptr<const Model>> chain;
@@ -206,7 +206,7 @@ Result<nlohmann::json> RunStepTask(ModelRepository& models, const DatasetCatalog
     }
     return batch;
   };
-  nlohmann::json doc;
+  StepOutput out;
   if (task.input_rows) {
     const Matrix& rows = *task.input_rows;
     if (rows.rows() * last.output_width() > kMaxClientValues) {
@@ -218,7 +218,7 @@ Result<nlohmann::json> RunStepTask(ModelRepository& models, const DatasetCatalog
     DIM_ASSIGN_OR_RETURN(Matrix outputs, run_chain(rows, 1));
     cancel.AddRowsDone(rows.rows());
     DIM_RETURN_IF_ERROR(summary.Add(outputs));
-    doc["output_rows"] = RowsToJson(outputs);
+    out.rows = std::move(outputs);
   } else {
     // The first model's width is checked against the dataset (naming the header's columns);
     // each later one against its predecessor's outputs.
@@ -235,36 +235,33 @@ Result<nlohmann::json> RunStepTask(ModelRepository& models, const DatasetCatalog
       batch = Matrix();
     }
   }
-  const Summary result = summary.Finish();
-  doc["summary"] = SummaryToJson(result);
-  doc["output_shape"] = {result.rows, last.output_width()};
-  return doc;
+  out.summary = summary.Finish();
+  out.width = last.output_width();
+  return out;
 }
 
-Result<nlohmann::json> RunNodeTask(ModelRepository& models, const DatasetCatalog& datasets,
-                                   const NodeTask& task, const CancelToken& cancel,
-                                   const NodePolicy& policy, int64_t batch_rows) {
+Result<TaskResult> RunNodeTask(ModelRepository& models, const DatasetCatalog& datasets,
+                               const NodeTask& task, const CancelToken& cancel,
+                               const NodePolicy& policy, int64_t batch_rows) {
   DIM_RETURN_IF_ERROR(CheckNodePolicy(policy, datasets, task));
   if (task.kind == NodeTaskKind::kComparative) {
     DIM_ASSIGN_OR_RETURN(ConsensusResult result,
                          RunComparativeTask(models, datasets, task, cancel, batch_rows));
-    return ConsensusToJson(result, task.consensus.method);
+    return TaskResult(std::move(result));
   }
   if (task.kind == NodeTaskKind::kStep) {
-    DIM_ASSIGN_OR_RETURN(nlohmann::json doc,
-                         RunStepTask(models, datasets, task, cancel, batch_rows));
-    const int64_t rows = doc["summary"]["rows"].get<int64_t>();
-    if (!task.input_rows && rows < policy.min_samples) {
-      return TooFewRows(task.dataset, rows, policy.min_samples);
+    DIM_ASSIGN_OR_RETURN(StepOutput step, RunStepTask(models, datasets, task, cancel, batch_rows));
+    if (!task.input_rows && step.summary.rows < policy.min_samples) {
+      return TooFewRows(task.dataset, step.summary.rows, policy.min_samples);
     }
-    return doc;
+    return TaskResult(std::move(step));
   }
   DIM_ASSIGN_OR_RETURN(Summary summary, RunSummaryTask(models, datasets, task, cancel, batch_rows));
   // The file may have shrunk since it was registered: the rows read are what count.
   if (summary.rows < policy.min_samples) {
     return TooFewRows(task.dataset, summary.rows, policy.min_samples);
   }
-  return SummaryToJson(summary);
+  return TaskResult(std::move(summary));
 }
 
 }  // namespace dim::core

@@ -9,6 +9,7 @@
 #include "core/node/dataset_catalog.h"
 #include "core/node/model_repository.h"
 #include "core/node/node_task.h"
+#include "core/node/task_result.h"
 #include "core/stats/consensus.h"
 #include "core/stats/private_summary.h"
 #include "core/stats/summary.h"
@@ -56,23 +57,22 @@ Result<ConsensusResult> RunComparativeTask(ModelRepository& models, const Datase
 
 // A pipeline step (NodeTaskKind::kStep). Over the dataset: each batch goes through
 // task.through's models and then task.model_id, so memory is bounded by batch_rows and the
-// document has only {"summary": SummaryToJson, "output_shape": [rows, width]}. Over
-// task.input_rows (rows the client sent, possibly through earlier steps): the model runs on
-// them and the document adds "output_rows" (RowsToJson). Checks `cancel` between batches
+// result has only the outputs' summary and width. Over task.input_rows (rows the client
+// sent, possibly through earlier steps): the model runs on them and the result holds the
+// output rows too. Checks `cancel` between batches
 // (CANCELLED). Errors: NOT_FOUND (a model, the dataset), INVALID_ARGUMENT (bad rows, a width
 // that does not match the next model's input, naming it), RESOURCE_EXHAUSTED when output
 // rows to return would hold more than kMaxClientValues numbers.
-Result<nlohmann::json> RunStepTask(ModelRepository& models, const DatasetCatalog& datasets,
-                                   const NodeTask& task, const CancelToken& cancel,
-                                   int64_t batch_rows = 4096);
+Result<StepOutput> RunStepTask(ModelRepository& models, const DatasetCatalog& datasets,
+                               const NodeTask& task, const CancelToken& cancel,
+                               int64_t batch_rows = 4096);
 
-// Runs a task of any kind under the node's policy and returns the document that leaves
-// the node: SummaryToJson for a summary task, ConsensusToJson for a comparative one. Errors
-// as above, and FAILED_PRECONDITION from CheckNodePolicy, also when the file turns out to
-// have fewer rows than policy.min_samples when it is read.
-Result<nlohmann::json> RunNodeTask(ModelRepository& models, const DatasetCatalog& datasets,
-                                   const NodeTask& task, const CancelToken& cancel,
-                                   const NodePolicy& policy = NodePolicy{},
-                                   int64_t batch_rows = 4096);
+// Runs a task of any kind under the node's policy and returns what leaves the node: a
+// Summary, a ConsensusResult or a StepOutput. Errors as above, and FAILED_PRECONDITION from
+// CheckNodePolicy, also when the file turns out to have fewer rows than policy.min_samples
+// when it is read.
+Result<TaskResult> RunNodeTask(ModelRepository& models, const DatasetCatalog& datasets,
+                               const NodeTask& task, const CancelToken& cancel,
+                               const NodePolicy& policy = NodePolicy{}, int64_t batch_rows = 4096);
 
 }  // namespace dim::core

@@ -23,7 +23,7 @@ struct StepState {
   double seconds = 0;
   std::string error;
   std::vector<std::string> attempt_errors;
-  json summary;
+  std::optional<Summary> summary;
   std::vector<int64_t> shape;
   // The output rows, for a step whose rows came from the client; a later step may read them.
   std::optional<Matrix> rows;
@@ -153,7 +153,7 @@ class PipelineRun {
                 {"on_failure", OnFailureName(config_.error_handling.on_failure)}};
     if (with_output) {
       const StepState& last = states_.back();
-      doc["output"] = last.summary;
+      doc["output"] = last.summary ? SummaryToJson(*last.summary) : json(nullptr);
       doc["output_shape"] = last.shape;
       if (last.rows) doc["output_rows"] = RowsToJson(*last.rows);
     }
@@ -291,7 +291,7 @@ class PipelineRun {
       st.error = outcomes.status().ToString();
       return outcomes.status();
     }
-    const NodeRunOutcome& outcome = outcomes->at(0);
+    NodeRunOutcome& outcome = outcomes->at(0);
     st.seconds = outcome.record.execution_seconds;
     Status result = Status::Ok();
     if (outcome.record.status == "completed") {
@@ -325,32 +325,23 @@ class PipelineRun {
                       : "its timeout of " + FormatDuration(step.timeout_seconds));
   }
 
-  // Reads a completed attempt's document into the step's state.
-  Status Accept(const ChainedStep& step, const json& doc, const std::string& node_id,
+  // Takes a completed attempt's output into the step's state.
+  Status Accept(const ChainedStep& step, TaskResult& result, const std::string& node_id,
                 StepState& st) {
     const std::string from = "node '" + node_id + "' sent a malformed step result: ";
-    if (!doc.contains("summary") || !doc.contains("output_shape")) {
-      return Status::Internal(from + "no summary or output_shape");
+    auto* output = std::get_if<StepOutput>(&result);
+    if (output == nullptr) return Status::Internal(from + "not a step's output");
+    const bool client_rows =
+        Trace(config_, step).root->source.kind == StepSource::Kind::kClientData;
+    if (client_rows && !output->rows) return Status::Internal(from + "no output rows");
+    if (output->rows &&
+        (output->rows->rows() != output->summary.rows || output->rows->cols() != output->width)) {
+      return Status::Internal(from + "output rows are not of the output's shape");
     }
-    auto summary = SummaryFromJson(doc["summary"]);
-    if (!summary.ok()) return Status::Internal(from + summary.status().message());
-    const json& shape = doc["output_shape"];
-    if (!shape.is_array() || shape.size() != 2 || !shape[0].is_number_integer() ||
-        !shape[1].is_number_integer()) {
-      return Status::Internal(from + "output_shape is not [rows, width]");
-    }
-    st.summary = SummaryToJson(*summary);
-    st.shape = {shape[0].get<int64_t>(), shape[1].get<int64_t>()};
+    st.shape = {output->summary.rows, output->width};
+    st.summary = std::move(output->summary);
     st.rows.reset();
-    if (Trace(config_, step).root->source.kind == StepSource::Kind::kClientData) {
-      if (!doc.contains("output_rows")) return Status::Internal(from + "no output_rows");
-      auto rows = RowsFromJson(doc["output_rows"], "output_rows");
-      if (!rows.ok()) return Status::Internal(from + rows.status().message());
-      if (rows->rows() != st.shape[0] || rows->cols() != st.shape[1]) {
-        return Status::Internal(from + "output_rows is not of output_shape");
-      }
-      st.rows = std::move(*rows);
-    }
+    if (client_rows) st.rows = std::move(output->rows);
     return Status::Ok();
   }
 

@@ -232,14 +232,12 @@ Result<nlohmann::json> RunCollaborative(const std::string& job_id,
   std::string failures;
   for (auto& o : outcomes) {
     if (o.record.status == "completed") {
-      auto summary = SummaryFromJson(o.result);
-      if (summary.ok()) {
-        parts.push_back(*summary);
+      if (auto* summary = std::get_if<Summary>(&o.result)) {
+        parts.push_back(std::move(*summary));
         part_ids.push_back(o.record.node_id);
       } else {
         o.record.status = "failed";
-        o.record.error =
-            "INTERNAL: the node sent a malformed summary: " + summary.status().message();
+        o.record.error = "INTERNAL: the node sent something other than a summary";
       }
     }
     nlohmann::json n = {{"node_id", o.record.node_id},

@@ -6,21 +6,6 @@
 #include "core/name_list.h"
 
 namespace dim::core {
-namespace {
-
-// The figures every vote document has; checked so that a node's malformed answer fails the
-// job instead of producing a partial result.
-constexpr const char* kVoteKeys[] = {"rows",
-                                     "classes",
-                                     "class_counts",
-                                     "no_consensus",
-                                     "agreement_level",
-                                     "model_agreement",
-                                     "pairwise_agreement",
-                                     "review_count"};
-
-}  // namespace
-
 Result<std::string> SelectComparativeNode(const ComparativeConfig& config,
                                           NodeDirectory& directory) {
   const auto known = directory.Describe();
@@ -93,12 +78,9 @@ Result<nlohmann::json> RunComparative(const std::string& job_id, const Comparati
   if (outcome.record.status != "completed") {
     return Status::FailedPrecondition("node '" + node_id + "': " + outcome.record.error);
   }
-  const nlohmann::json& vote = outcome.result;
-  for (const char* key : kVoteKeys) {
-    if (!vote.contains(key)) {
-      return Status::Internal("node '" + node_id + "' sent a malformed vote: no \"" +
-                              std::string(key) + "\"");
-    }
+  const auto* vote = std::get_if<ConsensusResult>(&outcome.result);
+  if (vote == nullptr) {
+    return Status::Internal("node '" + node_id + "' sent something other than a vote");
   }
   nlohmann::json out = {
       {"pattern", "comparative"},
@@ -113,7 +95,8 @@ Result<nlohmann::json> RunComparative(const std::string& job_id, const Comparati
   if (config.consensus.method == ConsensusMethod::kExpertReview) {
     out["min_agreement"] = config.consensus.min_agreement;
   }
-  for (const auto& [key, value] : vote.items()) out[key] = value;
+  nlohmann::json figures = ConsensusToJson(*vote, config.consensus.method);
+  for (auto& [key, value] : figures.items()) out[key] = std::move(value);
   out["node"] = {{"node_id", node_id},
                  {"status", outcome.record.status},
                  {"execution_time", FormatDuration(outcome.record.execution_seconds)}};

@@ -77,7 +77,7 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
     }
   }
   for (size_t i = 0; i < requests.size(); ++i) {
-    NodeClient::TaskDone finish = [&, i](Result<nlohmann::json> result) {
+    NodeClient::TaskDone finish = [&, i](Result<TaskResult> result) {
       std::lock_guard lock(mu);
       // The monitor is woken when it has something to do: every task has reported, or one
       // failed (the quorum may be lost); a task that succeeded while others run needs nothing.
@@ -110,7 +110,7 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
     // A client that runs tasks without a thread of its own (gRPC) needs none of ours.
     if ((*client)->StartTask(requests[i].task, *runs[i].cancel, timeout, finish)) continue;
     directory.StartThread([&, i, finish = std::move(finish), node = *std::move(client)]() mutable {
-      Result<nlohmann::json> result = node->RunTask(requests[i].task, *runs[i].cancel, timeout);
+      Result<TaskResult> result = node->RunTask(requests[i].task, *runs[i].cancel, timeout);
       node.reset();  // let go of the node before the caller can return (and its directory go)
       finish(std::move(result));
     });

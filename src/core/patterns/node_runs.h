@@ -23,12 +23,12 @@ struct NodeRunRequest {
   NodeTask task;
 };
 
-// How one node task ended. result is the node's document when record.status is
+// How one node task ended. result is what the node returned when record.status is
 // "completed"; otherwise record.status is "failed" or "cancelled", `status` is why, and
 // record.error is status.ToString().
 struct NodeRunOutcome {
   NodeTaskRecord record;
-  nlohmann::json result;
+  TaskResult result;
   Status status = Status::Ok();
 };
 

@@ -51,9 +51,10 @@ class InProcessNodeTest : public dim::testing::ScratchDirTest {
 
 TEST_F(InProcessNodeTest, RunsATaskThroughItsQueue) {
   CancelToken cancel;
-  auto doc = node_->RunTask(Task("t1", "a"), cancel, std::chrono::milliseconds(0));
-  ASSERT_TRUE(doc.ok()) << doc.status().message();
-  EXPECT_EQ((*doc)["rows"], 240);
+  auto result = node_->RunTask(Task("t1", "a"), cancel, std::chrono::milliseconds(0));
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  ASSERT_TRUE(std::holds_alternative<Summary>(*result));
+  EXPECT_EQ(std::get<Summary>(*result).rows, 240);
 }
 
 TEST_F(InProcessNodeTest, RefusesBeforeRunningWhatTheQueueRefuses) {
@@ -88,7 +89,7 @@ TEST_F(InProcessNodeTest, AFullQueueIsResourceExhaustedAsOnADaemon) {
 
 TEST_F(InProcessNodeTest, TheJobsCancelStopsTheTask) {
   CancelToken cancel;
-  Result<nlohmann::json> end = Status::Internal("not ended");
+  Result<TaskResult> end = Status::Internal("not ended");
   std::thread running([&] { end = node_->RunTask(Task("run", "slow"), cancel, {}); });
   for (auto start = std::chrono::steady_clock::now();
        node_->Describe().active_jobs < 1 &&

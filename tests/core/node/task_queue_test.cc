@@ -125,6 +125,10 @@ TEST_F(TaskQueueTest, SubmittedTaskCompletesWithItsSummary) {
   EXPECT_EQ(summary->rows, 240);
   EXPECT_EQ(summary->columns.size(), 3u);
   EXPECT_THAT(summary->class_counts, ElementsAre(125, 93, 22));
+  // The typed result beside its text, for in-process readers.
+  ASSERT_NE(v.result, nullptr);
+  ASSERT_TRUE(std::holds_alternative<Summary>(*v.result));
+  EXPECT_EQ(std::get<Summary>(*v.result).class_counts, summary->class_counts);
 }
 
 TEST_F(TaskQueueTest, GetOfUnknownIdIsNotFound) {

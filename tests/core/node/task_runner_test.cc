@@ -304,7 +304,7 @@ TEST_F(TaskRunnerTest, DatasetBelowMinSamplesIsRefusedOnlyForSummaryTasks) {
   auto allowed = RunNodeTask(models_, datasets_, Task("heart_mlp", "small"), cancel,
                              NodePolicy{.min_samples = 1});
   ASSERT_TRUE(allowed.ok()) << allowed.status().ToString();
-  EXPECT_EQ((*allowed)["rows"], 7);
+  EXPECT_EQ(ResultRows(*allowed), 7);
   // The whole dataset counts, not the batch.
   EXPECT_TRUE(RunNodeTask(models_, datasets_, Task("heart_mlp", "a"), cancel,
                           NodePolicy{.min_samples = 240}, 16)
@@ -503,10 +503,12 @@ TEST_F(ComparativeTaskTest, ErrorsOfTheModelsAndTheData) {
 
 TEST_F(ComparativeTaskTest, NodeTaskDocumentHoldsFiguresOnly) {
   CancelToken cancel;
-  auto doc =
-      RunNodeTask(*own_models_, datasets_,
-                  Comparative({"heart_mlp", "const_mid"}, ConsensusMethod::kUnanimous), cancel);
-  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  const NodeTask task = Comparative({"heart_mlp", "const_mid"}, ConsensusMethod::kUnanimous);
+  auto vote = RunNodeTask(*own_models_, datasets_, task, cancel);
+  ASSERT_TRUE(vote.ok()) << vote.status().ToString();
+  ASSERT_TRUE(std::holds_alternative<ConsensusResult>(*vote));
+  const nlohmann::json doc_json = TaskDocument(task, *vote, true);
+  const nlohmann::json* doc = &doc_json;
   EXPECT_EQ((*doc)["rows"], 240);
   EXPECT_EQ((*doc)["class_counts"], nlohmann::json::parse("[0, 93, 0]"));
   EXPECT_EQ((*doc)["no_consensus"], 147);
@@ -514,7 +516,9 @@ TEST_F(ComparativeTaskTest, NodeTaskDocumentHoldsFiguresOnly) {
   // A summary task's document is the summary.
   auto summary = RunNodeTask(*own_models_, datasets_, Task("heart_mlp", "a"), cancel);
   ASSERT_TRUE(summary.ok());
-  EXPECT_EQ((*summary)["class_counts"], nlohmann::json::parse("[125, 93, 22]"));
+  ASSERT_TRUE(std::holds_alternative<Summary>(*summary));
+  EXPECT_EQ(TaskDocument(Task("heart_mlp", "a"), *summary, true)["class_counts"],
+            nlohmann::json::parse("[125, 93, 22]"));
 }
 
 // Pipeline steps: heart_mlp and "double3", a model that doubles its 3 inputs, in a models
@@ -541,7 +545,7 @@ class StepTaskTest : public TaskRunnerTest {
     return t;
   }
 
-  Result<nlohmann::json> RunStep(const NodeTask& task, int64_t batch_rows = 4096) {
+  Result<StepOutput> RunStep(const NodeTask& task, int64_t batch_rows = 4096) {
     CancelToken cancel;
     return RunStepTask(*own_models_, datasets_, task, cancel, batch_rows);
   }
@@ -552,13 +556,13 @@ class StepTaskTest : public TaskRunnerTest {
 TEST_F(StepTaskTest, DatasetRowsGoThroughTheEarlierModelsAndOnlyFiguresLeave) {
   auto first = RunStep(Step("heart_mlp"));
   ASSERT_TRUE(first.ok()) << first.status().ToString();
-  EXPECT_EQ((*first)["output_shape"], nlohmann::json({240, 3}));
-  EXPECT_FALSE(first->contains("output_rows"));
+  EXPECT_EQ(first->summary.rows, 240);
+  EXPECT_EQ(first->width, 3);
+  EXPECT_FALSE(first->rows.has_value());
   auto direct = Run(Task("heart_mlp", "a"));
   ASSERT_TRUE(direct.ok());
   // The same figures as a summary task's (to the last bits, which threads may change).
-  auto same = SummaryFromJson((*first)["summary"]);
-  ASSERT_TRUE(same.ok());
+  const Summary* same = &first->summary;
   EXPECT_EQ(same->rows, direct->rows);
   EXPECT_EQ(same->class_counts, direct->class_counts);
   for (size_t c = 0; c < 3; ++c) {
@@ -569,9 +573,8 @@ TEST_F(StepTaskTest, DatasetRowsGoThroughTheEarlierModelsAndOnlyFiguresLeave) {
   for (int64_t batch : {4096, 7}) {
     auto doubled = RunStep(Step("double3", {"heart_mlp"}), batch);
     ASSERT_TRUE(doubled.ok()) << doubled.status().ToString();
-    EXPECT_FALSE(doubled->contains("output_rows"));
-    auto s = SummaryFromJson((*doubled)["summary"]);
-    ASSERT_TRUE(s.ok());
+    EXPECT_FALSE(doubled->rows.has_value());
+    const Summary* s = &doubled->summary;
     EXPECT_EQ(s->rows, 240);
     for (size_t c = 0; c < 3; ++c) {
       EXPECT_NEAR(s->columns[c].mean, 2 * direct->columns[c].mean, 1e-6) << batch;
@@ -586,11 +589,20 @@ TEST_F(StepTaskTest, SentRowsComeBackAsOutputRows) {
   Matrix rows(2, 3);
   rows << 1, 2, 3, -1, 0.5f, 4;
   task.input_rows = rows;
-  auto doc = RunStep(task);
-  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
-  EXPECT_EQ((*doc)["output_rows"], nlohmann::json({{2.0, 4.0, 6.0}, {-2.0, 1.0, 8.0}}));
-  EXPECT_EQ((*doc)["output_shape"], nlohmann::json({2, 3}));
-  EXPECT_EQ((*doc)["summary"]["class_counts"], nlohmann::json({0, 0, 2}));
+  auto out = RunStep(task);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_TRUE(out->rows.has_value());
+  Matrix want(2, 3);
+  want << 2, 4, 6, -2, 1, 8;
+  EXPECT_EQ(*out->rows, want);
+  EXPECT_EQ(out->width, 3);
+  EXPECT_EQ(out->summary.class_counts, std::vector<int64_t>({0, 0, 2}));
+  // Its document gives the shape, and the rows only when they travel inside it.
+  const nlohmann::json binary = TaskDocument(task, *out, false);
+  EXPECT_EQ(binary["output_shape"], nlohmann::json({2, 3}));
+  EXPECT_FALSE(binary.contains("output_rows"));
+  EXPECT_EQ(TaskDocument(task, *out, true)["output_rows"],
+            nlohmann::json({{2.0, 4.0, 6.0}, {-2.0, 1.0, 8.0}}));
 }
 
 TEST_F(StepTaskTest, WidthsThatDoNotChainAreInvalidArgumentNamingTheModel) {

@@ -27,8 +27,8 @@ class StepNode final : public NodeClient {
  public:
   explicit StepNode(Matrix dataset = Matrix()) : dataset_(std::move(dataset)) {}
 
-  Result<json> RunTask(const NodeTask& task, const CancelToken& cancel,
-                       std::chrono::milliseconds /*timeout*/) override {
+  Result<TaskResult> RunTask(const NodeTask& task, const CancelToken& cancel,
+                             std::chrono::milliseconds /*timeout*/) override {
     {
       std::lock_guard lock(mu_);
       tasks_.push_back(task);
@@ -62,10 +62,11 @@ class StepNode final : public NodeClient {
     }
     SummaryBuilder summary(m.cols() > 1);
     EXPECT_TRUE(summary.Add(m).ok());
-    json doc = {{"summary", SummaryToJson(summary.Finish())},
-                {"output_shape", {m.rows(), m.cols()}}};
-    if (task.input_rows) doc["output_rows"] = RowsToJson(m);
-    return doc;
+    StepOutput out;
+    out.summary = summary.Finish();
+    out.width = m.cols();
+    if (task.input_rows) out.rows = std::move(m);
+    return TaskResult(std::move(out));
   }
 
   void FailNext(int times) {

@@ -29,7 +29,20 @@ enum class Report {
   kOnCancel,  // once the task's token is raised (then CANCELLED)
 };
 
-// A node that starts tasks without a caller's thread, answering {"node": id} or failing.
+// What node `id` answers: a summary of as many rows as the id's letter's place ("a": 1).
+TaskResult AnswerOf(const std::string& id) {
+  Summary summary;
+  summary.rows = id[0] - 'a' + 1;
+  return summary;
+}
+
+// The rows of an outcome's summary, 0 when it has none.
+int64_t RowsOf(const NodeRunOutcome& outcome) {
+  const auto* summary = std::get_if<Summary>(&outcome.result);
+  return summary ? summary->rows : 0;
+}
+
+// A node that starts tasks without a caller's thread, answering AnswerOf(id) or failing.
 class StartingNode final : public NodeClient {
  public:
   StartingNode(std::string id, Report report, Status failure = Status::Ok())
@@ -38,8 +51,8 @@ class StartingNode final : public NodeClient {
     for (auto& t : threads_) t.join();
   }
 
-  Result<nlohmann::json> RunTask(const NodeTask&, const CancelToken&,
-                                 std::chrono::milliseconds) override {
+  Result<TaskResult> RunTask(const NodeTask&, const CancelToken&,
+                             std::chrono::milliseconds) override {
     ADD_FAILURE() << "RunTask called on a node that starts its tasks";
     return Status::Internal("RunTask called");
   }
@@ -70,9 +83,9 @@ class StartingNode final : public NodeClient {
   std::string last_job() const { return last_job_; }
 
  private:
-  Result<nlohmann::json> Answer() const {
+  Result<TaskResult> Answer() const {
     if (!failure_.ok()) return failure_;
-    return nlohmann::json{{"node", id_}};
+    return AnswerOf(id_);
   }
 
   std::string id_;
@@ -83,13 +96,13 @@ class StartingNode final : public NodeClient {
   std::vector<std::thread> threads_;
 };
 
-// A node that only blocks: answers {"node": id} on the calling thread.
+// A node that only blocks: answers AnswerOf(id) on the calling thread.
 class BlockingNode final : public NodeClient {
  public:
   explicit BlockingNode(std::string id) : id_(std::move(id)) {}
-  Result<nlohmann::json> RunTask(const NodeTask&, const CancelToken&,
-                                 std::chrono::milliseconds) override {
-    return nlohmann::json{{"node", id_}};
+  Result<TaskResult> RunTask(const NodeTask&, const CancelToken&,
+                             std::chrono::milliseconds) override {
+    return AnswerOf(id_);
   }
 
  private:
@@ -158,8 +171,8 @@ TEST(RunNodeTasks, NodesThatStartTheirTasksTakeNoThread) {
   EXPECT_EQ(a->last_job(), "job-1");
   ASSERT_EQ(outcomes->size(), 2u);
   EXPECT_EQ((*outcomes)[0].record.status, "completed");
-  EXPECT_EQ((*outcomes)[0].result["node"], "a");
-  EXPECT_EQ((*outcomes)[1].result["node"], "b");
+  EXPECT_EQ(RowsOf((*outcomes)[0]), 1);
+  EXPECT_EQ(RowsOf((*outcomes)[1]), 2);
   ASSERT_EQ(updates.seen.size(), 4u);
   EXPECT_EQ(updates.seen[0], "a:running");
   EXPECT_EQ(updates.seen[1], "b:running");
@@ -189,8 +202,8 @@ TEST(RunNodeTasks, BlockingNodesRunOnTheDirectorysThreads) {
   auto outcomes = RunNodeTasks(Requests({"a", "b", "gone"}), dir, cancel, clock, 0, updates.Fn());
   ASSERT_TRUE(outcomes.ok()) << outcomes.status().ToString();
   EXPECT_EQ(dir.threads(), 1);  // a's; b started its own, "gone" has no client
-  EXPECT_EQ((*outcomes)[0].result["node"], "a");
-  EXPECT_EQ((*outcomes)[1].result["node"], "b");
+  EXPECT_EQ(RowsOf((*outcomes)[0]), 1);
+  EXPECT_EQ(RowsOf((*outcomes)[1]), 2);
   EXPECT_EQ((*outcomes)[2].status.code(), StatusCode::kNotFound);
 }
 
