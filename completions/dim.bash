@@ -12,6 +12,7 @@ _dim_value_opts() {
         submit) echo '-p --pattern -c --config --config-json --input-data -m --model --nodes --node --dataset --columns --aggregation --trim --dp-epsilon --dp-clip --min-nodes --consensus --weights --min-agreement --priority --user --timeout' ;;
         ls) echo '--state --user -n --limit --offset' ;;
         status) echo '--timeout' ;;
+        result) echo '--rows-out' ;;
         health) echo '--node --wait-nodes --timeout' ;;
         model) echo '-n --name' ;;
         cert) echo '--role --dns --ip --days --name' ;;
@@ -145,6 +146,7 @@ _dim_values() {
         --state) compgen -W 'pending running completed failed cancelled' -- "$val" ;;
         --aggregation) compgen -W 'federated_averaging weighted_average median trimmed_mean' -- "$val" ;;
         --consensus) compgen -W 'majority_vote weighted_vote average unanimous expert_review' -- "$val" ;;
+        --rows-out) compgen -f -- "$val" ;;
         -c | --config | --input-data)
             # (A service's --config is a file; submit's may be - for standard input.)
             [[ $cmd != orchestrator && $cmd != daemon && (-z $val || $val == -) ]] && echo -

@@ -281,7 +281,7 @@ set -l sub '__dim_is submit'
 complete -c dim -n $sub -s p -l pattern -x -a 'collaborative comparative chained' -d 'Job pattern'
 complete -c dim -n $sub -s c -l config -r -F -d 'Job config JSON file, or - for stdin'
 complete -c dim -n $sub -l config-json -x -d 'Job config as a JSON string'
-complete -c dim -n $sub -l input-data -r -F -d 'Chained: CSV file with a header (or - for stdin), rows for client_data steps'
+complete -c dim -n $sub -l input-data -r -F -d 'Chained: rows for client_data steps, CSV with a header (or - for stdin) or .npy'
 complete -c dim -n $sub -s m -l model -x -a '(begin; __dim_server_models; __dim_models; end | sort -u | __dim_list_items)' -d 'Model id (comparative: repeat, or comma-separated)'
 complete -c dim -n $sub -l nodes -x -a '(__dim_nodes | __dim_list_items)' -d 'Node ids, comma-separated'
 complete -c dim -n $sub -l node -x -a '(__dim_nodes)' -d 'Comparative: the node that holds the data'
@@ -301,6 +301,7 @@ complete -c dim -n $sub -s w -l wait -d 'Follow the job until it ends'
 complete -c dim -n $sub -l timeout -x -d 'With --wait: give up after this many seconds'
 complete -c dim -n $sub -s q -l quiet -d 'Print only the job id'
 
+complete -c dim -n '__dim_is result' -l rows-out -r -F -d "Write a pipeline's output rows to FILE (.npy or CSV)"
 # dim status|result|cancel JOB
 complete -c dim -n '__dim_is status; or __dim_is result; or __dim_is cancel' -a '(__dim_jobs)' -d 'Job'
 

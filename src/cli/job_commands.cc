@@ -11,9 +11,9 @@
 #include <iterator>
 #include <limits>
 #include <memory>
-#include <thread>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -21,6 +21,7 @@
 #include "cli/exit_codes.h"
 #include "cli/job_backend.h"
 #include "cli/output.h"
+#include "cli/rows_file.h"
 #include "cli/validators.h"
 #include "core/data/csv_reader.h"
 #include "core/job/chained_config.h"
@@ -146,43 +147,6 @@ void SetConsensus(json& config, const SubmitOptions& o) {
   if (has_min) SetKey(consensus, "min_agreement", "minAgreement", FlagNumber(o.min_agreement));
 }
 
-// A CSV file with a header (or - for stdin) as input_data: {"columns": [...], "rows": [...]}.
-core::Result<json> ReadInputData(const std::string& file) {
-  std::filesystem::path path = file;
-  std::filesystem::path scratch;
-  if (file == "-") {  // CsvReader reads files: spool stdin to one first
-    scratch = std::filesystem::temp_directory_path() /
-              ("dim-input-" + std::to_string(::getpid()) + ".csv");
-    std::ofstream out(scratch, std::ios::binary);
-    out << std::cin.rdbuf();
-    path = scratch;
-  }
-  auto reader = core::CsvReader::Open(path);
-  json rows = json::array();
-  core::Status status = reader.status();
-  if (reader.ok()) {
-    core::Matrix batch;
-    for (;;) {
-      auto n = (*reader)->ReadBatch(4096, &batch);
-      if (!n.ok()) {
-        status = n.status();
-        break;
-      }
-      if (*n == 0) break;
-      if (static_cast<int64_t>(rows.size() + *n) * (*reader)->width() > core::kMaxClientValues) {
-        status = core::Status::InvalidArgument(
-            "more than the " + std::to_string(core::kMaxClientValues) +
-            " numbers a job may carry; put the rows in a dataset on a node");
-        break;
-      }
-      for (auto& row : core::RowsToJson(batch)) rows.push_back(std::move(row));
-    }
-  }
-  if (!scratch.empty()) std::filesystem::remove(scratch);
-  if (!status.ok()) return status.WithPrefix("--input-data " + file);
-  return json{{"columns", (*reader)->header()}, {"rows", std::move(rows)}};
-}
-
 // Flags that set keys a chained job does not have (its steps carry models and nodes).
 core::Status CheckChainedFlags(const SubmitOptions& o) {
   const std::pair<bool, const char*> flags[] = {
@@ -223,10 +187,6 @@ core::Result<std::string> BuildConfig(const SubmitOptions& o, core::Pattern patt
   }
   if (pattern == core::Pattern::kChained) {
     DIM_RETURN_IF_ERROR(CheckChainedFlags(o));
-    if (!o.input_data.empty()) {
-      DIM_ASSIGN_OR_RETURN(json rows, ReadInputData(o.input_data));
-      SetKey(config, "input_data", "inputData", std::move(rows));
-    }
   } else if (!o.input_data.empty()) {
     return core::Status::InvalidArgument("--input-data is for --pattern chained");
   }
@@ -385,6 +345,12 @@ int RunSubmit(const GlobalOptions& options, const SubmitOptions& o) {
   auto config = BuildConfig(o, request.pattern);
   if (!config.ok()) return ReportError(options, config.status());
   request.config_json = *config;
+  if (!o.input_data.empty()) {
+    // Sent beside the config as binary, not as JSON text inside it.
+    auto rows = ReadRowsFile(o.input_data);
+    if (!rows.ok()) return ReportError(options, rows.status());
+    request.input_rows = std::make_shared<const core::ClientData>(*std::move(rows));
+  }
 
   auto backend = OpenBackend(options);
   if (!backend.ok()) return ReportError(options, backend.status());
@@ -429,7 +395,7 @@ int RunStatus(const GlobalOptions& options, const std::string& id, bool watch, d
   return kExitOk;
 }
 
-int RunResult(const GlobalOptions& options, const std::string& id) {
+int RunResult(const GlobalOptions& options, const std::string& id, const std::string& rows_out) {
   SetUpLogging(options, "warn");
   auto backend = OpenBackend(options);
   if (!backend.ok()) return ReportError(options, backend.status());
@@ -440,6 +406,17 @@ int RunResult(const GlobalOptions& options, const std::string& id) {
     return ReportError(options, core::Status::FailedPrecondition(
                                     "job '" + id + "' is " + std::string(core::JobStateName(job->state)) +
                                     "; it has no result yet (wait with: dim status " + id + ")"));
+  }
+  if (!rows_out.empty()) {
+    if (!job->output_rows) {
+      return ReportError(options, core::Status::FailedPrecondition(
+                                      "--rows-out: job '" + id +
+                                      "' has no output rows (only a pipeline over client rows, "
+                                      "--input-data or input_data, returns them)"));
+    }
+    if (core::Status s = WriteRowsFile(rows_out, *job->output_rows); !s.ok()) {
+      return ReportError(options, s);
+    }
   }
   return PrintFinished(options, *job, false);
 }
@@ -547,8 +524,8 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
       ->type_name("JSON");
   submit
       ->add_option("--input-data", s->input_data,
-                   "Chained: a CSV file with a header (or - for stdin) whose rows are the "
-                   "job's input_data, read by steps with input_source client_data")
+                   "Chained: the job's rows, read by steps with input_source client_data and "
+                   "sent as binary: CSV with a header (or - for stdin), or NumPy .npy")
       ->type_name("FILE");
   // Not "--models": that is the global option naming the model folder of --local.
   submit
@@ -661,7 +638,13 @@ void AddJobCommands(CLI::App& app, GlobalOptions& options, int& exit_code) {
   auto result_id = std::make_shared<std::string>();
   auto* result = app.add_subcommand("result", "Show a finished job's result");
   result->add_option("job", *result_id, "Job id")->required();
-  result->callback([&, result_id] { exit_code = RunResult(options, *result_id); });
+  auto rows_out = std::make_shared<std::string>();
+  result
+      ->add_option("--rows-out", *rows_out,
+                   "Write a pipeline's output rows to FILE: NumPy .npy (float32), or CSV")
+      ->type_name("FILE");
+  result->callback(
+      [&, result_id, rows_out] { exit_code = RunResult(options, *result_id, *rows_out); });
 
   auto query = std::make_shared<core::JobQuery>();
   auto state = std::make_shared<std::string>();

@@ -111,4 +111,12 @@ std::optional<Priority> ParsePriority(std::string_view text) {
   return std::nullopt;
 }
 
+std::string JobResultJson(const JobRecord& job) {
+  if (!job.output_rows || job.result_json.empty()) return job.result_json;
+  nlohmann::json doc = ParseUntrustedJson(job.result_json);
+  if (!doc.is_object()) return job.result_json;
+  doc["output_rows"] = ClientDataRowsToJson(*job.output_rows);
+  return DumpJson(doc);
+}
+
 }  // namespace dim::core

@@ -2,10 +2,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/client_data.h"
 
 namespace dim::core {
 
@@ -105,6 +108,15 @@ struct JobRecord {
   // Insertion order in the store (set by the store): FIFO within a priority.
   int64_t seq = 0;
   std::vector<JobEvent> events;
+  // A chained job's rows sent beside its config (then not in config_json's input_data), and
+  // its output rows once completed (then not in result_json's output_rows): kept in binary.
+  // Shared, never changed once set.
+  std::shared_ptr<const ClientData> input_rows;
+  std::shared_ptr<const ClientData> output_rows;
 };
+
+// The job's result document as JSON clients get it: result_json with "output_rows" put
+// back in when the rows are kept beside it.
+std::string JobResultJson(const JobRecord& job);
 
 }  // namespace dim::core

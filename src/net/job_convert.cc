@@ -5,11 +5,22 @@
 
 #include "core/clock.h"
 #include "net/grpc_status.h"
+#include "net/tensor_codec.h"
 
 namespace dim::net {
 
+void SetResult(const core::JobRecord& job, bool rows_as_tensor, std::string* result_json,
+               dim::common::Tensor* output_rows) {
+  if (!rows_as_tensor) {
+    *result_json = core::JobResultJson(job);
+    return;
+  }
+  *result_json = job.result_json;
+  if (job.output_rows) ToTensor(*job.output_rows, output_rows);
+}
+
 void ToProto(const core::JobRecord& job, dim::orchestrator::JobStatusResponse* out,
-             bool with_events) {
+             bool with_events, bool rows_as_tensor) {
   out->set_job_id(job.id);
   out->set_status(static_cast<dim::common::JobState>(job.state));
   out->set_pattern(static_cast<dim::common::Pattern>(job.pattern));
@@ -19,7 +30,8 @@ void ToProto(const core::JobRecord& job, dim::orchestrator::JobStatusResponse* o
   progress->set_percent_complete(
       job.total_steps > 0 ? job.completed_steps * 100 / job.total_steps
                           : (job.state == core::JobState::kCompleted ? 100 : 0));
-  out->set_result_json(job.result_json);
+  SetResult(job, rows_as_tensor, out->mutable_result_json(),
+            rows_as_tensor && job.output_rows ? out->mutable_output_rows() : nullptr);
   out->set_error(job.error);
   for (const auto& n : job.nodes) {
     auto* node = out->add_nodes();
@@ -109,7 +121,7 @@ double ParseDuration(const std::string& text) {
 
 }  // namespace
 
-core::JobRecord FromProto(const dim::orchestrator::JobStatusResponse& in) {
+core::Result<core::JobRecord> FromProto(const dim::orchestrator::JobStatusResponse& in) {
   core::JobRecord job;
   job.id = in.job_id();
   job.state = static_cast<core::JobState>(in.status());
@@ -136,6 +148,12 @@ core::JobRecord FromProto(const dim::orchestrator::JobStatusResponse& in) {
   job.user_id = in.user_id();
   job.priority = static_cast<core::Priority>(in.priority());
   job.config_json = in.config_json();
+  if (in.has_output_rows()) {
+    DIM_ASSIGN_OR_RETURN(
+        core::ClientData rows,
+        ClientDataFromTensor(in.output_rows(), "output_rows", core::kMaxClientValues));
+    job.output_rows = std::make_shared<const core::ClientData>(std::move(rows));
+  }
   for (const auto& e : in.events()) {
     // An event a newer orchestrator knows and this client does not is left out.
     if (auto kind = core::ParseJobEventKind(e.event())) {

@@ -22,7 +22,8 @@ constexpr auto kProgressInterval = std::chrono::milliseconds(100);
 
 class WatchReactor final : public grpc::ServerWriteReactor<JobStatusResponse> {
  public:
-  WatchReactor(core::JobService& jobs, const std::string& job_id) : jobs_(jobs) {
+  WatchReactor(core::JobService& jobs, const std::string& job_id, bool rows_as_tensor)
+      : jobs_(jobs), rows_as_tensor_(rows_as_tensor) {
     auto handle = jobs_.Watch(job_id, [this](const core::JobRecord& job) { OnChange(job); });
     std::lock_guard lock(mu_);
     if (!handle.ok()) {
@@ -64,12 +65,12 @@ class WatchReactor final : public grpc::ServerWriteReactor<JobStatusResponse> {
   }
 
  private:
-  // Called under the job service's lock: only hands the record over.
+  // Called under the job service's lock: only hands the record over (its rows are shared,
+  // not copied); it becomes a message when it is written.
   void OnChange(const core::JobRecord& job) {
     std::lock_guard lock(mu_);
     if (finished_ || cancelled_) return;
-    pending_.emplace();
-    ToProto(job, &*pending_);
+    pending_ = job;
     if (!writing_) WriteNextLocked();
   }
 
@@ -93,7 +94,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<JobStatusResponse> {
       return;
     }
     const auto now = std::chrono::steady_clock::now();
-    const bool end = core::IsTerminal(static_cast<core::JobState>(pending_->status()));
+    const bool end = core::IsTerminal(pending_->state);
     if (!end && wrote_ && now < last_write_ + kProgressInterval) {
       if (!alarm_set_) {
         alarm_set_ = true;
@@ -104,7 +105,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<JobStatusResponse> {
       }
       return;
     }
-    current_ = std::move(*pending_);
+    current_.Clear();
+    ToProto(*pending_, &current_, /*with_events=*/false, rows_as_tensor_);
     pending_.reset();
     ended_ = end;
     writing_ = true;
@@ -120,9 +122,10 @@ class WatchReactor final : public grpc::ServerWriteReactor<JobStatusResponse> {
   }
 
   core::JobService& jobs_;
+  const bool rows_as_tensor_;
   int64_t handle_ = 0;
   std::mutex mu_;
-  std::optional<JobStatusResponse> pending_;
+  std::optional<core::JobRecord> pending_;
   JobStatusResponse current_;
   bool writing_ = false;
   bool wrote_ = false;  // a write was started; last_write_ is when
@@ -139,7 +142,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<JobStatusResponse> {
 
 grpc::ServerWriteReactor<JobStatusResponse>* WatchJobReactor(
     core::JobService& jobs, const dim::orchestrator::WatchJobRequest& request) {
-  return new WatchReactor(jobs, request.job_id());
+  return new WatchReactor(jobs, request.job_id(), request.rows_as_tensor());
 }
 
 }  // namespace dim::net

@@ -7,6 +7,7 @@
 #include "net/grpc_status.h"
 #include "net/job_convert.h"
 #include "net/node_convert.h"
+#include "net/tensor_codec.h"
 
 namespace dim::net {
 namespace {
@@ -53,6 +54,7 @@ core::Result<core::JobRecord> OrchestratorClient::Submit(const core::SubmitReque
   req.set_pattern(static_cast<dim::common::Pattern>(request.pattern));
   req.set_config_json(request.config_json);
   req.set_priority(static_cast<dim::common::Priority>(request.priority));
+  if (request.input_rows) ToTensor(*request.input_rows, req.mutable_input_rows());
   pb::SubmitJobResponse resp;
   DIM_RETURN_IF_ERROR(
       Call([&](grpc::ClientContext* ctx) { return stub_->SubmitJob(ctx, req, &resp); }));
@@ -66,6 +68,7 @@ core::Result<std::vector<core::JobService::NodeDryRun>> OrchestratorClient::DryR
   req.set_pattern(static_cast<dim::common::Pattern>(request.pattern));
   req.set_config_json(request.config_json);
   req.set_priority(static_cast<dim::common::Priority>(request.priority));
+  if (request.input_rows) ToTensor(*request.input_rows, req.mutable_input_rows());
   req.set_dry_run(true);
   pb::SubmitJobResponse resp;
   DIM_RETURN_IF_ERROR(
@@ -81,6 +84,7 @@ core::Result<std::vector<core::JobService::NodeDryRun>> OrchestratorClient::DryR
 core::Result<core::JobRecord> OrchestratorClient::Get(const std::string& id) {
   pb::GetJobStatusRequest req;
   req.set_job_id(id);
+  req.set_rows_as_tensor(true);
   pb::JobStatusResponse resp;
   DIM_RETURN_IF_ERROR(
       Call([&](grpc::ClientContext* ctx) { return stub_->GetJobStatus(ctx, req, &resp); }));
@@ -98,7 +102,10 @@ core::Result<core::JobPage> OrchestratorClient::List(const core::JobQuery& query
       Call([&](grpc::ClientContext* ctx) { return stub_->ListJobs(ctx, req, &resp); }));
   core::JobPage page;
   page.total = resp.total();
-  for (const auto& j : resp.jobs()) page.jobs.push_back(FromProto(j));
+  for (const auto& j : resp.jobs()) {
+    DIM_ASSIGN_OR_RETURN(core::JobRecord job, FromProto(j));
+    page.jobs.push_back(std::move(job));
+  }
   return page;
 }
 
@@ -116,6 +123,7 @@ core::Result<core::JobRecord> OrchestratorClient::Watch(
     const std::function<void(const core::JobRecord&)>& progress) {
   pb::WatchJobRequest req;
   req.set_job_id(id);
+  req.set_rows_as_tensor(true);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + timeout);
   security_.Authorize(ctx);
@@ -123,7 +131,13 @@ core::Result<core::JobRecord> OrchestratorClient::Watch(
   std::optional<core::JobRecord> last;
   pb::JobStatusResponse message;
   while (reader->Read(&message)) {
-    last = FromProto(message);
+    auto got = FromProto(message);
+    if (!got.ok()) {
+      ctx.TryCancel();
+      (void)reader->Finish();
+      return got.status().WithPrefix("the orchestrator at " + address_ + " sent");
+    }
+    last = *std::move(got);
     if (progress) progress(*last);
   }
   grpc::Status status = reader->Finish();

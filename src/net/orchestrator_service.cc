@@ -9,6 +9,7 @@
 #include "net/job_convert.h"
 #include "net/job_watch.h"
 #include "net/node_convert.h"
+#include "net/tensor_codec.h"
 
 namespace dim::net {
 namespace {
@@ -82,6 +83,17 @@ grpc::ServerUnaryReactor* OrchestratorService::SubmitJob(
     submit.pattern = static_cast<core::Pattern>(req->pattern());
     submit.config_json = req->config_json();
     submit.priority = static_cast<core::Priority>(req->priority());
+    if (req->has_input_rows()) {
+      auto rows = ClientDataFromTensor(req->input_rows(), "input_rows", core::kMaxClientValues);
+      if (!rows.ok()) {
+        status = rows.status();
+        spdlog::info("job rejected: {}", status.ToString());
+        access_.Audit(*caller, "SubmitJob", {}, {}, status);
+        FillError(status, resp->mutable_error());
+        return FinishUnary(ctx, status);
+      }
+      submit.input_rows = std::make_shared<const core::ClientData>(*std::move(rows));
+    }
     if (req->dry_run()) {
       auto report = jobs_.DryRun(submit);
       if (report.ok()) {
@@ -128,7 +140,7 @@ grpc::ServerUnaryReactor* OrchestratorService::GetJobStatus(
   if (!caller.ok()) return FinishUnary(ctx, caller.status());
   auto job = VisibleJob(*caller, "GetJobStatus", req->job_id());
   if (!job.ok()) return FinishUnary(ctx, job.status());
-  ToProto(*job, resp, /*with_events=*/true);
+  ToProto(*job, resp, /*with_events=*/true, req->rows_as_tensor());
   return FinishUnary(ctx, core::Status::Ok());
 }
 
@@ -184,7 +196,8 @@ grpc::ServerUnaryReactor* OrchestratorService::GetJobResult(
     FillError(status, resp->mutable_error());
     return FinishUnary(ctx, status);
   }
-  resp->set_result_json(job->result_json);
+  SetResult(*job, req->rows_as_tensor(), resp->mutable_result_json(),
+            req->rows_as_tensor() && job->output_rows ? resp->mutable_output_rows() : nullptr);
   auto* meta = resp->mutable_metadata();
   int used = 0;
   double total = 0;

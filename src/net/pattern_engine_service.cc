@@ -100,7 +100,7 @@ void PatternEngineService::AwaitJob(grpc::CallbackServerContext* ctx,
     auto job = jobs_.Wait(job_id, kWaitSlice);
     if (job.ok()) {
       if (job->state == core::JobState::kCompleted) {
-        resp->set_result_json(job->result_json);
+        resp->set_result_json(core::JobResultJson(*job));
       } else {
         resp->mutable_error()->set_code(job->state == core::JobState::kCancelled ? "CANCELLED"
                                                                                  : "FAILED");

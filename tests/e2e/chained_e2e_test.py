@@ -135,6 +135,84 @@ class ChainedTest(DimTestCase):
         got = json.loads(r.stdout)["result"]["output_rows"]
         np.testing.assert_allclose(np.array(got)[:, 0], x[:, 1] + x[:, 0] + x[:, 7], rtol=1e-6)
 
+    def test_rows_as_json_and_as_binary_give_identical_results(self):
+        """The same client rows through the same pipeline: inside the config's input_data
+        (JSON, as the seed's clients send them), as --input-data CSV and .npy (sent as a
+        float32 tensor), and as a tensor from a raw gRPC client; every path gives the same
+        output rows, bit for bit, and `dim result --rows-out` writes them as .npy and CSV."""
+        import grpc
+        orch = self.start_cluster(("a", "b"))
+        rows_csv, x = self.client_rows(40)
+        pipeline = [step(1, "heart_mlp", "hospital-a", "client_data"),
+                    step(2, "scale3", "hospital-b", "step_1_output")]
+        x32 = x.astype(np.float32)
+        as_json = self.submit({"pipeline": pipeline, "input_data": x32.tolist()}, server=orch)
+        self.assertEqual(as_json["state"], "COMPLETED", as_json)
+        want = np.array(as_json["result"]["output_rows"], dtype=np.float32)
+        self.assertEqual(want.shape, (40, 3))
+        self.assert_rows(want, self.run_models(["heart_mlp", "scale3"], x))
+
+        np.save(self.path("rows32.npy"), x32)
+        np.save(self.path("rows64.npy"), x)
+        for rows_file in (rows_csv, self.path("rows32.npy"), self.path("rows64.npy")):
+            job = self.submit({"pipeline": pipeline}, "--input-data", rows_file, server=orch)
+            self.assertEqual(job["state"], "COMPLETED", job)
+            got = np.array(job["result"]["output_rows"], dtype=np.float32)
+            np.testing.assert_array_equal(got, want, err_msg=rows_file)
+
+        job_id = job["job_id"]
+        r = self.dim("result", job_id, "--rows-out", self.path("out.npy"), server=orch)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = np.load(self.path("out.npy"))
+        self.assertEqual(out.dtype, np.float32)
+        np.testing.assert_array_equal(out, want)
+        r = self.dim("result", job_id, "--rows-out", self.path("out.csv"), server=orch)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        header, values = reference.read_csv(self.path("out.csv"))
+        self.assertEqual(header, ["output_0", "output_1", "output_2"])
+        np.testing.assert_array_equal(values.astype(np.float32), want)
+        # Rows that came as input_data are kept in binary too.
+        r = self.dim("result", as_json["job_id"], "--rows-out", self.path("json.npy"),
+                     server=orch)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        np.testing.assert_array_equal(np.load(self.path("json.npy")), want)
+
+        # A raw gRPC client: rows in, rows out as tensors; and the seed's GetJobResult (no
+        # rows_as_tensor) still finds output_rows inside result_json.
+        o_pb2, o_grpc, _, _ = self.grpc_stubs()
+        from dim.proto import common_pb2
+        with grpc.insecure_channel(orch.address) as channel:
+            stub = o_grpc.OrchestratorStub(channel)
+            tensor = common_pb2.Tensor(dtype="float32", shape=list(x32.shape),
+                                                    data=x32.astype("<f4").tobytes())
+            resp = stub.SubmitJob(o_pb2.SubmitJobRequest(
+                pattern=3, config_json=json.dumps({"pipeline": pipeline}), input_rows=tensor),
+                timeout=10)
+            self.assertTrue(resp.job_id, resp)
+
+            def ended():
+                st = stub.GetJobStatus(o_pb2.GetJobStatusRequest(job_id=resp.job_id), timeout=5)
+                return st.status >= 3
+            self.wait_until(ended, what="the raw client's job to end")
+            binary = stub.GetJobResult(o_pb2.GetJobResultRequest(job_id=resp.job_id,
+                                                                 rows_as_tensor=True), timeout=5)
+            self.assertNotIn("output_rows", json.loads(binary.result_json))
+            self.assertEqual(list(binary.output_rows.shape), [40, 3])
+            got = np.frombuffer(binary.output_rows.data, dtype="<f4").reshape(40, 3)
+            np.testing.assert_array_equal(got, want)
+            seed = stub.GetJobResult(o_pb2.GetJobResultRequest(job_id=resp.job_id), timeout=5)
+            self.assertFalse(seed.HasField("output_rows"))
+            np.testing.assert_array_equal(
+                np.array(json.loads(seed.result_json)["output_rows"], dtype=np.float32), want)
+            # A tensor that lies about its size is refused, naming the field.
+            bad = common_pb2.Tensor(dtype="float32", shape=[40, 8], data=b"\0" * 12)
+            with self.assertRaises(grpc.RpcError) as caught:
+                stub.SubmitJob(o_pb2.SubmitJobRequest(
+                    pattern=3, config_json=json.dumps({"pipeline": pipeline}), input_rows=bad),
+                    timeout=10)
+            self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+            self.assertIn("input_rows.data: 12 bytes", caught.exception.details())
+
     def test_dataset_rows_stay_on_their_node(self):
         orch = self.start_cluster(("a", "b"))
         config = {"pipeline": [

@@ -33,6 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   Check(text, dim::core::ParseCollaborativeConfig, dim::core::CollaborativeConfigToJson);
   Check(text, dim::core::ParseComparativeConfig, dim::core::ComparativeConfigToJson);
-  Check(text, dim::core::ParseChainedConfig, dim::core::ChainedConfigToJson);
+  Check(
+      text, [](std::string_view t) { return dim::core::ParseChainedConfig(t); },
+      dim::core::ChainedConfigToJson);
   return 0;
 }

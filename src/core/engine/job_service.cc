@@ -122,7 +122,8 @@ Status JobService::Start() {
       AddEvent(job, JobEventKind::kEnded, "", "FAILED: " + job.error, &notices);
       DIM_RETURN_IF_ERROR(store_.Update(job));
     } else {
-      QueueLocked(job);
+      // Listed without their rows: a pipeline is read back from the store when it starts.
+      QueueLocked(job, /*complete=*/job.pattern != Pattern::kChained);
     }
   }
   stopping_ = false;
@@ -224,7 +225,9 @@ Result<JobRecord> JobService::Submit(const SubmitRequest& request) {
   job.pattern = request.pattern;
   job.priority = request.priority == Priority::kUnspecified ? Priority::kNormal : request.priority;
   DIM_RETURN_IF_ERROR(CheckConfigSize(request.config_json, options_.max_config_bytes));
-  DIM_ASSIGN_OR_RETURN(JobPlan plan, Plan(request.pattern, request.config_json));
+  DIM_ASSIGN_OR_RETURN(JobPlan plan,
+                       Plan(request.pattern, request.config_json, request.input_rows.get()));
+  job.input_rows = request.input_rows;
   if (const size_t n = std::max(plan.node_ids.size(), plan.named_ids.size());
       n > options_.max_nodes_per_job) {
     return Status::InvalidArgument("nodes: " + std::to_string(n) +
@@ -280,7 +283,8 @@ Result<JobRecord> JobService::Submit(const SubmitRequest& request) {
 
 Result<std::vector<JobService::NodeDryRun>> JobService::DryRun(const SubmitRequest& request) {
   DIM_RETURN_IF_ERROR(CheckConfigSize(request.config_json, options_.max_config_bytes));
-  DIM_ASSIGN_OR_RETURN(JobPlan plan, Plan(request.pattern, request.config_json));
+  DIM_ASSIGN_OR_RETURN(JobPlan plan,
+                       Plan(request.pattern, request.config_json, request.input_rows.get()));
   DIM_RETURN_IF_ERROR(plan.nodes_status);
   const std::string job_id = "dry-run";
   std::vector<std::pair<std::string, NodeTask>> tasks;
@@ -298,7 +302,8 @@ Result<std::vector<JobService::NodeDryRun>> JobService::DryRun(const SubmitReque
       break;
     }
     default: {
-      DIM_ASSIGN_OR_RETURN(ChainedConfig config, ParseChainedConfig(plan.config_json));
+      DIM_ASSIGN_OR_RETURN(ChainedConfig config,
+                           ParseChainedConfig(plan.config_json, request.input_rows.get()));
       DIM_ASSIGN_OR_RETURN(tasks, ChainedDryRunTasks(job_id, config));
       for (const auto& step : config.steps) steps.push_back("step " + std::to_string(step.step));
       break;
@@ -318,8 +323,12 @@ Result<std::vector<JobService::NodeDryRun>> JobService::DryRun(const SubmitReque
   return out;
 }
 
-Result<JobService::JobPlan> JobService::Plan(Pattern pattern, std::string_view config_json) {
+Result<JobService::JobPlan> JobService::Plan(Pattern pattern, std::string_view config_json,
+                                             const ClientData* input_rows) {
   JobPlan plan;
+  if (input_rows != nullptr && pattern != Pattern::kChained) {
+    return Status::InvalidArgument("input_rows: only a chained job takes rows");
+  }
   switch (pattern) {
     case Pattern::kCollaborative: {
       DIM_ASSIGN_OR_RETURN(CollaborativeConfig config, ParseCollaborativeConfig(config_json));
@@ -346,7 +355,9 @@ Result<JobService::JobPlan> JobService::Plan(Pattern pattern, std::string_view c
       return plan;
     }
     case Pattern::kChained: {
-      DIM_ASSIGN_OR_RETURN(ChainedConfig config, ParseChainedConfig(config_json));
+      DIM_ASSIGN_OR_RETURN(ChainedConfig config, ParseChainedConfig(config_json, input_rows));
+      // Rows sent beside the config are stored beside it, in binary.
+      if (input_rows != nullptr) config.input_data.reset();
       plan.config_json = DumpJson(ChainedConfigToJson(config));
       for (const auto& step : config.steps) plan.named_ids.push_back(step.node_id);
       plan.nodes_status = CheckChainedNodes(config, nodes_);
@@ -389,9 +400,11 @@ void JobService::RequeueWaitingLocked() {
   });
 }
 
-void JobService::QueueLocked(const JobRecord& job) {
-  pending_[job.id] =
-      job.config_json.size() <= kMaxConfigKeptBytes ? std::make_shared<const JobRecord>(job) : nullptr;
+void JobService::QueueLocked(const JobRecord& job, bool complete) {
+  const size_t rows_bytes = job.input_rows ? job.input_rows->values.size() * sizeof(float) : 0;
+  pending_[job.id] = complete && job.config_json.size() + rows_bytes <= kMaxConfigKeptBytes
+                         ? std::make_shared<const JobRecord>(job)
+                         : nullptr;
   queue_.push(Queued{job.priority, job.seq, job.id});
 }
 
@@ -594,7 +607,8 @@ Result<nlohmann::json> JobService::RunPattern(const JobRecord& job,
                                               const std::vector<std::string>& node_ids,
                                               const CancelToken& cancel,
                                               const NodeUpdateFn& on_update,
-                                              nlohmann::json* failed_result) {
+                                              nlohmann::json* failed_result,
+                                              std::optional<Matrix>* output_rows) {
   JobNodes nodes(nodes_, job, node_threads_);
   switch (job.pattern) {
     case Pattern::kCollaborative: {
@@ -610,8 +624,10 @@ Result<nlohmann::json> JobService::RunPattern(const JobRecord& job,
       return RunComparative(job.id, config, node_ids[0], nodes, cancel, clock_, on_update);
     }
     case Pattern::kChained: {
-      DIM_ASSIGN_OR_RETURN(ChainedConfig config, ParseChainedConfig(job.config_json));
-      return RunChained(job.id, config, nodes, cancel, clock_, on_update, failed_result);
+      DIM_ASSIGN_OR_RETURN(ChainedConfig config,
+                           ParseChainedConfig(job.config_json, job.input_rows.get()));
+      return RunChained(job.id, config, nodes, cancel, clock_, on_update, failed_result,
+                        output_rows);
     }
     default:
       return Status::InvalidArgument("job '" + job.id + "' has no pattern");
@@ -638,7 +654,7 @@ void JobService::RunJob(const std::string& id, std::shared_ptr<const JobRecord> 
   Status planned;
   if (job.total_steps == 0) {
     // Accepted before its nodes could be checked (just after a restart): checked now.
-    auto plan = Plan(job.pattern, job.config_json);
+    auto plan = Plan(job.pattern, job.config_json, job.input_rows.get());
     planned = plan.ok() ? plan->nodes_status : plan.status();
     if (planned.ok()) {
       job.nodes = NodeRecords(plan->node_ids);
@@ -698,9 +714,10 @@ void JobService::RunJob(const std::string& id, std::shared_ptr<const JobRecord> 
   std::vector<std::string> node_ids;
   for (const auto& n : job.nodes) node_ids.push_back(n.node_id);
   nlohmann::json failed_result;
-  Result<nlohmann::json> result = planned.ok()
-                                      ? RunPattern(job, node_ids, *token, on_update, &failed_result)
-                                      : Result<nlohmann::json>(planned);
+  std::optional<Matrix> output_rows;
+  Result<nlohmann::json> result =
+      planned.ok() ? RunPattern(job, node_ids, *token, on_update, &failed_result, &output_rows)
+                   : Result<nlohmann::json>(planned);
 
   std::unique_lock lock(mu_);
   Running* r = WaitForWritesLocked(lock, id);
@@ -713,6 +730,8 @@ void JobService::RunJob(const std::string& id, std::shared_ptr<const JobRecord> 
   if (result.ok()) {
     job.state = JobState::kCompleted;
     job.result_json = DumpJson(*result);
+    if (output_rows)
+      job.output_rows = std::make_shared<const ClientData>(ToClientData(*output_rows));
   } else if (token->cancelled() && stopping_) {
     job.state = JobState::kFailed;
     job.error = kRestartReason;

@@ -32,6 +32,9 @@ struct SubmitRequest {
   Pattern pattern = Pattern::kUnspecified;
   std::string config_json;
   Priority priority = Priority::kNormal;
+  // A chained job's rows sent beside the config (a binary tensor) instead of as its
+  // input_data; stored beside it, in binary.
+  std::shared_ptr<const ClientData> input_rows;
 };
 
 // One event of a job, as JobObserver hears of it.
@@ -177,7 +180,9 @@ class JobService final {
     std::vector<std::string> named_ids;  // those the config names, if any
     Status nodes_status;
   };
-  Result<JobPlan> Plan(Pattern pattern, std::string_view config_json);
+  // INVALID_ARGUMENT for input_rows with a job that is not chained, or with a config that
+  // also has input_data.
+  Result<JobPlan> Plan(Pattern pattern, std::string_view config_json, const ClientData* input_rows);
   // Within node_grace of Start().
   bool InGrace() const;
   // Under mu_: whether every node of a job is known and active (a job with none yet, to be
@@ -192,7 +197,8 @@ class JobService final {
   void RunJob(const std::string& id, std::shared_ptr<const JobRecord> pending);
   // Under mu_: queues a PENDING job (stored already), keeping its record in memory unless
   // its config is large.
-  void QueueLocked(const JobRecord& job);
+  // `complete`: the record has all of the job (not a recovered one listed without its rows).
+  void QueueLocked(const JobRecord& job, bool complete = true);
   // Under mu_: a running job's shown record, or a pending one's kept record.
   std::optional<JobRecord> InMemoryLocked(const std::string& id) const;
   // Under mu_: InMemoryLocked, or else the stored record.
@@ -205,7 +211,8 @@ class JobService final {
   // if anything: a pipeline's trace).
   Result<nlohmann::json> RunPattern(const JobRecord& job, const std::vector<std::string>& node_ids,
                                     const CancelToken& cancel, const NodeUpdateFn& on_update,
-                                    nlohmann::json* failed_result);
+                                    nlohmann::json* failed_result,
+                                    std::optional<Matrix>* output_rows);
   // Under mu_: wakes waiters and calls the job's watchers with its record.
   void Notify(const JobRecord& record);
   // Adds an event to `job` (now), and its notice to *notices, for Tell() once unlocked.

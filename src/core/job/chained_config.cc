@@ -406,7 +406,7 @@ std::string_view OnFailureName(OnFailure on_failure) {
   return "fail_fast";
 }
 
-Result<ChainedConfig> ParseChainedConfig(std::string_view json_text) {
+Result<ChainedConfig> ParseChainedConfig(std::string_view json_text, const ClientData* input_rows) {
   DIM_ASSIGN_OR_RETURN(json root, ParseJsonText(json_text));
   DIM_ASSIGN_OR_RETURN(ConfigObject object, ConfigObject::Read(root, "$", TopLevelKeys()));
   ChainedConfig config;
@@ -414,8 +414,14 @@ Result<ChainedConfig> ParseChainedConfig(std::string_view json_text) {
   // input_data first: the steps that read client_data check their columns against it.
   const json* input_data = object.Find("input_data");
   const std::string input_path = object.PathOf("input_data");
+  if (input_data != nullptr && input_rows != nullptr) {
+    return Status::InvalidArgument(
+        "input_rows: the rows are also in the config's input_data; send them once");
+  }
   if (input_data != nullptr) {
     DIM_ASSIGN_OR_RETURN(config.input_data, ReadInputData(*input_data, input_path));
+  } else if (input_rows != nullptr) {
+    config.input_data = *input_rows;
   }
 
   DIM_ASSIGN_OR_RETURN(const json* pipeline, object.Require("pipeline"));
@@ -426,7 +432,7 @@ Result<ChainedConfig> ParseChainedConfig(std::string_view json_text) {
       return s.source.kind == StepSource::Kind::kClientData;
     });
     if (!read) {
-      return Status::InvalidArgument(input_path +
+      return Status::InvalidArgument((input_data != nullptr ? input_path : "input_rows") +
                                      ": no step reads it (give a step the input_source "
                                      "client_data, or leave input_data out)");
     }

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/client_data.h"
 #include "core/status.h"
 
 namespace dim::core {
@@ -54,17 +55,6 @@ struct ErrorHandling {
   // [node_id, fallbacks...], cycling.
   std::map<int, std::vector<std::string>> fallback_nodes;
 };
-
-// The job's own rows (config key input_data): row-major, rows x width floats.
-struct ClientData {
-  std::vector<std::string> columns;  // empty when input_data is a bare array of rows
-  int64_t rows = 0;
-  int64_t width = 0;
-  std::vector<float> values;
-};
-
-// The most numbers input_data may hold: its rows travel inside gRPC messages.
-inline constexpr int64_t kMaxClientValues = 500000;
 
 struct ChainedConfig {
   std::vector<ChainedStep> steps;
@@ -113,7 +103,11 @@ struct ChainedConfig {
 // step's node: "$.pipeline[1].node_id: step 2 reads step 1's output, whose rows come from
 // dataset 'x' on node 'a' and never leave it: run step 2 on node 'a'".
 // Malformed JSON and duplicate keys as in ParseJsonText. Never throws.
-Result<ChainedConfig> ParseChainedConfig(std::string_view json_text);
+// `input_rows`, when given, are the job's rows sent beside the config (as a binary tensor):
+// they stand for input_data, and a config that also has input_data is INVALID_ARGUMENT
+// "input_rows: the rows are also in the config's input_data; send them once".
+Result<ChainedConfig> ParseChainedConfig(std::string_view json_text,
+                                         const ClientData* input_rows = nullptr);
 
 // Canonical form (snake_case keys, defaults filled; fallback_nodes keyed by step number),
 // parseable by ParseChainedConfig. input_data keeps its columns when it had them; timeout

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "core/client_data.h"
 #include "core/job/chained_config.h"
 #include "core/job/config_reader.h"
 #include "core/text.h"
@@ -58,20 +59,7 @@ Result<Matrix> RowsFromJson(const json& value, std::string_view path) {
 }
 
 json RowsToJson(const Matrix& rows) {
-  json out = json::array();
-  for (Eigen::Index r = 0; r < rows.rows(); ++r) {
-    json row = json::array();
-    for (Eigen::Index c = 0; c < rows.cols(); ++c) {
-      // The float's shortest decimal form ("0.1", not 0.10000000149011612): the JSON text
-      // is half as long and reads back as the same float.
-      char buf[32];
-      const auto end = std::to_chars(buf, buf + sizeof buf, rows(r, c)).ptr;
-      *end = '\0';
-      row.push_back(std::strtod(buf, nullptr));
-    }
-    out.push_back(std::move(row));
-  }
-  return out;
+  return FloatRowsToJson(rows.data(), rows.rows(), rows.cols());
 }
 
 std::string_view NodeTaskKindName(NodeTaskKind kind) {

@@ -130,7 +130,8 @@ class PipelineRun {
     return Status::Ok();
   }
 
-  json Document(bool with_output) const {
+  // The output rows go to *rows_out when given, into the document otherwise.
+  json Document(bool with_output, std::optional<Matrix>* rows_out = nullptr) const {
     json trace = json::array();
     for (size_t i = 0; i < config_.steps.size(); ++i) {
       const ChainedStep& step = config_.steps[i];
@@ -155,7 +156,11 @@ class PipelineRun {
       const StepState& last = states_.back();
       doc["output"] = last.summary ? SummaryToJson(*last.summary) : json(nullptr);
       doc["output_shape"] = last.shape;
-      if (last.rows) doc["output_rows"] = RowsToJson(*last.rows);
+      if (last.rows && rows_out != nullptr) {
+        *rows_out = *last.rows;
+      } else if (last.rows) {
+        doc["output_rows"] = RowsToJson(*last.rows);
+      }
     }
     doc["pipeline_trace"] = std::move(trace);
     return doc;
@@ -394,7 +399,8 @@ Status CheckChainedNodes(const ChainedConfig& config, NodeDirectory& directory) 
 Result<nlohmann::json> RunChained(const std::string& job_id, const ChainedConfig& config,
                                   NodeDirectory& directory, const CancelToken& cancel,
                                   const Clock& clock, const NodeUpdateFn& on_update,
-                                  nlohmann::json* failed_trace) {
+                                  nlohmann::json* failed_trace,
+                                  std::optional<Matrix>* output_rows) {
   if (config.steps.empty()) return Status::InvalidArgument("$.pipeline: no steps");
   PipelineRun run(job_id, config, directory, cancel, clock, on_update);
   Status s = run.Run();
@@ -403,7 +409,7 @@ Result<nlohmann::json> RunChained(const std::string& job_id, const ChainedConfig
     if (cancel.cancelled()) return Status::Cancelled("job cancelled");
     return s;
   }
-  return run.Document(/*with_output=*/true);
+  return run.Document(/*with_output=*/true, output_rows);
 }
 
 }  // namespace dim::core

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "core/clock.h"
@@ -43,9 +44,12 @@ Status CheckChainedNodes(const ChainedConfig& config, NodeDirectory& directory);
 Result<std::vector<std::pair<std::string, NodeTask>>> ChainedDryRunTasks(
     const std::string& job_id, const ChainedConfig& config);
 
+// With `output_rows` given, the output rows go there (as they are) instead of into the
+// document's "output_rows".
 Result<nlohmann::json> RunChained(const std::string& job_id, const ChainedConfig& config,
                                   NodeDirectory& directory, const CancelToken& cancel,
                                   const Clock& clock, const NodeUpdateFn& on_update,
-                                  nlohmann::json* failed_trace = nullptr);
+                                  nlohmann::json* failed_trace = nullptr,
+                                  std::optional<Matrix>* output_rows = nullptr);
 
 }  // namespace dim::core

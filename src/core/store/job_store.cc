@@ -3,7 +3,9 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <system_error>
 #include <unordered_map>
@@ -31,6 +33,14 @@ CREATE TABLE IF NOT EXISTS jobs (
   started_at TEXT NOT NULL DEFAULT '',
   completed_at TEXT NOT NULL DEFAULT '',
   events_json TEXT NOT NULL DEFAULT '[]'
+);
+-- A pipeline's rows, in binary (EncodeClientData): kind 0 the job's input rows, 1 its output
+-- rows. Apart from jobs, so that the updates of a running job do not rewrite them.
+CREATE TABLE IF NOT EXISTS job_rows (
+  job_id TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (job_id, kind)
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, seq);
 CREATE INDEX IF NOT EXISTS jobs_user ON jobs(user_id, seq);
@@ -77,6 +87,19 @@ class Statement final {
     sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
   }
   void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  // Rows as a BLOB (EncodeClientData), NULL when there are none.
+  void BindRows(int i, const std::shared_ptr<const ClientData>& rows) {
+    if (!rows) {
+      sqlite3_bind_null(stmt_, i);
+      return;
+    }
+    std::string bytes = EncodeClientData(*rows);
+    sqlite3_bind_blob64(stmt_, i, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  }
+  std::string Blob(int col) const {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : "";
+  }
   int Step() { return sqlite3_step(stmt_); }
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
   std::string Text(int col) const {
@@ -227,15 +250,17 @@ JobStore::JobStore(sqlite3* db) : db_(db) {}
 
 Status JobStore::Migrate() {
   // A job file written before jobs kept their events has no events_json: added, each old job
-  // with an empty timeline.
-  bool has_events = false;
+  // with an empty timeline. (Tables added since, such as job_rows, come with kSchema.)
+  std::set<std::string> have;
   {
     Statement s(db_, statements_, "SELECT name FROM pragma_table_info('jobs')");
     if (!s.ok()) return s.Error("schema");
-    while (s.Step() == SQLITE_ROW) has_events = has_events || s.Text(0) == "events_json";
+    while (s.Step() == SQLITE_ROW) have.insert(s.Text(0));
   }
-  if (has_events) return Status::Ok();
-  return Exec("ALTER TABLE jobs ADD COLUMN events_json TEXT NOT NULL DEFAULT '[]'");
+  if (!have.contains("events_json")) {
+    DIM_RETURN_IF_ERROR(Exec("ALTER TABLE jobs ADD COLUMN events_json TEXT NOT NULL DEFAULT '[]'"));
+  }
+  return Status::Ok();
 }
 
 JobStore::~JobStore() {
@@ -343,7 +368,8 @@ Status JobStore::Insert(JobRecord* record) {
     }
     if (rc != SQLITE_DONE) return s.Error("insert");
     record->seq = sqlite3_last_insert_rowid(db_);
-    return Status::Ok();
+    DIM_RETURN_IF_ERROR(PutRowsLocked(record->id, 0, record->input_rows));
+    return PutRowsLocked(record->id, 1, record->output_rows);
   });
 }
 
@@ -378,7 +404,11 @@ Status JobStore::UpdateLocked(const JobRecord& record, bool unless_ended) {
   s.Bind(10, EventsToJson(record.events));
   s.Bind(11, record.id);
   if (s.Step() != SQLITE_DONE) return s.Error("update");
-  if (sqlite3_changes(db_) > 0) return Status::Ok();
+  if (sqlite3_changes(db_) > 0) {
+    // Output rows come with the job's end, written once then.
+    return IsTerminal(record.state) ? PutRowsLocked(record.id, 1, record.output_rows)
+                                    : Status::Ok();
+  }
   if (unless_ended) {
     Statement q(db_, statements_, "SELECT state FROM jobs WHERE id=?");
     if (!q.ok()) return q.Error("update");
@@ -398,9 +428,36 @@ Result<JobRecord> JobStore::Get(const std::string& id) {
   if (!s.ok()) return s.Error("get");
   s.Bind(1, id);
   const int rc = s.Step();
-  if (rc == SQLITE_ROW) return ReadRow(s);
   if (rc == SQLITE_DONE) return Status::NotFound("job '" + Snippet(id) + "' not found");
-  return s.Error("get");
+  if (rc != SQLITE_ROW) return s.Error("get");
+  JobRecord job = ReadRow(s);
+  Statement rows(db_, statements_, "SELECT kind, data FROM job_rows WHERE job_id=?");
+  if (!rows.ok()) return rows.Error("get");
+  rows.Bind(1, id);
+  int step;
+  while ((step = rows.Step()) == SQLITE_ROW) {
+    // Rows that do not read back (a damaged file) are left out, not made up: a pending job
+    // then fails on its config, a completed one shows its document without them.
+    auto decoded = DecodeClientData(rows.Blob(1));
+    if (!decoded.ok()) continue;
+    (rows.Int(0) == 0 ? job.input_rows : job.output_rows) =
+        std::make_shared<const ClientData>(*std::move(decoded));
+  }
+  if (step != SQLITE_DONE) return rows.Error("get");
+  return job;
+}
+
+Status JobStore::PutRowsLocked(const std::string& id, int kind,
+                               const std::shared_ptr<const ClientData>& rows) {
+  if (!rows) return Status::Ok();
+  Statement s(db_, statements_,
+              "INSERT OR REPLACE INTO job_rows (job_id, kind, data) VALUES (?,?,?)");
+  if (!s.ok()) return s.Error("rows");
+  s.Bind(1, id);
+  s.Bind(2, static_cast<int64_t>(kind));
+  s.BindRows(3, rows);
+  if (s.Step() != SQLITE_DONE) return s.Error("rows");
+  return Status::Ok();
 }
 
 Result<JobPage> JobStore::List(const JobQuery& query) {

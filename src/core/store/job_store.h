@@ -70,7 +70,8 @@ class JobStore final {
   // A page of jobs. The page is an index: its records carry no result_json (which can be
   // large; Get has it) and no events. INVALID_ARGUMENT when limit or offset is out of range.
   Result<JobPage> List(const JobQuery& query);
-  // Jobs in these states, oldest first (used to recover after a restart).
+  // Jobs in these states, oldest first (used to recover after a restart), without their
+  // rows (Get has them).
   Result<std::vector<JobRecord>> ListInStates(const std::vector<JobState>& states);
 
  private:
@@ -89,6 +90,9 @@ class JobStore final {
   // DBImpl::Write does.
   Status Write(const std::function<Status()>& apply);
   Status UpdateLocked(const JobRecord& record, bool unless_ended);
+  // Stores a job's rows of `kind` (0 input, 1 output) in job_rows; nothing when null.
+  Status PutRowsLocked(const std::string& id, int kind,
+                       const std::shared_ptr<const ClientData>& rows);
 
   std::mutex write_mu_;                  // guards writers_
   std::deque<PendingWrite*> writers_;    // the first one commits for the others

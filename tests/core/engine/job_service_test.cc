@@ -408,7 +408,10 @@ TEST_F(TwoNodeJobTest, ClientRowsRunThroughAPipelineAcrossNodesAndComeBack) {
   ASSERT_TRUE(done.ok());
   ASSERT_EQ(done->state, JobState::kCompleted) << done->error;
   EXPECT_EQ(done->completed_steps, 2);
-  auto result = nlohmann::json::parse(done->result_json);
+  // The rows are kept beside the document, in binary; JSON clients get them inside it.
+  EXPECT_EQ(nlohmann::json::parse(done->result_json).count("output_rows"), 0u);
+  ASSERT_NE(done->output_rows, nullptr);
+  auto result = nlohmann::json::parse(JobResultJson(*done));
   EXPECT_EQ(result["pattern"], "chained");
   EXPECT_EQ(result["output_shape"], nlohmann::json({2, 1}));
   // The rows that came back are heart_risk's outputs on the client's rows.
@@ -424,6 +427,68 @@ TEST_F(TwoNodeJobTest, ClientRowsRunThroughAPipelineAcrossNodesAndComeBack) {
   }
   EXPECT_EQ(result["pipeline_trace"][0]["output_shape"], nlohmann::json({2, 3}));
   EXPECT_EQ(result["pipeline_trace"][1]["node_id"], "node-b");
+
+  // The same rows sent beside the config (as a binary client does): the same output rows,
+  // and the config stored without them.
+  SubmitRequest binary = Chained(R"({"pipeline":[
+      {"step":1,"name":"classify","model_id":"heart_mlp","node_id":"node-a",
+       "input_source":"client_data"},
+      {"step":2,"name":"risk","model_id":"heart_risk","node_id":"node-b",
+       "input_source":"client_data"}]})");
+  auto rows = std::make_shared<ClientData>();
+  rows->rows = 2;
+  rows->width = 8;
+  rows->values.assign(input.data(), input.data() + input.size());
+  binary.input_rows = rows;
+  auto sent = service_->Submit(binary);
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  EXPECT_EQ(sent->config_json.find("input_data"), std::string::npos);
+  auto ended = service_->Wait(sent->id, 20s);
+  ASSERT_TRUE(ended.ok());
+  ASSERT_EQ(ended->state, JobState::kCompleted) << ended->error;
+  ASSERT_NE(ended->output_rows, nullptr);
+  EXPECT_EQ(ended->output_rows->values, done->output_rows->values);
+  // Read back from the store, rows and all.
+  auto stored = service_->Get(sent->id);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_NE(stored->output_rows, nullptr);
+  EXPECT_EQ(stored->output_rows->values, done->output_rows->values);
+
+  // Rows both ways, or with a pattern that takes none, are refused.
+  SubmitRequest twice = Chained(config);
+  twice.input_rows = rows;
+  EXPECT_EQ(service_->Submit(twice).status().message(),
+            "input_rows: the rows are also in the config's input_data; send them once");
+  SubmitRequest collaborative;
+  collaborative.pattern = Pattern::kCollaborative;
+  collaborative.config_json = R"({"model_id":"heart_mlp"})";
+  collaborative.input_rows = rows;
+  EXPECT_EQ(service_->Submit(collaborative).status().message(),
+            "input_rows: only a chained job takes rows");
+}
+
+// A pipeline waiting with its rows when the orchestrator stopped runs on them after the
+// restart: they are read back from the store, not kept from the recovery's listing.
+TEST_F(TwoNodeJobTest, APendingPipelinesRowsSurviveARestart) {
+  JobRecord job;
+  job.id = "job-rows-pending";
+  job.user_id = "alice";
+  job.pattern = Pattern::kChained;
+  job.config_json = R"({"pipeline":[{"step":1,"model_id":"heart_risk","node_id":"node-b",)"
+                    R"("input_source":"client_data"}]})";
+  job.state = JobState::kPending;
+  job.created_at = "2026-01-01T00:00:00.000Z";
+  job.input_rows =
+      std::make_shared<const ClientData>(ClientData{{}, 1, 8, {63, 1, 145, 233, 150, 2.3f, 0, 1}});
+  ASSERT_TRUE(store_->Insert(&job).ok());
+  JobService restarted(*store_, directory_, clock_, {.recover = true});
+  ASSERT_TRUE(restarted.Start().ok());
+  auto done = restarted.Wait(job.id, 20s);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  ASSERT_EQ(done->state, JobState::kCompleted) << done->error;
+  ASSERT_NE(done->output_rows, nullptr);
+  EXPECT_EQ(done->output_rows->rows, 1);
+  EXPECT_EQ(done->output_rows->width, 1);
 }
 
 TEST_F(TwoNodeJobTest, AFailedPipelineKeepsItsTraceAndNamesTheStep) {

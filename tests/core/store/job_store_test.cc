@@ -554,9 +554,9 @@ TEST_F(JobStoreTest, AFileWithoutEventsIsMigrated) {
   }
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(raw, "ALTER TABLE jobs DROP COLUMN events_json", nullptr, nullptr, nullptr),
-      SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "ALTER TABLE jobs DROP COLUMN events_json; DROP TABLE job_rows",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
   sqlite3_close(raw);
   auto store = OpenOrDie(db);
   ASSERT_NE(store, nullptr);
@@ -564,8 +564,60 @@ TEST_F(JobStoreTest, AFileWithoutEventsIsMigrated) {
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_TRUE(got->events.empty());
   got->events.push_back({"2026-01-01T00:00:00.000Z", JobEventKind::kEnded, "", "COMPLETED"});
+  got->output_rows = std::make_shared<const ClientData>(ClientData{{}, 1, 2, {0.5f, -1}});
+  got->state = JobState::kCompleted;
   ASSERT_TRUE(store->Update(*got).ok());
   EXPECT_EQ(store->Get("old-job")->events.size(), 1u);
+  ASSERT_NE(store->Get("old-job")->output_rows, nullptr);  // the rows' table was added
+}
+
+// A pipeline's rows are kept as BLOBs (not JSON text), bit for bit, column names and all;
+// pages leave them out.
+TEST_F(JobStoreTest, RowsAreStoredInBinaryAndLeftOutOfPages) {
+  auto store = OpenOrDie(dir_ / "rows.db");
+  ASSERT_NE(store, nullptr);
+  JobRecord job = MakeJob("rows");
+  job.input_rows = std::make_shared<const ClientData>(
+      ClientData{{"age", "bmi"}, 2, 2, {63, 0.1f, -41, 3.4e38f}});
+  ASSERT_TRUE(store->Insert(&job).ok());
+  auto got = store->Get("rows");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_NE(got->input_rows, nullptr);
+  EXPECT_EQ(got->input_rows->columns, job.input_rows->columns);
+  EXPECT_EQ(got->input_rows->values, job.input_rows->values);
+  EXPECT_EQ(got->output_rows, nullptr);
+  got->output_rows = std::make_shared<const ClientData>(ClientData{{}, 1, 1, {7}});
+  ASSERT_TRUE(store->Update(*got).ok());  // still running: rows come with the end
+  EXPECT_EQ(store->Get("rows")->output_rows, nullptr);
+  got->state = JobState::kCompleted;
+  ASSERT_TRUE(store->Update(*got).ok());
+  EXPECT_EQ(store->Get("rows")->output_rows->values, std::vector<float>{7});
+  EXPECT_NE(store->Get("rows")->input_rows, nullptr);  // kept through the updates
+  auto page = store->List({});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->jobs.size(), 1u);
+  EXPECT_EQ(page->jobs[0].input_rows, nullptr);
+  EXPECT_EQ(page->jobs[0].output_rows, nullptr);
+  auto recovered = store->ListInStates({JobState::kCompleted});
+  ASSERT_TRUE(recovered.ok());
+  ASSERT_EQ(recovered->size(), 1u);
+  EXPECT_EQ((*recovered)[0].input_rows, nullptr);  // listed without them
+}
+
+TEST(ClientDataCodec, RoundTripsAndRefusesDamagedBytes) {
+  const ClientData data{{"x"}, 2, 1, {1.5f, -2}};
+  const std::string bytes = EncodeClientData(data);
+  auto back = DecodeClientData(bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->values, data.values);
+  EXPECT_EQ(back->columns, data.columns);
+  for (size_t cut : {size_t{0}, size_t{5}, size_t{20}, bytes.size() - 1}) {
+    auto damaged = DecodeClientData(std::string_view(bytes).substr(0, cut));
+    EXPECT_EQ(damaged.status().code(), StatusCode::kDataLoss) << cut;
+  }
+  std::string lying = bytes;
+  lying[8] = '\x7f';  // rows: far more than the bytes hold
+  EXPECT_EQ(DecodeClientData(lying).status().code(), StatusCode::kDataLoss);
 }
 
 TEST(JobEvents, AJobKeepsItsFirstAndLatestEventsWithinTheBound) {
