@@ -26,6 +26,12 @@
 //    net::StartServer as dim's services), the same number of clients and the same request
 //    size; then the ratios and PASS/MISS against the goals (>= 1000 jobs/s; p50 < 5 ms at
 //    1000 jobs/s offered by 32 clients).
+// 4. Rows (--rows, --row-jobs, --one-row-jobs; --skip-rows, or --only-rows alone): a
+//    one-step pipeline over --rows x 8 client rows sent as a float32 tensor, followed with
+//    WatchJob to its output rows, one job at a time, in MB/s beside a unary bytes echo of the
+//    same payload (goals >= 0.3x and >= 100 MB/s); the whole `dim submit --input-data
+//    rows.npy --wait -q` process (goal < 150 ms for 62,500 x 8); one-row jobs one at a time
+//    (goals p50 < 1 ms, p99 < 3 ms); each process's peak memory.
 // 3. `dim ls`: a store of --jobs-in-db finished jobs (100 written with JobStore::Insert, then
 //    copied in one SQL transaction), an orchestrator on it, the ListJobs RPC (limit 100;
 //    also with a state filter and a deep offset) and the whole `dim ls -n 100` process;
@@ -97,6 +103,11 @@ struct Options {
   bool skip_ls = false;
   bool tls = false;
   bool keep = false;
+  int rows = 62500;        // rows of the rows pass (x 8 features)
+  int row_jobs = 20;       // jobs of that many rows, and echoes of their size
+  int one_row_jobs = 300;  // one-row jobs for the latency pass
+  bool skip_rows = false;
+  bool only_rows = false;  // the rows pass alone
 };
 
 [[noreturn]] void Usage(const std::string& error) {
@@ -106,7 +117,8 @@ struct Options {
                "                 [--follow watch|poll] [--poll-ms MS] [--rate JOBS_PER_S]\n"
                "                 [--latency-clients N] [--workers N] [--jobs-in-db N]\n"
                "                 [--ls-calls N] [--ls-runs N] [--skip-jobs] [--skip-echo]\n"
-               "                 [--skip-ls] [--tls] [--keep]\n"
+               "                 [--skip-ls] [--tls] [--keep] [--rows N] [--row-jobs N]\n"
+               "                 [--one-row-jobs N] [--skip-rows] [--only-rows]\n"
                "  --rate: jobs/s offered in all by --clients in the open-loop pass (0: none)\n",
                error.c_str());
   std::exit(2);
@@ -152,7 +164,22 @@ Options ParseOptions(int argc, char** argv) {
     else if (a == "--skip-ls") o.skip_ls = true;
     else if (a == "--tls") o.tls = true;
     else if (a == "--keep") o.keep = true;
+    else if (a == "--rows")
+      o.rows = static_cast<int>(number());
+    else if (a == "--row-jobs")
+      o.row_jobs = static_cast<int>(number());
+    else if (a == "--one-row-jobs")
+      o.one_row_jobs = static_cast<int>(number());
+    else if (a == "--skip-rows")
+      o.skip_rows = true;
+    else if (a == "--only-rows")
+      o.only_rows = true;
     else Usage("unknown argument " + a);
+  }
+  if (o.rows < 1 || o.rows * 8 > 500000 || o.row_jobs < 1 || o.one_row_jobs < 1) {
+    Usage(
+        "--rows must be 1 to 62500 (8 numbers each, 500000 in all); --row-jobs and "
+        "--one-row-jobs positive");
   }
   if (o.clients < 1 || o.seconds <= 0 || o.jobs_in_db < 100 || o.ls_calls < 1 || o.ls_runs < 1) {
     Usage("--clients, --seconds, --ls-calls, --ls-runs must be positive; --jobs-in-db >= 100");
@@ -403,8 +430,9 @@ class TempDir final {
 // ---------------------------------------------------------------------------------------
 // Model and data
 
-// y = x · W + b with x of width 2 and y of width 1: the smallest model a node task can run.
-void WriteGemmModel(const fs::path& path) {
+// y = x · W + b with x of width `inputs` (2: the smallest model a node task can run) and y of
+// width 1.
+void WriteGemmModel(const fs::path& path, int inputs = 2) {
   onnx::ModelProto model;
   model.set_ir_version(8);
   model.set_producer_name("dim-job-bench");
@@ -420,15 +448,16 @@ void WriteGemmModel(const fs::path& path) {
     t->mutable_shape()->add_dim()->set_dim_param("N");
     t->mutable_shape()->add_dim()->set_dim_value(width);
   };
-  value_info(graph->add_input(), "x", 2);
+  value_info(graph->add_input(), "x", inputs);
   value_info(graph->add_output(), "y", 1);
   auto* w = graph->add_initializer();
   w->set_name("W");
   w->set_data_type(onnx::TensorProto::FLOAT);
-  w->add_dims(2);
+  w->add_dims(inputs);
   w->add_dims(1);
   w->add_float_data(0.5f);
   w->add_float_data(-0.25f);
+  for (int i = 2; i < inputs; ++i) w->add_float_data(1.0f / static_cast<float>(i + 1));
   auto* b = graph->add_initializer();
   b->set_name("b");
   b->set_data_type(onnx::TensorProto::FLOAT);
@@ -753,8 +782,10 @@ void RecordJob(const JobRun& run, Clock::time_point since, bool count, bool samp
     r.seen_after_ms.push_back(seen_ms - static_cast<double>(*completed - *created));
   }
   if (!r.have_sample) {
-    r.sample = dim::net::FromProto(st);
-    r.have_sample = true;
+    if (auto sample = dim::net::FromProto(st); sample.ok()) {
+      r.sample = *std::move(sample);
+      r.have_sample = true;
+    }
   }
 }
 
@@ -1048,6 +1079,166 @@ Dist TimeDimProcess(const Options& o, const std::vector<std::string>& args, int 
 }
 
 // ---------------------------------------------------------------------------------------
+// Rows through a pipeline
+
+const char* Verdict(bool pass);
+
+// The peak resident memory of a process (VmHWM), in MiB; 0 when unknown.
+double PeakRssMib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
+  }
+  return 0;
+}
+
+// `rows` x 8 float32 values, deterministic.
+dim::common::Tensor RowsTensor(int rows) {
+  dim::common::Tensor t;
+  t.set_dtype("float32");
+  t.add_shape(rows);
+  t.add_shape(8);
+  std::string* data = t.mutable_data();
+  data->reserve(static_cast<size_t>(rows) * 8 * 4);
+  for (int i = 0; i < rows * 8; ++i) {
+    const float v = static_cast<float>((i * 37) % 1000) / 100.0f;
+    uint32_t bits = 0;
+    std::memcpy(&bits, &v, 4);
+    for (int b = 0; b < 4; ++b) data->push_back(static_cast<char>((bits >> (8 * b)) & 0xff));
+  }
+  return t;
+}
+
+// A NumPy .npy file of the same rows (float32, C order), for `dim submit --input-data`.
+void WriteNpy(const fs::path& path, const dim::common::Tensor& t) {
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" +
+                       std::to_string(t.shape(0)) + ", " + std::to_string(t.shape(1)) + "), }";
+  header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
+  header += '\n';
+  std::ofstream out(path, std::ios::binary);
+  out.write("\x93NUMPY\x01\x00", 8);
+  out.put(static_cast<char>(header.size() & 0xff));
+  out.put(static_cast<char>(header.size() >> 8));
+  out << header << t.data();
+}
+
+constexpr char kRowsPipeline[] =
+    R"({"pipeline":[{"step":1,"model_id":"bench_gemm8","node_id":"bench-a",)"
+    R"("input_source":"client_data"}]})";
+
+// One pipeline job over `rows` sent as a tensor, followed with WatchJob (rows_as_tensor) to
+// its end; the milliseconds from the submit to the output rows in hand.
+double RunRowsJob(pb::Orchestrator::Stub& stub, const dim::common::Tensor& rows) {
+  const auto t0 = Clock::now();
+  pb::SubmitJobRequest req;
+  req.set_user_id("bench");
+  req.set_pattern(dim::common::PATTERN_CHAINED);
+  req.set_config_json(kRowsPipeline);
+  *req.mutable_input_rows() = rows;
+  pb::SubmitJobResponse submitted;
+  grpc::ClientContext submit_ctx;
+  SetDeadline(submit_ctx, std::chrono::seconds(30));
+  const grpc::Status s = stub.SubmitJob(&submit_ctx, req, &submitted);
+  if (!s.ok()) throw std::runtime_error("SubmitJob: " + s.error_message());
+  pb::WatchJobRequest watch;
+  watch.set_job_id(submitted.job_id());
+  watch.set_rows_as_tensor(true);
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, std::chrono::seconds(60));
+  auto reader = stub.WatchJob(&ctx, watch);
+  pb::JobStatusResponse st;
+  while (reader->Read(&st)) {
+  }
+  const grpc::Status ws = reader->Finish();
+  const double ms = Ms(Clock::now() - t0);
+  if (!ws.ok()) throw std::runtime_error("WatchJob: " + ws.error_message());
+  if (st.status() != dim::common::JOB_STATE_COMPLETED) {
+    throw std::runtime_error("rows job ended " + dim::common::JobState_Name(st.status()) + ": " +
+                             st.error());
+  }
+  if (st.output_rows().shape_size() != 2 || st.output_rows().shape(0) != rows.shape(0)) {
+    throw std::runtime_error("rows job: output rows missing or of the wrong shape");
+  }
+  return ms;
+}
+
+// 4. Rows: one daemon and the orchestrator on loopback; jobs of --rows x 8 rows through a
+// one-step pipeline (8-input Gemm), one at a time, beside the echo of the same payload; the
+// whole `dim submit --input-data FILE.npy --wait` process; one-row jobs one at a time.
+void RunRowsPass(const Options& o, const fs::path& root, const std::string& echo_address) {
+  const fs::path dir = root / "rows";
+  fs::create_directories(dir / "models");
+  WriteGemmModel(dir / "models" / "bench_gemm8.onnx", 8);
+  Cluster cluster = StartCluster(o, dir);
+  auto stub = pb::Orchestrator::NewStub(ClientChannel(cluster.address));
+  const dim::common::Tensor rows = RowsTensor(o.rows);
+  const double mb = static_cast<double>(rows.data().size()) / 1e6;
+
+  (void)RunRowsJob(*stub, rows);  // warm-up: model load, channels
+  std::vector<double> job_ms;
+  for (int i = 0; i < o.row_jobs; ++i) job_ms.push_back(RunRowsJob(*stub, rows));
+  const Dist jobs = Summarise(job_ms);
+
+  auto echo = dim::bench::Echo::NewStub(ClientChannel(echo_address));
+  dim::bench::EchoMessage payload;
+  payload.set_payload(rows.data());
+  std::vector<double> echo_ms;
+  for (int i = 0; i < o.row_jobs + 1; ++i) {
+    const auto t0 = Clock::now();
+    dim::bench::EchoMessage back;
+    grpc::ClientContext ctx;
+    SetDeadline(ctx, std::chrono::seconds(30));
+    if (!echo->Echo(&ctx, payload, &back).ok()) throw std::runtime_error("echo failed");
+    if (i > 0) echo_ms.push_back(Ms(Clock::now() - t0));
+  }
+  const Dist echoes = Summarise(echo_ms);
+  const double job_mbs = mb / (jobs.p50 / 1000);
+  const double echo_mbs = mb / (echoes.p50 / 1000);
+  std::printf(
+      "rows pipeline %d x 8 float32 (%.2f MB in, one step, WatchJob rows_as_tensor) %s "
+      "MB/s_at_p50=%.1f\n",
+      o.rows, mb, Fmt(jobs).c_str(), job_mbs);
+  std::printf("rows echo baseline (same %.2f MB, unary bytes echo) %s MB/s_at_p50=%.1f\n", mb,
+              Fmt(echoes).c_str(), echo_mbs);
+  std::printf("ratio rows_pipeline/echo MB/s=%.3f\n", echo_mbs > 0 ? job_mbs / echo_mbs : 0);
+  std::printf("goal pipeline >= 0.3x echo: %.3f %s; >= 100 MB/s: %.1f %s\n", job_mbs / echo_mbs,
+              Verdict(job_mbs >= 0.3 * echo_mbs), job_mbs, Verdict(job_mbs >= 100));
+
+  // The CLI process, end to end: read the .npy, send it, follow the job to its end.
+  const fs::path npy = dir / "rows.npy";
+  WriteNpy(npy, rows);
+  const fs::path config = dir / "pipeline.json";
+  std::ofstream(config) << kRowsPipeline;
+  const fs::path out = dir / "dim-submit.out";
+  const Dist cli =
+      TimeDimProcess(o,
+                     {"--server", cluster.address, "submit", "-p", "chained", "--config",
+                      config.string(), "--input-data", npy.string(), "--wait", "-q"},
+                     std::max(5, o.row_jobs / 2), out);
+  const Dist version = TimeDimProcess(o, {"--version"}, 5, out);
+  std::printf("rows process 'dim submit --input-data %dx8.npy --wait -q' %s\n", o.rows,
+              Fmt(cli).c_str());
+  std::printf("rows process 'dim --version' (process start alone) %s\n", Fmt(version).c_str());
+  std::printf("goal %d x 8 rows end to end (CLI process) < 150 ms: p50 %.3f ms %s\n", o.rows,
+              cli.p50, Verdict(cli.p50 < 150));
+
+  // One row at a time: submit -> result in hand.
+  const dim::common::Tensor one = RowsTensor(1);
+  for (int i = 0; i < 20; ++i) (void)RunRowsJob(*stub, one);
+  std::vector<double> one_ms;
+  for (int i = 0; i < o.one_row_jobs; ++i) one_ms.push_back(RunRowsJob(*stub, one));
+  const Dist single = Summarise(one_ms);
+  std::printf("rows one-row pipeline job, concurrency 1 (submit -> output rows) %s\n",
+              Fmt(single).c_str());
+  std::printf("goal one-row job p50 < 1 ms: %.3f %s; p99 < 3 ms: %.3f %s\n", single.p50,
+              Verdict(single.p50 < 1), single.p99, Verdict(single.p99 < 3));
+  std::printf("rows peak memory (VmHWM) orchestrator=%.1f MiB daemon=%.1f MiB bench=%.1f MiB\n",
+              PeakRssMib(cluster.orchestrator->pid()), PeakRssMib(cluster.daemon_a->pid()),
+              PeakRssMib(getpid()));
+}
+
+// ---------------------------------------------------------------------------------------
 // Report
 
 const char* Verdict(bool pass) { return pass ? "PASS" : "MISS"; }
@@ -1122,6 +1313,17 @@ int Main(const Options& o) {
               o.dim.c_str(), o.clients, o.seconds, o.warmup, o.watch ? "watch" : "poll", o.poll_ms,
               o.workers > 0 ? std::to_string(o.workers).c_str() : "default",
               std::thread::hardware_concurrency());
+  const auto rows_pass = [&] {
+    EchoService service;
+    auto server = dim::net::StartServer("127.0.0.1:0", {&service});
+    if (!server.ok()) throw std::runtime_error(server.status().ToString());
+    RunRowsPass(o, dir.path(), server->address);
+    server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  };
+  if (o.only_rows) {
+    rows_pass();
+    return 0;
+  }
   LoadResult jobs;
   std::optional<LoadResult> jobs_light, jobs_open, echo, echo_light;
   Options light = o;
@@ -1276,6 +1478,7 @@ int Main(const Options& o) {
     std::printf("goal 'dim ls -n 100' (%s jobs) p50<50ms: %.3f ms %s\n", big_label.c_str(),
                 cli_big.p50, Verdict(cli_big.p50 < 50));
   }
+  if (!o.skip_rows) rows_pass();
   return 0;
 }
 
