@@ -87,6 +87,10 @@ core::Result<core::ClientData> ReadNpy(const std::string& file) {
   } else {
     return bad("unknown .npy version " + std::to_string(major));
   }
+  // NumPy's own reader refuses headers over 10,000 bytes (max_header_size); so does this one,
+  // which also bounds the work of reading it.
+  if (header_len > 10000)
+    return bad("header of " + std::to_string(header_len) + " bytes, over 10000");
   if (bytes.size() - at < header_len) return bad("truncated header");
   const std::string header = bytes.substr(at, header_len);
   at += header_len;

@@ -171,6 +171,16 @@ class ChainedTest(DimTestCase):
         header, values = reference.read_csv(self.path("out.csv"))
         self.assertEqual(header, ["output_0", "output_1", "output_2"])
         np.testing.assert_array_equal(values.astype(np.float32), want)
+        # Files that are not such rows are refused before anything is sent.
+        np.save(self.path("ints.npy"), x.astype(np.int64))
+        np.save(self.path("flat.npy"), x32[0])
+        for bad, message in (("ints.npy", "dtype '<i8': expected '<f4' or '<f8'"),
+                             ("flat.npy", "shape: expected a 2-D array")):
+            r = self.dim("submit", "-p", "chained", "--config",
+                         self.write_config({"pipeline": pipeline}), "--input-data",
+                         self.path(bad), server=orch)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(f"--input-data {self.path(bad)}: {message}", r.stderr)
         # Rows that came as input_data are kept in binary too.
         r = self.dim("result", as_json["job_id"], "--rows-out", self.path("json.npy"),
                      server=orch)
