@@ -324,10 +324,7 @@ nlohmann::json JobToJson(const core::JobRecord& job, bool with_result) {
       {"error", job.error},
   };
   if (with_result && !job.result_json.empty()) {
-    auto result = core::ParseUntrustedJson(job.result_json);
-    if (job.output_rows && result.is_object()) {
-      result["output_rows"] = core::ClientDataRowsToJson(*job.output_rows);
-    }
+    auto result = core::JobResultDocument(job);
     j["result"] = result.is_discarded() ? nlohmann::json(job.result_json) : result;
   }
   return j;
@@ -422,9 +419,7 @@ void PrintJobEvents(const core::JobRecord& job, std::ostream& out) {
 }
 
 void PrintResult(const core::JobRecord& job, std::ostream& out) {
-  auto r = core::ParseUntrustedJson(job.result_json);
-  if (job.output_rows && r.is_object())
-    r["output_rows"] = core::ClientDataRowsToJson(*job.output_rows);
+  auto r = core::JobResultDocument(job);
   if (r.is_object() && r.value("pattern", "") == "comparative") {
     PrintComparativeResult(job, r, out);
     return;

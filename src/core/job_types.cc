@@ -111,12 +111,18 @@ std::optional<Priority> ParsePriority(std::string_view text) {
   return std::nullopt;
 }
 
+nlohmann::json JobResultDocument(const JobRecord& job) {
+  nlohmann::json doc = ParseUntrustedJson(job.result_json);
+  if (job.output_rows && doc.is_object()) {
+    doc["output_rows"] = ClientDataRowsToJson(*job.output_rows);
+  }
+  return doc;
+}
+
 std::string JobResultJson(const JobRecord& job) {
   if (!job.output_rows || job.result_json.empty()) return job.result_json;
-  nlohmann::json doc = ParseUntrustedJson(job.result_json);
-  if (!doc.is_object()) return job.result_json;
-  doc["output_rows"] = ClientDataRowsToJson(*job.output_rows);
-  return DumpJson(doc);
+  const nlohmann::json doc = JobResultDocument(job);
+  return doc.is_object() ? DumpJson(doc) : job.result_json;
 }
 
 }  // namespace dim::core

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -118,5 +119,7 @@ struct JobRecord {
 // The job's result document as JSON clients get it: result_json with "output_rows" put
 // back in when the rows are kept beside it.
 std::string JobResultJson(const JobRecord& job);
+// The same, parsed: discarded when result_json is not JSON (then without the rows).
+nlohmann::json JobResultDocument(const JobRecord& job);
 
 }  // namespace dim::core

@@ -64,31 +64,29 @@ core::Status CheckFinite(const float* values, int64_t rows, int64_t cols,
   return core::Status::Ok();
 }
 
-}  // namespace
-
-void ToTensor(const core::Matrix& rows, dim::common::Tensor* out,
-              const std::vector<std::string>& columns) {
+// Row-major values, rows x cols, and their column names (none, or one per column).
+void FillTensor(const float* values, int64_t rows, int64_t cols,
+                const std::vector<std::string>& columns, dim::common::Tensor* out) {
   out->set_dtype(std::string(kFloat32));
   out->clear_shape();
-  out->add_shape(rows.rows());
-  out->add_shape(rows.cols());
+  out->add_shape(rows);
+  out->add_shape(cols);
   std::string* data = out->mutable_data();
   data->clear();
-  core::AppendFloat32Le(rows.data(), static_cast<size_t>(rows.size()), *data);
+  core::AppendFloat32Le(values, static_cast<size_t>(rows * cols), *data);
   out->clear_columns();
   for (const auto& c : columns) out->add_columns(c);
 }
 
+}  // namespace
+
+void ToTensor(const core::Matrix& rows, dim::common::Tensor* out,
+              const std::vector<std::string>& columns) {
+  FillTensor(rows.data(), rows.rows(), rows.cols(), columns, out);
+}
+
 void ToTensor(const core::ClientData& rows, dim::common::Tensor* out) {
-  out->set_dtype(std::string(kFloat32));
-  out->clear_shape();
-  out->add_shape(rows.rows);
-  out->add_shape(rows.width);
-  std::string* data = out->mutable_data();
-  data->clear();
-  core::AppendFloat32Le(rows.values.data(), rows.values.size(), *data);
-  out->clear_columns();
-  for (const auto& c : rows.columns) out->add_columns(c);
+  FillTensor(rows.values.data(), rows.rows, rows.width, rows.columns, out);
 }
 
 core::Result<core::Matrix> MatrixFromTensor(const dim::common::Tensor& tensor,

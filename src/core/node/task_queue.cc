@@ -251,6 +251,10 @@ void TaskQueue::WorkerLoop() {
     }
     Result<TaskResult> result =
         RunNodeTask(models_, datasets_, task->spec, *task->cancel, task->policy);
+    // The document that leaves the node, made once, outside the queue's lock.
+    std::string document;
+    if (result.ok())
+      document = DumpJson(TaskDocument(task->spec, *result, task->spec.rows_as_json));
     if (options_.custody != nullptr) {
       if (result.ok()) {
         // Completed only once recorded: what cannot be recorded is not released. The worker
@@ -260,12 +264,15 @@ void TaskQueue::WorkerLoop() {
           ++releasing_;
         }
         auto released = std::make_shared<TaskResult>(*std::move(result));
+        std::string bytes = ReleasedBytes(task->spec, *released, document);
         options_.custody->ReleaseAsync(
-            task->admission, task->spec, ReleasedBytes(task->spec, *released),
-            ResultRows(*released), ModelDigests(task->spec),
-            [this, task, released](core::Status recorded) {
-              Finish(*task, recorded.ok() ? Result<TaskResult>(std::move(*released))
-                                          : Result<TaskResult>(recorded));
+            task->admission, task->spec, std::move(bytes), ResultRows(*released),
+            ModelDigests(task->spec),
+            [this, task, released, document = std::move(document)](core::Status recorded) {
+              Finish(*task,
+                     recorded.ok() ? Result<TaskResult>(std::move(*released))
+                                   : Result<TaskResult>(recorded),
+                     document);
               std::lock_guard lock(mu_);
               if (--releasing_ == 0) released_cv_.notify_all();
             });
@@ -273,11 +280,11 @@ void TaskQueue::WorkerLoop() {
       }
       options_.custody->Abandon(task->admission);
     }
-    Finish(*task, std::move(result));
+    Finish(*task, std::move(result), std::move(document));
   }
 }
 
-void TaskQueue::Finish(Task& task, Result<TaskResult> result) {
+void TaskQueue::Finish(Task& task, Result<TaskResult> result, std::string document) {
   std::vector<Call> calls;
   std::unique_lock lock(mu_);
   --active_;
@@ -292,7 +299,7 @@ void TaskQueue::Finish(Task& task, Result<TaskResult> result) {
   if (result.ok()) {
     ++successful_;
     v.status = "completed";
-    v.result_json = DumpJson(TaskDocument(task.spec, *result, task.spec.rows_as_json));
+    v.result_json = std::move(document);
     v.rows_as_json = task.spec.rows_as_json;
     v.result = std::make_shared<const TaskResult>(*std::move(result));
   } else {

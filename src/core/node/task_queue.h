@@ -168,7 +168,8 @@ class TaskQueue final {
   // Under mu_: cancels the task if it has been abandoned (see abandon_after).
   void AbandonIfUnfollowedLocked(const std::string& job_id, std::vector<Call>& calls);
   std::string AbandonedReason() const;
-  void Finish(Task& task, Result<TaskResult> result);
+  // `document`: the result's text (TaskDocument), for a result that is not an error.
+  void Finish(Task& task, Result<TaskResult> result, std::string document);
   // Under mu_: the task's view, with its progress now.
   TaskView Snapshot(const Task& task) const;
   // The digests of the task's models where they are here ("" where not).

@@ -24,8 +24,9 @@ nlohmann::json TaskDocument(const NodeTask& task, const TaskResult& result, bool
   return SummaryToJson(std::get<Summary>(result));
 }
 
-std::string ReleasedBytes(const NodeTask& task, const TaskResult& result) {
-  std::string bytes = DumpJson(TaskDocument(task, result, task.rows_as_json));
+std::string ReleasedBytes(const NodeTask& task, const TaskResult& result,
+                          const std::string& document) {
+  std::string bytes = document;
   const auto* step = std::get_if<StepOutput>(&result);
   if (step != nullptr && step->rows && !task.rows_as_json) {
     AppendFloat32Le(step->rows->data(), static_cast<size_t>(step->rows->size()), bytes);

@@ -36,9 +36,11 @@ int64_t ResultRows(const TaskResult& result);
 // when `rows_in_json` (the rows otherwise travel as binary beside it).
 nlohmann::json TaskDocument(const NodeTask& task, const TaskResult& result, bool rows_in_json);
 
-// The exact bytes a task releases, as its node's ledger hashes them: the document's text
-// (DumpJson of TaskDocument, with the rows inside when task.rows_as_json), followed, for a
-// step whose rows travel as binary, by those rows as float32 little-endian, row after row.
-std::string ReleasedBytes(const NodeTask& task, const TaskResult& result);
+// The exact bytes a task releases, as its node's ledger hashes them: `document`, the
+// result's text (DumpJson of TaskDocument, with the rows inside when task.rows_as_json),
+// followed, for a step whose rows travel as binary, by those rows as float32 little-endian,
+// row after row.
+std::string ReleasedBytes(const NodeTask& task, const TaskResult& result,
+                          const std::string& document);
 
 }  // namespace dim::core

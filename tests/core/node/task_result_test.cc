@@ -52,16 +52,18 @@ TEST(TaskResult, ReleasedBytesAreTheDocumentThenTheBinaryRows) {
   task.kind = NodeTaskKind::kStep;
   task.input_rows = Matrix::Ones(2, 3);
   const std::string text = DumpJson(TaskDocument(task, Step(true), false));
-  const std::string bytes = ReleasedBytes(task, Step(true));
+  const std::string bytes = ReleasedBytes(task, Step(true), text);
   ASSERT_EQ(bytes.size(), text.size() + 8);
   EXPECT_EQ(bytes.substr(0, text.size()), text);
   // 1.5f = 0x3fc00000, -2.0f = 0xc0000000, little-endian.
   EXPECT_EQ(bytes.substr(text.size()), std::string("\x00\x00\xc0\x3f\x00\x00\x00\xc0", 8));
   task.rows_as_json = true;
-  EXPECT_EQ(ReleasedBytes(task, Step(true)), DumpJson(TaskDocument(task, Step(true), true)));
+  const std::string with_rows = DumpJson(TaskDocument(task, Step(true), true));
+  EXPECT_EQ(ReleasedBytes(task, Step(true), with_rows), with_rows);
   Summary summary;
   summary.rows = 3;
-  EXPECT_EQ(ReleasedBytes(NodeTask{}, summary), DumpJson(SummaryToJson(summary)));
+  const std::string text_only = DumpJson(SummaryToJson(summary));
+  EXPECT_EQ(ReleasedBytes(NodeTask{}, summary, text_only), text_only);
 }
 
 }  // namespace
