@@ -871,7 +871,7 @@ dim::core::JobRecord TemplateJob(const LoadResult& jobs) {
   for (const char* id : {"bench-a", "bench-b"}) {
     dim::core::NodeTaskRecord n;
     n.node_id = id;
-    n.status = "completed";
+    n.state = dim::core::TaskState::kCompleted;
     n.started_at = "2025-01-01T00:00:00.001Z";
     n.completed_at = "2025-01-01T00:00:00.004Z";
     n.execution_seconds = 0.003;

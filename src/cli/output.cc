@@ -301,9 +301,9 @@ void Table::Print(std::ostream& out) const {
 nlohmann::json JobToJson(const core::JobRecord& job, bool with_result) {
   nlohmann::json nodes = nlohmann::json::array();
   for (const auto& n : job.nodes) {
-    nlohmann::json node = {{"node_id", n.node_id}, {"status", n.status}};
+    nlohmann::json node = {{"node_id", n.node_id}, {"status", core::TaskStateName(n.state)}};
     node["execution_time"] = n.completed_at.empty() ? "" : core::FormatDuration(n.execution_seconds);
-    node["error"] = n.error;
+    node["error"] = core::ErrorText(n.error);
     node["rows_done"] = n.rows_done;
     node["rows_total"] = n.rows_total;
     nodes.push_back(std::move(node));
@@ -334,8 +334,8 @@ std::string JobErrorSummary(const core::JobRecord& job) {
   std::string rest = job.error;
   bool cut = false;
   for (const auto& n : job.nodes) {
-    if (n.error.empty()) continue;
-    const std::string part = n.node_id + ": " + n.error;
+    if (n.error.ok()) continue;
+    const std::string part = n.node_id + ": " + n.error.ToString();
     if (const auto at = rest.find(part); at != std::string::npos) {
       rest.erase(at, part.size());
       cut = true;
@@ -378,8 +378,9 @@ void PrintJob(const core::JobRecord& job, std::ostream& out) {
                  : core::GroupThousands(n.rows_done) + "/" + core::GroupThousands(n.rows_total);
     }
     std::vector<std::string> row = {
-        n.node_id, n.status, rows,
-        n.completed_at.empty() ? "-" : core::FormatDuration(n.execution_seconds), OrDash(n.error)};
+        n.node_id, std::string(core::TaskStateName(n.state)), rows,
+        n.completed_at.empty() ? "-" : core::FormatDuration(n.execution_seconds),
+        OrDash(core::ErrorText(n.error))};
     if (chained) row.insert(row.begin(), std::to_string(++step));
     nodes.AddRow(std::move(row));
   }

@@ -478,12 +478,12 @@ int ServeDaemon(const GlobalOptions& global, const DaemonOptions& o) {
     net::LogScope scope(end.job_id);
     const std::string what = end.kind + " task, model '" + end.model + "' on " +
                              (end.dataset == "client rows" ? end.dataset : "'" + end.dataset + "'");
-    if (end.status == "completed") {
+    if (end.state == core::TaskState::kCompleted) {
       spdlog::info("{} completed in {} ({} rows)", what, core::FormatDuration(end.seconds),
                    end.rows);
     } else {
-      spdlog::warn("{} {} after {}: {}", what, end.status, core::FormatDuration(end.seconds),
-                   end.error);
+      spdlog::warn("{} {} after {}: {}", what, core::TaskStateName(end.state),
+                   core::FormatDuration(end.seconds), end.error.message());
     }
     if (task_metrics) task_metrics->OnTaskEnd(end);
   };

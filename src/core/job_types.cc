@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ostream>
 #include <string>
 
 #include "core/text.h"
@@ -33,6 +34,45 @@ std::optional<JobState> ParseJobState(std::string_view text) {
 bool IsTerminal(JobState state) {
   return state == JobState::kCompleted || state == JobState::kFailed ||
          state == JobState::kCancelled;
+}
+
+std::string_view TaskStateName(TaskState state) {
+  switch (state) {
+    case TaskState::kPending:
+      return "pending";
+    case TaskState::kQueued:
+      return "queued";
+    case TaskState::kRunning:
+      return "running";
+    case TaskState::kCompleted:
+      return "completed";
+    case TaskState::kFailed:
+      return "failed";
+    case TaskState::kCancelled:
+      return "cancelled";
+    case TaskState::kSkipped:
+      return "skipped";
+  }
+  return "unknown";
+}
+
+std::optional<TaskState> ParseTaskState(std::string_view text) {
+  for (int k = 0; k <= static_cast<int>(TaskState::kSkipped); ++k) {
+    if (TaskStateName(static_cast<TaskState>(k)) == text) return static_cast<TaskState>(k);
+  }
+  return std::nullopt;
+}
+
+std::ostream& operator<<(std::ostream& out, TaskState state) { return out << TaskStateName(state); }
+
+bool IsEnded(TaskState state) {
+  return state == TaskState::kCompleted || state == TaskState::kFailed ||
+         state == TaskState::kCancelled || state == TaskState::kSkipped;
+}
+
+TaskState EndedState(const Status& status) {
+  if (status.ok()) return TaskState::kCompleted;
+  return status.code() == StatusCode::kCancelled ? TaskState::kCancelled : TaskState::kFailed;
 }
 
 std::string_view JobEventName(JobEventKind kind) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -43,12 +44,35 @@ std::optional<Pattern> ParsePattern(std::string_view text);
 std::string_view PriorityName(Priority priority);
 std::optional<Priority> ParsePriority(std::string_view text);
 
+// Where a node task is. kQueued: waiting on its node; kSkipped: a pipeline step never run
+// because an earlier step failed.
+enum class TaskState : int {
+  kPending,
+  kQueued,
+  kRunning,
+  kCompleted,
+  kFailed,
+  kCancelled,
+  kSkipped,
+};
+
+// "pending", "queued", "running", "completed", "failed", "cancelled", "skipped": the daemon
+// protocol's words, and those of a job's node list.
+std::string_view TaskStateName(TaskState state);
+std::optional<TaskState> ParseTaskState(std::string_view text);
+// Completed, failed, cancelled or skipped.
+bool IsEnded(TaskState state);
+// TaskStateName, for logs and test failures.
+std::ostream& operator<<(std::ostream& out, TaskState state);
+// kCompleted for OK, kCancelled for CANCELLED, kFailed for any other code.
+TaskState EndedState(const Status& status);
+
 // One node's part of a job.
 struct NodeTaskRecord {
   std::string node_id;
-  // pending, running, completed, failed, cancelled
-  std::string status = "pending";
-  std::string error;
+  TaskState state = TaskState::kPending;
+  // Why the task failed or was cancelled; OK otherwise.
+  Status error;
   std::string started_at;
   std::string completed_at;
   double execution_seconds = 0;

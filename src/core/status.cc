@@ -1,5 +1,7 @@
 #include "core/status.h"
 
+#include <ostream>
+
 #include "core/text.h"
 
 namespace dim::core {
@@ -35,8 +37,29 @@ StatusCode ParseStatusCode(std::string_view name) {
   return StatusCode::kUnknown;
 }
 
+Status ParseStatusText(std::string_view text) {
+  if (text.empty() || text == "OK") return Status::Ok();
+  const size_t colon = text.find(": ");
+  if (colon != std::string_view::npos) {
+    const std::string_view name = text.substr(0, colon);
+    const StatusCode code = ParseStatusCode(name);
+    if (code != StatusCode::kOk && (code != StatusCode::kUnknown || name == "UNKNOWN")) {
+      return Status(code, std::string(text.substr(colon + 2)));
+    }
+  }
+  return Status(StatusCode::kUnknown, std::string(text));
+}
+
+std::string ErrorText(const Status& status) {
+  return status.ok() ? std::string() : status.ToString();
+}
+
 Status::Status(StatusCode code, std::string message) : code_(code) {
   message_ = IsValidUtf8(message) ? std::move(message) : ToValidUtf8(message);
+}
+
+std::ostream& operator<<(std::ostream& out, const Status& status) {
+  return out << status.ToString();
 }
 
 std::string Status::ToString() const {

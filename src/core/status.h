@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cassert>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -70,6 +71,10 @@ class [[nodiscard]] Status final {
   // "NOT_FOUND: model 'x' not found", or "OK".
   std::string ToString() const;
 
+  bool operator==(const Status&) const = default;
+  // ToString(), for logs and test failures.
+  friend std::ostream& operator<<(std::ostream& out, const Status& status);
+
   // The same code with "prefix: " put before the message.
   Status WithPrefix(std::string_view prefix) const;
 
@@ -77,6 +82,12 @@ class [[nodiscard]] Status final {
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
 };
+
+// The inverse of Status::ToString: "" and "OK" give OK, "NOT_FOUND: x" gives NOT_FOUND "x";
+// text that does not start with a code's name is kept whole as an UNKNOWN message.
+Status ParseStatusText(std::string_view text);
+// "" for OK, else status.ToString(): an error field that is empty when there is none.
+std::string ErrorText(const Status& status);
 
 // A value or the Status that explains why there is none. Holding an OK Status is a bug.
 template <typename T>

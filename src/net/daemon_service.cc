@@ -22,10 +22,6 @@ namespace {
 // The longest a GetJobStatus may wait for its task's end (wait_ms beyond it is cut).
 constexpr std::chrono::milliseconds kMaxStatusWait{60'000};
 
-bool Ended(const std::string& status) {
-  return status == "completed" || status == "failed" || status == "cancelled";
-}
-
 // GetJobStatus with wait_ms: answers when the task ends or the wait passes, with no gRPC
 // thread held meanwhile. The queue calls the waiter exactly once (the end, the deadline, or
 // CancelWait from OnDone); the reactor finishes once, on the first of that call and OnCancel,
@@ -195,7 +191,7 @@ grpc::ServerUnaryReactor* DaemonService::GetJobStatus(grpc::CallbackServerContex
   }
   auto view = tasks_.Get(req->job_id());
   if (!view.ok()) return FinishUnary(ctx, view.status());
-  if (req->wait_ms() <= 0 || Ended(view->status)) {
+  if (req->wait_ms() <= 0 || core::IsEnded(view->state)) {
     ToStatus(*view, resp);
     return FinishUnary(ctx, core::Status::Ok());
   }

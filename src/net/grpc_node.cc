@@ -134,7 +134,8 @@ class GrpcNode::TaskCalls final {
   // Finishes with the task's end when the daemon's status says it ended; false while it
   // goes on. Takes the result out of `st`.
   bool Ended(dim::daemon::JobStatusResponse& st) {
-    if (st.status() == "completed") {
+    const auto state = core::ParseTaskState(st.status());
+    if (state == core::TaskState::kCompleted) {
       if (st.result_json().size() + st.output_rows().data().size() <= kParseInlineBytes) {
         Finish(ReadResult(st));
       } else {
@@ -144,11 +145,11 @@ class GrpcNode::TaskCalls final {
       }
       return true;
     }
-    if (st.status() == "failed") {
+    if (state == core::TaskState::kFailed) {
       Finish(core::Status(core::ParseStatusCode(st.error_code()), st.error()));
       return true;
     }
-    if (st.status() == "cancelled") {
+    if (state == core::TaskState::kCancelled) {
       Finish(core::Status::Cancelled("task cancelled on the node"));
       return true;
     }

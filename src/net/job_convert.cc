@@ -36,8 +36,8 @@ void ToProto(const core::JobRecord& job, dim::orchestrator::JobStatusResponse* o
   for (const auto& n : job.nodes) {
     auto* node = out->add_nodes();
     node->set_node_id(n.node_id);
-    node->set_status(n.status);
-    node->set_error(n.error);
+    node->set_status(std::string(core::TaskStateName(n.state)));
+    node->set_error(core::ErrorText(n.error));
     node->set_started_at(n.started_at);
     node->set_completed_at(n.completed_at);
     if (!n.completed_at.empty()) node->set_execution_time(core::FormatDuration(n.execution_seconds));
@@ -133,8 +133,8 @@ core::Result<core::JobRecord> FromProto(const dim::orchestrator::JobStatusRespon
   for (const auto& n : in.nodes()) {
     core::NodeTaskRecord r;
     r.node_id = n.node_id();
-    r.status = n.status();
-    r.error = n.error();
+    r.state = core::ParseTaskState(n.status()).value_or(core::TaskState::kPending);
+    r.error = core::ParseStatusText(n.error());
     r.started_at = n.started_at();
     r.completed_at = n.completed_at();
     r.execution_seconds = ParseDuration(n.execution_time());

@@ -259,8 +259,11 @@ void OrchestratorMetrics::OnJobEvent(const core::JobEventNotice& n) {
     }
     case core::JobEventKind::kTaskEnded:
       // Node ids are the orchestrator's own (registered or configured): bounded.
-      if (n.task_status != "skipped") {
-        node_tasks_->Add({{"node", n.event.node_id}, {"status", n.task_status}}).Increment();
+      if (n.task_state != core::TaskState::kSkipped) {
+        node_tasks_
+            ->Add({{"node", n.event.node_id},
+                   {"status", std::string(core::TaskStateName(n.task_state))}})
+            .Increment();
       }
       break;
     default:
@@ -324,7 +327,10 @@ void DaemonMetrics::OnTaskEnd(const core::TaskEnd& end) {
   const std::string dataset = admitted ? end.dataset : "other";
   const std::string model = admitted ? end.model : "other";
   duration_
-      ->Add({{"kind", end.kind}, {"dataset", dataset}, {"model", model}, {"status", end.status}},
+      ->Add({{"kind", end.kind},
+             {"dataset", dataset},
+             {"model", model},
+             {"status", std::string(core::TaskStateName(end.state))}},
             SecondsBuckets())
       .Observe(end.seconds);
   if (end.rows > 0) {
@@ -347,7 +353,8 @@ void JobEventLog::OnJobEvent(const core::JobEventNotice& n) {
       break;
     case core::JobEventKind::kTaskEnded:
       // The daemon logs each of its tasks' ends; here only those that did not complete.
-      if (n.task_status == "completed" || n.task_status == "skipped") {
+      if (n.task_state == core::TaskState::kCompleted ||
+          n.task_state == core::TaskState::kSkipped) {
         spdlog::debug("{} node {}: {}", name, n.event.node_id, n.event.detail);
       } else {
         spdlog::warn("{} node {}: {}", name, n.event.node_id, n.event.detail);

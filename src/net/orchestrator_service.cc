@@ -202,7 +202,7 @@ grpc::ServerUnaryReactor* OrchestratorService::GetJobResult(
   int used = 0;
   double total = 0;
   for (const auto& n : job->nodes) {
-    if (n.status == "completed") ++used;
+    if (n.state == core::TaskState::kCompleted) ++used;
     total += n.execution_seconds;
   }
   meta->set_nodes_used(used);

@@ -217,11 +217,11 @@ void ToRequest(const NodeTask& task, dim::daemon::SubmitJobRequest* req) {
 
 void ToStatus(const core::TaskView& view, dim::daemon::JobStatusResponse* resp) {
   resp->set_job_id(view.job_id);
-  resp->set_status(view.status);
+  resp->set_status(std::string(core::TaskStateName(view.state)));
   resp->set_result_json(view.result_json);
-  resp->set_error(view.error);
-  if (view.error_code != core::StatusCode::kOk) {
-    resp->set_error_code(std::string(core::StatusCodeName(view.error_code)));
+  resp->set_error(view.error.message());
+  if (!view.error.ok()) {
+    resp->set_error_code(std::string(core::StatusCodeName(view.error.code())));
   }
   resp->set_started_at(view.started_at);
   resp->set_completed_at(view.completed_at);

@@ -37,8 +37,8 @@ core::NodeTaskRecord Task(std::string node_id, std::string status = "pending",
                           std::string error = {}) {
   core::NodeTaskRecord task;
   task.node_id = std::move(node_id);
-  task.status = std::move(status);
-  task.error = std::move(error);
+  task.state = core::ParseTaskState(status).value();
+  task.error = core::ParseStatusText(error);
   return task;
 }
 

@@ -105,8 +105,8 @@ class DaemonServiceTest : public dim::testing::ScratchDirTest {
     for (;;) {
       auto view = tasks_->Get(id);
       ASSERT_TRUE(view.ok());
-      if (view->status == "running") return;
-      ASSERT_LT(steady_clock::now(), give_up) << id << " is " << view->status;
+      if (view->state == core::TaskState::kRunning) return;
+      ASSERT_LT(steady_clock::now(), give_up) << id << " is " << view->state;
       std::this_thread::sleep_for(1ms);
     }
   }

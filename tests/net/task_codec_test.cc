@@ -366,7 +366,7 @@ TEST(TaskCodec, StatusReadsBackAsTheTasksResult) {
   out.rows = rows;
   core::TaskView view;
   view.job_id = "j";
-  view.status = "completed";
+  view.state = core::TaskState::kCompleted;
   view.result = std::make_shared<const core::TaskResult>(out);
   view.result_json = core::DumpJson(core::TaskDocument(step, *view.result, false));
   dim::daemon::JobStatusResponse resp;

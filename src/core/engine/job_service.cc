@@ -154,7 +154,7 @@ JobService::Counts JobService::CountNow() {
 
 void JobService::AddEvent(JobRecord& job, JobEventKind kind, std::string node_id,
                           std::string detail, std::vector<JobEventNotice>* notices, double seconds,
-                          std::string task_status) {
+                          TaskState task_state) {
   JobEvent event{FormatIso8601(clock_.Now()), kind, std::move(node_id), std::move(detail)};
   if (kind == JobEventKind::kEnded) {
     if (auto created = ParseIso8601(job.created_at)) {
@@ -162,30 +162,32 @@ void JobService::AddEvent(JobRecord& job, JobEventKind kind, std::string node_id
     }
   }
   if (notices != nullptr && options_.observer != nullptr) {
-    notices->push_back(JobEventNotice{job.id, job.pattern, job.state, event, std::max(0.0, seconds),
-                                      std::move(task_status)});
+    notices->push_back(
+        JobEventNotice{job.id, job.pattern, job.state, event, std::max(0.0, seconds), task_state});
   }
   AppendJobEvent(job.events, std::move(event));
 }
 
 void JobService::AddTaskEvents(JobRecord& job, const NodeTaskRecord& before,
                                const NodeTaskRecord& after, std::vector<JobEventNotice>* notices) {
-  if (after.status == before.status && after.node_id == before.node_id) return;
-  if (after.status == "running") {
+  if (after.state == before.state && after.node_id == before.node_id) return;
+  if (after.state == TaskState::kRunning) {
     if (!before.node_id.empty() && before.node_id != after.node_id) {
       AddEvent(job, JobEventKind::kFellBack, after.node_id, "from " + before.node_id, notices);
-    } else if (before.status != "pending") {
-      AddEvent(job, JobEventKind::kTaskRetried, after.node_id, "after: " + before.status, notices);
+    } else if (before.state != TaskState::kPending) {
+      AddEvent(job, JobEventKind::kTaskRetried, after.node_id,
+               "after: " + std::string(TaskStateName(before.state)), notices);
     }
     AddEvent(job, JobEventKind::kTaskStarted, after.node_id, "", notices);
     return;
   }
-  if (after.status == "pending") return;
-  std::string detail = after.status;
-  if (after.status != "skipped") detail += " in " + FormatDuration(after.execution_seconds);
-  if (!after.error.empty()) detail += ": " + after.error;
+  if (after.state == TaskState::kPending) return;
+  std::string detail(TaskStateName(after.state));
+  if (after.state != TaskState::kSkipped)
+    detail += " in " + FormatDuration(after.execution_seconds);
+  if (!after.error.ok()) detail += ": " + after.error.ToString();
   AddEvent(job, JobEventKind::kTaskEnded, after.node_id, std::move(detail), notices,
-           after.execution_seconds, after.status);
+           after.execution_seconds, after.state);
 }
 
 void JobService::Tell(const std::vector<JobEventNotice>& notices) {
@@ -457,7 +459,9 @@ JobRecord JobService::CancelledRecord(JobRecord job, const std::string& by,
   job.error = by.empty() ? "cancelled by request" : "cancelled by " + by;
   job.completed_at = FormatIso8601(clock_.Now());
   for (auto& n : job.nodes) {
-    if (n.status == "pending" || n.status == "running") n.status = "cancelled";
+    if (n.state == TaskState::kPending || n.state == TaskState::kRunning) {
+      n.state = TaskState::kCancelled;
+    }
   }
   AddEvent(job, JobEventKind::kEnded, "", "CANCELLED: " + job.error, notices);
   return job;
@@ -698,7 +702,7 @@ void JobService::RunJob(const std::string& id, std::shared_ptr<const JobRecord> 
     }
     int done = 0;
     for (auto& n : r.shown.nodes) {
-      if (n.status == "completed" || n.status == "failed" || n.status == "cancelled") ++done;
+      if (IsEnded(n.state) && n.state != TaskState::kSkipped) ++done;
     }
     r.shown.completed_steps = done;
     // While a Cancel() is being stored the progress is kept (should that write fail) but not

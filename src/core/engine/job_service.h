@@ -45,7 +45,7 @@ struct JobEventNotice {
   JobEvent event;
   // kEnded: seconds from the job's submission to its end; kTaskEnded: the task's own.
   double seconds = 0;
-  std::string task_status;  // kTaskEnded: completed, failed or cancelled
+  TaskState task_state = TaskState::kPending;  // kTaskEnded: how the task ended
 };
 
 // Hears of every event of every job (metrics, logs), in order for each job, outside the
@@ -218,7 +218,7 @@ class JobService final {
   // Adds an event to `job` (now), and its notice to *notices, for Tell() once unlocked.
   void AddEvent(JobRecord& job, JobEventKind kind, std::string node_id, std::string detail,
                 std::vector<JobEventNotice>* notices, double seconds = 0,
-                std::string task_status = {});
+                TaskState task_state = TaskState::kPending);
   // The events a node task's update brings, from its entry before and after.
   void AddTaskEvents(JobRecord& job, const NodeTaskRecord& before, const NodeTaskRecord& after,
                      std::vector<JobEventNotice>* notices);

@@ -21,15 +21,15 @@ namespace {
 // What left the node, as RunTask reports it: the task's result, or why there is none. The
 // result is passed as it is, never serialised.
 Result<TaskResult> EndOf(const TaskView& view) {
-  if (view.status == "completed") {
+  if (view.state == TaskState::kCompleted) {
     if (!view.result) return Status::Internal("the node's completed task has no result");
     return *view.result;
   }
-  if (view.status == "cancelled") {
-    return Status::Cancelled(view.error.empty() ? "task cancelled" : view.error);
+  if (view.error.ok()) {
+    return view.state == TaskState::kCancelled ? Status::Cancelled("task cancelled")
+                                               : Status::Internal("the node's task failed");
   }
-  return Status(view.error_code == StatusCode::kOk ? StatusCode::kInternal : view.error_code,
-                view.error);
+  return view.error;
 }
 
 }  // namespace
@@ -77,7 +77,7 @@ void InProcessNode::Wait(std::shared_ptr<Follow> follow) {
   const auto next_look = std::chrono::steady_clock::now() + kCancelPoll;
   auto waiting =
       queue_.WaitForEnd(follow->task_id, next_look, [this, follow](const TaskView& view) {
-        if (view.status == "completed" || view.status == "failed" || view.status == "cancelled") {
+        if (IsEnded(view.state)) {
           follow->done(EndOf(view));
           return;
         }

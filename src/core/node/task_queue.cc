@@ -6,8 +6,8 @@
 namespace dim::core {
 namespace {
 
-// Whether a task with this status has yet to end (queued or running).
-bool Live(const std::string& status) { return status == "queued" || status == "running"; }
+// Whether a task in this state has yet to end (queued or running).
+bool Live(TaskState state) { return state == TaskState::kQueued || state == TaskState::kRunning; }
 
 }  // namespace
 
@@ -71,9 +71,10 @@ Status TaskQueue::Submit(NodeTask task, Priority priority) {
   std::lock_guard lock(mu_);
   if (stopping_) return refuse(Status::Unavailable("the node is shutting down"));
   if (auto it = tasks_.find(task.job_id); it != tasks_.end()) {
-    const auto& st = it->second->view.status;
+    const TaskState st = it->second->view.state;
     if (Live(st)) {
-      return refuse({StatusCode::kAlreadyExists, "task '" + task.job_id + "' is already " + st});
+      return refuse({StatusCode::kAlreadyExists,
+                     "task '" + task.job_id + "' is already " + std::string(TaskStateName(st))});
     }
     // A finished task with this id is replaced by the new one, which must not be trimmed
     // as if it were the old one.
@@ -88,7 +89,7 @@ Status TaskQueue::Submit(NodeTask task, Priority priority) {
   t->priority = priority == Priority::kUnspecified ? Priority::kNormal : priority;
   t->seq = next_seq_++;
   t->view.job_id = task.job_id;
-  t->view.status = "queued";
+  t->view.state = TaskState::kQueued;
   t->spec = std::move(task);
   t->policy = policy;
   t->admission = admission;
@@ -132,7 +133,7 @@ std::vector<std::string> TaskQueue::ModelDigests(const NodeTask& task) {
 
 TaskView TaskQueue::Snapshot(const Task& task) const {
   TaskView view = task.view;
-  if (view.status == "running") {
+  if (view.state == TaskState::kRunning) {
     view.rows_done = task.cancel->rows_done();
     view.rows_total = task.cancel->rows_total();
   }
@@ -153,9 +154,9 @@ Status TaskQueue::Cancel(const std::string& job_id) {
   auto it = tasks_.find(job_id);
   if (it == tasks_.end()) return Status::NotFound("task '" + job_id + "' not found on this node");
   Task& t = *it->second;
-  if (!Live(t.view.status)) {
-    return Status::FailedPrecondition("task '" + job_id + "' already ended (" + t.view.status +
-                                      ")");
+  if (!Live(t.view.state)) {
+    return Status::FailedPrecondition("task '" + job_id + "' already ended (" +
+                                      std::string(TaskStateName(t.view.state)) + ")");
   }
   CancelLocked(t, "cancelled by request", calls);
   lock.unlock();
@@ -164,15 +165,14 @@ Status TaskQueue::Cancel(const std::string& job_id) {
 }
 
 void TaskQueue::CancelLocked(Task& t, const std::string& why, std::vector<Call>& calls) {
-  if (t.view.status == "running") {
+  if (t.view.state == TaskState::kRunning) {
     t.cancel->Cancel();  // Finish records the end
     return;
   }
   --queued_;
   if (options_.custody != nullptr) options_.custody->Abandon(t.admission);
-  t.view.status = "cancelled";
-  t.view.error = why;
-  t.view.error_code = StatusCode::kCancelled;
+  t.view.state = TaskState::kCancelled;
+  t.view.error = Status::Cancelled(why);
   t.view.completed_at = FormatIso8601(clock_.Now());
   finished_order_.push_back(t.view.job_id);
   TakeWaitersLocked(t.view, calls);
@@ -192,7 +192,7 @@ void TaskQueue::AbandonIfUnfollowedLocked(const std::string& job_id, std::vector
   if (!t.check_pending) return;  // a task of the same id that has not been followed yet
   t.check_pending = false;
   // Ended, or followed now: the next waiter to go schedules the next look.
-  if (!Live(t.view.status)) return;
+  if (!Live(t.view.state)) return;
   if (waiters_by_task_.count(job_id) > 0) return;
   if (std::chrono::steady_clock::now() - t.last_followed < options_.abandon_after) {
     ScheduleAbandonCheckLocked(t);  // a waiter came and went since this look was set
@@ -233,13 +233,13 @@ void TaskQueue::WorkerLoop() {
       // Skip entries of cancelled tasks, including one whose id was since submitted again:
       // that new task has its own entry, at its own priority.
       if (it == tasks_.end() || it->second->seq != next.seq ||
-          it->second->view.status != "queued") {
+          it->second->view.state != TaskState::kQueued) {
         continue;
       }
       task = it->second;
       --queued_;
       ++active_;
-      task->view.status = "running";
+      task->view.state = TaskState::kRunning;
       task->view.started_at = FormatIso8601(clock_.Now());
       task->started = std::chrono::steady_clock::now();
     }
@@ -298,22 +298,23 @@ void TaskQueue::Finish(Task& task, Result<TaskResult> result, std::string docume
   total_seconds_ += v.execution_seconds;
   if (result.ok()) {
     ++successful_;
-    v.status = "completed";
+    v.state = TaskState::kCompleted;
     v.result_json = std::move(document);
     v.rows_as_json = task.spec.rows_as_json;
     v.result = std::make_shared<const TaskResult>(*std::move(result));
   } else {
     ++failed_;
-    v.status = result.status().code() == StatusCode::kCancelled ? "cancelled" : "failed";
-    v.error = result.status().message();
-    v.error_code = result.status().code();
-    if (task.abandoned && v.status == "cancelled") v.error = AbandonedReason();
+    v.state = EndedState(result.status());
+    v.error = result.status();
+    if (task.abandoned && v.state == TaskState::kCancelled) {
+      v.error = Status::Cancelled(AbandonedReason());
+    }
   }
   TakeWaitersLocked(v, calls);
   finished_order_.push_back(v.job_id);
   while (finished_order_.size() > options_.keep_finished) {
     auto it = tasks_.find(finished_order_.front());
-    if (it != tasks_.end() && !Live(it->second->view.status)) {
+    if (it != tasks_.end() && !Live(it->second->view.state)) {
       tasks_.erase(it);
     }
     finished_order_.pop_front();
@@ -326,10 +327,10 @@ void TaskQueue::Finish(Task& task, Result<TaskResult> result, std::string docume
                   .kind = std::string(NodeTaskKindName(spec.kind)),
                   .dataset = spec.input_rows ? "client rows" : spec.dataset,
                   .model = spec.model_id,
-                  .status = v.status,
+                  .state = v.state,
                   .error = v.error,
                   .seconds = v.execution_seconds,
-                  .rows = v.status == "completed" ? v.rows_total : 0};
+                  .rows = v.state == TaskState::kCompleted ? v.rows_total : 0};
   }
   lock.unlock();
   for (auto& [done, view] : calls) done(view);
@@ -342,7 +343,7 @@ Result<int64_t> TaskQueue::WaitForEnd(const std::string& job_id,
   std::unique_lock lock(mu_);
   auto it = tasks_.find(job_id);
   if (it == tasks_.end()) return Status::NotFound("task '" + job_id + "' not found on this node");
-  if (!Live(it->second->view.status) || stopping_) {
+  if (!Live(it->second->view.state) || stopping_) {
     TaskView view = Snapshot(*it->second);
     lock.unlock();
     done(view);
@@ -378,7 +379,7 @@ TaskQueue::Call TaskQueue::TakeWaiterLocked(std::map<int64_t, Waiter>::iterator 
     }
   }
   deadlines_.erase({it->second.deadline, handle});
-  if (Live(view.status) && options_.abandon_after.count() > 0 &&
+  if (Live(view.state) && options_.abandon_after.count() > 0 &&
       waiters_by_task_.count(it->second.job_id) == 0) {
     if (auto task = tasks_.find(it->second.job_id); task != tasks_.end()) {
       task->second->last_followed = std::chrono::steady_clock::now();

@@ -33,8 +33,8 @@ struct TaskEnd {
   std::string kind;     // summary, comparative or step
   std::string dataset;  // "client rows" for a step over rows sent with the task
   std::string model;    // the task's model (the first, for a comparative task)
-  std::string status;   // completed, failed or cancelled
-  std::string error;
+  TaskState state = TaskState::kCompleted;  // completed, failed or cancelled
+  Status error;                             // why, unless completed
   double seconds = 0;
   int64_t rows = 0;  // rows the task's models ran on (0 unless completed)
 };
@@ -60,14 +60,13 @@ struct TaskQueueOptions {
 // The state of one task as the daemon protocol reports it.
 struct TaskView {
   std::string job_id;
-  std::string status;  // queued, running, completed, failed, cancelled
+  TaskState state = TaskState::kQueued;  // queued, running, completed, failed, cancelled
   // Once completed: what the task returned, and its document as released (ReleasedBytes'
   // text: TaskDocument, with the output rows inside only for a task that got them as JSON).
   std::shared_ptr<const TaskResult> result;
   std::string result_json;
   bool rows_as_json = false;  // the task's rows came (and its output rows go back) as JSON
-  std::string error;
-  StatusCode error_code = StatusCode::kOk;
+  Status error;               // why the task failed or was cancelled; OK otherwise
   std::string started_at;
   std::string completed_at;
   double execution_seconds = 0;

@@ -17,7 +17,7 @@ using std::chrono::steady_clock;
 
 // What is known of one step while the pipeline runs.
 struct StepState {
-  std::string status = "skipped";
+  TaskState state = TaskState::kSkipped;
   std::string node_id;
   int attempts = 0;
   double seconds = 0;
@@ -121,7 +121,7 @@ class PipelineRun {
         for (size_t i = static_cast<size_t>(step.step); i < states_.size(); ++i) {
           NodeTaskRecord skipped;
           skipped.node_id = config_.steps[i].node_id;
-          skipped.status = "skipped";
+          skipped.state = TaskState::kSkipped;
           on_update_(i, skipped);
         }
         return s;
@@ -141,7 +141,7 @@ class PipelineRun {
                     {"model_id", step.model_id},
                     {"node_id", st.node_id.empty() ? step.node_id : st.node_id},
                     {"input_source", StepSourceText(step.source)},
-                    {"status", st.status},
+                    {"status", TaskStateName(st.state)},
                     {"attempts", st.attempts},
                     {"duration", FormatDuration(st.seconds)},
                     {"output_shape", st.shape.empty() ? json(nullptr) : json(st.shape)},
@@ -264,10 +264,10 @@ class PipelineRun {
     StepState& st = State(step);
     st.attempts += 1;
     st.node_id = node_id;
-    st.status = "running";
+    st.state = TaskState::kRunning;
     auto built = TaskFor(step, st.attempts);
     if (!built.ok()) {
-      st.status = "failed";
+      st.state = TaskState::kFailed;
       st.error = built.status().ToString();
       return built.status();
     }
@@ -283,37 +283,37 @@ class PipelineRun {
       }
     }
     const size_t index = static_cast<size_t>(step.step - 1);
-    const std::string deadline = "DEADLINE_EXCEEDED: " + PastTimeout(step, job_limit);
+    const Status deadline = Status::DeadlineExceeded(PastTimeout(step, job_limit));
     NodeUpdateFn update = [&](size_t, const NodeTaskRecord& record) {
       NodeTaskRecord r = record;
-      if (r.error.rfind("DEADLINE_EXCEEDED", 0) == 0) r.error = deadline;
+      if (r.error.code() == StatusCode::kDeadlineExceeded) r.error = deadline;
       on_update_(index, r);
     };
     auto outcomes = RunNodeTasks({NodeRunRequest{node_id, std::move(task)}}, directory_, cancel_,
                                  clock_, limit, update);
     if (!outcomes.ok()) {
-      st.status = "cancelled";
+      st.state = TaskState::kCancelled;
       st.error = outcomes.status().ToString();
       return outcomes.status();
     }
     NodeRunOutcome& outcome = outcomes->at(0);
     st.seconds = outcome.record.execution_seconds;
     Status result = Status::Ok();
-    if (outcome.record.status == "completed") {
+    if (outcome.record.state == TaskState::kCompleted) {
       result = Accept(step, outcome.result, node_id, st);
-    } else if (outcome.record.status == "cancelled") {
+    } else if (outcome.record.state == TaskState::kCancelled) {
       result = Status::Cancelled("task cancelled");
-    } else if (outcome.status.code() == StatusCode::kDeadlineExceeded) {
+    } else if (outcome.record.error.code() == StatusCode::kDeadlineExceeded) {
       result = Status::DeadlineExceeded(PastTimeout(step, job_limit));
     } else {
-      result = outcome.status;
+      result = outcome.record.error;
     }
     if (result.ok()) {
-      st.status = "completed";
+      st.state = TaskState::kCompleted;
       st.error.clear();
       return result;
     }
-    st.status = result.code() == StatusCode::kCancelled ? "cancelled" : "failed";
+    st.state = EndedState(result);
     st.error = "node '" + node_id + "': " + result.ToString();
     st.attempt_errors.push_back(st.error);
     if (job_limit && result.code() == StatusCode::kDeadlineExceeded) {

@@ -231,23 +231,24 @@ Result<nlohmann::json> RunCollaborative(const std::string& job_id,
   nlohmann::json per_node = nlohmann::json::array();
   std::string failures;
   for (auto& o : outcomes) {
-    if (o.record.status == "completed") {
+    if (o.record.state == TaskState::kCompleted) {
       if (auto* summary = std::get_if<Summary>(&o.result)) {
         parts.push_back(std::move(*summary));
         part_ids.push_back(o.record.node_id);
       } else {
-        o.record.status = "failed";
-        o.record.error = "INTERNAL: the node sent something other than a summary";
+        o.record.state = TaskState::kFailed;
+        o.record.error = Status::Internal("the node sent something other than a summary");
       }
     }
     nlohmann::json n = {{"node_id", o.record.node_id},
-                        {"status", o.record.status},
+                        {"status", TaskStateName(o.record.state)},
                         {"execution_time", FormatDuration(o.record.execution_seconds)}};
-    if (o.record.status == "completed") {
+    if (o.record.state == TaskState::kCompleted) {
       n["summary"] = SummaryToJson(parts.back());
     } else {
-      n["error"] = o.record.error;
-      failures += (failures.empty() ? "" : "; ") + o.record.node_id + ": " + o.record.error;
+      n["error"] = o.record.error.ToString();
+      failures +=
+          (failures.empty() ? "" : "; ") + o.record.node_id + ": " + o.record.error.ToString();
     }
     per_node.push_back(std::move(n));
   }

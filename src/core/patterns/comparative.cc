@@ -75,8 +75,8 @@ Result<nlohmann::json> RunComparative(const std::string& job_id, const Comparati
       std::vector<NodeRunOutcome> outcomes,
       RunNodeTasks({request}, directory, cancel, clock, config.timeout_seconds, on_update));
   NodeRunOutcome& outcome = outcomes.at(0);
-  if (outcome.record.status != "completed") {
-    return Status::FailedPrecondition("node '" + node_id + "': " + outcome.record.error);
+  if (outcome.record.state != TaskState::kCompleted) {
+    return Status::FailedPrecondition("node '" + node_id + "': " + outcome.record.error.ToString());
   }
   const auto* vote = std::get_if<ConsensusResult>(&outcome.result);
   if (vote == nullptr) {
@@ -98,7 +98,7 @@ Result<nlohmann::json> RunComparative(const std::string& job_id, const Comparati
   nlohmann::json figures = ConsensusToJson(*vote, config.consensus.method);
   for (auto& [key, value] : figures.items()) out[key] = std::move(value);
   out["node"] = {{"node_id", node_id},
-                 {"status", outcome.record.status},
+                 {"status", TaskStateName(outcome.record.state)},
                  {"execution_time", FormatDuration(outcome.record.execution_seconds)}};
   return out;
 }

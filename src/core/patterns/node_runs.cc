@@ -70,7 +70,7 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
     for (size_t i = 0; i < requests.size(); ++i) {
       NodeTaskRecord& record = runs[i].outcome.record;
       record.node_id = requests[i].node_id;
-      record.status = "running";
+      record.state = TaskState::kRunning;
       record.started_at = FormatIso8601(clock.Now());
       runs[i].started = steady_clock::now();
       on_update(i, record);
@@ -94,11 +94,10 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
       record.rows_total = r.cancel->rows_total();
       if (result.ok()) {
         r.outcome.result = std::move(*result);
-        record.status = "completed";
+        record.state = TaskState::kCompleted;
       } else {
-        r.outcome.status = result.status();
-        record.status = result.status().code() == StatusCode::kCancelled ? "cancelled" : "failed";
-        record.error = result.status().ToString();
+        record.state = EndedState(result.status());
+        record.error = result.status();
       }
       on_update(i, record);
     };
@@ -123,9 +122,10 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
       const bool all_done =
           std::all_of(runs.begin(), runs.end(), [](const Run& r) { return r.done; });
       if (all_done) break;
-      const auto failed = static_cast<size_t>(std::count_if(runs.begin(), runs.end(), [](const Run& r) {
-        return r.done && r.outcome.record.status != "completed";
-      }));
+      const auto failed =
+          static_cast<size_t>(std::count_if(runs.begin(), runs.end(), [](const Run& r) {
+            return r.done && r.outcome.record.state != TaskState::kCompleted;
+          }));
       const bool quorum_lost = quorum > 0 && runs.size() - failed < quorum;
       const auto now = steady_clock::now();
       for (size_t i = 0; i < runs.size(); ++i) {
@@ -135,25 +135,22 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
         if (cancel.cancelled()) {
           r.cancel->Cancel();
           r.done = true;
-          r.outcome.status = Status::Cancelled("job cancelled");
-          record.status = "cancelled";
-          record.error = r.outcome.status.ToString();
+          record.state = TaskState::kCancelled;
+          record.error = Status::Cancelled("job cancelled");
         } else if (quorum_lost) {
           r.cancel->Cancel();
           r.done = true;
-          r.outcome.status = Status::Cancelled(
-              "stopped: " + std::to_string(failed) + " of " + std::to_string(runs.size()) +
-              " node tasks failed, so the quorum of " + std::to_string(quorum) +
-              " can no longer be reached");
-          record.status = "cancelled";
-          record.error = r.outcome.status.ToString();
+          record.state = TaskState::kCancelled;
+          record.error = Status::Cancelled("stopped: " + std::to_string(failed) + " of " +
+                                           std::to_string(runs.size()) +
+                                           " node tasks failed, so the quorum of " +
+                                           std::to_string(quorum) + " can no longer be reached");
         } else if (timeout.count() > 0 && now - r.started > timeout) {
           r.cancel->Cancel();
           r.done = true;
-          r.outcome.status = Status::DeadlineExceeded("node task ran past its time limit of " +
-                                                      FormatDuration(timeout_seconds));
-          record.status = "failed";
-          record.error = r.outcome.status.ToString();
+          record.state = TaskState::kFailed;
+          record.error = Status::DeadlineExceeded("node task ran past its time limit of " +
+                                                  FormatDuration(timeout_seconds));
         } else {
           // Progress, as the task's runner reports it: shown at most every kProgressEvery.
           const int64_t done = r.cancel->rows_done();
@@ -179,7 +176,8 @@ Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunReques
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return returned == runs.size(); });
   }
-  for (const auto& r : runs) directory.RecordTaskOutcome(r.outcome.record.node_id, r.outcome.status);
+  for (const auto& r : runs)
+    directory.RecordTaskOutcome(r.outcome.record.node_id, r.outcome.record.error);
 
   if (cancel.cancelled()) return Status::Cancelled("job cancelled");
   std::vector<NodeRunOutcome> outcomes;

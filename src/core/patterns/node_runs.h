@@ -23,13 +23,11 @@ struct NodeRunRequest {
   NodeTask task;
 };
 
-// How one node task ended. result is what the node returned when record.status is
-// "completed"; otherwise record.status is "failed" or "cancelled", `status` is why, and
-// record.error is status.ToString().
+// How one node task ended. result is what the node returned when record.state is
+// kCompleted; otherwise record.state is kFailed or kCancelled and record.error says why.
 struct NodeRunOutcome {
   NodeTaskRecord record;
   TaskResult result;
-  Status status = Status::Ok();
 };
 
 // Runs every request at once, and returns their outcomes in the order of `requests`: with
@@ -38,9 +36,9 @@ struct NodeRunOutcome {
 // start. A task that runs past timeout_seconds (0: none) is told to stop and fails with
 // DEADLINE_EXCEEDED; when `cancel` is raised every running task is told to stop and
 // CANCELLED is returned. Once so many tasks failed that fewer than `quorum` can succeed
-// (0: no quorum), the others are told to stop and end "cancelled" with that reason, so a
+// (0: no quorum), the others are told to stop and end cancelled with that reason, so a
 // lost quorum does not wait for the slowest node. on_update sees each task start
-// ("running") and end, with the task's index in `requests`. Each task's end is reported to
+// (kRunning) and end, with the task's index in `requests`. Each task's end is reported to
 // directory.RecordTaskOutcome.
 Result<std::vector<NodeRunOutcome>> RunNodeTasks(const std::vector<NodeRunRequest>& requests,
                                                  NodeDirectory& directory,

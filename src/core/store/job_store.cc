@@ -117,8 +117,8 @@ std::string NodesToJson(const std::vector<NodeTaskRecord>& nodes) {
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& n : nodes) {
     arr.push_back({{"node_id", n.node_id},
-                   {"status", n.status},
-                   {"error", n.error},
+                   {"status", TaskStateName(n.state)},
+                   {"error", ErrorText(n.error)},
                    {"started_at", n.started_at},
                    {"completed_at", n.completed_at},
                    {"execution_seconds", n.execution_seconds},
@@ -136,8 +136,8 @@ std::vector<NodeTaskRecord> NodesFromJson(const std::string& text) {
     if (!n.is_object()) continue;
     NodeTaskRecord r;
     r.node_id = n.value("node_id", "");
-    r.status = n.value("status", "");
-    r.error = n.value("error", "");
+    r.state = ParseTaskState(n.value("status", "")).value_or(TaskState::kPending);
+    r.error = ParseStatusText(n.value("error", ""));
     r.started_at = n.value("started_at", "");
     r.completed_at = n.value("completed_at", "");
     r.execution_seconds = n.value("execution_seconds", 0.0);

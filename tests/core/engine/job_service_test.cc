@@ -206,7 +206,7 @@ TEST_F(JobServiceTest, SubmittedJobRunsToCompletionOnInProcessNodes) {
   EXPECT_EQ(submitted->total_steps, 3);
   ASSERT_EQ(submitted->nodes.size(), 3u);
   EXPECT_EQ(submitted->nodes[0].node_id, "node-a");
-  EXPECT_EQ(submitted->nodes[0].status, "pending");
+  EXPECT_EQ(submitted->nodes[0].state, TaskState::kPending);
   EXPECT_FALSE(submitted->created_at.empty());
 
   auto done = service.Wait(submitted->id, 20s);
@@ -216,7 +216,7 @@ TEST_F(JobServiceTest, SubmittedJobRunsToCompletionOnInProcessNodes) {
   EXPECT_EQ(done->completed_steps, 3);
   EXPECT_FALSE(done->started_at.empty());
   EXPECT_FALSE(done->completed_at.empty());
-  for (const auto& n : done->nodes) EXPECT_EQ(n.status, "completed") << n.node_id;
+  for (const auto& n : done->nodes) EXPECT_EQ(n.state, TaskState::kCompleted) << n.node_id;
 
   auto result = nlohmann::json::parse(done->result_json, nullptr, false);
   ASSERT_TRUE(result.is_object()) << done->result_json;
@@ -345,7 +345,7 @@ TEST_F(TwoNodeJobTest, IdenticalModelsAgreeOnEveryRowOfTheChosenNode) {
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   ASSERT_EQ(done->state, JobState::kCompleted) << done->error;
   EXPECT_EQ(done->completed_steps, 1);
-  EXPECT_EQ(done->nodes[0].status, "completed");
+  EXPECT_EQ(done->nodes[0].state, TaskState::kCompleted);
   auto result = nlohmann::json::parse(done->result_json, nullptr, false);
   ASSERT_TRUE(result.is_object()) << done->result_json;
   EXPECT_EQ(result["pattern"], "comparative");
@@ -369,7 +369,7 @@ TEST_F(TwoNodeJobTest, ModelsOfDifferentWidthsFailOnTheNodeNamingBoth) {
   EXPECT_EQ(done->state, JobState::kFailed);
   EXPECT_THAT(done->error, HasSubstr("models 'heart_mlp' and 'heart_risk' have different output "
                                      "widths (3 and 1)"));
-  EXPECT_EQ(done->nodes[0].status, "failed");
+  EXPECT_EQ(done->nodes[0].state, TaskState::kFailed);
 }
 
 TEST_F(TwoNodeJobTest, BadConfigsAreRejectedAtSubmitWithTheirPath) {
@@ -504,8 +504,8 @@ TEST_F(TwoNodeJobTest, AFailedPipelineKeepsItsTraceAndNamesTheStep) {
   EXPECT_EQ(done->error,
             "step 2 'step_2' failed on node 'node-a' after 1 attempt: node 'node-a': "
             "INVALID_ARGUMENT: model 'heart_risk' expects 8 input columns, got 3");
-  EXPECT_EQ(done->nodes[0].status, "completed");
-  EXPECT_EQ(done->nodes[1].status, "failed");
+  EXPECT_EQ(done->nodes[0].state, TaskState::kCompleted);
+  EXPECT_EQ(done->nodes[1].state, TaskState::kFailed);
   auto trace = nlohmann::json::parse(done->result_json)["pipeline_trace"];
   EXPECT_EQ(trace[0]["output_shape"], nlohmann::json({240, 3}));
   EXPECT_EQ(trace[1]["status"], "failed");
@@ -633,7 +633,7 @@ TEST_F(JobServiceTest, CancelOfARunningJobStopsItsNodeTask) {
   EXPECT_EQ(cancelled->state, JobState::kCancelled);
   EXPECT_FALSE(cancelled->completed_at.empty());
   ASSERT_EQ(cancelled->nodes.size(), 1u);
-  EXPECT_EQ(cancelled->nodes[0].status, "cancelled");
+  EXPECT_EQ(cancelled->nodes[0].state, TaskState::kCancelled);
 
   auto waited = service->Wait(id, 5s);
   ASSERT_TRUE(waited.ok());
@@ -866,7 +866,7 @@ TEST_F(JobServiceTest, FailedNodeFailsTheJobWithItsError) {
   EXPECT_EQ(done->state, JobState::kFailed);
   EXPECT_THAT(done->error, HasSubstr("n1: UNAVAILABLE: connection refused"));
   ASSERT_EQ(done->nodes.size(), 1u);
-  EXPECT_EQ(done->nodes[0].status, "failed");
+  EXPECT_EQ(done->nodes[0].state, TaskState::kFailed);
   EXPECT_EQ(done->completed_steps, 1);
   EXPECT_TRUE(done->result_json.empty());
 }
@@ -893,7 +893,7 @@ JobRecord LeftBehind(const std::string& id, JobState state) {
   r.total_steps = 1;
   NodeTaskRecord n;
   n.node_id = "n1";
-  n.status = state == JobState::kRunning ? "running" : "pending";
+  n.state = state == JobState::kRunning ? TaskState::kRunning : TaskState::kPending;
   r.nodes = {n};
   r.created_at = "2026-01-01T00:00:00.000Z";
   if (state == JobState::kRunning) r.started_at = "2026-01-01T00:00:01.000Z";
@@ -1028,7 +1028,7 @@ TEST_F(JobServiceTest, AJobKeepsItsTimelineAndTheObserverHearsEachEvent) {
   }
   EXPECT_EQ(notices.back().state, JobState::kCompleted);
   EXPECT_GE(notices.back().seconds, 0);
-  EXPECT_EQ(notices[4].task_status, "completed");
+  EXPECT_EQ(notices[4].task_state, TaskState::kCompleted);
 }
 
 TEST_F(JobServiceTest, ACancelIsInTheTimelineWithWhoAsked) {

@@ -45,9 +45,7 @@ class CountingClock final : public Clock {
   mutable std::atomic<int64_t> ticks_{0};
 };
 
-bool Ended(const std::string& status) {
-  return status == "completed" || status == "failed" || status == "cancelled";
-}
+bool Ended(TaskState state) { return IsEnded(state); }
 
 // Dataset "slow" is a named pipe: a task that reads it blocks in open() until the test lets
 // it go with Release(), so "this task is still running" holds for as long as a test needs.
@@ -83,20 +81,20 @@ class TaskQueueTest : public dim::testing::ScratchDirTest {
   // Lets the one task that reads "slow" go on.
   void Release() { slow_.Release(); }
 
-  TaskView WaitFor(const std::string& id, bool (*done)(const std::string&)) {
+  TaskView WaitFor(const std::string& id, bool (*done)(TaskState)) {
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     for (;;) {
       auto view = queue_->Get(id);
       EXPECT_TRUE(view.ok()) << view.status().ToString();
       if (!view.ok()) return {};
-      if (done(view->status) || std::chrono::steady_clock::now() > deadline) return *view;
+      if (done(view->state) || std::chrono::steady_clock::now() > deadline) return *view;
       std::this_thread::sleep_for(1ms);
     }
   }
   TaskView WaitEnded(const std::string& id) { return WaitFor(id, Ended); }
   void WaitRunning(const std::string& id) {
-    TaskView v = WaitFor(id, [](const std::string& s) { return s != "queued"; });
-    ASSERT_EQ(v.status, "running");
+    TaskView v = WaitFor(id, [](TaskState s) { return s != TaskState::kQueued; });
+    ASSERT_EQ(v.state, TaskState::kRunning);
   }
 
   dim::testing::SlowDataset slow_;
@@ -111,8 +109,8 @@ TEST_F(TaskQueueTest, SubmittedTaskCompletesWithItsSummary) {
   ASSERT_TRUE(queue_->Submit(Task("t1"), Priority::kNormal).ok());
   TaskView v = WaitEnded("t1");
   EXPECT_EQ(v.job_id, "t1");
-  ASSERT_EQ(v.status, "completed") << v.error;
-  EXPECT_EQ(v.error_code, StatusCode::kOk);
+  ASSERT_EQ(v.state, TaskState::kCompleted) << v.error;
+  EXPECT_EQ(v.error.code(), StatusCode::kOk);
   EXPECT_FALSE(v.started_at.empty());
   EXPECT_FALSE(v.completed_at.empty());
   EXPECT_LT(v.started_at, v.completed_at);
@@ -172,9 +170,10 @@ TEST_F(TaskQueueTest, ComparativeTaskChecksEveryModelAndReportsTheNodesError) {
   task.model_ids = {"heart_mlp", "heart_risk"};
   ASSERT_TRUE(queue_->Submit(task, Priority::kNormal).ok());
   TaskView v = WaitEnded("c1");
-  EXPECT_EQ(v.status, "failed");
-  EXPECT_EQ(v.error_code, StatusCode::kInvalidArgument);
-  EXPECT_THAT(v.error, HasSubstr("models 'heart_mlp' and 'heart_risk' have different output"));
+  EXPECT_EQ(v.state, TaskState::kFailed);
+  EXPECT_EQ(v.error.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(v.error.message(),
+              HasSubstr("models 'heart_mlp' and 'heart_risk' have different output"));
 }
 
 TEST_F(TaskQueueTest, ActiveDuplicateIdIsAlreadyExists) {
@@ -191,13 +190,13 @@ TEST_F(TaskQueueTest, ActiveDuplicateIdIsAlreadyExists) {
   EXPECT_THAT(queued_dup.message(), HasSubstr("queued"));
 
   Release();
-  EXPECT_EQ(WaitEnded("busy").status, "completed");
-  EXPECT_EQ(WaitEnded("waiting").status, "completed");
+  EXPECT_EQ(WaitEnded("busy").state, TaskState::kCompleted);
+  EXPECT_EQ(WaitEnded("waiting").state, TaskState::kCompleted);
 
   // A finished id may be used again: the new task replaces the old one.
   ASSERT_TRUE(queue_->Submit(Task("busy"), Priority::kNormal).ok());
   TaskView again = WaitEnded("busy");
-  ASSERT_EQ(again.status, "completed") << again.error;
+  ASSERT_EQ(again.state, TaskState::kCompleted) << again.error;
   auto summary = SummaryFromJson(nlohmann::json::parse(again.result_json));
   ASSERT_TRUE(summary.ok());
   EXPECT_EQ(summary->rows, 240);  // dataset "a", not "slow" (3 rows)
@@ -219,10 +218,10 @@ TEST_F(TaskQueueTest, FullQueueIsResourceExhausted) {
   ASSERT_TRUE(queue_->Submit(Task("q3"), Priority::kNormal).ok());
 
   Release();
-  EXPECT_EQ(WaitEnded("running").status, "completed");
-  EXPECT_EQ(WaitEnded("q2").status, "completed");
-  EXPECT_EQ(WaitEnded("q3").status, "completed");
-  EXPECT_EQ(WaitEnded("q1").status, "cancelled");
+  EXPECT_EQ(WaitEnded("running").state, TaskState::kCompleted);
+  EXPECT_EQ(WaitEnded("q2").state, TaskState::kCompleted);
+  EXPECT_EQ(WaitEnded("q3").state, TaskState::kCompleted);
+  EXPECT_EQ(WaitEnded("q1").state, TaskState::kCancelled);
 }
 
 TEST_F(TaskQueueTest, HighBeforeNormalBeforeLowAndFifoWithinAPriority) {
@@ -241,7 +240,7 @@ TEST_F(TaskQueueTest, HighBeforeNormalBeforeLowAndFifoWithinAPriority) {
   std::vector<std::pair<std::string, std::string>> started;  // started_at, id
   for (const auto& [id, priority] : submitted) {
     TaskView v = WaitEnded(id);
-    ASSERT_EQ(v.status, "completed") << id << ": " << v.error;
+    ASSERT_EQ(v.state, TaskState::kCompleted) << id << ": " << v.error;
     started.emplace_back(v.started_at, id);
   }
   std::sort(started.begin(), started.end());
@@ -261,8 +260,8 @@ TEST_F(TaskQueueTest, CancelledQueuedTaskNeverRuns) {
 
   auto v = queue_->Get("victim");
   ASSERT_TRUE(v.ok());
-  EXPECT_EQ(v->status, "cancelled");
-  EXPECT_EQ(v->error_code, StatusCode::kCancelled);
+  EXPECT_EQ(v->state, TaskState::kCancelled);
+  EXPECT_EQ(v->error.code(), StatusCode::kCancelled);
   EXPECT_FALSE(v->completed_at.empty());
   EXPECT_EQ(queue_->Stats().queued, 1);
 
@@ -271,10 +270,10 @@ TEST_F(TaskQueueTest, CancelledQueuedTaskNeverRuns) {
   EXPECT_THAT(again.message(), HasSubstr("cancelled"));
 
   Release();
-  EXPECT_EQ(WaitEnded("after").status, "completed");
+  EXPECT_EQ(WaitEnded("after").state, TaskState::kCompleted);
   v = queue_->Get("victim");
   ASSERT_TRUE(v.ok());
-  EXPECT_EQ(v->status, "cancelled");
+  EXPECT_EQ(v->state, TaskState::kCancelled);
   EXPECT_TRUE(v->started_at.empty());
   EXPECT_TRUE(v->result_json.empty());
 }
@@ -290,8 +289,8 @@ TEST_F(TaskQueueTest, ResubmittedCancelledIdWaitsForItsNewPriority) {
   Release();
   TaskView x = WaitEnded("x");
   TaskView normal = WaitEnded("normal");
-  ASSERT_EQ(x.status, "completed") << x.error;
-  ASSERT_EQ(normal.status, "completed") << normal.error;
+  ASSERT_EQ(x.state, TaskState::kCompleted) << x.error;
+  ASSERT_EQ(normal.state, TaskState::kCompleted) << normal.error;
   EXPECT_LT(normal.started_at, x.started_at) << "the low task ran in the cancelled one's place";
 }
 
@@ -302,8 +301,8 @@ TEST_F(TaskQueueTest, CancelledRunningTaskStopsAtItsNextBatch) {
   ASSERT_TRUE(queue_->Cancel("victim").ok());
   Release();
   TaskView v = WaitEnded("victim");
-  EXPECT_EQ(v.status, "cancelled");
-  EXPECT_EQ(v.error_code, StatusCode::kCancelled);
+  EXPECT_EQ(v.state, TaskState::kCancelled);
+  EXPECT_EQ(v.error.code(), StatusCode::kCancelled);
   EXPECT_TRUE(v.result_json.empty());
 }
 
@@ -311,7 +310,7 @@ TEST_F(TaskQueueTest, CancelOfUnknownOrFinishedTaskFails) {
   Start({});
   EXPECT_EQ(queue_->Cancel("nope").code(), StatusCode::kNotFound);
   ASSERT_TRUE(queue_->Submit(Task("done"), Priority::kNormal).ok());
-  ASSERT_EQ(WaitEnded("done").status, "completed");
+  ASSERT_EQ(WaitEnded("done").state, TaskState::kCompleted);
   Status s = queue_->Cancel("done");
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(s.message(), HasSubstr("completed"));
@@ -321,10 +320,10 @@ TEST_F(TaskQueueTest, FailedTaskReportsItsError) {
   Start({});
   ASSERT_TRUE(queue_->Submit(Task("bad", "narrow"), Priority::kNormal).ok());
   TaskView v = WaitEnded("bad");
-  EXPECT_EQ(v.status, "failed");
-  EXPECT_EQ(v.error_code, StatusCode::kInvalidArgument);
-  EXPECT_THAT(v.error, HasSubstr("line 1 (header), column 8: the header has 7 feature "
-                                 "columns but model 'heart_mlp' expects 8"));
+  EXPECT_EQ(v.state, TaskState::kFailed);
+  EXPECT_EQ(v.error.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(v.error.message(), HasSubstr("line 1 (header), column 8: the header has 7 feature "
+                                           "columns but model 'heart_mlp' expects 8"));
   EXPECT_TRUE(v.result_json.empty());
 }
 
@@ -362,7 +361,7 @@ TEST_F(TaskQueueTest, ForgetsTheOldestFinishedTasksBeyondKeepFinished) {
   Start({.max_concurrent = 1, .keep_finished = 2});
   for (const char* id : {"f1", "f2", "f3"}) {
     ASSERT_TRUE(queue_->Submit(Task(id), Priority::kNormal).ok());
-    ASSERT_EQ(WaitEnded(id).status, "completed");
+    ASSERT_EQ(WaitEnded(id).state, TaskState::kCompleted);
   }
   EXPECT_EQ(queue_->Get("f1").status().code(), StatusCode::kNotFound);
   EXPECT_TRUE(queue_->Get("f2").ok());
@@ -420,7 +419,7 @@ TEST_F(TaskQueueTest, WaitForEndIsCalledOnceWhenTheTaskEnds) {
   auto views = log.Wait(1);
   ASSERT_EQ(views.size(), 1u);
   EXPECT_EQ(views[0].job_id, "w");
-  EXPECT_EQ(views[0].status, "completed") << views[0].error;
+  EXPECT_EQ(views[0].state, TaskState::kCompleted) << views[0].error;
   EXPECT_FALSE(views[0].result_json.empty());
   queue_->CancelWait(*handle);  // already called: nothing more
   std::this_thread::sleep_for(20ms);
@@ -432,7 +431,7 @@ TEST_F(TaskQueueTest, WaitForEndIsCalledOnceWhenTheTaskEnds) {
   ASSERT_TRUE(at_once.ok());
   EXPECT_EQ(*at_once, 0);
   ASSERT_EQ(ended.Count(), 1u);
-  EXPECT_EQ(ended.Wait(1)[0].status, "completed");
+  EXPECT_EQ(ended.Wait(1)[0].state, TaskState::kCompleted);
 
   EXPECT_EQ(queue_->WaitForEnd("nope", std::chrono::steady_clock::now(), ended.Fn())
                 .status()
@@ -455,19 +454,19 @@ TEST_F(TaskQueueTest, WaitForEndAnswersWithTheCurrentViewAtItsDeadlineOrOnCancel
 
   auto views = early.Wait(1);
   ASSERT_EQ(views.size(), 1u);
-  EXPECT_EQ(views[0].status, "running");
+  EXPECT_EQ(views[0].state, TaskState::kRunning);
   EXPECT_GE(std::chrono::steady_clock::now() - asked, 50ms);
   EXPECT_EQ(late.Count(), 0u);
 
   queue_->CancelWait(*handle);  // called at once, from this thread
   ASSERT_EQ(dropped.Count(), 1u);
-  EXPECT_EQ(dropped.Wait(1)[0].status, "queued");
+  EXPECT_EQ(dropped.Wait(1)[0].state, TaskState::kQueued);
   queue_->CancelWait(*handle);
   queue_->CancelWait(0);
   EXPECT_EQ(dropped.Count(), 1u);
 
   Release();
-  EXPECT_EQ(late.Wait(1).at(0).status, "completed");
+  EXPECT_EQ(late.Wait(1).at(0).state, TaskState::kCompleted);
   EXPECT_EQ(early.Count(), 1u);
 }
 
@@ -484,12 +483,12 @@ TEST_F(TaskQueueTest, WaitForEndSeesAQueuedTaskCancelled) {
   ASSERT_TRUE(handle.ok());
   ASSERT_TRUE(queue_->Cancel("victim").ok());
   ASSERT_EQ(cancelled.Count(), 1u);  // from Cancel's thread, before it returned
-  EXPECT_EQ(cancelled.Wait(1)[0].status, "cancelled");
+  EXPECT_EQ(cancelled.Wait(1)[0].state, TaskState::kCancelled);
   EXPECT_EQ(left.Count(), 0u);
   queue_->CancelWait(*handle);  // before `left` goes
   EXPECT_EQ(left.Count(), 1u);
   Release();
-  EXPECT_EQ(WaitEnded("left").status, "completed");
+  EXPECT_EQ(WaitEnded("left").state, TaskState::kCompleted);
   EXPECT_EQ(left.Count(), 1u);
 }
 
@@ -520,19 +519,19 @@ TEST_F(TaskQueueTest, ATaskItsFollowerLeftIsAbandoned) {
   }
   EXPECT_GE(std::chrono::steady_clock::now() - gone, 150ms);
   TaskView v = *queue_->Get("left");
-  EXPECT_EQ(v.status, "cancelled");
-  EXPECT_EQ(v.error_code, StatusCode::kCancelled);
-  EXPECT_THAT(v.error, HasSubstr("abandoned: no one followed this task for 150ms"));
-  EXPECT_EQ(queue_->Get("polled")->status, "queued");
-  EXPECT_EQ(queue_->Get("followed")->status, "queued");
+  EXPECT_EQ(v.state, TaskState::kCancelled);
+  EXPECT_EQ(v.error.code(), StatusCode::kCancelled);
+  EXPECT_THAT(v.error.message(), HasSubstr("abandoned: no one followed this task for 150ms"));
+  EXPECT_EQ(queue_->Get("polled")->state, TaskState::kQueued);
+  EXPECT_EQ(queue_->Get("followed")->state, TaskState::kQueued);
 
   // The running one was told to stop when its look came, before the queued one's.
   Release();
   v = WaitEnded("busy");
-  EXPECT_EQ(v.status, "cancelled");
-  EXPECT_THAT(v.error, HasSubstr("abandoned"));
-  EXPECT_EQ(WaitEnded("polled").status, "completed");
-  EXPECT_EQ(followed_log.Wait(1).at(0).status, "completed");
+  EXPECT_EQ(v.state, TaskState::kCancelled);
+  EXPECT_THAT(v.error.message(), HasSubstr("abandoned"));
+  EXPECT_EQ(WaitEnded("polled").state, TaskState::kCompleted);
+  EXPECT_EQ(followed_log.Wait(1).at(0).state, TaskState::kCompleted);
 }
 
 TEST_F(TaskQueueTest, ALookAtATaskPutsOffItsAbandonment) {
@@ -546,11 +545,11 @@ TEST_F(TaskQueueTest, ALookAtATaskPutsOffItsAbandonment) {
   queue_->CancelWait(*handle);  // followed once, then only looked at, for 3x abandon_after
   const auto until = std::chrono::steady_clock::now() + 300ms;
   while (std::chrono::steady_clock::now() < until) {
-    ASSERT_EQ(queue_->Get("looked-at")->status, "queued");
+    ASSERT_EQ(queue_->Get("looked-at")->state, TaskState::kQueued);
     std::this_thread::sleep_for(20ms);
   }
   Release();
-  EXPECT_EQ(WaitEnded("looked-at").status, "completed");
+  EXPECT_EQ(WaitEnded("looked-at").state, TaskState::kCompleted);
 }
 
 TEST_F(TaskQueueTest, ATaskFollowedByOneLongPollAfterAnotherIsNotAbandoned) {
@@ -563,12 +562,12 @@ TEST_F(TaskQueueTest, ATaskFollowedByOneLongPollAfterAnotherIsNotAbandoned) {
   while (std::chrono::steady_clock::now() < until) {
     WaitLog log;
     ASSERT_TRUE(queue_->WaitForEnd("long", std::chrono::steady_clock::now() + 30ms, log.Fn()).ok());
-    ASSERT_EQ(log.Wait(1).at(0).status, "running");
+    ASSERT_EQ(log.Wait(1).at(0).state, TaskState::kRunning);
     ++polls;
   }
   EXPECT_GE(polls, 5u);
   Release();
-  EXPECT_EQ(WaitEnded("long").status, "completed");
+  EXPECT_EQ(WaitEnded("long").state, TaskState::kCompleted);
 }
 
 // A node that fetches models: Submit accepts a model it lacks, and the worker fetches it.
@@ -585,7 +584,7 @@ TEST_F(TaskQueueTest, AFetchableModelIsAcceptedAtOnceAndFetchedByTheWorker) {
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     for (;;) {
       auto view = queue.Get(id);
-      if (!view.ok() || Ended(view->status) || std::chrono::steady_clock::now() > deadline) {
+      if (!view.ok() || Ended(view->state) || std::chrono::steady_clock::now() > deadline) {
         return view.ok() ? *view : TaskView{};
       }
       std::this_thread::sleep_for(1ms);
@@ -596,10 +595,10 @@ TEST_F(TaskQueueTest, AFetchableModelIsAcceptedAtOnceAndFetchedByTheWorker) {
   task.model_id = "fetched_mlp";
   ASSERT_TRUE(queue.Submit(task, Priority::kNormal).ok());  // not waiting for the fetch
   while (store.waiting() == 0) std::this_thread::sleep_for(1ms);
-  EXPECT_EQ(queue.Get("f1")->status, "running");  // the worker is fetching
+  EXPECT_EQ(queue.Get("f1")->state, TaskState::kRunning);  // the worker is fetching
   store.Release();
   TaskView done = wait_ended("f1");
-  ASSERT_EQ(done.status, "completed") << done.error;
+  ASSERT_EQ(done.state, TaskState::kCompleted) << done.error;
   EXPECT_TRUE(fs::exists(dir_ / "cache" / "fetched_mlp.onnx"));
   EXPECT_EQ(SummaryFromJson(nlohmann::json::parse(done.result_json))->rows, 240);
 
@@ -608,9 +607,9 @@ TEST_F(TaskQueueTest, AFetchableModelIsAcceptedAtOnceAndFetchedByTheWorker) {
   task.model_id = "ghost";
   ASSERT_TRUE(queue.Submit(task, Priority::kNormal).ok());
   TaskView failed = wait_ended("f2");
-  EXPECT_EQ(failed.status, "failed");
-  EXPECT_EQ(failed.error_code, StatusCode::kNotFound);
-  EXPECT_THAT(failed.error, HasSubstr("cannot fetch model 'ghost' from fake store"));
+  EXPECT_EQ(failed.state, TaskState::kFailed);
+  EXPECT_EQ(failed.error.code(), StatusCode::kNotFound);
+  EXPECT_THAT(failed.error.message(), HasSubstr("cannot fetch model 'ghost' from fake store"));
 }
 
 }  // namespace

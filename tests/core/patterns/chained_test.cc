@@ -147,7 +147,7 @@ struct Updates {
   NodeUpdateFn Fn() {
     return [this](size_t i, const NodeTaskRecord& r) {
       std::lock_guard lock(mu);
-      seen.emplace_back(i, r.status, r.node_id);
+      seen.emplace_back(i, std::string(TaskStateName(r.state)), r.node_id);
     };
   }
 };

@@ -195,7 +195,7 @@ class UpdateLog {
   }
   std::vector<std::string> StatusesOf(const std::string& node_id) {
     std::vector<std::string> out;
-    for (const auto& r : For(node_id)) out.push_back(r.status);
+    for (const auto& r : For(node_id)) out.push_back(std::string(TaskStateName(r.state)));
     return out;
   }
 
@@ -717,8 +717,8 @@ TEST(RunCollaborative, NodePastTheTimeoutIsDroppedWithDeadlineExceeded) {
 
   auto updates = run.log.For("b");
   ASSERT_EQ(updates.size(), 2u);
-  EXPECT_EQ(updates[1].status, "failed");
-  EXPECT_THAT(updates[1].error, StartsWith("DEADLINE_EXCEEDED"));
+  EXPECT_EQ(updates[1].state, TaskState::kFailed);
+  EXPECT_EQ(updates[1].error.code(), StatusCode::kDeadlineExceeded);
 }
 
 TEST(RunCollaborative, TimeoutThatBreaksTheQuorumFailsTheJob) {
@@ -786,8 +786,8 @@ TEST(RunCollaborative, ReportsRunningThenTheFinalStateOfEachNode) {
     EXPECT_FALSE(updates[1].completed_at.empty());
     EXPECT_GE(updates[1].execution_seconds, 0);
   }
-  EXPECT_EQ(run.log.For("b")[1].error, "INTERNAL: model crashed");
-  EXPECT_TRUE(run.log.For("a")[1].error.empty());
+  EXPECT_EQ(run.log.For("b")[1].error.ToString(), "INTERNAL: model crashed");
+  EXPECT_TRUE(run.log.For("a")[1].error.ok());
 }
 
 TEST(RunCollaborative, UpdatesAreNeverDeliveredConcurrently) {
@@ -801,7 +801,7 @@ TEST(RunCollaborative, UpdatesAreNeverDeliveredConcurrently) {
   std::atomic<bool> overlapped{false};
   NodeUpdateFn on_update = [&](size_t, const NodeTaskRecord& r) {
     if (inside.fetch_add(1) != 0) overlapped = true;
-    if (r.status == "running") std::this_thread::sleep_for(20ms);
+    if (r.state == TaskState::kRunning) std::this_thread::sleep_for(20ms);
     inside.fetch_sub(1);
   };
   auto result = RunCollaborative("job-1", config, config.nodes, n->dir, cancel, clock, on_update);

@@ -150,7 +150,7 @@ struct Updates {
   NodeUpdateFn Fn() {
     return [this](size_t, const NodeTaskRecord& r) {
       std::lock_guard lock(mu);
-      seen.push_back(r.node_id + ":" + r.status);
+      seen.push_back(r.node_id + ":" + std::string(TaskStateName(r.state)));
     };
   }
 };
@@ -170,7 +170,7 @@ TEST(RunNodeTasks, NodesThatStartTheirTasksTakeNoThread) {
   EXPECT_EQ(a->started(), 1);
   EXPECT_EQ(a->last_job(), "job-1");
   ASSERT_EQ(outcomes->size(), 2u);
-  EXPECT_EQ((*outcomes)[0].record.status, "completed");
+  EXPECT_EQ((*outcomes)[0].record.state, TaskState::kCompleted);
   EXPECT_EQ(RowsOf((*outcomes)[0]), 1);
   EXPECT_EQ(RowsOf((*outcomes)[1]), 2);
   ASSERT_EQ(updates.seen.size(), 4u);
@@ -188,8 +188,8 @@ TEST(RunNodeTasks, AnEndReportedInsideStartTaskComesAfterEveryStart) {
   auto outcomes = RunNodeTasks(Requests({"a", "b"}), dir, cancel, clock, 0, updates.Fn());
   ASSERT_TRUE(outcomes.ok()) << outcomes.status().ToString();
   EXPECT_THAT(updates.seen, ElementsAre("a:running", "b:running", "a:completed", "b:failed"));
-  EXPECT_EQ((*outcomes)[1].status.code(), StatusCode::kNotFound);
-  EXPECT_THAT((*outcomes)[1].record.error, HasSubstr("no model"));
+  EXPECT_EQ((*outcomes)[1].record.error.code(), StatusCode::kNotFound);
+  EXPECT_THAT((*outcomes)[1].record.error.message(), HasSubstr("no model"));
 }
 
 TEST(RunNodeTasks, BlockingNodesRunOnTheDirectorysThreads) {
@@ -204,7 +204,7 @@ TEST(RunNodeTasks, BlockingNodesRunOnTheDirectorysThreads) {
   EXPECT_EQ(dir.threads(), 1);  // a's; b started its own, "gone" has no client
   EXPECT_EQ(RowsOf((*outcomes)[0]), 1);
   EXPECT_EQ(RowsOf((*outcomes)[1]), 2);
-  EXPECT_EQ((*outcomes)[2].status.code(), StatusCode::kNotFound);
+  EXPECT_EQ((*outcomes)[2].record.error.code(), StatusCode::kNotFound);
 }
 
 TEST(RunNodeTasks, AStartedTaskIsToldToStopAndWaitedFor) {
@@ -218,7 +218,7 @@ TEST(RunNodeTasks, AStartedTaskIsToldToStopAndWaitedFor) {
   CancelToken never;
   auto late = RunNodeTasks(Requests({"a"}), dir, never, clock, 0.05, updates.Fn());
   ASSERT_TRUE(late.ok()) << late.status().ToString();
-  EXPECT_EQ((*late)[0].status.code(), StatusCode::kDeadlineExceeded);
+  EXPECT_EQ((*late)[0].record.error.code(), StatusCode::kDeadlineExceeded);
 
   // The job cancelled: CANCELLED, once the node has reported its end.
   CancelToken cancel;

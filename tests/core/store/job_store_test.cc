@@ -55,14 +55,14 @@ JobRecord FullJob(const std::string& id) {
   r.error = "partial failure";
   NodeTaskRecord a;
   a.node_id = "node-a";
-  a.status = "completed";
+  a.state = TaskState::kCompleted;
   a.started_at = "2026-01-01T00:00:01.000Z";
   a.completed_at = "2026-01-01T00:00:02.500Z";
   a.execution_seconds = 1.5;
   NodeTaskRecord b;
   b.node_id = "node-b";
-  b.status = "failed";
-  b.error = "UNAVAILABLE: unreachable";
+  b.state = TaskState::kFailed;
+  b.error = Status::Unavailable("unreachable");
   b.started_at = "2026-01-01T00:00:01.000Z";
   b.completed_at = "2026-01-01T00:00:03.000Z";
   b.execution_seconds = 2.25;
@@ -80,7 +80,7 @@ void ExpectSameNodes(const std::vector<NodeTaskRecord>& got,
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) {
     EXPECT_EQ(got[i].node_id, want[i].node_id) << i;
-    EXPECT_EQ(got[i].status, want[i].status) << i;
+    EXPECT_EQ(got[i].state, want[i].state) << i;
     EXPECT_EQ(got[i].error, want[i].error) << i;
     EXPECT_EQ(got[i].started_at, want[i].started_at) << i;
     EXPECT_EQ(got[i].completed_at, want[i].completed_at) << i;
@@ -230,7 +230,7 @@ TEST_F(JobStoreTest, UpdateReplacesMutableFieldsIncludingNodes) {
 
   // A second update can shrink the node list and clear fields again.
   changed.nodes.resize(1);
-  changed.nodes[0].status = "cancelled";
+  changed.nodes[0].state = TaskState::kCancelled;
   changed.error.clear();
   changed.state = JobState::kCancelled;
   changed.priority = Priority::kLow;
