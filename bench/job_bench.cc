@@ -32,6 +32,12 @@
 //    same payload (goals >= 0.3x and >= 100 MB/s); the whole `dim submit --input-data
 //    rows.npy --wait -q` process (goal < 150 ms for 62,500 x 8); one-row jobs one at a time
 //    (goals p50 < 1 ms, p99 < 3 ms); each process's peak memory.
+// 5. Streamed rows (--only-stream, --stream-rows N, default 10,000,000): N x 8 rows through a
+//    one-step pipeline, in by `dim submit --input-data rows.npy` (SubmitJobStream) and out by
+//    `dim result --rows-out` (GetJobRows), on a fresh cluster, beside the same with N/10 rows:
+//    each part's seconds, every process's peak memory, and its ratio to the N/10 run (goal:
+//    bounded: each process grows < 64 MiB for 10x the rows, and peaks under a third of the
+//    rows' size).
 // 3. `dim ls`: a store of --jobs-in-db finished jobs (100 written with JobStore::Insert, then
 //    copied in one SQL transaction), an orchestrator on it, the ListJobs RPC (limit 100;
 //    also with a state filter and a deep offset) and the whole `dim ls -n 100` process;
@@ -108,6 +114,8 @@ struct Options {
   int one_row_jobs = 300;  // one-row jobs for the latency pass
   bool skip_rows = false;
   bool only_rows = false;  // the rows pass alone
+  int64_t stream_rows = 10000000;  // the streamed pass's rows (--stream-rows; 0: skipped)
+  bool only_stream = false;        // the streamed pass alone
 };
 
 [[noreturn]] void Usage(const std::string& error) {
@@ -119,6 +127,7 @@ struct Options {
                "                 [--ls-calls N] [--ls-runs N] [--skip-jobs] [--skip-echo]\n"
                "                 [--skip-ls] [--tls] [--keep] [--rows N] [--row-jobs N]\n"
                "                 [--one-row-jobs N] [--skip-rows] [--only-rows]\n"
+               "                 [--stream-rows N] [--only-stream]\n"
                "  --rate: jobs/s offered in all by --clients in the open-loop pass (0: none)\n",
                error.c_str());
   std::exit(2);
@@ -174,6 +183,10 @@ Options ParseOptions(int argc, char** argv) {
       o.skip_rows = true;
     else if (a == "--only-rows")
       o.only_rows = true;
+    else if (a == "--only-stream")
+      o.only_stream = true;
+    else if (a == "--stream-rows")
+      o.stream_rows = static_cast<int64_t>(number());
     else Usage("unknown argument " + a);
   }
   if (o.rows < 1 || o.rows * 8 > 500000 || o.row_jobs < 1 || o.one_row_jobs < 1) {
@@ -371,10 +384,13 @@ class ChildProcess final {
     }
     throw std::runtime_error("process did not start listening:\n" + Log());
   }
-  // Waits for the process to end by itself; its exit code (128+signal when killed).
-  int Wait() {
+  // Waits for the process to end by itself; its exit code (128+signal when killed). With
+  // peak_mib: the process's peak resident memory (ru_maxrss), in MiB.
+  int Wait(double* peak_mib = nullptr) {
     int status = 0;
-    waitpid(pid_, &status, 0);
+    struct rusage usage {};
+    wait4(pid_, &status, 0, &usage);
+    if (peak_mib != nullptr) *peak_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;
     Forget();
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
@@ -1238,6 +1254,132 @@ void RunRowsPass(const Options& o, const fs::path& root, const std::string& echo
               PeakRssMib(getpid()));
 }
 
+// Rows too many for one message: `rows` x 8 float32 through a one-step pipeline on a
+// fresh cluster, streamed in by `dim submit --input-data` and out by `dim result --rows-out`;
+// the seconds of each part and every process's peak memory.
+struct StreamRun {
+  double submit_s = 0, run_s = 0, result_s = 0;
+  double orchestrator_mib = 0, daemon_mib = 0, submit_mib = 0, result_mib = 0;
+  double mb = 0;
+};
+
+StreamRun RunStreamJob(const Options& o, const fs::path& root, int64_t rows) {
+  const fs::path dir = root / ("stream-" + std::to_string(rows));
+  fs::create_directories(dir / "models");
+  WriteGemmModel(dir / "models" / "bench_gemm8.onnx", 8);
+  // The file, written a block of rows at a time.
+  const fs::path npy = dir / "rows.npy";
+  {
+    std::string header =
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", 8), }";
+    header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
+    header += '\n';
+    std::ofstream out(npy, std::ios::binary);
+    out.write("\x93NUMPY\x01\x00", 8);
+    out.put(static_cast<char>(header.size() & 0xff));
+    out.put(static_cast<char>(header.size() >> 8));
+    out << header;
+    const dim::common::Tensor block = RowsTensor(100000);
+    for (int64_t done = 0; done < rows; done += 100000) {
+      const int64_t n = std::min<int64_t>(100000, rows - done);
+      out.write(block.data().data(), static_cast<std::streamsize>(n * 8 * 4));
+    }
+  }
+  std::ofstream(dir / "pipeline.json") << kRowsPipeline;
+  Cluster cluster = StartCluster(o, dir);
+  StreamRun r;
+  r.mb = static_cast<double>(rows) * 8 * 4 / 1e6;
+  const fs::path log = dir / "dim.out";
+  auto t0 = Clock::now();
+  {
+    ChildProcess submit({o.dim, "--server", cluster.address, "submit", "-p", "chained", "--config",
+                         (dir / "pipeline.json").string(), "--input-data", npy.string(), "-q"},
+                        log);
+    if (submit.Wait(&r.submit_mib) != 0) throw std::runtime_error("dim submit: " + submit.Log());
+  }
+  r.submit_s = Ms(Clock::now() - t0) / 1000;
+  std::string id;
+  {
+    std::ifstream in(log);
+    in >> id;
+  }
+  t0 = Clock::now();
+  auto stub = pb::Orchestrator::NewStub(ClientChannel(cluster.address));
+  for (;;) {
+    pb::GetJobStatusRequest req;
+    req.set_job_id(id);
+    pb::JobStatusResponse st;
+    grpc::ClientContext ctx;
+    SetDeadline(ctx, std::chrono::seconds(10));
+    if (!stub->GetJobStatus(&ctx, req, &st).ok()) throw std::runtime_error("status of " + id);
+    if (st.status() == dim::common::JOB_STATE_COMPLETED) break;
+    if (st.status() > dim::common::JOB_STATE_COMPLETED) {
+      throw std::runtime_error("streamed job " + id + " ended: " + st.error());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  r.run_s = Ms(Clock::now() - t0) / 1000;
+  t0 = Clock::now();
+  {
+    ChildProcess result({o.dim, "--server", cluster.address, "result", id, "--rows-out",
+                         (dir / "out.npy").string()},
+                        dir / "result.out");
+    if (result.Wait(&r.result_mib) != 0) throw std::runtime_error("dim result: " + result.Log());
+  }
+  r.result_s = Ms(Clock::now() - t0) / 1000;
+  const auto out_bytes = fs::file_size(dir / "out.npy");
+  if (out_bytes < static_cast<uintmax_t>(rows) * 4) {  // one float32 a row, at least
+    throw std::runtime_error("out.npy has " + std::to_string(out_bytes) + " bytes");
+  }
+  r.orchestrator_mib = PeakRssMib(cluster.orchestrator->pid());
+  r.daemon_mib = PeakRssMib(cluster.daemon_a->pid());
+  fs::remove(npy);
+  fs::remove(dir / "out.npy");
+  return r;
+}
+
+void RunStreamPass(const Options& o, const fs::path& root) {
+  const int64_t small = std::max<int64_t>(100000, o.stream_rows / 10);
+  const StreamRun base = RunStreamJob(o, root, small);
+  const StreamRun big = RunStreamJob(o, root, o.stream_rows);
+  for (const auto& [rows, r] : {std::pair{small, base}, std::pair{o.stream_rows, big}}) {
+    const double total = r.submit_s + r.run_s + r.result_s;
+    std::printf(
+        "stream %lld x 8 float32 (%.0f MB in, one step): submit %.2f s, run %.2f s, "
+        "result --rows-out %.2f s; %.1f MB/s end to end\n",
+        static_cast<long long>(rows), r.mb, r.submit_s, r.run_s, r.result_s,
+        total > 0 ? r.mb / total : 0);
+    std::printf(
+        "stream %lld rows peak memory (MiB): orchestrator=%.1f daemon=%.1f "
+        "'dim submit'=%.1f 'dim result'=%.1f\n",
+        static_cast<long long>(rows), r.orchestrator_mib, r.daemon_mib, r.submit_mib, r.result_mib);
+  }
+  // Bounded: a tenth of the rows or all of them, each process holds about the same; the
+  // daemon keeps up to 64 MiB of finished results (TaskQueueOptions::keep_finished_bytes).
+  constexpr double kKeptMib = 64;
+  const std::pair<double, double> procs[] = {{base.orchestrator_mib, big.orchestrator_mib},
+                                             {base.daemon_mib, big.daemon_mib},
+                                             {base.submit_mib, big.submit_mib},
+                                             {base.result_mib, big.result_mib}};
+  double worst_ratio = 0, worst_growth = 0, worst_peak = 0;
+  for (const auto& [small_mib, big_mib] : procs) {
+    worst_ratio = std::max(worst_ratio, big_mib / std::max(1.0, small_mib));
+    worst_growth = std::max(worst_growth, big_mib - small_mib);
+    worst_peak = std::max(worst_peak, big_mib);
+  }
+  std::printf(
+      "ratio stream peak memory %lld rows / %lld rows (worst process)=%.2f for %.0fx "
+      "the rows (largest growth %.1f MiB)\n",
+      static_cast<long long>(o.stream_rows), static_cast<long long>(small), worst_ratio,
+      static_cast<double>(o.stream_rows) / static_cast<double>(small), worst_growth);
+  const double in_mib = big.mb * 1e6 / (1 << 20);
+  std::printf(
+      "goal memory bounded: every process grows < %.0f MiB for 10x the rows: %.1f %s; "
+      "peaks < 1/3 of the %.0f MiB of rows: %.1f %s\n",
+      kKeptMib, worst_growth, Verdict(worst_growth < kKeptMib), in_mib, worst_peak,
+      Verdict(worst_peak < in_mib / 3));
+}
+
 // ---------------------------------------------------------------------------------------
 // Report
 
@@ -1322,6 +1464,10 @@ int Main(const Options& o) {
   };
   if (o.only_rows) {
     rows_pass();
+    return 0;
+  }
+  if (o.only_stream) {
+    if (o.stream_rows > 0) RunStreamPass(o, dir.path());
     return 0;
   }
   LoadResult jobs;

@@ -27,6 +27,13 @@ class JobBackend {
  public:
   virtual ~JobBackend() = default;
   virtual core::Result<core::JobRecord> Submit(const core::SubmitRequest& request) = 0;
+  // A pipeline whose rows are too many for one message: the job, then the rows `next`
+  // gives, chunk by chunk. `size_bytes`: how much is to come (0: not known), for deadlines.
+  virtual core::Result<core::JobRecord> SubmitStreamed(const core::SubmitRequest& request,
+                                                       const core::RowSource& next,
+                                                       int64_t size_bytes) = 0;
+  // A completed pipeline's output rows, in order, chunk by chunk.
+  virtual core::Status ReadOutputRows(const core::JobRecord& job, const core::RowSink& sink) = 0;
   // Asks the job's nodes whether they would accept it; runs and stores nothing.
   virtual core::Result<std::vector<core::JobService::NodeDryRun>> DryRun(
       const core::SubmitRequest& request) = 0;

@@ -345,17 +345,41 @@ int RunSubmit(const GlobalOptions& options, const SubmitOptions& o) {
   auto config = BuildConfig(o, request.pattern);
   if (!config.ok()) return ReportError(options, config.status());
   request.config_json = *config;
+  // Rows are sent beside the config as binary, not as JSON text inside it: in the submit
+  // itself when they fit one message, else streamed a chunk at a time.
+  std::unique_ptr<RowsFileReader> reader;
+  std::optional<core::ClientData> second;
   if (!o.input_data.empty()) {
-    // Sent beside the config as binary, not as JSON text inside it.
-    auto rows = ReadRowsFile(o.input_data);
-    if (!rows.ok()) return ReportError(options, rows.status());
-    request.input_rows = std::make_shared<const core::ClientData>(*std::move(rows));
+    auto opened = RowsFileReader::Open(o.input_data);
+    if (!opened.ok()) return ReportError(options, opened.status());
+    reader = std::move(*opened);
+    auto first = reader->Next(core::kMaxClientValues);
+    if (!first.ok()) return ReportError(options, first.status());
+    auto next = reader->Next(core::kMaxClientValues);
+    if (!next.ok()) return ReportError(options, next.status());
+    request.input_rows = std::make_shared<const core::ClientData>(**std::move(first));
+    second = *std::move(next);
   }
 
   auto backend = OpenBackend(options);
   if (!backend.ok()) return ReportError(options, backend.status());
+  // A dry run checks the job with its first rows.
   if (o.dry_run) return PrintDryRun(options, **backend, request);
-  auto job = (*backend)->Submit(request);
+  core::Result<core::JobRecord> job = core::Status::Ok();
+  if (second) {
+    std::shared_ptr<const core::ClientData> first = std::move(request.input_rows);
+    request.input_rows.reset();
+    int handed = 0;
+    core::RowSource source = [&]() -> core::Result<std::optional<core::ClientData>> {
+      ++handed;
+      if (handed == 1) return std::optional<core::ClientData>(*first);
+      if (handed == 2) return std::move(second);
+      return reader->Next(core::kMaxClientValues);
+    };
+    job = (*backend)->SubmitStreamed(request, source, reader->size_bytes());
+  } else {
+    job = (*backend)->Submit(request);
+  }
   if (!job.ok()) return ReportError(options, job.status());
   // In-process, this process is the engine: it always stays to the end of the job.
   if (o.wait || options.local) {
@@ -407,7 +431,15 @@ int RunResult(const GlobalOptions& options, const std::string& id, const std::st
                                     "job '" + id + "' is " + std::string(core::JobStateName(job->state)) +
                                     "; it has no result yet (wait with: dim status " + id + ")"));
   }
-  if (!rows_out.empty()) {
+  if (!rows_out.empty() && job->output_stream) {
+    const core::RowStream& shape = *job->output_stream;
+    auto writer = RowsFileWriter::Open(rows_out, shape.rows, shape.width, shape.columns);
+    if (!writer.ok()) return ReportError(options, writer.status());
+    core::Status s = (*backend)->ReadOutputRows(
+        *job, [&](const core::ClientData& rows) { return (*writer)->Append(rows); });
+    if (s.ok()) s = (*writer)->Close();
+    if (!s.ok()) return ReportError(options, s);
+  } else if (!rows_out.empty()) {
     if (!job->output_rows) {
       return ReportError(options, core::Status::FailedPrecondition(
                                       "--rows-out: job '" + id +

@@ -27,6 +27,13 @@ class LocalBackend final : public JobBackend {
   core::Result<core::JobRecord> Submit(const core::SubmitRequest& request) override {
     return service_.Submit(request);
   }
+  core::Result<core::JobRecord> SubmitStreamed(const core::SubmitRequest& request,
+                                               const core::RowSource& next, int64_t) override {
+    return service_.SubmitStreamed(request, next);
+  }
+  core::Status ReadOutputRows(const core::JobRecord& job, const core::RowSink& sink) override {
+    return service_.ReadOutputRows(job, sink);
+  }
   core::Result<core::JobRecord> Get(const std::string& id) override { return service_.Get(id); }
   core::Result<core::JobPage> List(const core::JobQuery& query) override {
     return service_.List(query);

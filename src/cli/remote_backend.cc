@@ -15,6 +15,14 @@ class RemoteBackend final : public JobBackend {
   core::Result<core::JobRecord> Submit(const core::SubmitRequest& request) override {
     return client_.Submit(request);
   }
+  core::Result<core::JobRecord> SubmitStreamed(const core::SubmitRequest& request,
+                                               const core::RowSource& next,
+                                               int64_t size_bytes) override {
+    return client_.SubmitStreamed(request, next, size_bytes);
+  }
+  core::Status ReadOutputRows(const core::JobRecord& job, const core::RowSink& sink) override {
+    return client_.ReadOutputRows(job.id, sink);
+  }
   core::Result<std::vector<core::JobService::NodeDryRun>> DryRun(
       const core::SubmitRequest& request) override {
     return client_.DryRun(request);

@@ -25,6 +25,30 @@ bool ReadLe(std::string_view in, size_t& at, int bytes, uint64_t& v) {
 
 }  // namespace
 
+nlohmann::json RowStreamToJson(const RowStream& stream) {
+  return {{"rows", stream.rows},
+          {"width", stream.width},
+          {"chunks", stream.chunks},
+          {"columns", stream.columns}};
+}
+
+std::optional<RowStream> RowStreamFromJson(const nlohmann::json& json) {
+  if (!json.is_object()) return std::nullopt;
+  RowStream s;
+  for (auto [key, out] : {std::pair{"rows", &s.rows}, {"width", &s.width}, {"chunks", &s.chunks}}) {
+    auto it = json.find(key);
+    if (it == json.end() || !it->is_number_integer() || it->get<int64_t>() < 0) return std::nullopt;
+    *out = it->get<int64_t>();
+  }
+  if (auto it = json.find("columns"); it != json.end() && it->is_array()) {
+    for (const auto& c : *it) {
+      if (!c.is_string()) return std::nullopt;
+      s.columns.push_back(c.get<std::string>());
+    }
+  }
+  return s;
+}
+
 ClientData ToClientData(const Matrix& rows) {
   ClientData out;
   out.rows = rows.rows();

@@ -2,8 +2,11 @@
 // optional column names, and their binary form in the job store.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +25,36 @@ struct ClientData {
 
 // The most numbers a job's rows may hold: they travel inside gRPC messages.
 inline constexpr int64_t kMaxClientValues = 500000;
+
+// Rows too many for one message: sent in a streamed submit (or made by a pipeline over such
+// rows) and kept in the job store in chunks, each at most kMaxClientValues numbers, read
+// and written one chunk at a time.
+struct RowStream {
+  int64_t rows = 0;
+  int64_t width = 0;
+  int64_t chunks = 0;
+  std::vector<std::string> columns;  // empty when the rows have no column names
+};
+
+// The most numbers a job's streamed rows may hold: 2^30, 4 GiB of float32.
+inline constexpr int64_t kMaxStreamedValues = int64_t{1} << 30;
+
+// Rows a chunk of streamed rows of this width holds: so many that the chunk, and a step's
+// output over it up to kMaxStreamedOutputWidth columns wide (or as wide as the rows), each
+// fit one message (kMaxClientValues numbers).
+inline constexpr int64_t kMaxStreamedOutputWidth = 32;
+inline int64_t StreamChunkRows(int64_t width) {
+  return std::max<int64_t>(1, kMaxClientValues / std::max(width, kMaxStreamedOutputWidth));
+}
+
+// {"rows", "width", "chunks", "columns"}, and back (nullopt for anything else).
+nlohmann::json RowStreamToJson(const RowStream& stream);
+std::optional<RowStream> RowStreamFromJson(const nlohmann::json& json);
+
+// Rows handed over a chunk at a time: nullopt once there are no more.
+using RowSource = std::function<Result<std::optional<ClientData>>()>;
+// Takes rows a chunk at a time, in order.
+using RowSink = std::function<Status(const ClientData&)>;
 
 // The matrix's rows, without column names.
 ClientData ToClientData(const Matrix& rows);

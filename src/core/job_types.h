@@ -138,6 +138,10 @@ struct JobRecord {
   // Shared, never changed once set.
   std::shared_ptr<const ClientData> input_rows;
   std::shared_ptr<const ClientData> output_rows;
+  // A chained job's rows too many for one message (a streamed submit), and its output rows
+  // then: kept in the store's chunks (JobStore::GetRowChunk), never all in memory.
+  std::optional<RowStream> input_stream;
+  std::optional<RowStream> output_stream;
 };
 
 // The job's result document as JSON clients get it: result_json with "output_rows" put

@@ -32,6 +32,10 @@ void ToProto(const core::JobRecord& job, dim::orchestrator::JobStatusResponse* o
                           : (job.state == core::JobState::kCompleted ? 100 : 0));
   SetResult(job, rows_as_tensor, out->mutable_result_json(),
             rows_as_tensor && job.output_rows ? out->mutable_output_rows() : nullptr);
+  if (job.output_stream) {
+    out->add_streamed_output_shape(job.output_stream->rows);
+    out->add_streamed_output_shape(job.output_stream->width);
+  }
   out->set_error(job.error);
   for (const auto& n : job.nodes) {
     auto* node = out->add_nodes();
@@ -130,6 +134,13 @@ core::Result<core::JobRecord> FromProto(const dim::orchestrator::JobStatusRespon
   job.total_steps = in.progress().total_steps();
   job.result_json = in.result_json();
   job.error = in.error();
+  if (in.streamed_output_shape_size() == 2 && in.streamed_output_shape(0) >= 0 &&
+      in.streamed_output_shape(1) >= 1) {
+    job.output_stream = core::RowStream{.rows = in.streamed_output_shape(0),
+                                        .width = in.streamed_output_shape(1),
+                                        .chunks = 0,
+                                        .columns = {}};
+  }
   for (const auto& n : in.nodes()) {
     core::NodeTaskRecord r;
     r.node_id = n.node_id();

@@ -61,6 +61,68 @@ core::Result<core::JobRecord> OrchestratorClient::Submit(const core::SubmitReque
   return Get(resp.job_id());
 }
 
+core::Result<core::JobRecord> OrchestratorClient::SubmitStreamed(const core::SubmitRequest& request,
+                                                                 const core::RowSource& next,
+                                                                 int64_t size_bytes) {
+  pb::SubmitJobChunk first;
+  pb::SubmitJobRequest* req = first.mutable_job();
+  req->set_user_id(request.user_id);
+  req->set_pattern(static_cast<dim::common::Pattern>(request.pattern));
+  req->set_config_json(request.config_json);
+  req->set_priority(static_cast<dim::common::Priority>(request.priority));
+  grpc::ClientContext ctx;
+  const auto allowed = size_bytes > 0 ? rpc_timeout_ + std::chrono::seconds(1 + (size_bytes >> 20))
+                                      : std::chrono::milliseconds(std::chrono::hours(1));
+  ctx.set_deadline(std::chrono::system_clock::now() + allowed);
+  security_.Authorize(ctx);
+  pb::SubmitJobResponse resp;
+  auto writer = stub_->SubmitJobStream(&ctx, &resp);
+  core::Status source = core::Status::Ok();
+  // A write that fails means the orchestrator ended the call: its status says why.
+  if (writer->Write(first)) {
+    pb::SubmitJobChunk chunk;
+    for (;;) {
+      auto rows = next();
+      if (!rows.ok()) {
+        source = rows.status();
+        ctx.TryCancel();
+        break;
+      }
+      if (!*rows) break;
+      ToTensor(**rows, chunk.mutable_rows());
+      if (!writer->Write(chunk)) break;
+    }
+  }
+  (void)writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  if (!source.ok()) return source;
+  DIM_RETURN_IF_ERROR(Check(status));
+  return Get(resp.job_id());
+}
+
+core::Status OrchestratorClient::ReadOutputRows(const std::string& id, const core::RowSink& sink) {
+  pb::GetJobRowsRequest req;
+  req.set_job_id(id);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::hours(1));
+  security_.Authorize(ctx);
+  auto reader = stub_->GetJobRows(&ctx, req);
+  dim::common::Tensor tensor;
+  core::Status taken = core::Status::Ok();
+  while (reader->Read(&tensor)) {
+    auto rows = ClientDataFromTensor(tensor, "rows", core::kMaxClientValues);
+    taken = rows.ok() ? sink(*rows)
+                      : rows.status().WithPrefix("the orchestrator at " + address_ + " sent");
+    if (!taken.ok()) {
+      ctx.TryCancel();
+      break;
+    }
+  }
+  grpc::Status status = reader->Finish();
+  if (!taken.ok()) return taken;
+  return Check(status);
+}
+
 core::Result<std::vector<core::JobService::NodeDryRun>> OrchestratorClient::DryRun(
     const core::SubmitRequest& request) {
   pb::SubmitJobRequest req;

@@ -40,6 +40,13 @@ class OrchestratorClient final {
   // SubmitJob with dry_run: each node's verdict; nothing is stored.
   core::Result<std::vector<core::JobService::NodeDryRun>> DryRun(
       const core::SubmitRequest& request);
+  // SubmitJobStream: the job, then every chunk `next` gives; then the job as GetJobStatus
+  // shows it. The stream's deadline is rpc_timeout plus a second for every MiB of
+  // `size_bytes` (an hour when 0: not known).
+  core::Result<core::JobRecord> SubmitStreamed(const core::SubmitRequest& request,
+                                               const core::RowSource& next, int64_t size_bytes);
+  // GetJobRows: each tensor the orchestrator sends, read as rows, to `sink` in order.
+  core::Status ReadOutputRows(const std::string& id, const core::RowSink& sink);
   core::Result<core::JobRecord> Get(const std::string& id);
   core::Result<core::JobPage> List(const core::JobQuery& query);
   // CancelJob, then the job as GetJobStatus shows it.

@@ -59,30 +59,10 @@ grpc::ServerUnaryReactor* OrchestratorService::SubmitJob(
     }
     return FinishUnary(ctx, caller.status());
   }
-  auto owner = OrchestratorAccess::JobOwner(*caller, req->user_id());
-  core::Status status = owner.status();
-  if (!owner.ok()) {
-    // status is the refusal
-  } else if (req->config_json().size() > core::kMaxConfigBytes) {
-    status = core::Status::InvalidArgument(std::string("config_json: larger than ") +
-                                           core::kMaxConfigText);
-  } else if (!dim::common::Pattern_IsValid(req->pattern()) ||
-             req->pattern() == dim::common::PATTERN_UNSPECIFIED) {
-    status = core::Status::InvalidArgument(
-        "pattern: must be PATTERN_COLLABORATIVE (1), PATTERN_COMPARATIVE (2) or PATTERN_CHAINED "
-        "(3), got " +
-        std::to_string(req->pattern()));
-  } else if (!dim::common::Priority_IsValid(req->priority())) {
-    status = core::Status::InvalidArgument(
-        "priority: must be PRIORITY_LOW (1), PRIORITY_NORMAL (2) or PRIORITY_HIGH (3) (0: normal), "
-        "got " +
-        std::to_string(req->priority()));
-  } else {
-    core::SubmitRequest submit;
-    submit.user_id = *owner;
-    submit.pattern = static_cast<core::Pattern>(req->pattern());
-    submit.config_json = req->config_json();
-    submit.priority = static_cast<core::Priority>(req->priority());
+  auto checked = CheckSubmit(*caller, *req);
+  core::Status status = checked.status();
+  if (checked.ok()) {
+    core::SubmitRequest& submit = *checked;
     if (req->has_input_rows()) {
       auto rows = ClientDataFromTensor(req->input_rows(), "input_rows", core::kMaxClientValues);
       if (!rows.ok()) {
@@ -119,6 +99,69 @@ grpc::ServerUnaryReactor* OrchestratorService::SubmitJob(
   access_.Audit(*caller, "SubmitJob", {}, {}, status);
   FillError(status, resp->mutable_error());
   return FinishUnary(ctx, status);
+}
+
+core::Result<core::SubmitRequest> OrchestratorService::CheckSubmit(
+    const Caller& caller, const dim::orchestrator::SubmitJobRequest& req) {
+  DIM_ASSIGN_OR_RETURN(std::string owner, OrchestratorAccess::JobOwner(caller, req.user_id()));
+  if (req.config_json().size() > core::kMaxConfigBytes) {
+    return core::Status::InvalidArgument(std::string("config_json: larger than ") +
+                                         core::kMaxConfigText);
+  }
+  if (!dim::common::Pattern_IsValid(req.pattern()) ||
+      req.pattern() == dim::common::PATTERN_UNSPECIFIED) {
+    return core::Status::InvalidArgument(
+        "pattern: must be PATTERN_COLLABORATIVE (1), PATTERN_COMPARATIVE (2) or PATTERN_CHAINED "
+        "(3), got " +
+        std::to_string(req.pattern()));
+  }
+  if (!dim::common::Priority_IsValid(req.priority())) {
+    return core::Status::InvalidArgument(
+        "priority: must be PRIORITY_LOW (1), PRIORITY_NORMAL (2) or PRIORITY_HIGH (3) (0: normal), "
+        "got " +
+        std::to_string(req.priority()));
+  }
+  core::SubmitRequest submit;
+  submit.user_id = std::move(owner);
+  submit.pattern = static_cast<core::Pattern>(req.pattern());
+  submit.config_json = req.config_json();
+  submit.priority = static_cast<core::Priority>(req.priority());
+  return submit;
+}
+
+grpc::ServerReadReactor<dim::orchestrator::SubmitJobChunk>* OrchestratorService::SubmitJobStream(
+    grpc::CallbackServerContext* ctx, dim::orchestrator::SubmitJobResponse* resp) {
+  auto caller = access_.User(*ctx, "SubmitJobStream");
+  if (!caller.ok()) {
+    FillError(caller.status(), resp->mutable_error());
+    if (OrchestratorAccess::IsRateLimited(caller.status())) {
+      resp->mutable_error()->set_code(std::string(kRateLimitExceeded));
+    }
+    class Refused final : public grpc::ServerReadReactor<dim::orchestrator::SubmitJobChunk> {
+     public:
+      explicit Refused(const core::Status& s) { Finish(ToGrpc(s)); }
+      void OnDone() override { delete this; }
+    };
+    return new Refused(caller.status());
+  }
+  return SubmitJobStreamReactor(
+      jobs_, rows_threads_, ctx, resp,
+      [this, caller = *caller](const dim::orchestrator::SubmitJobRequest& req) {
+        return CheckSubmit(caller, req);
+      },
+      [this, caller = *caller](const core::Result<core::JobRecord>& job) {
+        access_.Audit(caller, "SubmitJobStream", job.ok() ? job->id : std::string(), {},
+                      job.status());
+      });
+}
+
+grpc::ServerWriteReactor<dim::common::Tensor>* OrchestratorService::GetJobRows(
+    grpc::CallbackServerContext* ctx, const dim::orchestrator::GetJobRowsRequest* req) {
+  auto caller = access_.User(*ctx, "GetJobRows", req->job_id());
+  if (!caller.ok()) return RefuseWrite<dim::common::Tensor>(caller.status());
+  auto job = VisibleJob(*caller, "GetJobRows", req->job_id());
+  if (!job.ok()) return RefuseWrite<dim::common::Tensor>(job.status());
+  return JobRowsReactor(jobs_, rows_threads_, *std::move(job));
 }
 
 grpc::ServerWriteReactor<dim::orchestrator::JobStatusResponse>* OrchestratorService::WatchJob(
@@ -198,6 +241,10 @@ grpc::ServerUnaryReactor* OrchestratorService::GetJobResult(
   }
   SetResult(*job, req->rows_as_tensor(), resp->mutable_result_json(),
             req->rows_as_tensor() && job->output_rows ? resp->mutable_output_rows() : nullptr);
+  if (job->output_stream) {
+    resp->add_streamed_output_shape(job->output_stream->rows);
+    resp->add_streamed_output_shape(job->output_stream->width);
+  }
   auto* meta = resp->mutable_metadata();
   int used = 0;
   double total = 0;

@@ -3,6 +3,8 @@
 
 #include "core/engine/job_service.h"
 #include "core/models/model_store.h"
+#include "core/node/thread_pool.h"
+#include "net/job_rows_rpcs.h"
 #include "net/model_store_rpcs.h"
 #include "net/node_registry.h"
 #include "net/orchestrator_access.h"
@@ -49,6 +51,12 @@ class OrchestratorService final : public dim::orchestrator::Orchestrator::Callba
   grpc::ServerWriteReactor<dim::orchestrator::JobStatusResponse>* WatchJob(
       grpc::CallbackServerContext* ctx, const dim::orchestrator::WatchJobRequest* req) override;
 
+  // Rows in chunks (job_rows_rpcs.h).
+  grpc::ServerReadReactor<dim::orchestrator::SubmitJobChunk>* SubmitJobStream(
+      grpc::CallbackServerContext* ctx, dim::orchestrator::SubmitJobResponse* resp) override;
+  grpc::ServerWriteReactor<dim::common::Tensor>* GetJobRows(
+      grpc::CallbackServerContext* ctx, const dim::orchestrator::GetJobRowsRequest* req) override;
+
   // Models (ModelStoreRpcs).
   grpc::ServerReadReactor<dim::orchestrator::PushModelRequest>* PushModel(
       grpc::CallbackServerContext* ctx, dim::orchestrator::PushModelResponse* resp) override;
@@ -62,12 +70,18 @@ class OrchestratorService final : public dim::orchestrator::Orchestrator::Callba
   // The job `id` as `caller` may see it: another user's job is NOT_FOUND (audited).
   core::Result<core::JobRecord> VisibleJob(const Caller& caller, std::string_view method,
                                            const std::string& id);
+  // SubmitJob's checks of a request (the owner the caller may submit as, config size,
+  // pattern, priority), giving the job to submit without its rows.
+  core::Result<core::SubmitRequest> CheckSubmit(const Caller& caller,
+                                                const dim::orchestrator::SubmitJobRequest& req);
 
   core::JobService& jobs_;
   NodeRegistry& registry_;
   ModelStoreRpcs models_;
   std::unique_ptr<OrchestratorAccess> open_access_;  // when none was given
   OrchestratorAccess& access_;
+  // Store work of streamed rows (job_rows_rpcs.h); declared last, so joined first.
+  core::ThreadPool rows_threads_{2};
 };
 
 }  // namespace dim::net

@@ -221,14 +221,16 @@ std::string JobService::NewJobId() {
   return buf;
 }
 
-Result<JobRecord> JobService::Submit(const SubmitRequest& request) {
+Result<JobRecord> JobService::NewJob(const SubmitRequest& request, const ClientData* input_rows,
+                                     bool streamed) {
   JobRecord job;
   job.user_id = request.user_id;
   job.pattern = request.pattern;
   job.priority = request.priority == Priority::kUnspecified ? Priority::kNormal : request.priority;
   DIM_RETURN_IF_ERROR(CheckConfigSize(request.config_json, options_.max_config_bytes));
-  DIM_ASSIGN_OR_RETURN(JobPlan plan,
-                       Plan(request.pattern, request.config_json, request.input_rows.get()));
+  DIM_ASSIGN_OR_RETURN(
+      JobPlan plan, Plan(request.pattern, request.config_json,
+                         input_rows != nullptr ? input_rows : request.input_rows.get(), streamed));
   job.input_rows = request.input_rows;
   if (const size_t n = std::max(plan.node_ids.size(), plan.named_ids.size());
       n > options_.max_nodes_per_job) {
@@ -249,28 +251,44 @@ Result<JobRecord> JobService::Submit(const SubmitRequest& request) {
     job.total_steps = 0;
   }
   job.state = JobState::kPending;
+  return job;
+}
+
+Status JobService::CheckQueueRoom() {
+  std::lock_guard lock(mu_);
+  if (stopping_) return Status::Unavailable("the job service is shutting down");
+  // Checked before the insert, which runs unlocked: concurrent submits may overshoot the
+  // limit by their number, no more.
+  if (pending_.size() >= static_cast<size_t>(std::max(1, options_.max_queued))) {
+    return Status::ResourceExhausted("the orchestrator's queue is full (" +
+                                     std::to_string(pending_.size()) +
+                                     " jobs waiting); submit again later");
+  }
+  return Status::Ok();
+}
+
+Result<JobRecord> JobService::Submit(const SubmitRequest& request) {
+  DIM_ASSIGN_OR_RETURN(JobRecord job, NewJob(request, nullptr, /*streamed=*/false));
+  return Enqueue(std::move(job));
+}
+
+Result<JobRecord> JobService::Enqueue(JobRecord job) {
   job.created_at = FormatIso8601(clock_.Now());
   std::vector<JobEventNotice> notices;
   AddEvent(job, JobEventKind::kSubmitted, "", job.user_id.empty() ? "" : "by " + job.user_id,
            &notices);
   AddEvent(job, JobEventKind::kQueued, "", "priority " + std::string(PriorityName(job.priority)),
            &notices);
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_) return Status::Unavailable("the job service is shutting down");
-    // Checked before the insert, which runs unlocked: concurrent submits may overshoot the
-    // limit by their number, no more.
-    if (pending_.size() >= static_cast<size_t>(std::max(1, options_.max_queued))) {
-      return Status::ResourceExhausted("the orchestrator's queue is full (" +
-                                       std::to_string(pending_.size()) +
-                                       " jobs waiting); submit again later");
+  DIM_RETURN_IF_ERROR(CheckQueueRoom());
+  if (!job.id.empty()) {
+    DIM_RETURN_IF_ERROR(store_.Insert(&job));
+  } else {
+    for (int attempt = 0;; ++attempt) {
+      job.id = NewJobId();
+      Status s = store_.Insert(&job);
+      if (s.ok()) break;
+      if (s.code() != StatusCode::kAlreadyExists || attempt > 3) return s;
     }
-  }
-  for (int attempt = 0;; ++attempt) {
-    job.id = NewJobId();
-    Status s = store_.Insert(&job);
-    if (s.ok()) break;
-    if (s.code() != StatusCode::kAlreadyExists || attempt > 3) return s;
   }
   // Stored PENDING, so acknowledged even if Stop() came meanwhile: the next Start() runs it.
   {
@@ -281,6 +299,177 @@ Result<JobRecord> JobService::Submit(const SubmitRequest& request) {
   for (auto& notice : notices) notice.job_id = job.id;  // chosen after the events
   Tell(notices);
   return job;
+}
+
+Result<std::unique_ptr<RowUpload>> JobService::BeginUpload(SubmitRequest request) {
+  if (request.input_rows) return Status::InvalidArgument("input_rows: sent with the chunks");
+  if (request.pattern != Pattern::kChained) {
+    return Status::InvalidArgument("input_rows: only a chained job takes rows");
+  }
+  DIM_RETURN_IF_ERROR(CheckConfigSize(request.config_json, options_.max_config_bytes));
+  DIM_RETURN_IF_ERROR(CheckQueueRoom());
+  return std::unique_ptr<RowUpload>(new RowUpload(*this, std::move(request), NewJobId()));
+}
+
+Result<ClientData> JobService::OutputChunk(const std::string& id, int64_t seq) {
+  return store_.GetRowChunk(id, 1, seq);
+}
+
+Result<JobRecord> JobService::SubmitStreamed(SubmitRequest request, const RowSource& next) {
+  DIM_ASSIGN_OR_RETURN(std::unique_ptr<RowUpload> upload, BeginUpload(std::move(request)));
+  for (;;) {
+    DIM_ASSIGN_OR_RETURN(std::optional<ClientData> rows, next());
+    if (!rows) break;
+    DIM_RETURN_IF_ERROR(upload->Add(*rows));
+  }
+  return upload->Finish();
+}
+
+Status JobService::ReadOutputRows(const JobRecord& job, const RowSink& sink) {
+  if (job.output_stream) {
+    for (int64_t seq = 0; seq < job.output_stream->chunks; ++seq) {
+      DIM_ASSIGN_OR_RETURN(ClientData chunk, OutputChunk(job.id, seq));
+      DIM_RETURN_IF_ERROR(sink(chunk));
+    }
+    return Status::Ok();
+  }
+  if (job.output_rows) return sink(*job.output_rows);
+  return Status::FailedPrecondition("job '" + job.id + "' has no output rows");
+}
+
+namespace {
+
+// The rows' width and names, without their numbers: what a config is checked against.
+ClientData ShapeOf(const RowStream& stream) {
+  ClientData shape;
+  shape.columns = stream.columns;
+  shape.width = stream.width;
+  return shape;
+}
+
+// A job's streamed rows in the store, for RunChainedOverChunks: its input read chunk by
+// chunk, its output stored in chunks of at most kMaxClientValues numbers.
+class StoredChunks final : public ChunkedRows {
+ public:
+  StoredChunks(JobStore& store, const std::string& id, const RowStream& input)
+      : store_(store), id_(id), input_(input) {}
+
+  int64_t input_chunks() const override { return input_.chunks; }
+  int64_t input_rows() const override { return input_.rows; }
+
+  Result<ClientData> ReadInput(int64_t seq) override {
+    DIM_ASSIGN_OR_RETURN(ClientData chunk, store_.GetRowChunk(id_, 0, seq));
+    if (chunk.width != input_.width || chunk.rows < 1) {
+      return Status(StatusCode::kDataLoss, "input rows chunk " + std::to_string(seq) +
+                                               " is not of the job's width " +
+                                               std::to_string(input_.width));
+    }
+    return chunk;
+  }
+
+  Status AppendOutput(const Matrix& rows) override {
+    if (rows.rows() == 0) return Status::Ok();
+    const int64_t width = rows.cols();
+    if (output_.chunks > 0 && width != output_.width) {
+      return Status::Internal("output rows of width " + std::to_string(width) + " after " +
+                              std::to_string(output_.width));
+    }
+    output_.width = width;
+    const int64_t per_chunk = std::max<int64_t>(1, kMaxClientValues / std::max<int64_t>(1, width));
+    for (int64_t at = 0; at < rows.rows(); at += per_chunk) {
+      const int64_t n = std::min<int64_t>(per_chunk, rows.rows() - at);
+      ClientData chunk;
+      chunk.rows = n;
+      chunk.width = width;
+      chunk.values.resize(static_cast<size_t>(n * width));
+      Eigen::Map<Matrix>(chunk.values.data(), n, width) = rows.middleRows(at, n);
+      DIM_RETURN_IF_ERROR(store_.PutRowChunk(id_, 1, output_.chunks, chunk));
+      output_.chunks += 1;
+      output_.rows += n;
+    }
+    return Status::Ok();
+  }
+
+  const RowStream& output() const { return output_; }
+
+ private:
+  JobStore& store_;
+  const std::string& id_;
+  const RowStream& input_;
+  RowStream output_;
+};
+
+}  // namespace
+
+RowUpload::RowUpload(JobService& service, SubmitRequest request, std::string job_id)
+    : service_(service), request_(std::move(request)), id_(std::move(job_id)) {}
+
+RowUpload::~RowUpload() {
+  if (!finished_ && stored_any_) (void)service_.store_.DeleteRowChunks(id_, 0);
+}
+
+Status RowUpload::Add(const ClientData& rows) {
+  if (finished_) return Status::FailedPrecondition("the upload has ended");
+  if (rows.rows == 0) return Status::Ok();
+  if (rows.width < 1 || static_cast<int64_t>(rows.values.size()) != rows.rows * rows.width) {
+    return Status::InvalidArgument("input_rows: " + std::to_string(rows.values.size()) +
+                                   " numbers are not " + std::to_string(rows.rows) + " rows of " +
+                                   std::to_string(rows.width));
+  }
+  if (!job_) {
+    stream_.width = rows.width;
+    stream_.columns = rows.columns;
+    const ClientData shape = ShapeOf(stream_);
+    DIM_ASSIGN_OR_RETURN(JobRecord job, service_.NewJob(request_, &shape, /*streamed=*/true));
+    job.id = id_;
+    job_ = std::move(job);
+    chunk_rows_ = StreamChunkRows(rows.width);
+    buffer_.width = rows.width;
+    buffer_.columns = rows.columns;
+  } else if (rows.width != stream_.width ||
+             (!rows.columns.empty() && rows.columns != stream_.columns)) {
+    return Status::InvalidArgument("input_rows: rows of width " + std::to_string(rows.width) +
+                                   " after rows of width " + std::to_string(stream_.width) +
+                                   (rows.width == stream_.width ? " with other column names" : ""));
+  }
+  if (stream_.rows + rows.rows > kMaxStreamedValues / stream_.width) {
+    return Status::InvalidArgument("input_rows: more than the " +
+                                   std::to_string(kMaxStreamedValues) +
+                                   " numbers a job's streamed rows may hold");
+  }
+  int64_t at = 0;
+  while (at < rows.rows) {
+    const int64_t take = std::min(rows.rows - at, chunk_rows_ - buffer_.rows);
+    const auto* from = rows.values.data() + at * rows.width;
+    buffer_.values.insert(buffer_.values.end(), from, from + take * rows.width);
+    buffer_.rows += take;
+    at += take;
+    if (buffer_.rows == chunk_rows_) DIM_RETURN_IF_ERROR(Flush());
+  }
+  stream_.rows += rows.rows;
+  return Status::Ok();
+}
+
+Status RowUpload::Flush() {
+  if (buffer_.rows == 0) return Status::Ok();
+  stored_any_ = true;
+  DIM_RETURN_IF_ERROR(service_.store_.PutRowChunk(id_, 0, stream_.chunks, buffer_));
+  stream_.chunks += 1;
+  buffer_.rows = 0;
+  buffer_.values.clear();
+  return Status::Ok();
+}
+
+Result<JobRecord> RowUpload::Finish() {
+  if (finished_) return Status::FailedPrecondition("the upload has ended");
+  if (!job_ || stream_.rows == 0) return Status::InvalidArgument("input_rows: no rows came");
+  DIM_RETURN_IF_ERROR(Flush());
+  JobRecord job = *std::move(job_);
+  job_.reset();
+  job.input_stream = stream_;
+  auto queued = service_.Enqueue(std::move(job));
+  finished_ = queued.ok();
+  return queued;
 }
 
 Result<std::vector<JobService::NodeDryRun>> JobService::DryRun(const SubmitRequest& request) {
@@ -326,7 +515,7 @@ Result<std::vector<JobService::NodeDryRun>> JobService::DryRun(const SubmitReque
 }
 
 Result<JobService::JobPlan> JobService::Plan(Pattern pattern, std::string_view config_json,
-                                             const ClientData* input_rows) {
+                                             const ClientData* input_rows, bool streamed) {
   JobPlan plan;
   if (input_rows != nullptr && pattern != Pattern::kChained) {
     return Status::InvalidArgument("input_rows: only a chained job takes rows");
@@ -358,6 +547,7 @@ Result<JobService::JobPlan> JobService::Plan(Pattern pattern, std::string_view c
     }
     case Pattern::kChained: {
       DIM_ASSIGN_OR_RETURN(ChainedConfig config, ParseChainedConfig(config_json, input_rows));
+      if (streamed) DIM_RETURN_IF_ERROR(CheckChunkedPipeline(config));
       // Rows sent beside the config are stored beside it, in binary.
       if (input_rows != nullptr) config.input_data.reset();
       plan.config_json = DumpJson(ChainedConfigToJson(config));
@@ -607,12 +797,9 @@ void JobService::Unwatch(int64_t handle) {
   watchers_.erase(it);
 }
 
-Result<nlohmann::json> JobService::RunPattern(const JobRecord& job,
-                                              const std::vector<std::string>& node_ids,
-                                              const CancelToken& cancel,
-                                              const NodeUpdateFn& on_update,
-                                              nlohmann::json* failed_result,
-                                              std::optional<Matrix>* output_rows) {
+Result<nlohmann::json> JobService::RunPattern(
+    const JobRecord& job, const std::vector<std::string>& node_ids, const CancelToken& cancel,
+    const NodeUpdateFn& on_update, nlohmann::json* failed_result, PipelineOutput* output) {
   JobNodes nodes(nodes_, job, node_threads_);
   switch (job.pattern) {
     case Pattern::kCollaborative: {
@@ -628,10 +815,21 @@ Result<nlohmann::json> JobService::RunPattern(const JobRecord& job,
       return RunComparative(job.id, config, node_ids[0], nodes, cancel, clock_, on_update);
     }
     case Pattern::kChained: {
+      if (job.input_stream) {
+        const ClientData shape = ShapeOf(*job.input_stream);
+        DIM_ASSIGN_OR_RETURN(ChainedConfig config, ParseChainedConfig(job.config_json, &shape));
+        // A run again (after a restart) starts its output afresh.
+        DIM_RETURN_IF_ERROR(store_.DeleteRowChunks(job.id, 1));
+        StoredChunks chunks(store_, job.id, *job.input_stream);
+        auto result = RunChainedOverChunks(job.id, config, chunks, nodes, cancel, clock_, on_update,
+                                           failed_result);
+        if (result.ok()) output->stream = chunks.output();
+        return result;
+      }
       DIM_ASSIGN_OR_RETURN(ChainedConfig config,
                            ParseChainedConfig(job.config_json, job.input_rows.get()));
       return RunChained(job.id, config, nodes, cancel, clock_, on_update, failed_result,
-                        output_rows);
+                        &output->rows);
     }
     default:
       return Status::InvalidArgument("job '" + job.id + "' has no pattern");
@@ -658,7 +856,9 @@ void JobService::RunJob(const std::string& id, std::shared_ptr<const JobRecord> 
   Status planned;
   if (job.total_steps == 0) {
     // Accepted before its nodes could be checked (just after a restart): checked now.
-    auto plan = Plan(job.pattern, job.config_json, job.input_rows.get());
+    const ClientData shape = job.input_stream ? ShapeOf(*job.input_stream) : ClientData{};
+    auto plan = Plan(job.pattern, job.config_json, job.input_stream ? &shape : job.input_rows.get(),
+                     job.input_stream.has_value());
     planned = plan.ok() ? plan->nodes_status : plan.status();
     if (planned.ok()) {
       job.nodes = NodeRecords(plan->node_ids);
@@ -718,9 +918,9 @@ void JobService::RunJob(const std::string& id, std::shared_ptr<const JobRecord> 
   std::vector<std::string> node_ids;
   for (const auto& n : job.nodes) node_ids.push_back(n.node_id);
   nlohmann::json failed_result;
-  std::optional<Matrix> output_rows;
+  PipelineOutput output;
   Result<nlohmann::json> result =
-      planned.ok() ? RunPattern(job, node_ids, *token, on_update, &failed_result, &output_rows)
+      planned.ok() ? RunPattern(job, node_ids, *token, on_update, &failed_result, &output)
                    : Result<nlohmann::json>(planned);
 
   std::unique_lock lock(mu_);
@@ -734,8 +934,9 @@ void JobService::RunJob(const std::string& id, std::shared_ptr<const JobRecord> 
   if (result.ok()) {
     job.state = JobState::kCompleted;
     job.result_json = DumpJson(*result);
-    if (output_rows)
-      job.output_rows = std::make_shared<const ClientData>(ToClientData(*output_rows));
+    if (output.rows)
+      job.output_rows = std::make_shared<const ClientData>(ToClientData(*output.rows));
+    job.output_stream = std::move(output.stream);
   } else if (token->cancelled() && stopping_) {
     job.state = JobState::kFailed;
     job.error = kRestartReason;

@@ -84,6 +84,46 @@ struct JobServiceOptions {
   JobObserver* observer = nullptr;  // null: none
 };
 
+class JobService;
+
+// A pipeline's rows sent in chunks (a streamed submit, JobService::BeginUpload), for rows
+// too many for one message. Rows are stored as they fill the store's chunks (each of
+// StreamChunkRows rows, whatever the sizes of the pieces added), so that one chunk at a
+// time is in memory. Not thread-safe; belongs to one caller.
+class RowUpload final {
+ public:
+  // An upload that did not Finish: the rows it stored are removed.
+  ~RowUpload();
+  RowUpload(const RowUpload&) = delete;
+  RowUpload& operator=(const RowUpload&) = delete;
+
+  // The first rows give the width and the column names, and the job is checked against
+  // them as Submit checks it (config, nodes, a pipeline whose steps all read these rows);
+  // later rows must have the same width and columns. INVALID_ARGUMENT otherwise, or past
+  // kMaxStreamedValues numbers in all; UNAVAILABLE when the store cannot take them.
+  [[nodiscard]] Status Add(const ClientData& rows);
+  // Stores the job PENDING with its rows (JobRecord::input_stream) and queues it, as Submit
+  // does. INVALID_ARGUMENT when no rows were added.
+  Result<JobRecord> Finish();
+  // The id the job gets.
+  const std::string& job_id() const { return id_; }
+
+ private:
+  friend class JobService;
+  RowUpload(JobService& service, SubmitRequest request, std::string job_id);
+  Status Flush();  // stores the rows gathered as the next chunk
+
+  JobService& service_;
+  SubmitRequest request_;
+  std::string id_;
+  std::optional<JobRecord> job_;  // checked with the first rows
+  RowStream stream_;
+  ClientData buffer_;
+  int64_t chunk_rows_ = 0;  // rows a chunk holds: StreamChunkRows(width)
+  bool stored_any_ = false;
+  bool finished_ = false;
+};
+
 // Thread-safe. Start() before use; Stop() (or the destructor) before the store and the
 // directory go away. Every state a job is shown in (Get, List, Watch, Wait) is stored first;
 // a running job's node progress is shown from memory (see JobServiceOptions::store_progress).
@@ -110,6 +150,18 @@ class JobService final {
   // task per node, a comparative job one node task, a chained job one per step (its entry
   // in JobRecord::nodes follows the step to a fallback node).
   Result<JobRecord> Submit(const SubmitRequest& request);
+  // A chained job whose rows come in chunks (RowUpload::Add), too many for Submit's one
+  // message; request.input_rows must be null. RESOURCE_EXHAUSTED when the queue is full, and
+  // the config's size checked, before any row is taken.
+  Result<std::unique_ptr<RowUpload>> BeginUpload(SubmitRequest request);
+  // A job's streamed output rows (JobRecord::output_stream), chunk `seq`; NOT_FOUND when
+  // there is no such job or chunk.
+  Result<ClientData> OutputChunk(const std::string& id, int64_t seq);
+  // BeginUpload, every chunk `next` gives, then Finish.
+  Result<JobRecord> SubmitStreamed(SubmitRequest request, const RowSource& next);
+  // A completed job's output rows, in order: its streamed chunks, or its rows in memory.
+  // FAILED_PRECONDITION when it has none.
+  Status ReadOutputRows(const JobRecord& job, const RowSink& sink);
   // A running job's record comes from memory, with its node progress; the others from the
   // store. NOT_FOUND when absent.
   Result<JobRecord> Get(const std::string& id);
@@ -154,6 +206,7 @@ class JobService final {
   Counts CountNow();
 
  private:
+  friend class RowUpload;
   struct Queued {
     Priority priority;
     int64_t seq;
@@ -162,6 +215,13 @@ class JobService final {
       if (priority != o.priority) return priority < o.priority;
       return seq > o.seq;
     }
+  };
+
+  // What a pipeline gives besides its document: its output rows, or (over streamed rows)
+  // the shape of the output rows it stored.
+  struct PipelineOutput {
+    std::optional<Matrix> rows;
+    std::optional<RowStream> stream;
   };
 
   // A job this process runs, from the moment a worker takes it until its end is stored.
@@ -182,7 +242,17 @@ class JobService final {
   };
   // INVALID_ARGUMENT for input_rows with a job that is not chained, or with a config that
   // also has input_data.
-  Result<JobPlan> Plan(Pattern pattern, std::string_view config_json, const ClientData* input_rows);
+  // `streamed`: the rows are streamed (CheckChunkedPipeline).
+  Result<JobPlan> Plan(Pattern pattern, std::string_view config_json, const ClientData* input_rows,
+                       bool streamed = false);
+  // A new job's record from the request (Plan, limits), not yet stored; the rows checked
+  // against are `input_rows` (the request's when null).
+  Result<JobRecord> NewJob(const SubmitRequest& request, const ClientData* input_rows,
+                           bool streamed);
+  // RESOURCE_EXHAUSTED when the queue is full; UNAVAILABLE when stopping.
+  Status CheckQueueRoom();
+  // Stores the new job PENDING (under job.id when set, else a new id) and queues it.
+  Result<JobRecord> Enqueue(JobRecord job);
   // Within node_grace of Start().
   bool InGrace() const;
   // Under mu_: whether every node of a job is known and active (a job with none yet, to be
@@ -211,8 +281,7 @@ class JobService final {
   // if anything: a pipeline's trace).
   Result<nlohmann::json> RunPattern(const JobRecord& job, const std::vector<std::string>& node_ids,
                                     const CancelToken& cancel, const NodeUpdateFn& on_update,
-                                    nlohmann::json* failed_result,
-                                    std::optional<Matrix>* output_rows);
+                                    nlohmann::json* failed_result, PipelineOutput* output);
   // Under mu_: wakes waiters and calls the job's watchers with its record.
   void Notify(const JobRecord& record);
   // Adds an event to `job` (now), and its notice to *notices, for Tell() once unlocked.

@@ -78,6 +78,7 @@ Status TaskQueue::Submit(NodeTask task, Priority priority) {
     }
     // A finished task with this id is replaced by the new one, which must not be trimmed
     // as if it were the old one.
+    finished_bytes_ -= it->second->kept_bytes;
     tasks_.erase(it);
     std::erase(finished_order_, task.job_id);
   }
@@ -311,10 +312,19 @@ void TaskQueue::Finish(Task& task, Result<TaskResult> result, std::string docume
     }
   }
   TakeWaitersLocked(v, calls);
+  task.kept_bytes = v.result_json.size();
+  if (v.result) {
+    if (const auto* step = std::get_if<StepOutput>(v.result.get()); step && step->rows) {
+      task.kept_bytes += static_cast<size_t>(step->rows->size()) * sizeof(float);
+    }
+  }
+  finished_bytes_ += task.kept_bytes;
   finished_order_.push_back(v.job_id);
-  while (finished_order_.size() > options_.keep_finished) {
+  while (finished_order_.size() > options_.keep_finished ||
+         (finished_bytes_ > options_.keep_finished_bytes && finished_order_.size() > 1)) {
     auto it = tasks_.find(finished_order_.front());
     if (it != tasks_.end() && !Live(it->second->view.state)) {
+      finished_bytes_ -= it->second->kept_bytes;
       tasks_.erase(it);
     }
     finished_order_.pop_front();
@@ -332,6 +342,8 @@ void TaskQueue::Finish(Task& task, Result<TaskResult> result, std::string docume
                   .seconds = v.execution_seconds,
                   .rows = v.state == TaskState::kCompleted ? v.rows_total : 0};
   }
+  // What the task read is not needed once it ended: only its view and result are kept.
+  task.spec.input_rows.reset();
   lock.unlock();
   for (auto& [done, view] : calls) done(view);
   if (options_.on_task_end) options_.on_task_end(end);

@@ -43,6 +43,9 @@ struct TaskQueueOptions {
   int max_concurrent = 2;       // tasks run at once
   int max_queued = 256;         // waiting tasks beyond which Submit is RESOURCE_EXHAUSTED
   size_t keep_finished = 4096;  // finished tasks remembered for GetJobStatus
+  // ... and the most bytes their results may hold; beyond, the oldest are forgotten first
+  // (the newest is always kept). Whoever sent a task reads its result as it ends.
+  size_t keep_finished_bytes = size_t{64} << 20;
   NodePolicy policy = {};       // what this node's data may be used for (min_samples)
   // The node's site policy, ledger and budget (not owned; null: none, only `policy`). Each
   // task is admitted by it at Submit and its release recorded by it before the task is
@@ -138,6 +141,7 @@ class TaskQueue final {
     std::chrono::steady_clock::time_point last_followed;  // its last waiter went, or a Get
     bool check_pending = false;                          // in abandon_checks_
     bool abandoned = false;                              // cancelled as abandoned
+    size_t kept_bytes = 0;  // its result's, once finished (TaskQueueOptions::keep_finished_bytes)
   };
   struct Order {
     Priority priority;
@@ -190,6 +194,7 @@ class TaskQueue final {
   std::priority_queue<Order> queue_;
   std::map<std::string, std::shared_ptr<Task>> tasks_;
   std::deque<std::string> finished_order_;
+  size_t finished_bytes_ = 0;  // the kept_bytes of the tasks of finished_order_
   int active_ = 0;
   int releasing_ = 0;  // tasks whose release the custody is recording
   std::condition_variable released_cv_;

@@ -80,6 +80,45 @@ Result<Matrix> ClientRows(const ClientData& data, const std::vector<std::string>
   return out;
 }
 
+// The pipeline's document from its steps' states. The output rows are moved to *rows_out
+// when given, put into the document otherwise.
+json PipelineDocument(const ChainedConfig& config, std::vector<StepState>& states, bool with_output,
+                      std::optional<Matrix>* rows_out) {
+  json trace = json::array();
+  for (size_t i = 0; i < config.steps.size(); ++i) {
+    const ChainedStep& step = config.steps[i];
+    const StepState& st = states[i];
+    json entry = {{"step", step.step},
+                  {"name", step.name},
+                  {"model_id", step.model_id},
+                  {"node_id", st.node_id.empty() ? step.node_id : st.node_id},
+                  {"input_source", StepSourceText(step.source)},
+                  {"status", TaskStateName(st.state)},
+                  {"attempts", st.attempts},
+                  {"duration", FormatDuration(st.seconds)},
+                  {"output_shape", st.shape.empty() ? json(nullptr) : json(st.shape)},
+                  {"error", st.error},
+                  {"attempt_errors", st.attempt_errors}};
+    trace.push_back(std::move(entry));
+  }
+  json doc = {{"pattern", "chained"},
+              {"steps", config.steps.size()},
+              {"on_failure", OnFailureName(config.error_handling.on_failure)}};
+  if (with_output) {
+    StepState& last = states.back();
+    doc["output"] = last.summary ? SummaryToJson(*last.summary) : json(nullptr);
+    doc["output_shape"] = last.shape;
+    if (last.rows && rows_out != nullptr) {
+      *rows_out = std::move(last.rows);
+      last.rows.reset();
+    } else if (last.rows) {
+      doc["output_rows"] = RowsToJson(*last.rows);
+    }
+  }
+  doc["pipeline_trace"] = std::move(trace);
+  return doc;
+}
+
 }  // namespace
 
 Result<std::vector<std::pair<std::string, NodeTask>>> ChainedDryRunTasks(
@@ -131,40 +170,11 @@ class PipelineRun {
   }
 
   // The output rows go to *rows_out when given, into the document otherwise.
-  json Document(bool with_output, std::optional<Matrix>* rows_out = nullptr) const {
-    json trace = json::array();
-    for (size_t i = 0; i < config_.steps.size(); ++i) {
-      const ChainedStep& step = config_.steps[i];
-      const StepState& st = states_[i];
-      json entry = {{"step", step.step},
-                    {"name", step.name},
-                    {"model_id", step.model_id},
-                    {"node_id", st.node_id.empty() ? step.node_id : st.node_id},
-                    {"input_source", StepSourceText(step.source)},
-                    {"status", TaskStateName(st.state)},
-                    {"attempts", st.attempts},
-                    {"duration", FormatDuration(st.seconds)},
-                    {"output_shape", st.shape.empty() ? json(nullptr) : json(st.shape)},
-                    {"error", st.error},
-                    {"attempt_errors", st.attempt_errors}};
-      trace.push_back(std::move(entry));
-    }
-    json doc = {{"pattern", "chained"},
-                {"steps", config_.steps.size()},
-                {"on_failure", OnFailureName(config_.error_handling.on_failure)}};
-    if (with_output) {
-      const StepState& last = states_.back();
-      doc["output"] = last.summary ? SummaryToJson(*last.summary) : json(nullptr);
-      doc["output_shape"] = last.shape;
-      if (last.rows && rows_out != nullptr) {
-        *rows_out = *last.rows;
-      } else if (last.rows) {
-        doc["output_rows"] = RowsToJson(*last.rows);
-      }
-    }
-    doc["pipeline_trace"] = std::move(trace);
-    return doc;
+  json Document(bool with_output, std::optional<Matrix>* rows_out = nullptr) {
+    return PipelineDocument(config_, states_, with_output, rows_out);
   }
+
+  std::vector<StepState>& states() { return states_; }
 
  private:
   StepState& State(const ChainedStep& step) { return states_.at(static_cast<size_t>(step.step - 1)); }
@@ -394,6 +404,124 @@ Status CheckChainedNodes(const ChainedConfig& config, NodeDirectory& directory) 
     }
   }
   return Status::Ok();
+}
+
+Status CheckChunkedPipeline(const ChainedConfig& config) {
+  for (size_t i = 0; i < config.steps.size(); ++i) {
+    const ChainedStep& root = *Trace(config, config.steps[i]).root;
+    if (root.source.kind == StepSource::Kind::kDataset) {
+      return Status::InvalidArgument(
+          "$.pipeline[" + std::to_string(i) +
+          "].input_source: a pipeline over streamed rows runs " +
+          "each step once per chunk of rows, and this step reads dataset '" + root.source.dataset +
+          "', which it would read again for every chunk; send at most " +
+          std::to_string(kMaxClientValues) +
+          " numbers, or run the dataset's steps as a job of "
+          "their own");
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// At most this many attempt errors are kept for a step over all chunks.
+constexpr size_t kMaxAttemptErrors = 20;
+
+// Adds one chunk's state of a step to its state over the chunks so far.
+Status MergeChunk(StepState& total, StepState& part) {
+  total.state = part.state;
+  if (!part.node_id.empty()) total.node_id = part.node_id;
+  total.attempts += part.attempts;
+  total.seconds += part.seconds;
+  total.error = part.error;
+  for (auto& e : part.attempt_errors) {
+    if (total.attempt_errors.size() < kMaxAttemptErrors)
+      total.attempt_errors.push_back(std::move(e));
+  }
+  if (part.shape.size() == 2) {
+    if (total.shape.size() != 2) total.shape = {0, part.shape[1]};
+    total.shape[0] += part.shape[0];
+    total.shape[1] = part.shape[1];
+  }
+  if (part.summary) {
+    if (total.summary) {
+      const Summary both[] = {*total.summary, *part.summary};
+      DIM_ASSIGN_OR_RETURN(Summary pooled, PoolSummaries(both));
+      total.summary = std::move(pooled);
+    } else {
+      total.summary = std::move(part.summary);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<nlohmann::json> RunChainedOverChunks(const std::string& job_id, const ChainedConfig& config,
+                                            ChunkedRows& rows, NodeDirectory& directory,
+                                            const CancelToken& cancel, const Clock& clock,
+                                            const NodeUpdateFn& on_update,
+                                            nlohmann::json* failed_trace) {
+  if (config.steps.empty()) return Status::InvalidArgument("$.pipeline: no steps");
+  DIM_RETURN_IF_ERROR(CheckChunkedPipeline(config));
+  const auto start = steady_clock::now();
+  const int64_t chunks = rows.input_chunks();
+  const int64_t total_rows = rows.input_rows();
+  std::vector<StepState> total(config.steps.size());
+  int64_t rows_before = 0;  // input rows of the chunks done
+  const auto fail = [&](int64_t c, const Status& s) -> Status {
+    if (failed_trace != nullptr) {
+      *failed_trace = PipelineDocument(config, total, /*with_output=*/false, nullptr);
+      (*failed_trace)["chunks"] = chunks;
+    }
+    if (cancel.cancelled()) return Status::Cancelled("job cancelled");
+    return s.WithPrefix("chunk " + std::to_string(c + 1) + " of " + std::to_string(chunks));
+  };
+  for (int64_t c = 0; c < chunks; ++c) {
+    if (cancel.cancelled()) return fail(c, Status::Cancelled("job cancelled"));
+    ChainedConfig part = config;
+    if (config.timeout_seconds > 0) {
+      const double left = config.timeout_seconds -
+                          std::chrono::duration<double>(steady_clock::now() - start).count();
+      if (left <= 0) {
+        return fail(c, Status::DeadlineExceeded("the job ran past its timeout of " +
+                                                FormatDuration(config.timeout_seconds)));
+      }
+      part.timeout_seconds = left;
+    }
+    auto chunk = rows.ReadInput(c);
+    if (!chunk.ok()) return fail(c, chunk.status());
+    const int64_t chunk_rows = chunk->rows;
+    part.input_data = *std::move(chunk);
+    const bool last = c + 1 == chunks;
+    NodeUpdateFn update = [&](size_t index, const NodeTaskRecord& record) {
+      NodeTaskRecord shown = record;
+      if (!last && shown.state == TaskState::kCompleted) shown.state = TaskState::kRunning;
+      shown.rows_total = total_rows;
+      const int64_t in_chunk = record.state == TaskState::kCompleted
+                                   ? chunk_rows
+                                   : std::clamp<int64_t>(record.rows_done, 0, chunk_rows);
+      shown.rows_done = std::min(total_rows, rows_before + in_chunk);
+      on_update(index, shown);
+    };
+    const std::string part_id = job_id + ".chunk" + std::to_string(c + 1);
+    PipelineRun run(part_id, part, directory, cancel, clock, update);
+    Status s = run.Run();
+    for (size_t i = 0; i < total.size(); ++i) {
+      if (Status merged = MergeChunk(total[i], run.states()[i]); !merged.ok() && s.ok()) {
+        s = merged.WithPrefix("step " + std::to_string(i + 1));
+      }
+    }
+    if (!s.ok()) return fail(c, s);
+    StepState& out = run.states().back();
+    if (!out.rows) return fail(c, Status::Internal("the last step has no output rows"));
+    if (Status put = rows.AppendOutput(*out.rows); !put.ok()) return fail(c, put);
+    rows_before += chunk_rows;
+  }
+  nlohmann::json doc = PipelineDocument(config, total, /*with_output=*/true, nullptr);
+  doc["chunks"] = chunks;
+  return doc;
 }
 
 Result<nlohmann::json> RunChained(const std::string& job_id, const ChainedConfig& config,

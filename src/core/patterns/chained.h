@@ -52,4 +52,35 @@ Result<nlohmann::json> RunChained(const std::string& job_id, const ChainedConfig
                                   nlohmann::json* failed_trace = nullptr,
                                   std::optional<Matrix>* output_rows = nullptr);
 
+// A pipeline's streamed rows (JobRecord::input_stream), read one chunk at a time, and where
+// its output rows go as each chunk's come out.
+class ChunkedRows {
+ public:
+  virtual ~ChunkedRows() = default;
+  virtual int64_t input_chunks() const = 0;
+  virtual int64_t input_rows() const = 0;
+  // Chunk `seq` (0-based) of the client's rows.
+  virtual Result<ClientData> ReadInput(int64_t seq) = 0;
+  // The next of the pipeline's output rows, in order.
+  virtual Status AppendOutput(const Matrix& rows) = 0;
+};
+
+// Whether the pipeline can run over streamed rows, chunk by chunk: every step must read the
+// client's rows (directly or through earlier steps). INVALID_ARGUMENT naming the first step
+// whose input is a node's dataset, which it would read again for each chunk.
+Status CheckChunkedPipeline(const ChainedConfig& config);
+
+// RunChained over rows kept in chunks: the whole pipeline runs on the first chunk, its
+// output rows go to rows.AppendOutput, then on the next chunk, and so on, so that one chunk
+// at a time is in memory. Error handling applies to each chunk's tasks; the job's timeout
+// covers all chunks. The document is RunChained's with "chunks": N, each step's figures over
+// all chunks (attempts and durations summed, output_shape and summary of all its rows), and
+// no "output_rows". While chunks remain, on_update shows each step running, with rows_done
+// and rows_total over all the input rows. An error names the chunk ("chunk 3 of 160: ...").
+Result<nlohmann::json> RunChainedOverChunks(const std::string& job_id, const ChainedConfig& config,
+                                            ChunkedRows& rows, NodeDirectory& directory,
+                                            const CancelToken& cancel, const Clock& clock,
+                                            const NodeUpdateFn& on_update,
+                                            nlohmann::json* failed_trace = nullptr);
+
 }  // namespace dim::core

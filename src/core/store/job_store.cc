@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   created_at TEXT NOT NULL,
   started_at TEXT NOT NULL DEFAULT '',
   completed_at TEXT NOT NULL DEFAULT '',
-  events_json TEXT NOT NULL DEFAULT '[]'
+  events_json TEXT NOT NULL DEFAULT '[]',
+  streams_json TEXT NOT NULL DEFAULT ''
 );
 -- A pipeline's rows, in binary (EncodeClientData): kind 0 the job's input rows, 1 its output
 -- rows. Apart from jobs, so that the updates of a running job do not rewrite them.
@@ -42,17 +43,27 @@ CREATE TABLE IF NOT EXISTS job_rows (
   data BLOB NOT NULL,
   PRIMARY KEY (job_id, kind)
 );
+-- A job's streamed rows (JobRecord::input_stream, output_stream), chunk by chunk, each
+-- chunk as job_rows keeps rows.
+CREATE TABLE IF NOT EXISTS job_row_chunks (
+  job_id TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (job_id, kind, seq)
+);
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, seq);
 CREATE INDEX IF NOT EXISTS jobs_user ON jobs(user_id, seq);
 )sql";
 
 constexpr const char* kColumns =
     "seq, id, user_id, pattern, priority, config_json, state, result_json, error, nodes_json, "
-    "completed_steps, total_steps, created_at, started_at, completed_at, events_json";
+    "completed_steps, total_steps, created_at, started_at, completed_at, events_json, "
+    "streams_json";
 // The same, for a page of List: no result_json and no events, which a page leaves out.
 constexpr const char* kListColumns =
     "seq, id, user_id, pattern, priority, config_json, state, '', error, nodes_json, "
-    "completed_steps, total_steps, created_at, started_at, completed_at, '[]'";
+    "completed_steps, total_steps, created_at, started_at, completed_at, '[]', streams_json";
 
 // A prepared statement for one use: prepared once per connection and SQL text (parsing
 // costs about as much as running these), reset for the next use when this goes.
@@ -95,6 +106,9 @@ class Statement final {
     }
     std::string bytes = EncodeClientData(*rows);
     sqlite3_bind_blob64(stmt_, i, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  }
+  void BindBlob(int i, const std::string& bytes) {
+    sqlite3_bind_blob64(stmt_, i, bytes.data(), bytes.size(), SQLITE_STATIC);
   }
   std::string Blob(int col) const {
     const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
@@ -173,6 +187,23 @@ std::vector<JobEvent> EventsFromJson(const std::string& text) {
   return out;
 }
 
+// {"input": RowStream, "output": RowStream}, each only when set; "" when neither is.
+std::string StreamsToJson(const JobRecord& job) {
+  if (!job.input_stream && !job.output_stream) return "";
+  nlohmann::json out = nlohmann::json::object();
+  if (job.input_stream) out["input"] = RowStreamToJson(*job.input_stream);
+  if (job.output_stream) out["output"] = RowStreamToJson(*job.output_stream);
+  return DumpJson(out);
+}
+
+void StreamsFromJson(const std::string& text, JobRecord& job) {
+  if (text.empty()) return;
+  auto doc = ParseUntrustedJson(text);
+  if (!doc.is_object()) return;
+  if (auto it = doc.find("input"); it != doc.end()) job.input_stream = RowStreamFromJson(*it);
+  if (auto it = doc.find("output"); it != doc.end()) job.output_stream = RowStreamFromJson(*it);
+}
+
 JobRecord ReadRow(const Statement& s) {
   JobRecord r;
   r.seq = s.Int(0);
@@ -191,6 +222,7 @@ JobRecord ReadRow(const Statement& s) {
   r.started_at = s.Text(13);
   r.completed_at = s.Text(14);
   r.events = EventsFromJson(s.Text(15));
+  StreamsFromJson(s.Text(16), r);
   return r;
 }
 
@@ -243,6 +275,13 @@ Result<std::unique_ptr<JobStore>> JobStore::Open(const std::filesystem::path& pa
   DIM_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=NORMAL").WithPrefix(path.string()));
   DIM_RETURN_IF_ERROR(store->Exec(kSchema).WithPrefix(path.string()));
   DIM_RETURN_IF_ERROR(store->Migrate().WithPrefix(path.string()));
+  if (sharing == Sharing::kExclusive) {
+    // Rows of streamed submits that never became jobs (the process died mid-stream). Only a
+    // store of its own can tell: with a shared one, another process may be streaming now.
+    DIM_RETURN_IF_ERROR(
+        store->Exec("DELETE FROM job_row_chunks WHERE job_id NOT IN (SELECT id FROM jobs)")
+            .WithPrefix(path.string()));
+  }
   return store;
 }
 
@@ -259,6 +298,9 @@ Status JobStore::Migrate() {
   }
   if (!have.contains("events_json")) {
     DIM_RETURN_IF_ERROR(Exec("ALTER TABLE jobs ADD COLUMN events_json TEXT NOT NULL DEFAULT '[]'"));
+  }
+  if (!have.contains("streams_json")) {
+    DIM_RETURN_IF_ERROR(Exec("ALTER TABLE jobs ADD COLUMN streams_json TEXT NOT NULL DEFAULT ''"));
   }
   return Status::Ok();
 }
@@ -345,7 +387,8 @@ Status JobStore::Insert(JobRecord* record) {
     Statement s(db_, statements_,
                 "INSERT INTO jobs (id, user_id, pattern, priority, config_json, state, "
                 "result_json, error, nodes_json, completed_steps, total_steps, created_at, "
-                "started_at, completed_at, events_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                "started_at, completed_at, events_json, streams_json) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!s.ok()) return s.Error("insert");
     s.Bind(1, record->id);
     s.Bind(2, record->user_id);
@@ -362,6 +405,7 @@ Status JobStore::Insert(JobRecord* record) {
     s.Bind(13, record->started_at);
     s.Bind(14, record->completed_at);
     s.Bind(15, EventsToJson(record->events));
+    s.Bind(16, StreamsToJson(*record));
     const int rc = s.Step();
     if (rc == SQLITE_CONSTRAINT) {
       return Status(StatusCode::kAlreadyExists, "job '" + record->id + "' already exists");
@@ -385,7 +429,7 @@ Status JobStore::UpdateLocked(const JobRecord& record, bool unless_ended) {
   std::string sql =
       "UPDATE jobs SET state=?, result_json=?, error=?, nodes_json=?, "
       "completed_steps=?, total_steps=?, started_at=?, completed_at=?, priority=?, "
-      "events_json=? WHERE id=?";
+      "events_json=?, streams_json=? WHERE id=?";
   static_assert(static_cast<int>(JobState::kCompleted) == 3 &&
                 static_cast<int>(JobState::kFailed) == 4 &&
                 static_cast<int>(JobState::kCancelled) == 5);
@@ -402,7 +446,8 @@ Status JobStore::UpdateLocked(const JobRecord& record, bool unless_ended) {
   s.Bind(8, record.completed_at);
   s.Bind(9, static_cast<int64_t>(record.priority));
   s.Bind(10, EventsToJson(record.events));
-  s.Bind(11, record.id);
+  s.Bind(11, StreamsToJson(record));
+  s.Bind(12, record.id);
   if (s.Step() != SQLITE_DONE) return s.Error("update");
   if (sqlite3_changes(db_) > 0) {
     // Output rows come with the job's end, written once then.
@@ -458,6 +503,56 @@ Status JobStore::PutRowsLocked(const std::string& id, int kind,
   s.BindRows(3, rows);
   if (s.Step() != SQLITE_DONE) return s.Error("rows");
   return Status::Ok();
+}
+
+Status JobStore::PutRowChunk(const std::string& id, int kind, int64_t seq,
+                             const ClientData& chunk) {
+  const std::string bytes = EncodeClientData(chunk);
+  return Write([&]() -> Status {
+    Statement s(db_, statements_,
+                "INSERT OR REPLACE INTO job_row_chunks (job_id, kind, seq, data) VALUES (?,?,?,?)");
+    if (!s.ok()) return s.Error("rows");
+    s.Bind(1, id);
+    s.Bind(2, static_cast<int64_t>(kind));
+    s.Bind(3, seq);
+    s.BindBlob(4, bytes);
+    if (s.Step() != SQLITE_DONE) return s.Error("rows");
+    return Status::Ok();
+  });
+}
+
+Result<ClientData> JobStore::GetRowChunk(const std::string& id, int kind, int64_t seq) {
+  std::string bytes;
+  {
+    std::lock_guard lock(mu_);
+    Statement s(db_, statements_,
+                "SELECT data FROM job_row_chunks WHERE job_id=? AND kind=? AND seq=?");
+    if (!s.ok()) return s.Error("rows");
+    s.Bind(1, id);
+    s.Bind(2, static_cast<int64_t>(kind));
+    s.Bind(3, seq);
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE) {
+      return Status::NotFound("job '" + Snippet(id) + "' has no " +
+                              (kind == 0 ? "input" : "output") + " rows chunk " +
+                              std::to_string(seq));
+    }
+    if (rc != SQLITE_ROW) return s.Error("rows");
+    bytes = s.Blob(0);
+  }
+  // Decoded outside the lock: other jobs' reads and writes need not wait for it.
+  return DecodeClientData(bytes);
+}
+
+Status JobStore::DeleteRowChunks(const std::string& id, int kind) {
+  return Write([&]() -> Status {
+    Statement s(db_, statements_, "DELETE FROM job_row_chunks WHERE job_id=? AND kind=?");
+    if (!s.ok()) return s.Error("rows");
+    s.Bind(1, id);
+    s.Bind(2, static_cast<int64_t>(kind));
+    if (s.Step() != SQLITE_DONE) return s.Error("rows");
+    return Status::Ok();
+  });
 }
 
 Result<JobPage> JobStore::List(const JobQuery& query) {

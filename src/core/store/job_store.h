@@ -70,6 +70,14 @@ class JobStore final {
   // A page of jobs. The page is an index: its records carry no result_json (which can be
   // large; Get has it) and no events. INVALID_ARGUMENT when limit or offset is out of range.
   Result<JobPage> List(const JobQuery& query);
+  // A job's streamed rows (JobRecord::input_stream, output_stream), one chunk at a time:
+  // kind 0 its input, 1 its output; chunk `seq` replaces any chunk of that number. Each write
+  // is committed before it returns. GetRowChunk: NOT_FOUND when there is no such chunk,
+  // DATA_LOSS when its bytes do not read back.
+  [[nodiscard]] Status PutRowChunk(const std::string& id, int kind, int64_t seq,
+                                   const ClientData& chunk);
+  Result<ClientData> GetRowChunk(const std::string& id, int kind, int64_t seq);
+  [[nodiscard]] Status DeleteRowChunks(const std::string& id, int kind);
   // Jobs in these states, oldest first (used to recover after a restart), without their
   // rows (Get has them).
   Result<std::vector<JobRecord>> ListInStates(const std::vector<JobState>& states);

@@ -467,6 +467,129 @@ TEST_F(TwoNodeJobTest, ClientRowsRunThroughAPipelineAcrossNodesAndComeBack) {
             "input_rows: only a chained job takes rows");
 }
 
+// Rows too many for one message go in chunks: the pipeline runs chunk by chunk and its
+// output, kept in chunks too, is the same as one run over all the rows would give.
+TEST_F(TwoNodeJobTest, StreamedRowsRunChunkByChunkAndGiveTheRowsOfOneRun) {
+  // 70,000 rows of 8: more than one chunk (kMaxClientValues numbers) holds.
+  constexpr int64_t kRows = 70000;
+  static_assert(kRows * 8 > kMaxClientValues);
+  ClientData all;
+  all.rows = kRows;
+  all.width = 8;
+  all.columns = {"age", "sex", "bp", "chol", "hr", "oldpeak", "slope", "thal"};
+  const float base[8] = {63, 1, 145, 233, 150, 2.3f, 0, 1};
+  for (int64_t r = 0; r < kRows; ++r) {
+    for (int c = 0; c < 8; ++c)
+      all.values.push_back(base[c] + static_cast<float>((r * 7 + c) % 11));
+  }
+  const std::string config = R"({"pipeline":[
+      {"step":1,"name":"risk","model_id":"heart_risk","node_id":"node-a",
+       "input_source":"client_data"},
+      {"step":2,"name":"again","model_id":"heart_risk","node_id":"node-b",
+       "input_source":"client_data"}]})";
+  // Sent in pieces of 9,999 rows, stored in chunks of 15,625 (StreamChunkRows).
+  ASSERT_EQ(StreamChunkRows(8), 15625);
+  int64_t at = 0;
+  RowSource pieces = [&]() -> Result<std::optional<ClientData>> {
+    if (at == kRows) return std::optional<ClientData>();
+    ClientData piece;
+    piece.columns = all.columns;
+    piece.width = 8;
+    piece.rows = std::min<int64_t>(9999, kRows - at);
+    piece.values.assign(all.values.begin() + at * 8, all.values.begin() + (at + piece.rows) * 8);
+    at += piece.rows;
+    return std::optional<ClientData>(std::move(piece));
+  };
+  auto submitted = service_->SubmitStreamed(Chained(config), pieces);
+  ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
+  ASSERT_TRUE(submitted->input_stream.has_value());
+  EXPECT_EQ(submitted->input_stream->rows, kRows);
+  EXPECT_EQ(submitted->input_stream->chunks, 5);
+  EXPECT_EQ(submitted->input_rows, nullptr);
+  auto done = service_->Wait(submitted->id, 60s);
+  ASSERT_TRUE(done.ok());
+  ASSERT_EQ(done->state, JobState::kCompleted) << done->error;
+  EXPECT_EQ(done->nodes[1].state, TaskState::kCompleted);
+  EXPECT_EQ(done->nodes[1].rows_done, kRows);
+  ASSERT_TRUE(done->output_stream.has_value());
+  EXPECT_EQ(done->output_stream->rows, kRows);
+  EXPECT_EQ(done->output_stream->width, 1);
+  EXPECT_EQ(done->output_rows, nullptr);
+  auto doc = nlohmann::json::parse(done->result_json);
+  EXPECT_EQ(doc["chunks"], 5);
+  EXPECT_EQ(doc["output_shape"], nlohmann::json({kRows, 1}));
+  EXPECT_EQ(doc.count("output_rows"), 0u);
+  EXPECT_EQ(doc["pipeline_trace"][0]["attempts"], 5);  // one task per chunk
+  EXPECT_EQ(doc["output"]["rows"], kRows);
+
+  // The model's own outputs on all the rows at once.
+  auto model = Model::LoadFile(ExampleModelsDir() / "heart_risk.onnx");
+  ASSERT_TRUE(model.ok());
+  auto expected = (*model)->Run(Eigen::Map<const Matrix>(all.values.data(), kRows, 8));
+  ASSERT_TRUE(expected.ok());
+  std::vector<float> got;
+  ASSERT_TRUE(service_
+                  ->ReadOutputRows(*done,
+                                   [&](const ClientData& chunk) {
+                                     got.insert(got.end(), chunk.values.begin(),
+                                                chunk.values.end());
+                                     return Status::Ok();
+                                   })
+                  .ok());
+  ASSERT_EQ(static_cast<int64_t>(got.size()), kRows);
+  for (int64_t r = 0; r < kRows; r += 997) EXPECT_FLOAT_EQ(got[r], (*expected)(r, 0)) << r;
+  EXPECT_FLOAT_EQ(got.back(), (*expected)(kRows - 1, 0));
+  // The summary pooled over the chunks is that of all the rows.
+  double sum = 0;
+  for (float v : got) sum += v;
+  EXPECT_NEAR(doc["output"]["columns"][0]["mean"].get<double>(), sum / kRows, 1e-5);
+}
+
+TEST_F(TwoNodeJobTest, AStreamedSubmitThatIsRefusedOrAbandonedLeavesNothingStored) {
+  const auto rows_of = [](int64_t n, int64_t width) {
+    ClientData d;
+    d.rows = n;
+    d.width = width;
+    d.values.assign(static_cast<size_t>(n * width), 1.0f);
+    return d;
+  };
+  const std::string one_step = R"({"pipeline":[{"step":1,"model_id":"heart_risk",)"
+                               R"("node_id":"node-a","input_source":"client_data"}]})";
+  std::string abandoned;
+  {
+    auto upload = service_->BeginUpload(Chained(one_step));
+    ASSERT_TRUE(upload.ok()) << upload.status().ToString();
+    abandoned = (*upload)->job_id();
+    ASSERT_TRUE((*upload)->Add(rows_of(20000, 8)).ok());
+    ASSERT_TRUE(store_->GetRowChunk(abandoned, 0, 0).ok());  // a full chunk is stored at once
+    // Another width after the first rows.
+    EXPECT_EQ((*upload)->Add(rows_of(2, 7)).message(),
+              "input_rows: rows of width 7 after rows of width 8");
+  }  // dropped unfinished: its stored chunk goes
+  EXPECT_EQ(store_->GetRowChunk(abandoned, 0, 0).status().code(), StatusCode::kNotFound);
+  auto page = service_->List({});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 0);
+
+  // A step over a node's dataset would read it again for every chunk.
+  auto mixed = service_->BeginUpload(Chained(R"({"pipeline":[
+      {"step":1,"model_id":"heart_mlp","node_id":"node-a","input_source":"dataset:default"},
+      {"step":2,"model_id":"heart_risk","node_id":"node-b","input_source":"client_data"}]})"));
+  ASSERT_TRUE(mixed.ok());
+  Status refused = (*mixed)->Add(rows_of(10, 8));
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.message(), ::testing::HasSubstr("$.pipeline[0].input_source: a pipeline "
+                                                      "over streamed rows"));
+  // No rows at all; a job that is not a pipeline.
+  auto empty = service_->BeginUpload(Chained(one_step));
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ((*empty)->Finish().status().message(), "input_rows: no rows came");
+  SubmitRequest collaborative;
+  collaborative.pattern = Pattern::kCollaborative;
+  collaborative.config_json = R"({"model_id":"heart_mlp"})";
+  EXPECT_EQ(service_->BeginUpload(collaborative).status().code(), StatusCode::kInvalidArgument);
+}
+
 // A pipeline waiting with its rows when the orchestrator stopped runs on them after the
 // restart: they are read back from the store, not kept from the recovery's listing.
 TEST_F(TwoNodeJobTest, APendingPipelinesRowsSurviveARestart) {

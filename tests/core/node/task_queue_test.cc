@@ -368,6 +368,21 @@ TEST_F(TaskQueueTest, ForgetsTheOldestFinishedTasksBeyondKeepFinished) {
   EXPECT_TRUE(queue_->Get("f3").ok());
 }
 
+// Finished results are kept within a byte budget too: a node that ran many tasks over
+// rows does not hold every result it ever gave.
+TEST_F(TaskQueueTest, ForgetsTheOldestFinishedResultsBeyondKeepFinishedBytes) {
+  Start({.max_concurrent = 1, .keep_finished = 100, .keep_finished_bytes = 1});
+  for (const char* id : {"b1", "b2", "b3"}) {
+    ASSERT_TRUE(queue_->Submit(Task(id), Priority::kNormal).ok());
+    ASSERT_EQ(WaitEnded(id).state, TaskState::kCompleted);
+  }
+  EXPECT_EQ(queue_->Get("b1").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(queue_->Get("b2").status().code(), StatusCode::kNotFound);
+  auto last = queue_->Get("b3");  // the newest is always kept
+  ASSERT_TRUE(last.ok());
+  EXPECT_NE(last->result, nullptr);
+}
+
 TEST_F(TaskQueueTest, SubmitRefusesASummaryTaskBelowTheNodesMinSamples) {
   Start({}, NodePolicy{});  // the default policy: min_samples 10
   Status s = queue_->Submit(Task("small", "slow"), Priority::kNormal);

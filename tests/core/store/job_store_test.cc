@@ -554,7 +554,9 @@ TEST_F(JobStoreTest, AFileWithoutEventsIsMigrated) {
   }
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(raw, "ALTER TABLE jobs DROP COLUMN events_json; DROP TABLE job_rows",
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "ALTER TABLE jobs DROP COLUMN events_json; ALTER TABLE jobs DROP COLUMN "
+                         "streams_json; DROP TABLE job_rows; DROP TABLE job_row_chunks",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(raw);
@@ -569,6 +571,70 @@ TEST_F(JobStoreTest, AFileWithoutEventsIsMigrated) {
   ASSERT_TRUE(store->Update(*got).ok());
   EXPECT_EQ(store->Get("old-job")->events.size(), 1u);
   ASSERT_NE(store->Get("old-job")->output_rows, nullptr);  // the rows' table was added
+  got->output_stream = RowStream{.rows = 70000, .width = 1, .chunks = 1, .columns = {}};
+  ASSERT_TRUE(store->PutRowChunk("old-job", 1, 0, ClientData{{}, 1, 1, {2}}).ok());
+  ASSERT_TRUE(store->Update(*got).ok());
+  EXPECT_EQ(store->Get("old-job")->output_stream->rows, 70000);  // and the streams' column
+}
+
+// Streamed rows are kept chunk by chunk, beside the job's record of their shape.
+TEST_F(JobStoreTest, StreamedRowsAreKeptChunkByChunk) {
+  auto store = OpenOrDie(dir_ / "chunks.db");
+  ASSERT_NE(store, nullptr);
+  JobRecord job = MakeJob("streamed");
+  job.pattern = Pattern::kChained;
+  job.input_stream = RowStream{.rows = 3, .width = 2, .chunks = 2, .columns = {"a", "b"}};
+  ASSERT_TRUE(
+      store->PutRowChunk("streamed", 0, 0, ClientData{{"a", "b"}, 2, 2, {1, 2, 3, 4}}).ok());
+  ASSERT_TRUE(store->PutRowChunk("streamed", 0, 1, ClientData{{"a", "b"}, 1, 2, {5, 6}}).ok());
+  ASSERT_TRUE(store->Insert(&job).ok());
+  auto got = store->Get("streamed");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_TRUE(got->input_stream.has_value());
+  EXPECT_EQ(got->input_stream->rows, 3);
+  EXPECT_EQ(got->input_stream->chunks, 2);
+  EXPECT_EQ(got->input_stream->columns, (std::vector<std::string>{"a", "b"}));
+  EXPECT_FALSE(got->output_stream.has_value());
+  EXPECT_EQ(store->GetRowChunk("streamed", 0, 1)->values, (std::vector<float>{5, 6}));
+  EXPECT_EQ(store->GetRowChunk("streamed", 0, 0)->columns, (std::vector<std::string>{"a", "b"}));
+  // A chunk written again replaces the first.
+  ASSERT_TRUE(store->PutRowChunk("streamed", 0, 1, ClientData{{}, 1, 2, {7, 8}}).ok());
+  EXPECT_EQ(store->GetRowChunk("streamed", 0, 1)->values, (std::vector<float>{7, 8}));
+  EXPECT_EQ(store->GetRowChunk("streamed", 0, 2).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store->GetRowChunk("streamed", 1, 0).status().code(), StatusCode::kNotFound);
+  // Pages carry the shapes, never the rows.
+  auto page = store->List({});
+  ASSERT_TRUE(page.ok());
+  ASSERT_TRUE(page->jobs.at(0).input_stream.has_value());
+  EXPECT_EQ(page->jobs[0].input_stream->rows, 3);
+  ASSERT_TRUE(store->DeleteRowChunks("streamed", 0).ok());
+  EXPECT_EQ(store->GetRowChunk("streamed", 0, 0).status().code(), StatusCode::kNotFound);
+  // Chunks of a stream that never became a job go when the store is next opened as its
+  // process's own; a shared open keeps them (another process may be streaming).
+  ASSERT_TRUE(store->PutRowChunk("never-a-job", 0, 0, ClientData{{}, 1, 1, {1}}).ok());
+  store.reset();
+  store = OpenOrDie(dir_ / "chunks.db");
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(store->GetRowChunk("never-a-job", 0, 0).ok());
+  store.reset();
+  {
+    auto own = JobStore::Open(dir_ / "chunks.db", JobStore::Sharing::kExclusive);
+    ASSERT_TRUE(own.ok()) << own.status().ToString();
+    EXPECT_EQ((*own)->GetRowChunk("never-a-job", 0, 0).status().code(), StatusCode::kNotFound);
+  }
+  // Bytes that are not rows read back as DATA_LOSS.
+  sqlite3* raw = nullptr;
+  store.reset();
+  ASSERT_EQ(sqlite3_open((dir_ / "chunks.db").c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "INSERT INTO job_row_chunks (job_id, kind, seq, data) "
+                         "VALUES ('streamed', 1, 0, x'00010203')",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  store = OpenOrDie(dir_ / "chunks.db");
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->GetRowChunk("streamed", 1, 0).status().code(), StatusCode::kDataLoss);
 }
 
 // A pipeline's rows are kept as BLOBs (not JSON text), bit for bit, column names and all;
