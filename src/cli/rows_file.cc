@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -37,10 +38,16 @@ class CsvRows final : public RowsFileReader {
     auto rows = std::unique_ptr<CsvRows>(new CsvRows());
     std::filesystem::path path = file;
     if (file == "-") {  // CsvReader reads files: spool stdin to one first
-      rows->scratch_ = std::filesystem::temp_directory_path() /
-                       ("dim-input-" + std::to_string(::getpid()) + ".csv");
-      std::ofstream out(rows->scratch_, std::ios::binary);
+      // A name of its own (mkstemp), never one another user could have put a link at.
+      std::string name = (std::filesystem::temp_directory_path() / "dim-input-XXXXXX").string();
+      const int fd = ::mkstemp(name.data());
+      if (fd < 0) return core::Status::Internal("cannot make a file for standard input");
+      ::close(fd);
+      rows->scratch_ = name;
+      std::ofstream out(rows->scratch_, std::ios::binary | std::ios::trunc);
       out << std::cin.rdbuf();
+      out.close();
+      if (!out) return core::Status::Internal("cannot spool standard input to " + name);
       path = rows->scratch_;
     } else {
       std::error_code ec;
@@ -226,8 +233,18 @@ class FileWriter final : public RowsFileWriter {
   FileWriter(std::string file, bool npy, int64_t rows, int64_t width)
       : file_(std::move(file)), npy_(npy), rows_(rows), width_(width) {}
 
+  ~FileWriter() override {
+    if (!closed_) {  // never finished: the part written goes, and FILE is left as it was
+      out_.close();
+      std::error_code ec;
+      std::filesystem::remove(part_, ec);
+    }
+  }
+
   core::Status Begin(const std::vector<std::string>& columns) {
-    out_.open(file_, std::ios::binary | std::ios::trunc);
+    // Written beside FILE and renamed over it once complete.
+    part_ = file_ + ".part";
+    out_.open(part_, std::ios::binary | std::ios::trunc);
     std::string head;
     if (npy_) {
       std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" +
@@ -285,6 +302,10 @@ class FileWriter final : public RowsFileWriter {
                           "--rows-out " + file_ + ": " + std::to_string(written_) +
                               " rows came of the " + std::to_string(rows_) + " expected");
     }
+    std::error_code ec;
+    std::filesystem::rename(part_, file_, ec);
+    if (ec) return core::Status::Unavailable("--rows-out " + file_ + ": " + ec.message());
+    closed_ = true;
     return core::Status::Ok();
   }
 
@@ -299,6 +320,8 @@ class FileWriter final : public RowsFileWriter {
   bool npy_;
   int64_t rows_, width_;
   int64_t written_ = 0;
+  std::string part_;
+  bool closed_ = false;
   std::ofstream out_;
 };
 

@@ -47,6 +47,19 @@ class SubmitStream final : public grpc::ServerReadReactor<pb::SubmitJobChunk> {
       auto upload = jobs_.BeginUpload(*std::move(request));
       if (!upload.ok()) return Fail(upload.status());
       upload_ = std::move(*upload);
+    } else if (ended_) {
+      return Fail(core::Status::InvalidArgument("a message after the stream's end"));
+    } else if (chunk_.part_case() == pb::SubmitJobChunk::kEnd) {
+      if (!upload_) {
+        return Fail(core::Status::InvalidArgument(
+            "the first message of SubmitJobStream must be the job, not its end"));
+      }
+      if (chunk_.end() != upload_->rows()) {
+        return Fail(core::Status::InvalidArgument("end: the stream says it carried " +
+                                                  std::to_string(chunk_.end()) + " rows; " +
+                                                  std::to_string(upload_->rows()) + " came"));
+      }
+      ended_ = true;
     } else if (chunk_.has_rows()) {
       if (!upload_) {
         return Fail(core::Status::InvalidArgument(
@@ -72,6 +85,11 @@ class SubmitStream final : public grpc::ServerReadReactor<pb::SubmitJobChunk> {
     }
     if (!upload_)
       return Fail(core::Status::InvalidArgument("SubmitJobStream: no message was sent"));
+    // Only the client's `end` tells a stream that finished from one that broke off.
+    if (!ended_) {
+      return Fail(core::Status::InvalidArgument(
+          "SubmitJobStream: the stream ended without its end message; nothing was stored"));
+    }
     auto job = upload_->Finish();
     upload_.reset();
     if (!job.ok()) return Fail(job.status());
@@ -101,6 +119,7 @@ class SubmitStream final : public grpc::ServerReadReactor<pb::SubmitJobChunk> {
   pb::SubmitJobChunk chunk_;
   std::unique_ptr<core::RowUpload> upload_;
   int64_t messages_ = 0;
+  bool ended_ = false;  // the client's end message came
   std::atomic<bool> cancelled_{false};
 };
 

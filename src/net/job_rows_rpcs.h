@@ -20,11 +20,11 @@ using SubmitCheck =
 using SubmitEnded = std::function<void(const core::Result<core::JobRecord>&)>;
 
 // SubmitJobStream. The first message must be the job; each later one carries rows (a
-// Tensor, at most kMaxClientValues numbers), read and stored on `pool` one message at a
-// time, so that a client sends no faster than the store takes its rows. Errors, also in the
-// response's Error: INVALID_ARGUMENT (no job first, rows first, a job sent twice, rows that
-// are not rows: the field named "rows[3].data: ..."; the job's own errors), those of
-// JobService::BeginUpload and RowUpload. A client that goes away leaves nothing stored.
+// Tensor, at most kMaxClientValues numbers) until the last, `end`, which counts them, read and
+// stored on `pool` one message at a time, so that a client sends no faster than the store takes its
+// rows. Errors, also in the response's Error: INVALID_ARGUMENT (no job first, rows first, a job
+// sent twice, rows that are not rows: the field named "rows[3].data: ..."; the job's own errors),
+// those of JobService::BeginUpload and RowUpload. A client that goes away leaves nothing stored.
 grpc::ServerReadReactor<dim::orchestrator::SubmitJobChunk>* SubmitJobStreamReactor(
     core::JobService& jobs, core::ThreadPool& pool, grpc::CallbackServerContext* ctx,
     dim::orchestrator::SubmitJobResponse* resp, SubmitCheck check, SubmitEnded on_end);

@@ -81,6 +81,7 @@ core::Result<core::JobRecord> OrchestratorClient::SubmitStreamed(const core::Sub
   // A write that fails means the orchestrator ended the call: its status says why.
   if (writer->Write(first)) {
     pb::SubmitJobChunk chunk;
+    int64_t sent = 0;
     for (;;) {
       auto rows = next();
       if (!rows.ok()) {
@@ -88,7 +89,12 @@ core::Result<core::JobRecord> OrchestratorClient::SubmitStreamed(const core::Sub
         ctx.TryCancel();
         break;
       }
-      if (!*rows) break;
+      if (!*rows) {
+        chunk.set_end(sent);  // without it the orchestrator stores nothing
+        (void)writer->Write(chunk);
+        break;
+      }
+      sent += (*rows)->rows;
       ToTensor(**rows, chunk.mutable_rows());
       if (!writer->Write(chunk)) break;
     }

@@ -309,7 +309,16 @@ class ChainedTest(DimTestCase):
             with self.assertRaises(grpc.RpcError):
                 stub.SubmitJobStream(broken(), timeout=10)
             # A small job through the stream runs as any other.
-            resp = stub.SubmitJobStream(iter([job_msg, o_pb2.SubmitJobChunk(rows=chunk)]),
+            # A stream that ends without its end message, or with the wrong count, is refused.
+            for tail in ([], [o_pb2.SubmitJobChunk(end=3)]):
+                with self.assertRaises(grpc.RpcError) as caught:
+                    stub.SubmitJobStream(iter([job_msg, o_pb2.SubmitJobChunk(rows=chunk)] + tail),
+                                         timeout=10)
+                self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+            self.assertIn("end: the stream says it carried 3 rows; 2 came",
+                          caught.exception.details())
+            resp = stub.SubmitJobStream(iter([job_msg, o_pb2.SubmitJobChunk(rows=chunk),
+                                              o_pb2.SubmitJobChunk(end=2)]),
                                         timeout=10)
             self.assertTrue(resp.job_id)
         # The CLI's streamed job, the two parts and the raw client's job: nothing else.

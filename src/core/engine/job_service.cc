@@ -823,7 +823,11 @@ Result<nlohmann::json> JobService::RunPattern(
         StoredChunks chunks(store_, job.id, *job.input_stream);
         auto result = RunChainedOverChunks(job.id, config, chunks, nodes, cancel, clock_, on_update,
                                            failed_result);
-        if (result.ok()) output->stream = chunks.output();
+        if (result.ok()) {
+          output->stream = chunks.output();
+        } else {
+          (void)store_.DeleteRowChunks(job.id, 1);  // part of an output is no output
+        }
         return result;
       }
       DIM_ASSIGN_OR_RETURN(ChainedConfig config,

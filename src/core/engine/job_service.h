@@ -107,6 +107,8 @@ class RowUpload final {
   Result<JobRecord> Finish();
   // The id the job gets.
   const std::string& job_id() const { return id_; }
+  // Rows added so far.
+  int64_t rows() const { return stream_.rows; }
 
  private:
   friend class JobService;

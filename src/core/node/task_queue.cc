@@ -146,6 +146,7 @@ Result<TaskView> TaskQueue::Get(const std::string& job_id) {
   auto it = tasks_.find(job_id);
   if (it == tasks_.end()) return Status::NotFound("task '" + job_id + "' not found on this node");
   it->second->last_followed = std::chrono::steady_clock::now();
+  if (!Live(it->second->view.state)) it->second->delivered = true;
   return Snapshot(*it->second);
 }
 
@@ -312,6 +313,7 @@ void TaskQueue::Finish(Task& task, Result<TaskResult> result, std::string docume
     }
   }
   TakeWaitersLocked(v, calls);
+  task.delivered = !calls.empty();
   task.kept_bytes = v.result_json.size();
   if (v.result) {
     if (const auto* step = std::get_if<StepOutput>(v.result.get()); step && step->rows) {
@@ -320,9 +322,13 @@ void TaskQueue::Finish(Task& task, Result<TaskResult> result, std::string docume
   }
   finished_bytes_ += task.kept_bytes;
   finished_order_.push_back(v.job_id);
-  while (finished_order_.size() > options_.keep_finished ||
-         (finished_bytes_ > options_.keep_finished_bytes && finished_order_.size() > 1)) {
+  for (;;) {
+    const bool over_count = finished_order_.size() > options_.keep_finished;
+    const bool over_bytes =
+        finished_bytes_ > options_.keep_finished_bytes && finished_order_.size() > 1;
+    if (!over_count && !over_bytes) break;
     auto it = tasks_.find(finished_order_.front());
+    if (!over_count && it != tasks_.end() && !it->second->delivered) break;  // not read yet
     if (it != tasks_.end() && !Live(it->second->view.state)) {
       finished_bytes_ -= it->second->kept_bytes;
       tasks_.erase(it);
@@ -356,6 +362,7 @@ Result<int64_t> TaskQueue::WaitForEnd(const std::string& job_id,
   auto it = tasks_.find(job_id);
   if (it == tasks_.end()) return Status::NotFound("task '" + job_id + "' not found on this node");
   if (!Live(it->second->view.state) || stopping_) {
+    if (!Live(it->second->view.state)) it->second->delivered = true;
     TaskView view = Snapshot(*it->second);
     lock.unlock();
     done(view);

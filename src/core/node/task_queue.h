@@ -43,8 +43,8 @@ struct TaskQueueOptions {
   int max_concurrent = 2;       // tasks run at once
   int max_queued = 256;         // waiting tasks beyond which Submit is RESOURCE_EXHAUSTED
   size_t keep_finished = 4096;  // finished tasks remembered for GetJobStatus
-  // ... and the most bytes their results may hold; beyond, the oldest are forgotten first
-  // (the newest is always kept). Whoever sent a task reads its result as it ends.
+  // ... and the most bytes their results may hold; beyond, the oldest results that someone
+  // has read are forgotten first (a result not yet read, and the newest, stay).
   size_t keep_finished_bytes = size_t{64} << 20;
   NodePolicy policy = {};       // what this node's data may be used for (min_samples)
   // The node's site policy, ledger and budget (not owned; null: none, only `policy`). Each
@@ -142,6 +142,7 @@ class TaskQueue final {
     bool check_pending = false;                          // in abandon_checks_
     bool abandoned = false;                              // cancelled as abandoned
     size_t kept_bytes = 0;  // its result's, once finished (TaskQueueOptions::keep_finished_bytes)
+    bool delivered = false;  // its end was given to a waiter or a Get
   };
   struct Order {
     Priority priority;

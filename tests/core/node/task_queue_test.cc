@@ -374,13 +374,26 @@ TEST_F(TaskQueueTest, ForgetsTheOldestFinishedResultsBeyondKeepFinishedBytes) {
   Start({.max_concurrent = 1, .keep_finished = 100, .keep_finished_bytes = 1});
   for (const char* id : {"b1", "b2", "b3"}) {
     ASSERT_TRUE(queue_->Submit(Task(id), Priority::kNormal).ok());
-    ASSERT_EQ(WaitEnded(id).state, TaskState::kCompleted);
+    ASSERT_EQ(WaitEnded(id).state, TaskState::kCompleted);  // read, so it may go
   }
   EXPECT_EQ(queue_->Get("b1").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(queue_->Get("b2").status().code(), StatusCode::kNotFound);
   auto last = queue_->Get("b3");  // the newest is always kept
   ASSERT_TRUE(last.ok());
   EXPECT_NE(last->result, nullptr);
+  // A result nobody has read yet stays however many others end after it.
+  ASSERT_TRUE(queue_->Submit(Task("unread"), Priority::kNormal).ok());
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (queue_->Stats().total < 4 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(1ms);
+  }
+  for (const char* id : {"c1", "c2"}) {
+    ASSERT_TRUE(queue_->Submit(Task(id), Priority::kNormal).ok());
+    ASSERT_EQ(WaitEnded(id).state, TaskState::kCompleted);
+  }
+  auto unread = queue_->Get("unread");
+  ASSERT_TRUE(unread.ok()) << unread.status().ToString();
+  EXPECT_EQ(unread->state, TaskState::kCompleted);
 }
 
 TEST_F(TaskQueueTest, SubmitRefusesASummaryTaskBelowTheNodesMinSamples) {
