@@ -1126,17 +1126,24 @@ dim::common::Tensor RowsTensor(int rows) {
   return t;
 }
 
-// A NumPy .npy file of the same rows (float32, C order), for `dim submit --input-data`.
-void WriteNpy(const fs::path& path, const dim::common::Tensor& t) {
+// Starts a NumPy .npy file of `rows` x `cols` float32 (C order): its header, for the data
+// to follow.
+std::ofstream OpenNpy(const fs::path& path, int64_t rows, int64_t cols) {
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" +
-                       std::to_string(t.shape(0)) + ", " + std::to_string(t.shape(1)) + "), }";
+                       std::to_string(rows) + ", " + std::to_string(cols) + "), }";
   header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
   header += '\n';
   std::ofstream out(path, std::ios::binary);
   out.write("\x93NUMPY\x01\x00", 8);
   out.put(static_cast<char>(header.size() & 0xff));
   out.put(static_cast<char>(header.size() >> 8));
-  out << header << t.data();
+  out << header;
+  return out;
+}
+
+// A NumPy .npy file of the same rows (float32, C order), for `dim submit --input-data`.
+void WriteNpy(const fs::path& path, const dim::common::Tensor& t) {
+  OpenNpy(path, t.shape(0), t.shape(1)) << t.data();
 }
 
 constexpr char kRowsPipeline[] =
@@ -1270,15 +1277,7 @@ StreamRun RunStreamJob(const Options& o, const fs::path& root, int64_t rows) {
   // The file, written a block of rows at a time.
   const fs::path npy = dir / "rows.npy";
   {
-    std::string header =
-        "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", 8), }";
-    header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
-    header += '\n';
-    std::ofstream out(npy, std::ios::binary);
-    out.write("\x93NUMPY\x01\x00", 8);
-    out.put(static_cast<char>(header.size() & 0xff));
-    out.put(static_cast<char>(header.size() >> 8));
-    out << header;
+    std::ofstream out = OpenNpy(npy, rows, 8);
     const dim::common::Tensor block = RowsTensor(100000);
     for (int64_t done = 0; done < rows; done += 100000) {
       const int64_t n = std::min<int64_t>(100000, rows - done);

@@ -137,12 +137,7 @@ grpc::ServerReadReactor<dim::orchestrator::SubmitJobChunk>* OrchestratorService:
     if (OrchestratorAccess::IsRateLimited(caller.status())) {
       resp->mutable_error()->set_code(std::string(kRateLimitExceeded));
     }
-    class Refused final : public grpc::ServerReadReactor<dim::orchestrator::SubmitJobChunk> {
-     public:
-      explicit Refused(const core::Status& s) { Finish(ToGrpc(s)); }
-      void OnDone() override { delete this; }
-    };
-    return new Refused(caller.status());
+    return RefuseRead<dim::orchestrator::SubmitJobChunk>(caller.status());
   }
   return SubmitJobStreamReactor(
       jobs_, rows_threads_, ctx, resp,
