@@ -141,6 +141,9 @@ class GrpcNode::TaskCalls final {
       } else {
         auto owned = std::make_shared<dim::daemon::JobStatusResponse>();
         owned->Swap(&st);
+        // The call is over: its context goes now, on gRPC's thread, within the callback as
+        // gRPC allows, never from the parser's thread while gRPC may still be in the call.
+        ctx_.reset();
         std::thread([this, owned] { Finish(ReadResult(*owned)); }).detach();
       }
       return true;
